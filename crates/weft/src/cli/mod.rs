@@ -1,0 +1,70 @@
+//! The `weft` command line: one binary with subcommands.
+
+mod db;
+mod serve;
+
+use clap::{Parser, Subcommand};
+
+use crate::config::{GlobalArgs, LogFormat};
+
+/// Weft: a self-hosted video journal. Keep short videos, transcribe them, and find any
+/// moment by the words spoken.
+#[derive(Debug, Parser)]
+#[command(name = "weft", version, propagate_version = true)]
+pub struct Cli {
+    #[command(flatten)]
+    pub global: GlobalArgs,
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+/// The subcommands.
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Run the web server (and the embedded database when DATABASE_URL is unset).
+    Serve(serve::ServeArgs),
+    /// Manage the database: migrations, seed data, backups.
+    #[command(subcommand)]
+    Db(db::DbCommand),
+}
+
+/// Parses the command line (after reading `.env`), runs the command, and returns the exit
+/// code.
+pub fn main() -> std::process::ExitCode {
+    // Variables already in the environment win over `.env`; flags win over both.
+    let _ = dotenvy::dotenv();
+    let cli = Cli::parse();
+    init_logging(&cli.global);
+    let runtime = match tokio::runtime::Runtime::new() {
+        Ok(runtime) => runtime,
+        Err(error) => {
+            eprintln!("error: could not start the async runtime: {error}");
+            return std::process::ExitCode::FAILURE;
+        }
+    };
+    let result = runtime.block_on(async {
+        match cli.command {
+            Command::Serve(args) => serve::run(&cli.global, args).await,
+            Command::Db(command) => db::run(&cli.global, command).await,
+        }
+    });
+    match result {
+        Ok(()) => std::process::ExitCode::SUCCESS,
+        Err(error) => {
+            eprintln!("error: {error:#}");
+            std::process::ExitCode::FAILURE
+        }
+    }
+}
+
+fn init_logging(global: &GlobalArgs) {
+    use tracing_subscriber::EnvFilter;
+    let filter = EnvFilter::try_new(&global.log).unwrap_or_else(|_| EnvFilter::new("info"));
+    let builder = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr);
+    match global.log_format {
+        LogFormat::Json => builder.json().init(),
+        LogFormat::Text => builder.init(),
+    }
+}

@@ -1,0 +1,115 @@
+//! Users: the documented "create a user" query, look-ups, and the operator's listing.
+
+use chrono::{DateTime, Utc};
+use serde::Serialize;
+use sqlx::PgExecutor;
+use uuid::Uuid;
+
+/// The lowest bcrypt cost Weft accepts (the design's own value).
+pub const MIN_BCRYPT_COST: u32 = 10;
+
+/// A row of `users`. The hash is never serialised.
+#[derive(Debug, Clone, sqlx::FromRow, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct User {
+    pub id: Uuid,
+    pub username: String,
+    pub email: String,
+    #[serde(skip)]
+    pub password_hash: String,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+}
+
+/// Which unique field a new or changed user collides on.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum UniqueField {
+    Username,
+    Email,
+}
+
+/// Why a user could not be written.
+#[derive(Debug, thiserror::Error)]
+pub enum UserError {
+    #[error("that {} is already taken", match .0 { UniqueField::Username => "username", UniqueField::Email => "email" })]
+    Taken(UniqueField),
+    #[error(transparent)]
+    Database(#[from] sqlx::Error),
+}
+
+/// Maps a unique violation on one of the users indexes to the field it protects.
+fn taken(error: sqlx::Error) -> UserError {
+    if let sqlx::Error::Database(db) = &error {
+        match db.constraint() {
+            Some("users_username_idx") => return UserError::Taken(UniqueField::Username),
+            Some("users_email_idx") => return UserError::Taken(UniqueField::Email),
+            _ => {}
+        }
+    }
+    UserError::Database(error)
+}
+
+/// Hashes a password with bcrypt on the blocking pool (it takes tens of milliseconds by
+/// design, which must not stall the async threads).
+pub async fn hash_password(password: String, cost: u32) -> anyhow::Result<String> {
+    let cost = cost.max(MIN_BCRYPT_COST);
+    Ok(tokio::task::spawn_blocking(move || bcrypt::hash(password, cost)).await??)
+}
+
+/// Checks a password against a bcrypt hash, on the blocking pool.
+pub async fn verify_password(password: String, hash: String) -> anyhow::Result<bool> {
+    Ok(tokio::task::spawn_blocking(move || bcrypt::verify(password, &hash)).await??)
+}
+
+/// Inserts a user whose password is already hashed.
+#[tracing::instrument(skip(executor, password_hash))]
+pub async fn create(
+    executor: impl PgExecutor<'_>,
+    username: &str,
+    email: &str,
+    password_hash: &str,
+) -> Result<User, UserError> {
+    sqlx::query_as(
+        "INSERT INTO users (username, email, password_hash) VALUES ($1, $2, $3) RETURNING *",
+    )
+    .bind(username)
+    .bind(email)
+    .bind(password_hash)
+    .fetch_one(executor)
+    .await
+    .map_err(taken)
+}
+
+/// Finds a user by username or email, ignoring case (served by the two unique indexes).
+#[tracing::instrument(skip(executor))]
+pub async fn find_by_login(
+    executor: impl PgExecutor<'_>,
+    login: &str,
+) -> Result<Option<User>, sqlx::Error> {
+    sqlx::query_as(
+        "SELECT * FROM users WHERE lower(username) = lower($1) \
+         UNION ALL \
+         SELECT * FROM users WHERE lower(email) = lower($1) \
+         LIMIT 1",
+    )
+    .bind(login)
+    .fetch_optional(executor)
+    .await
+}
+
+/// Finds a user by id.
+#[tracing::instrument(skip(executor))]
+pub async fn find(executor: impl PgExecutor<'_>, id: Uuid) -> Result<Option<User>, sqlx::Error> {
+    sqlx::query_as("SELECT * FROM users WHERE id = $1")
+        .bind(id)
+        .fetch_optional(executor)
+        .await
+}
+
+/// Every user, oldest first (served by users_created_at_idx).
+#[tracing::instrument(skip(executor))]
+pub async fn list(executor: impl PgExecutor<'_>) -> Result<Vec<User>, sqlx::Error> {
+    sqlx::query_as("SELECT * FROM users ORDER BY created_at, id")
+        .fetch_all(executor)
+        .await
+}

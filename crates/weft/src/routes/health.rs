@@ -1,0 +1,56 @@
+//! `GET /health` (the process is alive) and `GET /ready` (the database answers and its schema
+//! is current).
+
+use axum::extract::State;
+use axum::http::StatusCode;
+use axum::routing::get;
+use axum::{Json, Router};
+use serde_json::{json, Value};
+
+use crate::db::migrate;
+use crate::server::ApiContext;
+
+/// The health routes.
+pub fn router() -> Router<ApiContext> {
+    Router::new()
+        .route("/health", get(health))
+        .route("/ready", get(ready))
+}
+
+async fn health() -> Json<Value> {
+    Json(json!({ "status": "ok" }))
+}
+
+async fn ready(State(context): State<ApiContext>) -> (StatusCode, Json<Value>) {
+    let check = async {
+        crate::db::ping(&context.pool, context.ready_timeout)
+            .await
+            .map_err(|reason| ("database_unavailable", format!("the database does not answer: {reason}")))?;
+        match migrate::is_current(&context.pool).await {
+            Ok(true) => Ok(()),
+            Ok(false) => Err((
+                "schema_outdated",
+                "the database schema is not current: run `weft db migrate`".to_string(),
+            )),
+            Err(error) => Err(("database_unavailable", format!("the database does not answer: {error}"))),
+        }
+    };
+    let outcome = tokio::time::timeout(context.ready_timeout, check)
+        .await
+        .unwrap_or_else(|_| {
+            Err((
+                "database_unavailable",
+                format!("the database did not answer within {} ms", context.ready_timeout.as_millis()),
+            ))
+        });
+    match outcome {
+        Ok(()) => (StatusCode::OK, Json(json!({ "status": "ready" }))),
+        Err((code, message)) => {
+            tracing::warn!(code, %message, "not ready");
+            (
+                StatusCode::SERVICE_UNAVAILABLE,
+                Json(json!({ "status": "unavailable", "error": { "code": code, "message": message } })),
+            )
+        }
+    }
+}

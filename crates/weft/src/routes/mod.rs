@@ -1,0 +1,3 @@
+//! HTTP routes, one module per resource; each exports `router()`.
+
+pub mod health;

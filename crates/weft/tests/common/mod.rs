@@ -1,0 +1,212 @@
+//! Test harness: a real PostgreSQL for every test, and the real server on port 0.
+//!
+//! The server is `WEFT_TEST_DATABASE_URL` when set (a role that may CREATE DATABASE), else an
+//! embedded cluster under /tmp started by the first test that needs it and left running for
+//! the rest of the run (`scripts/test` stops it at the end). Each test gets a fresh database
+//! cloned from a template migrated once per set of migrations.
+
+#![allow(dead_code)]
+
+use std::path::PathBuf;
+
+use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
+use sqlx::{ConnectOptions, PgPool};
+use tokio::sync::oneshot;
+use weft::db::embedded::{Cluster, Layout};
+use weft::db::url::DatabaseUrl;
+use weft::db::{migrate, Target};
+
+/// A fresh database of its own for one test.
+pub struct TestDb {
+    pub pool: PgPool,
+    pub name: String,
+    /// Options to connect to this database.
+    pub options: PgConnectOptions,
+    /// Where it is, as weft's own commands would see it.
+    pub target: Target,
+}
+
+impl TestDb {
+    /// A libpq URL for this database (for psql, pg_dump, or `DATABASE_URL`).
+    pub fn url(&self) -> String {
+        self.target.libpq_url()
+    }
+}
+
+/// The folder of the shared test cluster.
+pub fn test_cluster_dir() -> PathBuf {
+    if let Some(dir) = std::env::var_os("WEFT_TEST_PG_DIR") {
+        return PathBuf::from(dir);
+    }
+    let digest = weft::util::short_digest(env!("CARGO_MANIFEST_DIR").as_bytes());
+    std::env::temp_dir().join(format!("weft-test-pg-{digest}"))
+}
+
+/// The maintenance target: a database on the test server that may create others.
+async fn server() -> Target {
+    if let Ok(raw) = std::env::var("WEFT_TEST_DATABASE_URL") {
+        return Target::External(DatabaseUrl::parse(&raw).expect("WEFT_TEST_DATABASE_URL is valid"));
+    }
+    let dir = test_cluster_dir();
+    let cluster = tokio::task::spawn_blocking(move || Cluster::start(&dir))
+        .await
+        .expect("cluster start task")
+        .expect("the test cluster starts");
+    let layout = cluster.layout().clone();
+    // Dropping the handle without release() leaves the server up for the next test.
+    drop(cluster);
+    Target::Embedded(layout)
+}
+
+fn with_database(target: &Target, name: &str) -> (PgConnectOptions, Target) {
+    match target {
+        Target::External(url) => {
+            let mut parsed = url::Url::parse(url.as_libpq()).expect("url");
+            parsed.set_path(&format!("/{name}"));
+            let url = DatabaseUrl::parse(parsed.as_str()).expect("url");
+            (url.connect_options().expect("options"), Target::External(url))
+        }
+        Target::Embedded(layout) => {
+            let url = layout.url().replacen(":///weft?", &format!(":///{name}?"), 1);
+            let url = DatabaseUrl::parse(&url).expect("url");
+            (url.connect_options().expect("options"), Target::External(url))
+        }
+    }
+}
+
+/// Creates (once, under an advisory lock) a template database at the current migrations.
+async fn template(admin: &PgPool, server: &Target) -> String {
+    let all: String = migrate::MIGRATIONS.iter().map(|m| m.sql).collect();
+    let name = format!("weft_tpl_{}", weft::util::short_digest(all.as_bytes()));
+    let mut conn = admin.acquire().await.expect("admin connection");
+    sqlx::query("SELECT pg_advisory_lock(7355608)").execute(&mut *conn).await.expect("lock");
+    let exists: bool = sqlx::query_scalar("SELECT EXISTS (SELECT 1 FROM pg_database WHERE datname = $1)")
+        .bind(&name)
+        .fetch_one(&mut *conn)
+        .await
+        .expect("template lookup");
+    if !exists {
+        let building = format!("{name}_building");
+        sqlx::query(&format!("DROP DATABASE IF EXISTS {building}")).execute(&mut *conn).await.expect("drop");
+        sqlx::query(&format!("CREATE DATABASE {building}")).execute(&mut *conn).await.expect("create template");
+        let (options, _) = with_database(server, &building);
+        let pool = PgPoolOptions::new().max_connections(1).connect_with(options).await.expect("template pool");
+        migrate::migrate(&pool).await.expect("migrate the template");
+        pool.close().await;
+        sqlx::query(&format!("ALTER DATABASE {building} RENAME TO {name}"))
+            .execute(&mut *conn)
+            .await
+            .expect("rename template");
+    }
+    sqlx::query("SELECT pg_advisory_unlock(7355608)").execute(&mut *conn).await.expect("unlock");
+    name
+}
+
+/// An empty database with no migrations applied.
+pub async fn empty_db() -> TestDb {
+    create_db(false).await
+}
+
+/// A fresh database at the current schema.
+pub async fn fresh_db() -> TestDb {
+    create_db(true).await
+}
+
+async fn create_db(migrated: bool) -> TestDb {
+    let server = server().await;
+    let admin_options = match &server {
+        Target::External(url) => url.connect_options().expect("options"),
+        Target::Embedded(layout) => layout.connect_options(),
+    };
+    let admin = PgPoolOptions::new()
+        .max_connections(1)
+        .connect_with(admin_options.log_statements(tracing::log::LevelFilter::Debug))
+        .await
+        .expect("connect to the test server");
+    let name = format!("weft_test_{}", uuid::Uuid::new_v4().simple());
+    let sql = if migrated {
+        let template = template(&admin, &server).await;
+        format!("CREATE DATABASE {name} TEMPLATE {template}")
+    } else {
+        format!("CREATE DATABASE {name}")
+    };
+    // Two clones of one template at the same instant can collide; try again briefly.
+    let mut attempts = 0;
+    loop {
+        match sqlx::query(&sql).execute(&admin).await {
+            Ok(_) => break,
+            Err(error) if attempts < 20 => {
+                attempts += 1;
+                tracing::debug!(%error, "retrying CREATE DATABASE");
+                tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+            }
+            Err(error) => panic!("CREATE DATABASE failed: {error}"),
+        }
+    }
+    admin.close().await;
+    let (options, target) = with_database(&server, &name);
+    let pool = PgPoolOptions::new()
+        .max_connections(5)
+        .connect_with(options.clone())
+        .await
+        .expect("connect to the test database");
+    TestDb { pool, name, options, target }
+}
+
+/// A running server for one test.
+pub struct TestApp {
+    pub address: String,
+    pub db: TestDb,
+    pub client: reqwest::Client,
+    shutdown: Option<oneshot::Sender<()>>,
+    handle: Option<tokio::task::JoinHandle<std::io::Result<()>>>,
+}
+
+impl TestApp {
+    /// `http://127.0.0.1:PORT` + path.
+    pub fn url(&self, path: &str) -> String {
+        format!("{}{}", self.address, path)
+    }
+
+    /// Stops the server and waits for it.
+    pub async fn stop(mut self) {
+        if let Some(tx) = self.shutdown.take() {
+            let _ = tx.send(());
+        }
+        if let Some(handle) = self.handle.take() {
+            let _ = handle.await;
+        }
+    }
+}
+
+/// Starts the real router on 127.0.0.1:0 over a fresh database.
+pub async fn spawn_app() -> TestApp {
+    let db = fresh_db().await;
+    spawn_app_with(db, |context| context).await
+}
+
+/// Starts the real router with a customised context.
+pub async fn spawn_app_with(
+    db: TestDb,
+    customise: impl FnOnce(weft::server::ApiContext) -> weft::server::ApiContext,
+) -> TestApp {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind port 0");
+    let address = format!("http://{}", listener.local_addr().expect("address"));
+    let context = customise(weft::server::ApiContext::new(db.pool.clone()));
+    let (tx, rx) = oneshot::channel::<()>();
+    let handle = tokio::spawn(weft::server::launch(context, listener, async move {
+        let _ = rx.await;
+    }));
+    TestApp {
+        address,
+        db,
+        client: reqwest::Client::new(),
+        shutdown: Some(tx),
+        handle: Some(handle),
+    }
+}
+
+/// The path of the built `weft` binary (for tests of the command line).
+pub fn weft_bin() -> PathBuf {
+    PathBuf::from(env!("CARGO_BIN_EXE_weft"))
+}
