@@ -518,8 +518,14 @@ fn start_server(layout: &Layout, bin_dir: &Path, run_as: Option<RunAs>) -> Resul
             });
         }
         if is_ready(&layout.cluster_dir()) {
-            // The server outlives this process when others still use it; init reaps it.
-            drop(child);
+            // Reap the server when it exits while this process lives on (else its zombie
+            // would keep its PID "alive" and block the next start); when this process exits
+            // first, the server lives on for the other users and init reaps it.
+            std::thread::spawn(move || {
+                if let Ok(status) = child.wait() {
+                    tracing::debug!(%status, "the embedded PostgreSQL exited");
+                }
+            });
             return Ok(());
         }
         if Instant::now() > deadline {

@@ -150,16 +150,24 @@ impl Database {
     }
 }
 
-/// Builds a pool and checks that one connection can be made.
+/// Builds a pool after checking that one connection can be made. The check uses a
+/// connection of its own: the pool would retry until its timeout and hide the reason.
 pub async fn connect(target: &Target, pool: &PoolConfig) -> Result<PgPool, DbError> {
+    use sqlx::Connection;
     let options = target.connect_options()?;
-    PgPoolOptions::new()
+    let fail = |error: sqlx::Error| DbError::Connect(explain(&error, target, pool));
+    match tokio::time::timeout(pool.connect_timeout, sqlx::PgConnection::connect_with(&options)).await {
+        Ok(Ok(conn)) => {
+            let _ = conn.close().await;
+        }
+        Ok(Err(error)) => return Err(fail(error)),
+        Err(_) => return Err(fail(sqlx::Error::PoolTimedOut)),
+    }
+    Ok(PgPoolOptions::new()
         .max_connections(pool.max)
         .idle_timeout(Some(pool.idle_timeout))
         .acquire_timeout(pool.connect_timeout)
-        .connect_with(options)
-        .await
-        .map_err(|error| DbError::Connect(explain(&error, target, pool)))
+        .connect_lazy_with(options))
 }
 
 /// A database health check: one round trip within `timeout`.
