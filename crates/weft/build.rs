@@ -15,7 +15,10 @@ fn main() {
     let mut code = String::from("&[\n");
     for path in files {
         println!("cargo:rerun-if-changed={}", path.display());
-        let stem = path.file_stem().and_then(|s| s.to_str()).expect("utf-8 file name");
+        let stem = path
+            .file_stem()
+            .and_then(|s| s.to_str())
+            .expect("utf-8 file name");
         let (number, name) = stem
             .split_once('_')
             .unwrap_or_else(|| panic!("migration {stem} is not named NNNN_name.sql"));
@@ -25,7 +28,10 @@ fn main() {
         writeln!(
             code,
             "    Migration {{ version: {version}, name: {name:?}, sql: include_str!({:?}) }},",
-            path.canonicalize().expect("migration path").display().to_string()
+            path.canonicalize()
+                .expect("migration path")
+                .display()
+                .to_string()
         )
         .expect("write to string");
     }

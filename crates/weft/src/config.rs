@@ -43,7 +43,12 @@ pub struct GlobalArgs {
     pub pool_max: Option<u32>,
 
     /// Seconds an idle pooled connection is kept before it is closed.
-    #[arg(long, env = "WEFT_POOL_IDLE_TIMEOUT", global = true, default_value_t = 20)]
+    #[arg(
+        long,
+        env = "WEFT_POOL_IDLE_TIMEOUT",
+        global = true,
+        default_value_t = 20
+    )]
     pub pool_idle_timeout: u64,
 
     /// Seconds to wait for a database connection (to connect, or for a free one in the pool).
@@ -56,7 +61,12 @@ pub struct GlobalArgs {
     pub environment: Environment,
 
     /// Log filter, e.g. `info` or `weft=debug,sqlx=warn`.
-    #[arg(long, env = "WEFT_LOG", global = true, default_value = "info,sqlx=warn")]
+    #[arg(
+        long,
+        env = "WEFT_LOG",
+        global = true,
+        default_value = "info,sqlx=warn"
+    )]
     pub log: String,
 
     /// Log format.
@@ -145,7 +155,11 @@ mod tests {
     fn parse(args: &[&str]) -> DbConfig {
         let mut argv = vec!["weft"];
         argv.extend_from_slice(args);
-        Cli::try_parse_from(argv).unwrap().global.db_config().unwrap()
+        Cli::try_parse_from(argv)
+            .unwrap()
+            .global
+            .db_config()
+            .unwrap()
     }
 
     #[test]
@@ -159,7 +173,10 @@ mod tests {
     fn pool_max_in_the_url_sets_the_pool_size() {
         let config = parse(&["--database-url", "postgresql://localhost/weft?pool_max=4"]);
         assert_eq!(config.pool.max, 4);
-        assert_eq!(config.url.unwrap().as_libpq(), "postgresql://localhost/weft");
+        assert_eq!(
+            config.url.unwrap().as_libpq(),
+            "postgresql://localhost/weft"
+        );
     }
 
     #[test]

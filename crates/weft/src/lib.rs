@@ -1,8 +1,11 @@
 //! Weft: a self-hosted video journal.
 
+pub mod api;
+pub mod auth;
 pub mod cli;
 pub mod config;
 pub mod db;
+pub mod media;
 pub mod routes;
 pub mod server;
 pub mod util;

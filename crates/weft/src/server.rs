@@ -1,14 +1,21 @@
 //! The HTTP server: shared state, the router, and `launch`, which tests drive directly.
 
 use std::future::Future;
+use std::net::SocketAddr;
+use std::sync::Arc;
 use std::time::Duration;
 
+use axum::extract::DefaultBodyLimit;
+use axum::http::{HeaderName, Request, StatusCode};
 use axum::Router;
 use sqlx::PgPool;
 use tokio::net::TcpListener;
 use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer};
+use tower_http::timeout::TimeoutLayer;
 use tower_http::trace::TraceLayer;
 
+use crate::api::error;
+use crate::auth::AuthConfig;
 use crate::routes;
 
 /// What every handler can reach.
@@ -17,35 +24,59 @@ pub struct ApiContext {
     pub pool: PgPool,
     /// How long `/ready` waits for the database before answering 503.
     pub ready_timeout: Duration,
+    pub auth: Arc<AuthConfig>,
+    pub limits: Limits,
+}
+
+/// Request limits.
+#[derive(Debug, Clone, Copy)]
+pub struct Limits {
+    /// Largest JSON body accepted.
+    pub json_body_bytes: usize,
+    /// Longest a request (other than media streams) may take.
+    pub request_timeout: Duration,
+}
+
+impl Default for Limits {
+    fn default() -> Self {
+        Self {
+            json_body_bytes: 64 * 1024,
+            request_timeout: Duration::from_secs(30),
+        }
+    }
 }
 
 impl ApiContext {
-    /// A context around a pool, with default timeouts.
+    /// A context around a pool, with default settings.
     pub fn new(pool: PgPool) -> Self {
         Self {
             pool,
             ready_timeout: Duration::from_secs(2),
+            auth: Arc::new(AuthConfig::default()),
+            limits: Limits::default(),
         }
     }
 }
 
 /// The whole application router.
 pub fn router(context: ApiContext) -> Router {
-    let request_id = axum::http::HeaderName::from_static("x-request-id");
-    Router::new()
-        .merge(routes::health::router())
+    let request_id = HeaderName::from_static("x-request-id");
+    let limits = context.limits;
+    let (api, _) = routes::api();
+    api.fallback(error::not_found_fallback)
+        .method_not_allowed_fallback(error::method_not_allowed_fallback)
         .with_state(context)
+        .layer(DefaultBodyLimit::max(limits.json_body_bytes))
+        .layer(TimeoutLayer::with_status_code(StatusCode::REQUEST_TIMEOUT, limits.request_timeout))
         .layer(PropagateRequestIdLayer::new(request_id.clone()))
-        .layer(TraceLayer::new_for_http().make_span_with(
-            |request: &axum::http::Request<axum::body::Body>| {
-                let id = request
-                    .headers()
-                    .get("x-request-id")
-                    .and_then(|v| v.to_str().ok())
-                    .unwrap_or("-");
-                tracing::info_span!("http", method = %request.method(), path = %request.uri().path(), request_id = %id)
-            },
-        ))
+        .layer(TraceLayer::new_for_http().make_span_with(|request: &Request<axum::body::Body>| {
+            let id = request
+                .headers()
+                .get("x-request-id")
+                .and_then(|v| v.to_str().ok())
+                .unwrap_or("-");
+            tracing::info_span!("http", method = %request.method(), path = %request.uri().path(), request_id = %id)
+        }))
         .layer(SetRequestIdLayer::new(request_id, MakeRequestUuid))
 }
 
@@ -56,9 +87,12 @@ pub async fn launch(
     listener: TcpListener,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
-    axum::serve(listener, router(context))
-        .with_graceful_shutdown(shutdown)
-        .await
+    axum::serve(
+        listener,
+        router(context).into_make_service_with_connect_info::<SocketAddr>(),
+    )
+    .with_graceful_shutdown(shutdown)
+    .await
 }
 
 /// Completes on SIGINT or SIGTERM.

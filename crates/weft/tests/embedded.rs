@@ -1,6 +1,8 @@
 //! The embedded cluster: first start, reuse, stop, recovery from kills, and readiness while
 //! the database goes away and comes back.
 
+#![allow(clippy::unwrap_used)]
+
 mod common;
 
 use std::process::{Child, Command, Stdio};
@@ -37,7 +39,10 @@ async fn select_one(layout: &Layout) -> i32 {
     let pool = db::connect(&Target::Embedded(layout.clone()), &PoolConfig::default())
         .await
         .unwrap();
-    let one: i32 = sqlx::query_scalar("SELECT 1").fetch_one(&pool).await.unwrap();
+    let one: i32 = sqlx::query_scalar("SELECT 1")
+        .fetch_one(&pool)
+        .await
+        .unwrap();
     pool.close().await;
     one
 }
@@ -52,7 +57,10 @@ async fn the_first_start_creates_a_cluster_that_the_last_user_stops() {
     assert!(layout.is_running());
     assert_eq!(select_one(&layout).await, 1);
     let conf = std::fs::read_to_string(dir.path().join("postgres/postgresql.conf")).unwrap();
-    assert!(conf.contains("listen_addresses = ''"), "the cluster listens on no TCP port");
+    assert!(
+        conf.contains("listen_addresses = ''"),
+        "the cluster listens on no TCP port"
+    );
 
     release(cluster).await;
     assert!(!layout.is_running());
@@ -98,7 +106,10 @@ async fn a_killed_server_is_recovered_on_the_next_start() {
     let cluster = start(dir.path()).await;
     let pid = postmaster_pid(dir.path());
 
-    let status = Command::new("kill").args(["-KILL", &pid.to_string()]).status().unwrap();
+    let status = Command::new("kill")
+        .args(["-KILL", &pid.to_string()])
+        .status()
+        .unwrap();
     assert!(status.success());
     drop(cluster);
     // The stale postmaster.pid is still there; the next start must cope with it.
@@ -126,7 +137,11 @@ fn spawn_serve(dir: &std::path::Path, port: u16) -> Child {
 async fn wait_ready(client: &reqwest::Client, port: u16) -> u16 {
     let deadline = Instant::now() + Duration::from_secs(60);
     loop {
-        if let Ok(response) = client.get(format!("http://127.0.0.1:{port}/ready")).send().await {
+        if let Ok(response) = client
+            .get(format!("http://127.0.0.1:{port}/ready"))
+            .send()
+            .await
+        {
             return response.status().as_u16();
         }
         assert!(Instant::now() < deadline, "weft serve did not come up");
@@ -135,7 +150,11 @@ async fn wait_ready(client: &reqwest::Client, port: u16) -> u16 {
 }
 
 fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
 }
 
 #[tokio::test]
@@ -153,10 +172,17 @@ async fn serve_recovers_after_being_killed_and_stops_the_cluster_on_sigterm() {
     let mut second = spawn_serve(dir.path(), port);
     assert_eq!(wait_ready(&client, port).await, 200);
     let pid = second.id().to_string();
-    assert!(Command::new("kill").args(["-TERM", &pid]).status().unwrap().success());
+    assert!(Command::new("kill")
+        .args(["-TERM", &pid])
+        .status()
+        .unwrap()
+        .success());
     let status = second.wait().unwrap();
     assert!(status.success(), "graceful shutdown exits 0, got {status}");
-    assert!(!Layout::new(dir.path()).is_running(), "the last user stops the cluster");
+    assert!(
+        !Layout::new(dir.path()).is_running(),
+        "the last user stops the cluster"
+    );
 }
 
 #[tokio::test]
@@ -164,21 +190,37 @@ async fn ready_is_503_while_the_database_is_down_and_200_once_it_is_back() {
     let dir = data_dir();
     let cluster = start(dir.path()).await;
     let target = Target::Embedded(cluster.layout().clone());
-    let pool = db::connect(&target, &PoolConfig { connect_timeout: Duration::from_secs(1), ..PoolConfig::default() })
-        .await
-        .unwrap();
+    let pool = db::connect(
+        &target,
+        &PoolConfig {
+            connect_timeout: Duration::from_secs(1),
+            ..PoolConfig::default()
+        },
+    )
+    .await
+    .unwrap();
     db::migrate::migrate(&pool).await.unwrap();
     let app = common::spawn_app_with(
         common::TestDb {
             pool: pool.clone(),
             name: "weft".into(),
             options: cluster.layout().connect_options(),
+            admin_url: cluster.layout().superuser_url(),
+            admin: pool.clone(),
             target,
         },
         |context| context,
     )
     .await;
-    assert_eq!(app.client.get(app.url("/ready")).send().await.unwrap().status(), 200);
+    assert_eq!(
+        app.client
+            .get(app.url("/ready"))
+            .send()
+            .await
+            .unwrap()
+            .status(),
+        200
+    );
 
     assert!(embedded::stop(dir.path(), true).unwrap());
     let down = app.client.get(app.url("/ready")).send().await.unwrap();
@@ -190,11 +232,20 @@ async fn ready_is_503_while_the_database_is_down_and_200_once_it_is_back() {
     let back = start(dir.path()).await;
     let deadline = Instant::now() + Duration::from_secs(10);
     loop {
-        let status = app.client.get(app.url("/ready")).send().await.unwrap().status();
+        let status = app
+            .client
+            .get(app.url("/ready"))
+            .send()
+            .await
+            .unwrap()
+            .status();
         if status == 200 {
             break;
         }
-        assert!(Instant::now() < deadline, "/ready did not recover, last status {status}");
+        assert!(
+            Instant::now() < deadline,
+            "/ready did not recover, last status {status}"
+        );
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
     app.stop().await;
@@ -213,7 +264,10 @@ fn connection_refused_says_what_to_check() {
     assert!(!output.status.success());
     let stderr = String::from_utf8_lossy(&output.stderr);
     assert!(stderr.contains("connection refused"), "{stderr}");
-    assert!(stderr.contains("Check that PostgreSQL is running"), "{stderr}");
+    assert!(
+        stderr.contains("Check that PostgreSQL is running"),
+        "{stderr}"
+    );
     assert!(stderr.contains("DATABASE_URL"), "{stderr}");
 }
 
@@ -221,7 +275,10 @@ fn connection_refused_says_what_to_check() {
 fn a_bad_pool_max_is_refused_before_connecting() {
     let output = Command::new(common::weft_bin())
         .args(["db", "status"])
-        .env("DATABASE_URL", "postgresql://weft@127.0.0.1:1/weft?pool_max=zero")
+        .env(
+            "DATABASE_URL",
+            "postgresql://weft@127.0.0.1:1/weft?pool_max=zero",
+        )
         .output()
         .unwrap();
     assert!(!output.status.success());
@@ -232,7 +289,11 @@ fn a_bad_pool_max_is_refused_before_connecting() {
 #[tokio::test]
 async fn an_exhausted_pool_gives_a_message_that_says_what_to_do() {
     let db = common::fresh_db().await;
-    let config = PoolConfig { max: 1, connect_timeout: Duration::from_millis(300), ..PoolConfig::default() };
+    let config = PoolConfig {
+        max: 1,
+        connect_timeout: Duration::from_millis(300),
+        ..PoolConfig::default()
+    };
     let pool = db::connect(&db.target, &config).await.unwrap();
     let held = pool.acquire().await.unwrap();
 

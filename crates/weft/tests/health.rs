@@ -1,5 +1,7 @@
 //! `/health` and `/ready` against the real router and a real PostgreSQL.
 
+#![allow(clippy::unwrap_used)]
+
 mod common;
 
 use common::spawn_app;

@@ -51,6 +51,10 @@ pub enum DbCommand {
     Backup {
         /// Where to write the dump.
         file: PathBuf,
+        /// A superuser (or BYPASSRLS) connection for an external server: row-level security
+        /// hides rows from the application's own role.
+        #[arg(long, env = "WEFT_ADMIN_DATABASE_URL", hide_env_values = true)]
+        admin_url: Option<String>,
         /// Override the format chosen from the file name.
         #[arg(long, value_enum)]
         format: Option<Format>,
@@ -60,6 +64,9 @@ pub enum DbCommand {
     Restore {
         /// The dump to read (either format).
         file: PathBuf,
+        /// A superuser (or BYPASSRLS) connection for an external server.
+        #[arg(long, env = "WEFT_ADMIN_DATABASE_URL", hide_env_values = true)]
+        admin_url: Option<String>,
     },
     /// Print a connection string for psql (also for the embedded cluster).
     Url,
@@ -102,14 +109,25 @@ pub async fn run(global: &GlobalArgs, command: DbCommand) -> anyhow::Result<()> 
                 bail!("`weft db stop` manages the embedded cluster only; DATABASE_URL is set");
             }
             let data_dir = config.data_dir.clone();
-            let stopped = tokio::task::spawn_blocking(move || embedded::stop(&data_dir, force)).await??;
-            println!("{}", if stopped { "stopped" } else { "the embedded cluster was not running" });
+            let stopped =
+                tokio::task::spawn_blocking(move || embedded::stop(&data_dir, force)).await??;
+            println!(
+                "{}",
+                if stopped {
+                    "stopped"
+                } else {
+                    "the embedded cluster was not running"
+                }
+            );
             Ok(())
         }
         command => {
             let db = match &command {
-                DbCommand::Push { .. } | DbCommand::Reset { .. } | DbCommand::Restore { .. }
-                | DbCommand::Status | DbCommand::Migrate => Database::open(&config).await?,
+                DbCommand::Push { .. }
+                | DbCommand::Reset { .. }
+                | DbCommand::Restore { .. }
+                | DbCommand::Status
+                | DbCommand::Migrate => Database::open(&config).await?,
                 _ => Database::open_migrated(&config).await?,
             };
             let result = with_database(&db, &config.environment, command).await;
@@ -119,7 +137,11 @@ pub async fn run(global: &GlobalArgs, command: DbCommand) -> anyhow::Result<()> 
     }
 }
 
-async fn with_database(db: &Database, environment: &Environment, command: DbCommand) -> anyhow::Result<()> {
+async fn with_database(
+    db: &Database,
+    environment: &Environment,
+    command: DbCommand,
+) -> anyhow::Result<()> {
     let pool = db.pool();
     match command {
         DbCommand::Migrate => {
@@ -143,7 +165,10 @@ async fn with_database(db: &Database, environment: &Environment, command: DbComm
                     .applied_at
                     .map(|t| t.format("%Y-%m-%d %H:%M:%S UTC").to_string())
                     .unwrap_or_default();
-                println!("{:04}_{:<32} {:<24} {}", line.version, line.name, state, when);
+                println!(
+                    "{:04}_{:<32} {:<24} {}",
+                    line.version, line.name, state, when
+                );
             }
         }
         DbCommand::Push { force } => {
@@ -151,12 +176,17 @@ async fn with_database(db: &Database, environment: &Environment, command: DbComm
             let lines = migrate::status(pool).await?;
             if lines.iter().all(|l| l.state == State::Applied) {
                 println!("the database is already at the current schema");
-            } else if lines.iter().all(|l| matches!(l.state, State::Applied | State::Pending)) {
+            } else if lines
+                .iter()
+                .all(|l| matches!(l.state, State::Applied | State::Pending))
+            {
                 for name in migrate::migrate(pool).await? {
                     println!("applied {name}");
                 }
             } else {
-                eprintln!("applied migrations were edited: rebuilding the schema (data is dropped)");
+                eprintln!(
+                    "applied migrations were edited: rebuilding the schema (data is dropped)"
+                );
                 for name in migrate::rebuild(pool).await? {
                     println!("applied {name}");
                 }
@@ -165,7 +195,10 @@ async fn with_database(db: &Database, environment: &Environment, command: DbComm
         DbCommand::Reset { force } => {
             refuse_outside_development(db, environment, force, "reset")?;
             let applied = migrate::rebuild(pool).await?;
-            println!("the database is empty, at the current schema ({} migrations applied)", applied.len());
+            println!(
+                "the database is empty, at the current schema ({} migrations applied)",
+                applied.len()
+            );
         }
         DbCommand::Seed { bcrypt_cost } => {
             let report = seed::seed(pool, bcrypt_cost).await?;
@@ -173,15 +206,27 @@ async fn with_database(db: &Database, environment: &Environment, command: DbComm
                 "seeded: {} users, {} journals, {} transcripts, {} tags added",
                 report.users, report.journals, report.transcripts, report.tags
             );
-            println!("sample logins: johndoe / janedoe, password {:?}", seed::SEED_PASSWORD);
+            println!(
+                "sample logins: johndoe / janedoe, password {:?}",
+                seed::SEED_PASSWORD
+            );
         }
-        DbCommand::Backup { file, format } => {
+        DbCommand::Backup {
+            file,
+            format,
+            admin_url,
+        } => {
             let format = format.unwrap_or_else(|| Format::for_path(&file));
-            backup::backup(db.target(), &file, format).await?;
+            let who = backup::Privileged::for_target(
+                db.target(),
+                admin_url.as_deref(),
+                &backup::current_role(pool).await?,
+            )?;
+            backup::backup(&who, &file, format).await?;
             let size = std::fs::metadata(&file).map(|m| m.len()).unwrap_or(0);
             println!("wrote {} ({size} bytes, {format:?} format)", file.display());
         }
-        DbCommand::Restore { file } => {
+        DbCommand::Restore { file, admin_url } => {
             anyhow::ensure!(file.is_file(), "{} is not a readable file", file.display());
             let tables = backup::table_count(pool).await?;
             if tables > 0 {
@@ -190,11 +235,20 @@ async fn with_database(db: &Database, environment: &Environment, command: DbComm
                      Create a new database, or empty a development one with `weft db reset`"
                 );
             }
-            backup::restore(db.target(), &file).await?;
+            let who = backup::Privileged::for_target(
+                db.target(),
+                admin_url.as_deref(),
+                &backup::current_role(pool).await?,
+            )?;
+            backup::restore(&who, &file).await?;
             let applied = migrate::migrate(pool)
                 .await
                 .context("the dump was restored, but bringing it to the current schema failed")?;
-            println!("restored {} ({} newer migrations applied)", file.display(), applied.len());
+            println!(
+                "restored {} ({} newer migrations applied)",
+                file.display(),
+                applied.len()
+            );
         }
         DbCommand::Start => {
             db.pin_cluster()?;

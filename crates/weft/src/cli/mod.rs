@@ -2,6 +2,7 @@
 
 mod db;
 mod serve;
+mod user;
 
 use clap::{Parser, Subcommand};
 
@@ -26,6 +27,11 @@ pub enum Command {
     /// Manage the database: migrations, seed data, backups.
     #[command(subcommand)]
     Db(db::DbCommand),
+    /// Manage accounts: create, list, delete, set a password.
+    #[command(subcommand)]
+    User(user::UserCommand),
+    /// Print the HTTP API's OpenAPI 3.1 document (as served at /api/v1/openapi.json).
+    Openapi,
 }
 
 /// Parses the command line (after reading `.env`), runs the command, and returns the exit
@@ -46,6 +52,11 @@ pub fn main() -> std::process::ExitCode {
         match cli.command {
             Command::Serve(args) => serve::run(&cli.global, args).await,
             Command::Db(command) => db::run(&cli.global, command).await,
+            Command::User(command) => user::run(&cli.global, command).await,
+            Command::Openapi => {
+                println!("{}", crate::routes::openapi().to_pretty_json()?);
+                Ok(())
+            }
         }
     });
     match result {

@@ -1,13 +1,24 @@
 //! `weft serve`.
 
 use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::Duration;
 
 use anyhow::Context;
-use clap::Args;
+use clap::{Args, ValueEnum};
 
+use crate::auth::throttle::ThrottleConfig;
+use crate::auth::AuthConfig;
 use crate::config::GlobalArgs;
 use crate::db::Database;
-use crate::server::{self, ApiContext};
+use crate::server::{self, ApiContext, Limits};
+
+/// Whether anyone may create an account.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum Registration {
+    Open,
+    Closed,
+}
 
 /// Options of `weft serve`.
 #[derive(Debug, Args)]
@@ -15,6 +26,70 @@ pub struct ServeArgs {
     /// Address to listen on.
     #[arg(long, env = "WEFT_ADDR", default_value = "127.0.0.1:8080")]
     pub addr: SocketAddr,
+
+    /// The URL people reach Weft at; https:// marks session cookies Secure.
+    #[arg(long, env = "WEFT_PUBLIC_URL")]
+    pub public_url: Option<url::Url>,
+
+    /// open: anyone may register; closed: only `weft user create` makes accounts.
+    #[arg(long, env = "WEFT_REGISTRATION", value_enum, default_value_t = Registration::Open)]
+    pub registration: Registration,
+
+    /// bcrypt cost for password hashes (10 to 16; each step doubles the work).
+    #[arg(long, env = "WEFT_BCRYPT_COST", default_value_t = 12,
+          value_parser = clap::value_parser!(u32).range(10..=16))]
+    pub bcrypt_cost: u32,
+
+    /// Days a session lasts without use (each use extends it).
+    #[arg(long, env = "WEFT_SESSION_DAYS", default_value_t = 30,
+          value_parser = clap::value_parser!(i64).range(1..=3650))]
+    pub session_days: i64,
+
+    /// Failed log-ins allowed per account in 15 minutes before 429.
+    #[arg(long, env = "WEFT_LOGIN_MAX_FAILURES", default_value_t = 5,
+          value_parser = clap::value_parser!(i32).range(1..))]
+    pub login_max_failures: i32,
+
+    /// Failed log-ins allowed per client address in 15 minutes before 429.
+    #[arg(long, env = "WEFT_LOGIN_MAX_FAILURES_PER_IP", default_value_t = 20,
+          value_parser = clap::value_parser!(i32).range(1..))]
+    pub login_max_failures_per_ip: i32,
+
+    /// Trust X-Forwarded-For for the client address (only behind your own reverse proxy).
+    #[arg(long, env = "WEFT_TRUST_PROXY", default_value_t = false)]
+    pub trust_proxy: bool,
+
+    /// Seconds a request may take before 408.
+    #[arg(long, env = "WEFT_REQUEST_TIMEOUT", default_value_t = 30,
+          value_parser = clap::value_parser!(u64).range(1..))]
+    pub request_timeout: u64,
+
+    /// Largest JSON request body, in bytes.
+    #[arg(long, env = "WEFT_MAX_JSON_BYTES", default_value_t = 65536,
+          value_parser = clap::value_parser!(u64).range(1024..))]
+    pub max_json_bytes: u64,
+}
+
+impl ServeArgs {
+    /// The account settings these options describe.
+    pub fn auth_config(&self) -> AuthConfig {
+        AuthConfig {
+            bcrypt_cost: self.bcrypt_cost,
+            registration_open: self.registration == Registration::Open,
+            session_ttl: chrono::Duration::days(self.session_days),
+            secure_cookies: self
+                .public_url
+                .as_ref()
+                .is_some_and(|u| u.scheme() == "https"),
+            throttle: ThrottleConfig {
+                per_account: self.login_max_failures,
+                per_address: self.login_max_failures_per_ip,
+                ..ThrottleConfig::default()
+            },
+            trust_proxy: self.trust_proxy,
+            ..AuthConfig::default()
+        }
+    }
 }
 
 pub async fn run(global: &GlobalArgs, args: ServeArgs) -> anyhow::Result<()> {
@@ -31,13 +106,39 @@ pub async fn run(global: &GlobalArgs, args: ServeArgs) -> anyhow::Result<()> {
         Err(error) => {
             db.close().await;
             return Err(error).with_context(|| {
-                format!("could not listen on {} (is another server using it? set WEFT_ADDR)", args.addr)
+                format!(
+                    "could not listen on {} (is another server using it? set WEFT_ADDR)",
+                    args.addr
+                )
             });
         }
     };
     tracing::info!("listening on http://{}", listener.local_addr()?);
-    let result = server::launch(ApiContext::new(db.pool().clone()), listener, server::shutdown_signal()).await;
+    let context = ApiContext {
+        auth: Arc::new(args.auth_config()),
+        limits: Limits {
+            json_body_bytes: args.max_json_bytes as usize,
+            request_timeout: Duration::from_secs(args.request_timeout),
+        },
+        ..ApiContext::new(db.pool().clone())
+    };
+    let sweeper = tokio::spawn(sweep_sessions(db.pool().clone()));
+    let result = server::launch(context, listener, server::shutdown_signal()).await;
+    sweeper.abort();
     db.close().await;
     tracing::info!("stopped");
     result.context("the HTTP server failed")
+}
+
+/// Deletes expired sessions once an hour.
+async fn sweep_sessions(pool: sqlx::PgPool) {
+    let mut every = tokio::time::interval(Duration::from_secs(3600));
+    loop {
+        every.tick().await;
+        match crate::db::sessions::sweep_expired(&pool).await {
+            Ok(0) => {}
+            Ok(n) => tracing::info!(removed = n, "swept expired sessions"),
+            Err(error) => tracing::warn!(%error, "sweeping expired sessions failed"),
+        }
+    }
 }

@@ -165,6 +165,15 @@ impl Layout {
         )
     }
 
+    /// A libpq connection string for the cluster's superuser (backups must see past
+    /// row-level security).
+    pub fn superuser_url(&self) -> String {
+        format!(
+            "postgresql:///{APP_DATABASE}?host={}&user={SUPERUSER}",
+            self.socket_dir().display()
+        )
+    }
+
     /// Whether a server is running on this cluster right now.
     pub fn is_running(&self) -> bool {
         running_pid(&self.cluster_dir()).is_some()
@@ -275,13 +284,15 @@ fn run_as() -> Result<Option<RunAs>, EmbeddedError> {
 /// Creates the data directory and, when the server will run as another user, checks that
 /// this user can reach it.
 fn prepare_data_dir(data_dir: &Path, run_as: Option<RunAs>) -> Result<(), EmbeddedError> {
-    fs::create_dir_all(data_dir)
-        .map_err(io_err(format!("creating the data directory {}", data_dir.display())))?;
+    fs::create_dir_all(data_dir).map_err(io_err(format!(
+        "creating the data directory {}",
+        data_dir.display()
+    )))?;
     let Some(run_as) = run_as else {
         return Ok(());
     };
-    let absolute = fs::canonicalize(data_dir)
-        .map_err(io_err(format!("resolving {}", data_dir.display())))?;
+    let absolute =
+        fs::canonicalize(data_dir).map_err(io_err(format!("resolving {}", data_dir.display())))?;
     // The data directory holds media too; only its `postgres` folder changes owner. The
     // directory itself must be searchable (not listable) by the server's user.
     let mode = fs::metadata(&absolute)
@@ -346,12 +357,17 @@ pub fn find_bin_dir() -> Result<PathBuf, EmbeddedError> {
                 Some((major, entry.path().join("bin")))
             })
             .collect();
-        versioned.sort_by(|a, b| b.0.cmp(&a.0));
+        versioned.sort_by_key(|(major, _)| std::cmp::Reverse(*major));
         candidates.extend(versioned.into_iter().map(|(_, dir)| dir));
     }
     candidates.extend(
-        ["/usr/local/pgsql/bin", "/usr/pgsql-17/bin", "/usr/pgsql-16/bin", "/usr/pgsql-15/bin"]
-            .map(PathBuf::from),
+        [
+            "/usr/local/pgsql/bin",
+            "/usr/pgsql-17/bin",
+            "/usr/pgsql-16/bin",
+            "/usr/pgsql-15/bin",
+        ]
+        .map(PathBuf::from),
     );
     candidates
         .into_iter()
@@ -409,7 +425,11 @@ fn run(mut command: Command, what: &str) -> Result<(), EmbeddedError> {
 
 /// Runs initdb into a scratch folder and renames it into place, so that an interrupted
 /// first start leaves nothing half-made behind.
-fn init_cluster(layout: &Layout, bin_dir: &Path, run_as: Option<RunAs>) -> Result<(), EmbeddedError> {
+fn init_cluster(
+    layout: &Layout,
+    bin_dir: &Path,
+    run_as: Option<RunAs>,
+) -> Result<(), EmbeddedError> {
     let cluster_dir = layout.cluster_dir();
     let scratch = cluster_dir.with_extension("initdb");
     if scratch.exists() {
@@ -430,7 +450,14 @@ fn init_cluster(layout: &Layout, bin_dir: &Path, run_as: Option<RunAs>) -> Resul
     initdb
         .arg("--pgdata")
         .arg(&scratch)
-        .args(["--username", SUPERUSER, "--auth", "trust", "--encoding", "UTF8"])
+        .args([
+            "--username",
+            SUPERUSER,
+            "--auth",
+            "trust",
+            "--encoding",
+            "UTF8",
+        ])
         .args(["--locale", "C", "--no-instructions"]);
     run(initdb, "initdb")?;
 
@@ -475,7 +502,11 @@ fn clear_stale_pid_file(cluster_dir: &Path) -> Result<(), EmbeddedError> {
     }
 }
 
-fn start_server(layout: &Layout, bin_dir: &Path, run_as: Option<RunAs>) -> Result<(), EmbeddedError> {
+fn start_server(
+    layout: &Layout,
+    bin_dir: &Path,
+    run_as: Option<RunAs>,
+) -> Result<(), EmbeddedError> {
     let socket_dir = layout.socket_dir();
     if !socket_dir.exists() {
         fs::create_dir_all(&socket_dir).map_err(io_err("creating the socket folder"))?;
@@ -580,9 +611,13 @@ fn bootstrap_roles(layout: &Layout, bin_dir: &Path) -> Result<(), EmbeddedError>
         }
         Ok(String::from_utf8_lossy(&output.stdout).trim().to_string())
     };
-    let role_exists = query(&format!("SELECT 1 FROM pg_roles WHERE rolname = '{APP_ROLE}'"))?;
+    let role_exists = query(&format!(
+        "SELECT 1 FROM pg_roles WHERE rolname = '{APP_ROLE}'"
+    ))?;
     if role_exists.is_empty() {
-        query(&format!("CREATE ROLE {APP_ROLE} LOGIN NOSUPERUSER NOCREATEROLE NOBYPASSRLS CREATEDB"))?;
+        query(&format!(
+            "CREATE ROLE {APP_ROLE} LOGIN NOSUPERUSER NOCREATEROLE NOBYPASSRLS CREATEDB"
+        ))?;
     }
     let db_exists = query(&format!(
         "SELECT 1 FROM pg_database WHERE datname = '{APP_DATABASE}'"

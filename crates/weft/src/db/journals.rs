@@ -35,7 +35,10 @@ pub struct NewJournal<'a> {
 
 /// Inserts a journal.
 #[tracing::instrument(skip(executor))]
-pub async fn insert(executor: impl PgExecutor<'_>, new: &NewJournal<'_>) -> Result<Journal, sqlx::Error> {
+pub async fn insert(
+    executor: impl PgExecutor<'_>,
+    new: &NewJournal<'_>,
+) -> Result<Journal, sqlx::Error> {
     sqlx::query_as(
         "INSERT INTO journals (user_id, title, video_path, duration, location, notes) \
          VALUES ($1, $2, $3, $4, $5, $6) RETURNING *",

@@ -152,7 +152,10 @@ fn compare(known: &[Migration], applied: &[AppliedRow]) -> Vec<Status> {
 
 /// True when every migration is applied unchanged and the database has none unknown.
 pub async fn is_current(pool: &PgPool) -> Result<bool, sqlx::Error> {
-    Ok(status(pool).await?.iter().all(|s| s.state == State::Applied))
+    Ok(status(pool)
+        .await?
+        .iter()
+        .all(|s| s.state == State::Applied))
 }
 
 /// Applies the pending migrations, each in its own transaction, and returns their names.

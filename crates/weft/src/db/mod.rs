@@ -4,7 +4,10 @@ pub mod backup;
 pub mod embedded;
 pub mod journals;
 pub mod migrate;
+pub mod scoped;
 pub mod seed;
+pub mod sessions;
+pub mod throttle;
 pub mod transcripts;
 pub mod url;
 pub mod users;
@@ -92,7 +95,9 @@ impl Database {
                 let data_dir = config.data_dir.clone();
                 let cluster = tokio::task::spawn_blocking(move || Cluster::start(&data_dir))
                     .await
-                    .map_err(|e| DbError::Connect(format!("starting the embedded cluster: {e}")))??;
+                    .map_err(|e| {
+                        DbError::Connect(format!("starting the embedded cluster: {e}"))
+                    })??;
                 (Target::Embedded(cluster.layout().clone()), Some(cluster))
             }
         };
@@ -105,7 +110,11 @@ impl Database {
                 return Err(error);
             }
         };
-        Ok(Self { pool, target, cluster })
+        Ok(Self {
+            pool,
+            target,
+            cluster,
+        })
     }
 
     /// Opens the database and applies pending migrations.
@@ -156,7 +165,12 @@ pub async fn connect(target: &Target, pool: &PoolConfig) -> Result<PgPool, DbErr
     use sqlx::Connection;
     let options = target.connect_options()?;
     let fail = |error: sqlx::Error| DbError::Connect(explain(&error, target, pool));
-    match tokio::time::timeout(pool.connect_timeout, sqlx::PgConnection::connect_with(&options)).await {
+    match tokio::time::timeout(
+        pool.connect_timeout,
+        sqlx::PgConnection::connect_with(&options),
+    )
+    .await
+    {
         Ok(Ok(conn)) => {
             let _ = conn.close().await;
         }
@@ -223,7 +237,10 @@ pub fn explain(error: &sqlx::Error, target: &Target, pool: &PoolConfig) -> Strin
                  WEFT_POOL_MAX or raise max_connections on the server",
                 db.message()
             ),
-            _ => format!("PostgreSQL at {where_} refused the connection: {}", db.message()),
+            _ => format!(
+                "PostgreSQL at {where_} refused the connection: {}",
+                db.message()
+            ),
         },
         other => format!("could not use PostgreSQL at {where_}: {other}"),
     }

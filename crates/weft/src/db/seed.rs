@@ -29,8 +29,14 @@ struct SeedJournal {
 }
 
 const USERS: [SeedUser; 2] = [
-    SeedUser { username: "johndoe", email: "john@example.com" },
-    SeedUser { username: "janedoe", email: "jane@example.com" },
+    SeedUser {
+        username: "johndoe",
+        email: "john@example.com",
+    },
+    SeedUser {
+        username: "janedoe",
+        email: "jane@example.com",
+    },
 ];
 
 const JOURNALS: [SeedJournal; 2] = [
@@ -45,10 +51,30 @@ const JOURNALS: [SeedJournal; 2] = [
         created_at: "2026-03-14T07:42:00Z",
         transcript_id: uuid!("5eed0000-0000-4000-8000-000000000201"),
         segments: &[
-            (0.0, 6.4, "Good morning, it's just after seven and I'm halfway up the ridge.", 0.94),
-            (6.4, 14.8, "The fog is sitting in the valley below me like a lake.", 0.91),
-            (14.8, 27.5, "I wanted to start doing these hikes every weekend before work gets busy again.", 0.89),
-            (27.5, 41.0, "My knee feels a lot better than last month, so the physiotherapy is working.", 0.9),
+            (
+                0.0,
+                6.4,
+                "Good morning, it's just after seven and I'm halfway up the ridge.",
+                0.94,
+            ),
+            (
+                6.4,
+                14.8,
+                "The fog is sitting in the valley below me like a lake.",
+                0.91,
+            ),
+            (
+                14.8,
+                27.5,
+                "I wanted to start doing these hikes every weekend before work gets busy again.",
+                0.89,
+            ),
+            (
+                27.5,
+                41.0,
+                "My knee feels a lot better than last month, so the physiotherapy is working.",
+                0.9,
+            ),
             (41.0, 48.0, "Okay, time to keep going. Talk soon.", 0.95),
         ],
         tags: &["hiking", "nature", "morning"],
@@ -64,11 +90,36 @@ const JOURNALS: [SeedJournal; 2] = [
         created_at: "2026-04-02T18:15:00Z",
         transcript_id: uuid!("5eed0000-0000-4000-8000-000000000202"),
         segments: &[
-            (0.0, 9.2, "So the conference was mostly about artificial intelligence this year.", 0.92),
-            (9.2, 21.7, "The best talk was about running speech recognition on small devices.", 0.88),
-            (21.7, 36.4, "I keep thinking about how much of my own voice notes I never listen to again.", 0.9),
-            (36.4, 50.1, "Maybe the answer is search: find the moment instead of replaying everything.", 0.87),
-            (50.1, 63.0, "Anyway, I'm tired but happy. More tomorrow.", 0.93),
+            (
+                0.0,
+                9.2,
+                "So the conference was mostly about artificial intelligence this year.",
+                0.92,
+            ),
+            (
+                9.2,
+                21.7,
+                "The best talk was about running speech recognition on small devices.",
+                0.88,
+            ),
+            (
+                21.7,
+                36.4,
+                "I keep thinking about how much of my own voice notes I never listen to again.",
+                0.9,
+            ),
+            (
+                36.4,
+                50.1,
+                "Maybe the answer is search: find the moment instead of replaying everything.",
+                0.87,
+            ),
+            (
+                50.1,
+                63.0,
+                "Anyway, I'm tired but happy. More tomorrow.",
+                0.93,
+            ),
         ],
         tags: &["technology", "conference", "reflection"],
     },
@@ -102,15 +153,22 @@ pub async fn seed(pool: &PgPool, bcrypt_cost: u32) -> anyhow::Result<SeedReport>
     }
     for journal in &JOURNALS {
         let created_at: chrono::DateTime<chrono::Utc> = journal.created_at.parse()?;
+        let owner: Option<Uuid> =
+            sqlx::query_scalar("SELECT id FROM users WHERE lower(username) = $1")
+                .bind(journal.owner)
+                .fetch_optional(&mut *tx)
+                .await?;
+        let Some(owner) = owner else { continue };
+        // Row-level security: the rest of this journal is written as its owner.
+        super::scoped::act_for_user(&mut tx, owner).await?;
         report.journals += sqlx::query(
             "INSERT INTO journals (id, user_id, title, video_path, duration, location, notes, \
                                    created_at, updated_at) \
-             SELECT $1, u.id, $3, $4, $5, $6, $7, $8, $8 FROM users u \
-             WHERE lower(u.username) = lower($2) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $8) \
              ON CONFLICT DO NOTHING",
         )
         .bind(journal.id)
-        .bind(journal.owner)
+        .bind(owner)
         .bind(journal.title)
         .bind(journal.video_path)
         .bind(journal.duration)

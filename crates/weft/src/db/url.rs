@@ -76,7 +76,11 @@ impl DatabaseUrl {
         let pairs: Vec<(String, String)> = url
             .query_pairs()
             .map(|(k, v)| {
-                let v = if k == "password" { "***".into() } else { v.into_owned() };
+                let v = if k == "password" {
+                    "***".into()
+                } else {
+                    v.into_owned()
+                };
                 (k.into_owned(), v)
             })
             .collect();
@@ -101,7 +105,9 @@ impl DatabaseUrl {
         host.is_empty()
             || host.starts_with('/')
             || host == "localhost"
-            || host.parse::<std::net::IpAddr>().is_ok_and(|ip| ip.is_loopback())
+            || host
+                .parse::<std::net::IpAddr>()
+                .is_ok_and(|ip| ip.is_loopback())
     }
 }
 
@@ -111,17 +117,22 @@ mod tests {
 
     #[test]
     fn pool_max_is_read_and_stripped() {
-        let url = DatabaseUrl::parse("postgresql://u:p@db.example.com:5432/weft?pool_max=25").unwrap();
+        let url =
+            DatabaseUrl::parse("postgresql://u:p@db.example.com:5432/weft?pool_max=25").unwrap();
         assert_eq!(url.pool_max(), Some(25));
         assert_eq!(url.as_libpq(), "postgresql://u:p@db.example.com:5432/weft");
     }
 
     #[test]
     fn other_parameters_survive_stripping_pool_max() {
-        let url = DatabaseUrl::parse("postgres://h/weft?sslmode=require&pool_max=3&application_name=x")
-            .unwrap();
+        let url =
+            DatabaseUrl::parse("postgres://h/weft?sslmode=require&pool_max=3&application_name=x")
+                .unwrap();
         assert_eq!(url.pool_max(), Some(3));
-        assert_eq!(url.as_libpq(), "postgres://h/weft?sslmode=require&application_name=x");
+        assert_eq!(
+            url.as_libpq(),
+            "postgres://h/weft?sslmode=require&application_name=x"
+        );
     }
 
     #[test]
@@ -133,7 +144,8 @@ mod tests {
     #[test]
     fn bad_pool_max_values_are_refused() {
         for bad in ["0", "-1", "ten", "", "1001", "2.5"] {
-            let err = DatabaseUrl::parse(&format!("postgresql://h/weft?pool_max={bad}")).unwrap_err();
+            let err =
+                DatabaseUrl::parse(&format!("postgresql://h/weft?pool_max={bad}")).unwrap_err();
             assert_eq!(err, UrlError::PoolMax(bad.to_string()));
         }
     }
@@ -146,21 +158,32 @@ mod tests {
 
     #[test]
     fn garbage_is_refused() {
-        assert!(matches!(DatabaseUrl::parse("not a url"), Err(UrlError::Invalid(_))));
+        assert!(matches!(
+            DatabaseUrl::parse("not a url"),
+            Err(UrlError::Invalid(_))
+        ));
     }
 
     #[test]
     fn redaction_hides_the_password() {
-        let url = DatabaseUrl::parse("postgresql://weft:s3cret@db:5432/weft?password=other").unwrap();
+        let url =
+            DatabaseUrl::parse("postgresql://weft:s3cret@db:5432/weft?password=other").unwrap();
         let shown = url.redacted();
-        assert!(!shown.contains("s3cret") && !shown.contains("other"), "{shown}");
+        assert!(
+            !shown.contains("s3cret") && !shown.contains("other"),
+            "{shown}"
+        );
         assert!(shown.contains("weft:***@db"), "{shown}");
     }
 
     #[test]
     fn locality_is_judged_by_host() {
-        let local = ["postgresql://localhost/w", "postgresql://127.0.0.1/w", "postgresql://[::1]/w",
-            "postgresql:///w?host=/run/postgresql&user=u"];
+        let local = [
+            "postgresql://localhost/w",
+            "postgresql://127.0.0.1/w",
+            "postgresql://[::1]/w",
+            "postgresql:///w?host=/run/postgresql&user=u",
+        ];
         for raw in local {
             assert!(DatabaseUrl::parse(raw).unwrap().is_local(), "{raw}");
         }

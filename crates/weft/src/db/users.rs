@@ -9,7 +9,7 @@ use uuid::Uuid;
 pub const MIN_BCRYPT_COST: u32 = 10;
 
 /// A row of `users`. The hash is never serialised.
-#[derive(Debug, Clone, sqlx::FromRow, Serialize)]
+#[derive(Debug, Clone, sqlx::FromRow, Serialize, utoipa::ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct User {
     pub id: Uuid,
@@ -112,4 +112,49 @@ pub async fn list(executor: impl PgExecutor<'_>) -> Result<Vec<User>, sqlx::Erro
     sqlx::query_as("SELECT * FROM users ORDER BY created_at, id")
         .fetch_all(executor)
         .await
+}
+
+/// Changes a user's username and/or email (the unique indexes decide conflicts).
+#[tracing::instrument(skip(executor))]
+pub async fn update_identity(
+    executor: impl PgExecutor<'_>,
+    id: Uuid,
+    username: Option<&str>,
+    email: Option<&str>,
+) -> Result<User, UserError> {
+    sqlx::query_as(
+        "UPDATE users SET username = coalesce($2, username), email = coalesce($3, email) \
+         WHERE id = $1 RETURNING *",
+    )
+    .bind(id)
+    .bind(username)
+    .bind(email)
+    .fetch_one(executor)
+    .await
+    .map_err(taken)
+}
+
+/// Replaces a user's password hash.
+#[tracing::instrument(skip(executor, password_hash))]
+pub async fn set_password_hash(
+    executor: impl PgExecutor<'_>,
+    id: Uuid,
+    password_hash: &str,
+) -> Result<(), sqlx::Error> {
+    sqlx::query("UPDATE users SET password_hash = $2 WHERE id = $1")
+        .bind(id)
+        .bind(password_hash)
+        .execute(executor)
+        .await?;
+    Ok(())
+}
+
+/// Deletes a user; journals, transcripts, tags and sessions go with it (ON DELETE CASCADE).
+#[tracing::instrument(skip(executor))]
+pub async fn delete(executor: impl PgExecutor<'_>, id: Uuid) -> Result<bool, sqlx::Error> {
+    let done = sqlx::query("DELETE FROM users WHERE id = $1")
+        .bind(id)
+        .execute(executor)
+        .await?;
+    Ok(done.rows_affected() == 1)
 }

@@ -1,3 +1,85 @@
-//! HTTP routes, one module per resource; each exports `router()`.
+//! HTTP routes, one module per resource; each exports `router()`. Every route is declared
+//! with its OpenAPI description, so the document at /api/v1/openapi.json cannot miss one.
 
+pub mod auth;
 pub mod health;
+pub mod me;
+pub mod sessions;
+
+use std::sync::OnceLock;
+
+use axum::{Json, Router};
+use utoipa::openapi::security::{ApiKey, ApiKeyValue, HttpAuthScheme, HttpBuilder, SecurityScheme};
+use utoipa::openapi::OpenApi as OpenApiDoc;
+use utoipa::{Modify, OpenApi};
+use utoipa_axum::router::OpenApiRouter;
+
+use crate::server::ApiContext;
+
+/// The top of the OpenAPI document.
+#[derive(OpenApi)]
+#[openapi(
+    info(
+        title = "Weft API",
+        description = "Weft keeps short video journals, transcribes them, and finds any moment by \
+                       the words spoken. Errors always have the shape {\"error\": {\"code\", \
+                       \"message\", \"field\"?}}.",
+    ),
+    modifiers(&SecuritySchemes),
+    tags(
+        (name = "accounts", description = "Registration, sessions and the signed-in account"),
+        (name = "operations", description = "Health, readiness and the API description"),
+    )
+)]
+struct ApiDoc;
+
+struct SecuritySchemes;
+
+impl Modify for SecuritySchemes {
+    fn modify(&self, openapi: &mut OpenApiDoc) {
+        let components = openapi.components.get_or_insert_with(Default::default);
+        components.add_security_scheme(
+            "bearer",
+            SecurityScheme::Http(
+                HttpBuilder::new()
+                    .scheme(HttpAuthScheme::Bearer)
+                    .description(Some("The token from register or login"))
+                    .build(),
+            ),
+        );
+        components.add_security_scheme(
+            "cookie",
+            SecurityScheme::ApiKey(ApiKey::Cookie(ApiKeyValue::with_description(
+                crate::auth::current::SESSION_COOKIE,
+                "The session cookie; unsafe methods also need the X-CSRF-Token header",
+            ))),
+        );
+    }
+}
+
+static DOCUMENT: OnceLock<OpenApiDoc> = OnceLock::new();
+
+/// This API's OpenAPI 3.1 description.
+#[utoipa::path(get, path = "/api/v1/openapi.json", tag = "operations",
+    responses((status = 200, description = "The OpenAPI document", body = Object)))]
+async fn openapi_json() -> Json<OpenApiDoc> {
+    Json(DOCUMENT.get_or_init(openapi).clone())
+}
+
+/// Every route, and the OpenAPI document that describes them.
+pub fn api() -> (Router<ApiContext>, OpenApiDoc) {
+    let (router, mut doc) = OpenApiRouter::with_openapi(ApiDoc::openapi())
+        .routes(utoipa_axum::routes!(openapi_json))
+        .merge(health::router())
+        .merge(auth::router())
+        .merge(me::router())
+        .merge(sessions::router())
+        .split_for_parts();
+    doc.info.version = env!("CARGO_PKG_VERSION").to_string();
+    (router, doc)
+}
+
+/// The OpenAPI document (for `weft openapi` and tests).
+pub fn openapi() -> OpenApiDoc {
+    api().1
+}

@@ -12,7 +12,7 @@ use std::path::PathBuf;
 use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
 use sqlx::{ConnectOptions, PgPool};
 use tokio::sync::oneshot;
-use weft::db::embedded::{Cluster, Layout};
+use weft::db::embedded::Cluster;
 use weft::db::url::DatabaseUrl;
 use weft::db::{migrate, Target};
 
@@ -24,6 +24,10 @@ pub struct TestDb {
     pub options: PgConnectOptions,
     /// Where it is, as weft's own commands would see it.
     pub target: Target,
+    /// A connection string to this database for a role that bypasses row-level security.
+    pub admin_url: String,
+    /// A pool of that role: for tests of the schema itself, which must see every row.
+    pub admin: PgPool,
 }
 
 impl TestDb {
@@ -45,7 +49,9 @@ pub fn test_cluster_dir() -> PathBuf {
 /// The maintenance target: a database on the test server that may create others.
 async fn server() -> Target {
     if let Ok(raw) = std::env::var("WEFT_TEST_DATABASE_URL") {
-        return Target::External(DatabaseUrl::parse(&raw).expect("WEFT_TEST_DATABASE_URL is valid"));
+        return Target::External(
+            DatabaseUrl::parse(&raw).expect("WEFT_TEST_DATABASE_URL is valid"),
+        );
     }
     let dir = test_cluster_dir();
     let cluster = tokio::task::spawn_blocking(move || Cluster::start(&dir))
@@ -58,18 +64,46 @@ async fn server() -> Target {
     Target::Embedded(layout)
 }
 
+/// A superuser connection string for database `name` on the test server.
+fn admin_url_for(target: &Target, name: &str) -> String {
+    match target {
+        Target::External(url) => {
+            // WEFT_TEST_DATABASE_URL's role creates databases; WEFT_TEST_ADMIN_DATABASE_URL
+            // names a superuser when it is not one.
+            let base = std::env::var("WEFT_TEST_ADMIN_DATABASE_URL")
+                .unwrap_or_else(|_| url.as_libpq().to_string());
+            let mut parsed = url::Url::parse(&base).expect("url");
+            parsed.set_path(&format!("/{name}"));
+            parsed.to_string()
+        }
+        Target::Embedded(layout) => {
+            layout
+                .superuser_url()
+                .replacen(":///weft?", &format!(":///{name}?"), 1)
+        }
+    }
+}
+
 fn with_database(target: &Target, name: &str) -> (PgConnectOptions, Target) {
     match target {
         Target::External(url) => {
             let mut parsed = url::Url::parse(url.as_libpq()).expect("url");
             parsed.set_path(&format!("/{name}"));
             let url = DatabaseUrl::parse(parsed.as_str()).expect("url");
-            (url.connect_options().expect("options"), Target::External(url))
+            (
+                url.connect_options().expect("options"),
+                Target::External(url),
+            )
         }
         Target::Embedded(layout) => {
-            let url = layout.url().replacen(":///weft?", &format!(":///{name}?"), 1);
+            let url = layout
+                .url()
+                .replacen(":///weft?", &format!(":///{name}?"), 1);
             let url = DatabaseUrl::parse(&url).expect("url");
-            (url.connect_options().expect("options"), Target::External(url))
+            (
+                url.connect_options().expect("options"),
+                Target::External(url),
+            )
         }
     }
 }
@@ -79,18 +113,32 @@ async fn template(admin: &PgPool, server: &Target) -> String {
     let all: String = migrate::MIGRATIONS.iter().map(|m| m.sql).collect();
     let name = format!("weft_tpl_{}", weft::util::short_digest(all.as_bytes()));
     let mut conn = admin.acquire().await.expect("admin connection");
-    sqlx::query("SELECT pg_advisory_lock(7355608)").execute(&mut *conn).await.expect("lock");
-    let exists: bool = sqlx::query_scalar("SELECT EXISTS (SELECT 1 FROM pg_database WHERE datname = $1)")
-        .bind(&name)
-        .fetch_one(&mut *conn)
+    sqlx::query("SELECT pg_advisory_lock(7355608)")
+        .execute(&mut *conn)
         .await
-        .expect("template lookup");
+        .expect("lock");
+    let exists: bool =
+        sqlx::query_scalar("SELECT EXISTS (SELECT 1 FROM pg_database WHERE datname = $1)")
+            .bind(&name)
+            .fetch_one(&mut *conn)
+            .await
+            .expect("template lookup");
     if !exists {
         let building = format!("{name}_building");
-        sqlx::query(&format!("DROP DATABASE IF EXISTS {building}")).execute(&mut *conn).await.expect("drop");
-        sqlx::query(&format!("CREATE DATABASE {building}")).execute(&mut *conn).await.expect("create template");
+        sqlx::query(&format!("DROP DATABASE IF EXISTS {building}"))
+            .execute(&mut *conn)
+            .await
+            .expect("drop");
+        sqlx::query(&format!("CREATE DATABASE {building}"))
+            .execute(&mut *conn)
+            .await
+            .expect("create template");
         let (options, _) = with_database(server, &building);
-        let pool = PgPoolOptions::new().max_connections(1).connect_with(options).await.expect("template pool");
+        let pool = PgPoolOptions::new()
+            .max_connections(1)
+            .connect_with(options)
+            .await
+            .expect("template pool");
         migrate::migrate(&pool).await.expect("migrate the template");
         pool.close().await;
         sqlx::query(&format!("ALTER DATABASE {building} RENAME TO {name}"))
@@ -98,7 +146,10 @@ async fn template(admin: &PgPool, server: &Target) -> String {
             .await
             .expect("rename template");
     }
-    sqlx::query("SELECT pg_advisory_unlock(7355608)").execute(&mut *conn).await.expect("unlock");
+    sqlx::query("SELECT pg_advisory_unlock(7355608)")
+        .execute(&mut *conn)
+        .await
+        .expect("unlock");
     name
 }
 
@@ -150,7 +201,25 @@ async fn create_db(migrated: bool) -> TestDb {
         .connect_with(options.clone())
         .await
         .expect("connect to the test database");
-    TestDb { pool, name, options, target }
+    let admin_url = admin_url_for(&server, &name);
+    let admin = PgPoolOptions::new()
+        .max_connections(3)
+        .connect_with(
+            DatabaseUrl::parse(&admin_url)
+                .expect("admin url")
+                .connect_options()
+                .expect("admin options"),
+        )
+        .await
+        .expect("connect to the test database as a superuser");
+    TestDb {
+        pool,
+        name,
+        options,
+        target,
+        admin_url,
+        admin,
+    }
 }
 
 /// A running server for one test.
@@ -179,10 +248,19 @@ impl TestApp {
     }
 }
 
-/// Starts the real router on 127.0.0.1:0 over a fresh database.
+/// Starts the real router on 127.0.0.1:0 over a fresh database (bcrypt at its lowest
+/// accepted cost, to keep tests quick).
 pub async fn spawn_app() -> TestApp {
     let db = fresh_db().await;
     spawn_app_with(db, |context| context).await
+}
+
+/// Account settings for tests: the lowest accepted bcrypt cost.
+pub fn test_auth() -> weft::auth::AuthConfig {
+    weft::auth::AuthConfig {
+        bcrypt_cost: 10,
+        ..Default::default()
+    }
 }
 
 /// Starts the real router with a customised context.
@@ -190,9 +268,14 @@ pub async fn spawn_app_with(
     db: TestDb,
     customise: impl FnOnce(weft::server::ApiContext) -> weft::server::ApiContext,
 ) -> TestApp {
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind port 0");
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+        .await
+        .expect("bind port 0");
     let address = format!("http://{}", listener.local_addr().expect("address"));
-    let context = customise(weft::server::ApiContext::new(db.pool.clone()));
+    let context = customise(weft::server::ApiContext {
+        auth: std::sync::Arc::new(test_auth()),
+        ..weft::server::ApiContext::new(db.pool.clone())
+    });
     let (tx, rx) = oneshot::channel::<()>();
     let handle = tokio::spawn(weft::server::launch(context, listener, async move {
         let _ = rx.await;
@@ -209,4 +292,61 @@ pub async fn spawn_app_with(
 /// The path of the built `weft` binary (for tests of the command line).
 pub fn weft_bin() -> PathBuf {
     PathBuf::from(env!("CARGO_BIN_EXE_weft"))
+}
+
+/// A registered user with a bearer token.
+pub struct Account {
+    pub id: String,
+    pub username: String,
+    pub email: String,
+    pub password: String,
+    pub token: String,
+    pub csrf: String,
+}
+
+impl TestApp {
+    /// Registers `username` (email `username@example.com`, password `password-of-USERNAME`).
+    pub async fn register(&self, username: &str) -> Account {
+        let password = format!("password-of-{username}");
+        let email = format!("{username}@example.com");
+        let response = self
+            .client
+            .post(self.url("/api/v1/auth/register"))
+            .json(
+                &serde_json::json!({ "username": username, "email": email, "password": password }),
+            )
+            .send()
+            .await
+            .expect("register request");
+        assert_eq!(response.status(), 201, "registering {username}");
+        let body: serde_json::Value = response.json().await.expect("register body");
+        Account {
+            id: body["user"]["id"].as_str().expect("id").to_string(),
+            username: username.to_string(),
+            email,
+            password,
+            token: body["token"].as_str().expect("token").to_string(),
+            csrf: body["csrfToken"].as_str().expect("csrf").to_string(),
+        }
+    }
+
+    /// Logs in and returns the response.
+    pub async fn login(&self, login: &str, password: &str) -> reqwest::Response {
+        self.client
+            .post(self.url("/api/v1/auth/login"))
+            .json(&serde_json::json!({ "login": login, "password": password }))
+            .send()
+            .await
+            .expect("login request")
+    }
+
+    /// GET with a bearer token.
+    pub async fn get_as(&self, token: &str, path: &str) -> reqwest::Response {
+        self.client
+            .get(self.url(path))
+            .bearer_auth(token)
+            .send()
+            .await
+            .expect("request")
+    }
 }

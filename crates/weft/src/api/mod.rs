@@ -1,0 +1,7 @@
+//! The API's conventions: one error shape, JSON bodies, and the signed-in user.
+
+pub mod error;
+pub mod json;
+
+pub use error::ApiError;
+pub use json::ApiJson;

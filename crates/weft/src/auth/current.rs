@@ -1,0 +1,130 @@
+//! The signed-in user of a request, from `Authorization: Bearer` or the session cookie.
+//! Unsafe methods authenticated by cookie must also carry the CSRF token.
+
+use std::net::SocketAddr;
+
+use axum::extract::{ConnectInfo, FromRequestParts};
+use axum::http::request::Parts;
+use axum::http::{header, Method, StatusCode};
+use axum_extra::extract::CookieJar;
+use uuid::Uuid;
+
+use super::token;
+use crate::api::ApiError;
+use crate::db::sessions;
+use crate::db::users::User;
+use crate::server::ApiContext;
+
+/// The session cookie (HttpOnly).
+pub const SESSION_COOKIE: &str = "weft_session";
+/// The CSRF cookie, readable by the page's scripts.
+pub const CSRF_COOKIE: &str = "weft_csrf";
+/// The header that carries the CSRF token back.
+pub const CSRF_HEADER: &str = "x-csrf-token";
+
+/// Refresh a session's expiry at most this often.
+const TOUCH_EVERY_SECONDS: i64 = 60;
+
+/// A signed-in user.
+#[derive(Debug, Clone)]
+pub struct CurrentUser {
+    pub user: User,
+    pub session_id: Uuid,
+}
+
+/// The raw session token of a request and whether it came from the cookie.
+pub fn session_token(parts: &Parts) -> Option<(String, bool)> {
+    if let Some(value) = parts.headers.get(header::AUTHORIZATION) {
+        let value = value.to_str().ok()?;
+        let (scheme, token) = value.split_once(' ')?;
+        return scheme
+            .eq_ignore_ascii_case("bearer")
+            .then(|| (token.trim().to_string(), false));
+    }
+    let jar = CookieJar::from_headers(&parts.headers);
+    jar.get(SESSION_COOKIE)
+        .map(|c| (c.value().to_string(), true))
+}
+
+fn is_safe(method: &Method) -> bool {
+    matches!(*method, Method::GET | Method::HEAD | Method::OPTIONS)
+}
+
+impl FromRequestParts<ApiContext> for CurrentUser {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(
+        parts: &mut Parts,
+        context: &ApiContext,
+    ) -> Result<Self, Self::Rejection> {
+        let (token, via_cookie) = session_token(parts).ok_or_else(ApiError::unauthorized)?;
+        if token.is_empty() || token.len() > 256 {
+            return Err(ApiError::unauthorized());
+        }
+        if via_cookie && !is_safe(&parts.method) {
+            let sent = parts
+                .headers
+                .get(CSRF_HEADER)
+                .and_then(|v| v.to_str().ok())
+                .unwrap_or("");
+            if !token::constant_time_eq(sent.as_bytes(), token::csrf_for(&token).as_bytes()) {
+                return Err(ApiError::new(
+                    StatusCode::FORBIDDEN,
+                    "csrf_failed",
+                    "a request signed in by cookie must send the X-CSRF-Token header \
+                     (its value is in the weft_csrf cookie)",
+                ));
+            }
+        }
+        let found = sessions::authenticate(&context.pool, &token::hash(&token))
+            .await?
+            .ok_or_else(ApiError::unauthorized)?;
+        let idle = chrono::Utc::now() - found.last_seen_at;
+        if idle.num_seconds() >= TOUCH_EVERY_SECONDS {
+            sessions::touch(&context.pool, found.session_id, context.auth.session_ttl).await?;
+        }
+        Ok(CurrentUser {
+            user: found.user,
+            session_id: found.session_id,
+        })
+    }
+}
+
+/// Who is asking: the client's address and user agent, for throttling and the session list.
+#[derive(Debug, Clone)]
+pub struct ClientInfo {
+    pub address: String,
+    pub user_agent: Option<String>,
+}
+
+impl FromRequestParts<ApiContext> for ClientInfo {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(
+        parts: &mut Parts,
+        context: &ApiContext,
+    ) -> Result<Self, Self::Rejection> {
+        let forwarded = context
+            .auth
+            .trust_proxy
+            .then(|| parts.headers.get("x-forwarded-for"))
+            .flatten()
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.split(',').next())
+            .map(|v| v.trim().to_string())
+            .filter(|v| !v.is_empty());
+        let peer = parts
+            .extensions
+            .get::<ConnectInfo<SocketAddr>>()
+            .map(|info| info.0.ip().to_string());
+        let user_agent = parts
+            .headers
+            .get(header::USER_AGENT)
+            .and_then(|v| v.to_str().ok())
+            .map(str::to_string);
+        Ok(ClientInfo {
+            address: forwarded.or(peer).unwrap_or_else(|| "unknown".into()),
+            user_agent,
+        })
+    }
+}

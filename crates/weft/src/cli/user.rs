@@ -1,0 +1,183 @@
+//! `weft user …`: the operator's account commands.
+
+use std::io::{BufRead, IsTerminal, Write};
+
+use anyhow::{bail, Context};
+use clap::Subcommand;
+
+use crate::api::ApiError;
+use crate::auth;
+use crate::config::GlobalArgs;
+use crate::db::users::{self, UniqueField, UserError};
+use crate::db::{sessions, Database};
+
+/// The user subcommands.
+#[derive(Debug, Subcommand)]
+pub enum UserCommand {
+    /// Create an account (works while registration is closed). The password is asked for,
+    /// or read from standard input with --password-stdin.
+    Create {
+        username: String,
+        email: String,
+        /// Read the password from the first line of standard input.
+        #[arg(long)]
+        password_stdin: bool,
+        /// bcrypt cost (10 to 16).
+        #[arg(long, env = "WEFT_BCRYPT_COST", default_value_t = 12,
+              value_parser = clap::value_parser!(u32).range(10..=16))]
+        bcrypt_cost: u32,
+    },
+    /// List every account.
+    List,
+    /// Delete an account with all its journals, transcripts, tags and sessions.
+    Delete {
+        /// Username or email.
+        login: String,
+        /// Do not ask for confirmation.
+        #[arg(long)]
+        yes: bool,
+    },
+    /// Set a new password and sign the account out everywhere.
+    SetPassword {
+        /// Username or email.
+        login: String,
+        /// Read the password from the first line of standard input.
+        #[arg(long)]
+        password_stdin: bool,
+        /// bcrypt cost (10 to 16).
+        #[arg(long, env = "WEFT_BCRYPT_COST", default_value_t = 12,
+              value_parser = clap::value_parser!(u32).range(10..=16))]
+        bcrypt_cost: u32,
+    },
+}
+
+pub async fn run(global: &GlobalArgs, command: UserCommand) -> anyhow::Result<()> {
+    // Validate what can be validated before touching the database.
+    let password = match &command {
+        UserCommand::Create {
+            username,
+            email,
+            password_stdin,
+            ..
+        } => {
+            auth::validate_username(username).map_err(api_message)?;
+            auth::validate_email(email).map_err(api_message)?;
+            Some(read_password(*password_stdin)?)
+        }
+        UserCommand::SetPassword { password_stdin, .. } => Some(read_password(*password_stdin)?),
+        _ => None,
+    };
+    let db = Database::open_migrated(&global.db_config()?).await?;
+    let result = with_database(&db, command, password).await;
+    db.close().await;
+    result
+}
+
+async fn with_database(
+    db: &Database,
+    command: UserCommand,
+    password: Option<String>,
+) -> anyhow::Result<()> {
+    let pool = db.pool();
+    match command {
+        UserCommand::Create {
+            username,
+            email,
+            bcrypt_cost,
+            ..
+        } => {
+            let hash = users::hash_password(password.unwrap_or_default(), bcrypt_cost).await?;
+            let username = auth::validate_username(&username).map_err(api_message)?;
+            let email = auth::validate_email(&email).map_err(api_message)?;
+            match users::create(pool, &username, &email, &hash).await {
+                Ok(user) => println!("created {} <{}> ({})", user.username, user.email, user.id),
+                Err(UserError::Taken(UniqueField::Username)) => {
+                    bail!("the username {username} is already taken")
+                }
+                Err(UserError::Taken(UniqueField::Email)) => {
+                    bail!("an account with the email {email} already exists")
+                }
+                Err(UserError::Database(error)) => return Err(error.into()),
+            }
+        }
+        UserCommand::List => {
+            let all = users::list(pool).await?;
+            println!("{:<32} {:<40} {:<25} id", "username", "email", "created");
+            for user in &all {
+                println!(
+                    "{:<32} {:<40} {:<25} {}",
+                    user.username,
+                    user.email,
+                    user.created_at.format("%Y-%m-%d %H:%M UTC"),
+                    user.id
+                );
+            }
+            println!("{} account(s)", all.len());
+        }
+        UserCommand::Delete { login, yes } => {
+            let user = users::find_by_login(pool, &login)
+                .await?
+                .with_context(|| format!("no account with the username or email {login}"))?;
+            if !yes
+                && !confirm(&format!(
+                    "delete {} <{}> and everything in it?",
+                    user.username, user.email
+                ))?
+            {
+                bail!("not deleted (pass --yes to skip this question)");
+            }
+            users::delete(pool, user.id).await?;
+            println!("deleted {} and all of its journals", user.username);
+        }
+        UserCommand::SetPassword {
+            login, bcrypt_cost, ..
+        } => {
+            let user = users::find_by_login(pool, &login)
+                .await?
+                .with_context(|| format!("no account with the username or email {login}"))?;
+            let hash = users::hash_password(password.unwrap_or_default(), bcrypt_cost).await?;
+            let mut tx = pool.begin().await?;
+            users::set_password_hash(&mut *tx, user.id, &hash).await?;
+            let revoked = sessions::revoke_others(&mut *tx, user.id, None).await?;
+            tx.commit().await?;
+            println!(
+                "password of {} changed; {revoked} session(s) signed out",
+                user.username
+            );
+        }
+    }
+    Ok(())
+}
+
+fn api_message(error: ApiError) -> anyhow::Error {
+    anyhow::anyhow!("{}", error.message())
+}
+
+/// Reads a new password: from standard input's first line, or asked twice at a terminal.
+fn read_password(from_stdin: bool) -> anyhow::Result<String> {
+    let password = if from_stdin || !std::io::stdin().is_terminal() {
+        let mut line = String::new();
+        std::io::stdin().lock().read_line(&mut line)?;
+        line.trim_end_matches(['\r', '\n']).to_string()
+    } else {
+        let first = rpassword::prompt_password("new password: ")?;
+        let second = rpassword::prompt_password("again: ")?;
+        if first != second {
+            bail!("the two passwords differ");
+        }
+        first
+    };
+    auth::validate_password(&password, "password").map_err(api_message)?;
+    Ok(password)
+}
+
+fn confirm(question: &str) -> anyhow::Result<bool> {
+    if !std::io::stdin().is_terminal() {
+        return Ok(false);
+    }
+    print!("{question} [y/N] ");
+    std::io::stdout().flush()?;
+    let mut answer = String::new();
+    std::io::stdin().lock().read_line(&mut answer)?;
+    Ok(matches!(answer.trim(), "y" | "Y" | "yes"))
+}

@@ -1,0 +1,27 @@
+//! Transactions that act for one user. Row-level security on journals, transcripts and tags
+//! shows and accepts only the rows of the user named here.
+
+use sqlx::{PgPool, Postgres, Transaction};
+use uuid::Uuid;
+
+/// Begins a transaction in which the per-user tables belong to `user_id`.
+pub async fn begin_for_user(
+    pool: &PgPool,
+    user_id: Uuid,
+) -> Result<Transaction<'static, Postgres>, sqlx::Error> {
+    let mut tx = pool.begin().await?;
+    act_for_user(&mut tx, user_id).await?;
+    Ok(tx)
+}
+
+/// Makes the rest of an open transaction act for `user_id`.
+pub async fn act_for_user(
+    tx: &mut Transaction<'_, Postgres>,
+    user_id: Uuid,
+) -> Result<(), sqlx::Error> {
+    sqlx::query("SELECT set_config('weft.user_id', $1, true)")
+        .bind(user_id.to_string())
+        .execute(&mut **tx)
+        .await?;
+    Ok(())
+}

@@ -1,0 +1,150 @@
+//! Sign-in sessions. Tokens are stored only as hashes.
+
+use chrono::{DateTime, Duration, Utc};
+use serde::Serialize;
+use sqlx::PgExecutor;
+use utoipa::ToSchema;
+use uuid::Uuid;
+
+use super::users::User;
+
+/// A session as its owner sees it in the list.
+#[derive(Debug, Clone, sqlx::FromRow, Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct Session {
+    pub id: Uuid,
+    pub created_at: DateTime<Utc>,
+    pub last_seen_at: DateTime<Utc>,
+    pub expires_at: DateTime<Utc>,
+    pub user_agent: Option<String>,
+    pub ip: Option<String>,
+}
+
+/// The session and user behind a token.
+#[derive(Debug, Clone)]
+pub struct Authenticated {
+    pub session_id: Uuid,
+    pub last_seen_at: DateTime<Utc>,
+    pub user: User,
+}
+
+/// Stores a new session for `user_id` that expires after `ttl`.
+#[tracing::instrument(skip(executor, token_hash))]
+pub async fn create(
+    executor: impl PgExecutor<'_>,
+    user_id: Uuid,
+    token_hash: &[u8],
+    ttl: Duration,
+    user_agent: Option<&str>,
+    ip: Option<&str>,
+) -> Result<Session, sqlx::Error> {
+    sqlx::query_as(
+        "INSERT INTO sessions (user_id, token_hash, expires_at, user_agent, ip) \
+         VALUES ($1, $2, now() + $3, $4, $5) \
+         RETURNING id, created_at, last_seen_at, expires_at, user_agent, ip",
+    )
+    .bind(user_id)
+    .bind(token_hash)
+    .bind(ttl)
+    .bind(user_agent.map(|ua| ua.chars().take(300).collect::<String>()))
+    .bind(ip)
+    .fetch_one(executor)
+    .await
+}
+
+#[derive(sqlx::FromRow)]
+struct AuthRow {
+    session_id: Uuid,
+    last_seen_at: DateTime<Utc>,
+    #[sqlx(flatten)]
+    user: User,
+}
+
+/// The live (unexpired) session with this token hash, and its user.
+#[tracing::instrument(skip_all)]
+pub async fn authenticate(
+    executor: impl PgExecutor<'_>,
+    token_hash: &[u8],
+) -> Result<Option<Authenticated>, sqlx::Error> {
+    let row: Option<AuthRow> = sqlx::query_as(
+        "SELECT s.id AS session_id, s.last_seen_at, u.* \
+         FROM sessions s JOIN users u ON u.id = s.user_id \
+         WHERE s.token_hash = $1 AND s.expires_at > now()",
+    )
+    .bind(token_hash)
+    .fetch_optional(executor)
+    .await?;
+    Ok(row.map(|row| Authenticated {
+        session_id: row.session_id,
+        last_seen_at: row.last_seen_at,
+        user: row.user,
+    }))
+}
+
+/// Slides a session's expiry forward from now.
+#[tracing::instrument(skip(executor))]
+pub async fn touch(
+    executor: impl PgExecutor<'_>,
+    session_id: Uuid,
+    ttl: Duration,
+) -> Result<(), sqlx::Error> {
+    sqlx::query("UPDATE sessions SET last_seen_at = now(), expires_at = now() + $2 WHERE id = $1")
+        .bind(session_id)
+        .bind(ttl)
+        .execute(executor)
+        .await?;
+    Ok(())
+}
+
+/// A user's live sessions, newest first.
+#[tracing::instrument(skip(executor))]
+pub async fn list(
+    executor: impl PgExecutor<'_>,
+    user_id: Uuid,
+) -> Result<Vec<Session>, sqlx::Error> {
+    sqlx::query_as(
+        "SELECT id, created_at, last_seen_at, expires_at, user_agent, ip FROM sessions \
+         WHERE user_id = $1 AND expires_at > now() ORDER BY created_at DESC",
+    )
+    .bind(user_id)
+    .fetch_all(executor)
+    .await
+}
+
+/// Deletes one of a user's sessions; false when the user has no such session.
+#[tracing::instrument(skip(executor))]
+pub async fn revoke(
+    executor: impl PgExecutor<'_>,
+    user_id: Uuid,
+    session_id: Uuid,
+) -> Result<bool, sqlx::Error> {
+    let done = sqlx::query("DELETE FROM sessions WHERE id = $1 AND user_id = $2")
+        .bind(session_id)
+        .bind(user_id)
+        .execute(executor)
+        .await?;
+    Ok(done.rows_affected() == 1)
+}
+
+/// Deletes every session of a user except `keep` (all of them when `keep` is None).
+#[tracing::instrument(skip(executor))]
+pub async fn revoke_others(
+    executor: impl PgExecutor<'_>,
+    user_id: Uuid,
+    keep: Option<Uuid>,
+) -> Result<u64, sqlx::Error> {
+    let done = sqlx::query("DELETE FROM sessions WHERE user_id = $1 AND id IS DISTINCT FROM $2")
+        .bind(user_id)
+        .bind(keep)
+        .execute(executor)
+        .await?;
+    Ok(done.rows_affected())
+}
+
+/// Deletes expired sessions; returns how many.
+pub async fn sweep_expired(executor: impl PgExecutor<'_>) -> Result<u64, sqlx::Error> {
+    let done = sqlx::query("DELETE FROM sessions WHERE expires_at <= now()")
+        .execute(executor)
+        .await?;
+    Ok(done.rows_affected())
+}

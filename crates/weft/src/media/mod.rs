@@ -1,0 +1,55 @@
+//! Video files: probing with ffprobe, thumbnails and audio with ffmpeg. Child processes run
+//! with a time limit and are killed if the caller goes away.
+
+pub mod probe;
+pub mod thumbnail;
+
+use std::process::Output;
+use std::time::Duration;
+
+use tokio::process::Command;
+
+/// Why running ffmpeg or ffprobe failed.
+#[derive(Debug, thiserror::Error)]
+pub enum ToolError {
+    #[error("{0} is not installed (Debian/Ubuntu: apt-get install ffmpeg)")]
+    Missing(&'static str),
+    #[error("{tool} did not finish within {} s", .limit.as_secs())]
+    Timeout { tool: &'static str, limit: Duration },
+    #[error("{tool} failed: {message}")]
+    Failed { tool: &'static str, message: String },
+}
+
+/// Runs a tool to completion within `limit`; on timeout the process is killed.
+pub(crate) async fn run_tool(
+    tool: &'static str,
+    mut command: Command,
+    limit: Duration,
+) -> Result<Output, ToolError> {
+    command
+        .kill_on_drop(true)
+        .stdin(std::process::Stdio::null());
+    let child = command.output();
+    match tokio::time::timeout(limit, child).await {
+        Err(_) => Err(ToolError::Timeout { tool, limit }),
+        Ok(Err(error)) if error.kind() == std::io::ErrorKind::NotFound => {
+            Err(ToolError::Missing(tool))
+        }
+        Ok(Err(error)) => Err(ToolError::Failed {
+            tool,
+            message: error.to_string(),
+        }),
+        Ok(Ok(output)) => Ok(output),
+    }
+}
+
+/// The last non-empty line a tool wrote to stderr (its error, usually).
+pub(crate) fn last_line(stderr: &[u8]) -> String {
+    String::from_utf8_lossy(stderr)
+        .lines()
+        .rev()
+        .find(|line| !line.trim().is_empty())
+        .unwrap_or("no message")
+        .trim()
+        .to_string()
+}

@@ -1,0 +1,277 @@
+//! What a file is, according to ffprobe: is it a video, how long, in which container.
+
+use std::path::Path;
+use std::time::Duration;
+
+use serde::Deserialize;
+use tokio::process::Command;
+
+use super::{last_line, run_tool, ToolError};
+
+/// The container formats Weft keeps, with the content type it serves them as.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Container {
+    Mp4,
+    QuickTime,
+    WebM,
+    Matroska,
+}
+
+impl Container {
+    /// The MIME type for playback.
+    pub fn content_type(self) -> &'static str {
+        match self {
+            Container::Mp4 => "video/mp4",
+            Container::QuickTime => "video/quicktime",
+            Container::WebM => "video/webm",
+            Container::Matroska => "video/x-matroska",
+        }
+    }
+
+    /// The file extension for stored copies.
+    pub fn extension(self) -> &'static str {
+        match self {
+            Container::Mp4 => "mp4",
+            Container::QuickTime => "mov",
+            Container::WebM => "webm",
+            Container::Matroska => "mkv",
+        }
+    }
+
+    /// The container for an extension (of a stored key), if it is one of Weft's.
+    pub fn from_extension(extension: &str) -> Option<Self> {
+        Some(match extension.to_ascii_lowercase().as_str() {
+            "mp4" | "m4v" => Container::Mp4,
+            "mov" => Container::QuickTime,
+            "webm" => Container::WebM,
+            "mkv" => Container::Matroska,
+            _ => return None,
+        })
+    }
+}
+
+/// A video file's facts.
+#[derive(Debug, Clone, PartialEq)]
+pub struct VideoInfo {
+    pub container: Container,
+    /// Seconds, as precise as the file says.
+    pub duration: f64,
+    pub width: u32,
+    pub height: u32,
+    pub has_audio: bool,
+}
+
+impl VideoInfo {
+    /// Whole seconds, as the schema stores them (rounded; a 0.4 s clip is 0).
+    pub fn whole_seconds(&self) -> i32 {
+        self.duration.round().clamp(0.0, i32::MAX as f64) as i32
+    }
+}
+
+/// Why a file is refused or could not be examined.
+#[derive(Debug, thiserror::Error)]
+pub enum ProbeError {
+    #[error("the file is not a video Weft can keep: {0}")]
+    NotAVideo(String),
+    #[error(transparent)]
+    Tool(#[from] ToolError),
+}
+
+#[derive(Debug, Deserialize)]
+struct Report {
+    #[serde(default)]
+    streams: Vec<Stream>,
+    format: Option<Format>,
+}
+
+#[derive(Debug, Deserialize)]
+struct Stream {
+    codec_type: Option<String>,
+    codec_name: Option<String>,
+    width: Option<u32>,
+    height: Option<u32>,
+    duration: Option<String>,
+    #[serde(default)]
+    disposition: Disposition,
+}
+
+#[derive(Debug, Default, Deserialize)]
+struct Disposition {
+    #[serde(default)]
+    attached_pic: u8,
+}
+
+#[derive(Debug, Deserialize)]
+struct Format {
+    format_name: Option<String>,
+    duration: Option<String>,
+}
+
+/// Runs ffprobe on a file and reads its report.
+pub async fn probe(path: &Path, limit: Duration) -> Result<VideoInfo, ProbeError> {
+    let mut command = Command::new("ffprobe");
+    command
+        .args([
+            "-v",
+            "error",
+            "-print_format",
+            "json",
+            "-show_format",
+            "-show_streams",
+        ])
+        .arg(path);
+    let output = run_tool("ffprobe", command, limit).await?;
+    if !output.status.success() {
+        return Err(ProbeError::NotAVideo(format!(
+            "ffprobe cannot read it ({})",
+            last_line(&output.stderr)
+        )));
+    }
+    parse(&String::from_utf8_lossy(&output.stdout))
+}
+
+/// Reads ffprobe's JSON report (`-show_format -show_streams`).
+pub fn parse(json: &str) -> Result<VideoInfo, ProbeError> {
+    let report: Report = serde_json::from_str(json)
+        .map_err(|e| ProbeError::NotAVideo(format!("ffprobe's report is unreadable ({e})")))?;
+    let format = report
+        .format
+        .ok_or_else(|| ProbeError::NotAVideo("no container format".into()))?;
+    let format_name = format.format_name.unwrap_or_default();
+    // A cover image in an audio file is a "video" stream too; it is not a video.
+    let video = report
+        .streams
+        .iter()
+        .find(|s| s.codec_type.as_deref() == Some("video") && s.disposition.attached_pic == 0)
+        .ok_or_else(|| ProbeError::NotAVideo("it has no video stream".into()))?;
+    let has_audio = report
+        .streams
+        .iter()
+        .any(|s| s.codec_type.as_deref() == Some("audio"));
+    let codecs: Vec<&str> = report
+        .streams
+        .iter()
+        .filter_map(|s| s.codec_name.as_deref())
+        .collect();
+    let container = container_of(&format_name, &codecs).ok_or_else(|| {
+        ProbeError::NotAVideo(format!(
+            "the {format_name} format is not accepted (use mp4, mov, webm or mkv)"
+        ))
+    })?;
+    let duration = format
+        .duration
+        .as_deref()
+        .or(video.duration.as_deref())
+        .and_then(|d| d.parse::<f64>().ok())
+        .filter(|d| d.is_finite() && *d > 0.0)
+        .ok_or_else(|| ProbeError::NotAVideo("it has no duration (a still image?)".into()))?;
+    Ok(VideoInfo {
+        container,
+        duration,
+        width: video.width.unwrap_or(0),
+        height: video.height.unwrap_or(0),
+        has_audio,
+    })
+}
+
+fn container_of(format_name: &str, codecs: &[&str]) -> Option<Container> {
+    let names: Vec<&str> = format_name.split(',').collect();
+    if names.contains(&"mov") || names.contains(&"mp4") {
+        // One demuxer serves both; QuickTime files are the ones from Apple cameras, but
+        // browsers play either as mp4 when the codecs allow, so mp4 is the safer label.
+        return Some(if names == ["mov"] {
+            Container::QuickTime
+        } else {
+            Container::Mp4
+        });
+    }
+    if names.contains(&"matroska") || names.contains(&"webm") {
+        let webm_codecs = ["vp8", "vp9", "av1", "opus", "vorbis", "webvtt"];
+        let is_webm = codecs.iter().all(|c| webm_codecs.contains(c));
+        return Some(if is_webm {
+            Container::WebM
+        } else {
+            Container::Matroska
+        });
+    }
+    None
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const PHONE_MP4: &str = r#"{
+        "streams": [
+            {"index": 0, "codec_name": "h264", "codec_type": "video", "width": 1920, "height": 1080,
+             "duration": "12.345000", "disposition": {"default": 1, "attached_pic": 0}},
+            {"index": 1, "codec_name": "aac", "codec_type": "audio", "duration": "12.330000",
+             "disposition": {"default": 1, "attached_pic": 0}}
+        ],
+        "format": {"filename": "a.mp4", "format_name": "mov,mp4,m4a,3gp,3g2,mj2",
+                   "duration": "12.345000", "size": "1000"}
+    }"#;
+
+    const BROWSER_WEBM: &str = r#"{
+        "streams": [
+            {"codec_name": "vp8", "codec_type": "video", "width": 640, "height": 480,
+             "disposition": {"attached_pic": 0}},
+            {"codec_name": "opus", "codec_type": "audio", "disposition": {"attached_pic": 0}}
+        ],
+        "format": {"format_name": "matroska,webm", "duration": "8.021000"}
+    }"#;
+
+    const SONG_WITH_COVER: &str = r#"{
+        "streams": [
+            {"codec_name": "mp3", "codec_type": "audio"},
+            {"codec_name": "mjpeg", "codec_type": "video", "width": 500, "height": 500,
+             "disposition": {"attached_pic": 1}}
+        ],
+        "format": {"format_name": "mp3", "duration": "200.0"}
+    }"#;
+
+    const PNG: &str = r#"{
+        "streams": [{"codec_name": "png", "codec_type": "video", "width": 10, "height": 10}],
+        "format": {"format_name": "png_pipe"}
+    }"#;
+
+    #[test]
+    fn a_phone_mp4_is_a_video_with_its_duration() {
+        let info = parse(PHONE_MP4).unwrap();
+        assert_eq!(info.container, Container::Mp4);
+        assert_eq!(info.whole_seconds(), 12);
+        assert_eq!((info.width, info.height), (1920, 1080));
+        assert!(info.has_audio);
+    }
+
+    #[test]
+    fn a_browser_recording_is_webm() {
+        let info = parse(BROWSER_WEBM).unwrap();
+        assert_eq!(info.container, Container::WebM);
+        assert_eq!(info.container.content_type(), "video/webm");
+        assert_eq!(info.whole_seconds(), 8);
+    }
+
+    #[test]
+    fn matroska_with_other_codecs_is_mkv() {
+        let json = BROWSER_WEBM.replace("vp8", "h264");
+        assert_eq!(parse(&json).unwrap().container, Container::Matroska);
+    }
+
+    #[test]
+    fn audio_with_cover_art_is_not_a_video() {
+        let error = parse(SONG_WITH_COVER).unwrap_err().to_string();
+        assert!(error.contains("no video stream"), "{error}");
+    }
+
+    #[test]
+    fn a_still_image_is_not_a_video() {
+        assert!(matches!(parse(PNG), Err(ProbeError::NotAVideo(_))));
+    }
+
+    #[test]
+    fn an_empty_report_is_not_a_video() {
+        assert!(matches!(parse("{}"), Err(ProbeError::NotAVideo(_))));
+        assert!(matches!(parse("not json"), Err(ProbeError::NotAVideo(_))));
+    }
+}
