@@ -60,6 +60,11 @@ pub struct GlobalArgs {
     #[arg(long = "env", env = "WEFT_ENV", global = true, value_enum, default_value_t = Environment::Development)]
     pub environment: Environment,
 
+    /// Where videos and thumbnails go: s3://bucket/prefix (with the usual AWS_* variables)
+    /// or a folder [default: DATA_DIR/media].
+    #[arg(long, env = "WEFT_STORAGE", global = true)]
+    pub storage: Option<String>,
+
     /// Log filter, e.g. `info` or `weft=debug,sqlx=warn`.
     #[arg(
         long,
@@ -123,6 +128,14 @@ impl GlobalArgs {
             pool,
             environment: self.environment,
         })
+    }
+}
+
+impl GlobalArgs {
+    /// The media storage these options name.
+    pub fn storage(&self) -> Result<crate::storage::Storage, crate::storage::StorageError> {
+        let data_dir = self.data_dir.clone().unwrap_or_else(default_data_dir);
+        crate::storage::Storage::from_setting(self.storage.as_deref(), &data_dir)
     }
 }
 

@@ -11,12 +11,13 @@ use axum::Router;
 use sqlx::PgPool;
 use tokio::net::TcpListener;
 use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer};
-use tower_http::timeout::TimeoutLayer;
 use tower_http::trace::TraceLayer;
 
 use crate::api::error;
 use crate::auth::AuthConfig;
+use crate::ingest::Ingest;
 use crate::routes;
+use crate::storage::Storage;
 
 /// What every handler can reach.
 #[derive(Debug, Clone)]
@@ -26,6 +27,10 @@ pub struct ApiContext {
     pub ready_timeout: Duration,
     pub auth: Arc<AuthConfig>,
     pub limits: Limits,
+    /// Videos and thumbnails.
+    pub storage: Storage,
+    /// Scratch space for uploads in progress.
+    pub scratch: std::path::PathBuf,
 }
 
 /// Request limits.
@@ -33,8 +38,12 @@ pub struct ApiContext {
 pub struct Limits {
     /// Largest JSON body accepted.
     pub json_body_bytes: usize,
-    /// Longest a request (other than media streams) may take.
+    /// Longest a request (other than uploads and media streams) may take.
     pub request_timeout: Duration,
+    /// Largest video upload, in bytes.
+    pub upload_bytes: u64,
+    /// An upload that sends nothing for this long is abandoned.
+    pub upload_idle: Duration,
 }
 
 impl Default for Limits {
@@ -42,18 +51,31 @@ impl Default for Limits {
         Self {
             json_body_bytes: 64 * 1024,
             request_timeout: Duration::from_secs(30),
+            upload_bytes: 2 * 1024 * 1024 * 1024,
+            upload_idle: Duration::from_secs(60),
         }
     }
 }
 
 impl ApiContext {
-    /// A context around a pool, with default settings.
-    pub fn new(pool: PgPool) -> Self {
+    /// A context with default settings.
+    pub fn new(pool: PgPool, storage: Storage, scratch: std::path::PathBuf) -> Self {
         Self {
             pool,
             ready_timeout: Duration::from_secs(2),
             auth: Arc::new(AuthConfig::default()),
             limits: Limits::default(),
+            storage,
+            scratch,
+        }
+    }
+
+    /// The journal-making pipeline over this context's database and storage.
+    pub fn ingest(&self) -> Ingest {
+        Ingest {
+            pool: self.pool.clone(),
+            storage: self.storage.clone(),
+            scratch: self.scratch.clone(),
         }
     }
 }
@@ -62,12 +84,14 @@ impl ApiContext {
 pub fn router(context: ApiContext) -> Router {
     let request_id = HeaderName::from_static("x-request-id");
     let limits = context.limits;
-    let (api, _) = routes::api();
+    let (api, _) = routes::api_with(limits.upload_bytes);
     api.fallback(error::not_found_fallback)
         .method_not_allowed_fallback(error::method_not_allowed_fallback)
         .with_state(context)
         .layer(DefaultBodyLimit::max(limits.json_body_bytes))
-        .layer(TimeoutLayer::with_status_code(StatusCode::REQUEST_TIMEOUT, limits.request_timeout))
+        .layer(axum::middleware::from_fn(move |request, next| {
+            time_limit(limits.request_timeout, request, next)
+        }))
         .layer(PropagateRequestIdLayer::new(request_id.clone()))
         .layer(TraceLayer::new_for_http().make_span_with(|request: &Request<axum::body::Body>| {
             let id = request
@@ -78,6 +102,31 @@ pub fn router(context: ApiContext) -> Router {
             tracing::info_span!("http", method = %request.method(), path = %request.uri().path(), request_id = %id)
         }))
         .layer(SetRequestIdLayer::new(request_id, MakeRequestUuid))
+}
+
+/// Answers 408 when a request takes longer than `limit`, except uploads and media
+/// streams, which take as long as the network needs (an upload has its own idle limit).
+async fn time_limit(
+    limit: Duration,
+    request: Request<axum::body::Body>,
+    next: axum::middleware::Next,
+) -> axum::response::Response {
+    use axum::response::IntoResponse;
+    let path = request.uri().path();
+    let long_running = (request.method() == axum::http::Method::POST && path == "/api/v1/journals")
+        || path.ends_with("/video");
+    if long_running {
+        return next.run(request).await;
+    }
+    match tokio::time::timeout(limit, next.run(request)).await {
+        Ok(response) => response,
+        Err(_) => error::ApiError::new(
+            StatusCode::REQUEST_TIMEOUT,
+            "request_timeout",
+            "the request took too long",
+        )
+        .into_response(),
+    }
 }
 
 /// Serves the application on `listener` until `shutdown` completes, then finishes the

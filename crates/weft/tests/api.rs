@@ -136,6 +136,13 @@ const ROUTES: &[(&str, &str)] = &[
     ("put", "/api/v1/me/password"),
     ("get", "/api/v1/sessions"),
     ("delete", "/api/v1/sessions/{id}"),
+    ("get", "/api/v1/journals"),
+    ("post", "/api/v1/journals"),
+    ("get", "/api/v1/journals/{id}"),
+    ("patch", "/api/v1/journals/{id}"),
+    ("delete", "/api/v1/journals/{id}"),
+    ("get", "/api/v1/journals/{id}/video"),
+    ("get", "/api/v1/journals/{id}/thumbnail"),
 ];
 
 #[tokio::test]

@@ -2,6 +2,7 @@
 
 pub mod error;
 pub mod json;
+pub mod range;
 
 pub use error::ApiError;
 pub use json::ApiJson;

@@ -1,6 +1,7 @@
 //! The `weft` command line: one binary with subcommands.
 
 mod db;
+mod import;
 mod serve;
 mod user;
 
@@ -30,6 +31,8 @@ pub enum Command {
     /// Manage accounts: create, list, delete, set a password.
     #[command(subcommand)]
     User(user::UserCommand),
+    /// Import existing video files as journals of an account.
+    Import(import::ImportArgs),
     /// Print the HTTP API's OpenAPI 3.1 document (as served at /api/v1/openapi.json).
     Openapi,
 }
@@ -53,6 +56,7 @@ pub fn main() -> std::process::ExitCode {
             Command::Serve(args) => serve::run(&cli.global, args).await,
             Command::Db(command) => db::run(&cli.global, command).await,
             Command::User(command) => user::run(&cli.global, command).await,
+            Command::Import(args) => import::run(&cli.global, args).await,
             Command::Openapi => {
                 println!("{}", crate::routes::openapi().to_pretty_json()?);
                 Ok(())

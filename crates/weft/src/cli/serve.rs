@@ -64,6 +64,11 @@ pub struct ServeArgs {
           value_parser = clap::value_parser!(u64).range(1..))]
     pub request_timeout: u64,
 
+    /// Largest video upload, in bytes [default: 2 GiB].
+    #[arg(long, env = "WEFT_MAX_UPLOAD_BYTES", default_value_t = 2 * 1024 * 1024 * 1024,
+          value_parser = clap::value_parser!(u64).range(1024..))]
+    pub max_upload_bytes: u64,
+
     /// Largest JSON request body, in bytes.
     #[arg(long, env = "WEFT_MAX_JSON_BYTES", default_value_t = 65536,
           value_parser = clap::value_parser!(u64).range(1024..))]
@@ -114,13 +119,24 @@ pub async fn run(global: &GlobalArgs, args: ServeArgs) -> anyhow::Result<()> {
         }
     };
     tracing::info!("listening on http://{}", listener.local_addr()?);
+    let storage = match global.storage() {
+        Ok(storage) => storage,
+        Err(error) => {
+            db.close().await;
+            return Err(error.into());
+        }
+    };
+    tracing::info!(storage = storage.describe(), "media storage");
+    let scratch = config.data_dir.join("tmp");
     let context = ApiContext {
         auth: Arc::new(args.auth_config()),
         limits: Limits {
             json_body_bytes: args.max_json_bytes as usize,
             request_timeout: Duration::from_secs(args.request_timeout),
+            upload_bytes: args.max_upload_bytes,
+            ..Limits::default()
         },
-        ..ApiContext::new(db.pool().clone())
+        ..ApiContext::new(db.pool().clone(), storage, scratch)
     };
     let sweeper = tokio::spawn(sweep_sessions(db.pool().clone()));
     let result = server::launch(context, listener, server::shutdown_signal()).await;

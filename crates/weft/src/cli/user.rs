@@ -67,14 +67,16 @@ pub async fn run(global: &GlobalArgs, command: UserCommand) -> anyhow::Result<()
         UserCommand::SetPassword { password_stdin, .. } => Some(read_password(*password_stdin)?),
         _ => None,
     };
+    let storage = global.storage()?;
     let db = Database::open_migrated(&global.db_config()?).await?;
-    let result = with_database(&db, command, password).await;
+    let result = with_database(&db, &storage, command, password).await;
     db.close().await;
     result
 }
 
 async fn with_database(
     db: &Database,
+    storage: &crate::storage::Storage,
     command: UserCommand,
     password: Option<String>,
 ) -> anyhow::Result<()> {
@@ -127,7 +129,11 @@ async fn with_database(
                 bail!("not deleted (pass --yes to skip this question)");
             }
             users::delete(pool, user.id).await?;
-            println!("deleted {} and all of its journals", user.username);
+            let files = crate::ingest::remove_user_media(storage, user.id).await?;
+            println!(
+                "deleted {} with all of its journals ({files} stored files)",
+                user.username
+            );
         }
         UserCommand::SetPassword {
             login, bcrypt_cost, ..

@@ -7,7 +7,7 @@ use sqlx::PgExecutor;
 use uuid::Uuid;
 
 /// A row of `journals`.
-#[derive(Debug, Clone, sqlx::FromRow, Serialize)]
+#[derive(Debug, Clone, sqlx::FromRow, Serialize, utoipa::ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct Journal {
     pub id: Uuid,
@@ -33,16 +33,27 @@ pub struct NewJournal<'a> {
     pub notes: Option<&'a str>,
 }
 
-/// Inserts a journal.
+/// Inserts a journal (with a new id).
 #[tracing::instrument(skip(executor))]
 pub async fn insert(
     executor: impl PgExecutor<'_>,
     new: &NewJournal<'_>,
 ) -> Result<Journal, sqlx::Error> {
+    insert_with_id(executor, Uuid::new_v4(), new).await
+}
+
+/// Inserts a journal with an id chosen beforehand (its storage keys contain it).
+#[tracing::instrument(skip(executor))]
+pub async fn insert_with_id(
+    executor: impl PgExecutor<'_>,
+    id: Uuid,
+    new: &NewJournal<'_>,
+) -> Result<Journal, sqlx::Error> {
     sqlx::query_as(
-        "INSERT INTO journals (user_id, title, video_path, duration, location, notes) \
-         VALUES ($1, $2, $3, $4, $5, $6) RETURNING *",
+        "INSERT INTO journals (id, user_id, title, video_path, duration, location, notes) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING *",
     )
+    .bind(id)
     .bind(new.user_id)
     .bind(new.title)
     .bind(new.video_path)
@@ -51,6 +62,154 @@ pub async fn insert(
     .bind(new.notes)
     .fetch_one(executor)
     .await
+}
+
+/// A journal as the API shows it: its row, its tags and its transcription status.
+#[derive(Debug, Clone, sqlx::FromRow, Serialize, utoipa::ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct JournalView {
+    #[sqlx(flatten)]
+    #[serde(flatten)]
+    pub journal: Journal,
+    /// Alphabetical.
+    pub tags: Vec<String>,
+    /// none, queued, running, done or failed.
+    pub transcript_status: String,
+}
+
+/// The columns of a [`JournalView`] over `journals j`.
+const VIEW_COLUMNS: &str = "j.*, \
+    array(SELECT t.tag FROM tags t WHERE t.journal_id = j.id ORDER BY t.tag) AS tags, \
+    CASE WHEN EXISTS (SELECT 1 FROM transcripts tr WHERE tr.journal_id = j.id) \
+         THEN 'done' ELSE 'none' END AS transcript_status";
+
+/// One of a user's journals.
+#[tracing::instrument(skip(executor))]
+pub async fn view(
+    executor: impl PgExecutor<'_>,
+    user_id: Uuid,
+    id: Uuid,
+) -> Result<Option<JournalView>, sqlx::Error> {
+    sqlx::query_as(&format!(
+        "SELECT {VIEW_COLUMNS} FROM journals j WHERE j.id = $1 AND j.user_id = $2"
+    ))
+    .bind(id)
+    .bind(user_id)
+    .fetch_optional(executor)
+    .await
+}
+
+/// Where a timeline page starts: after this (created_at, id), going back in time.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Cursor {
+    pub created_at: DateTime<Utc>,
+    pub id: Uuid,
+}
+
+/// Filters of the timeline.
+#[derive(Debug, Clone, Default)]
+pub struct TimelineFilter {
+    /// Journals carrying every one of these tags (normalised).
+    pub tags_all: Vec<String>,
+    /// Journals carrying at least one of these tags (normalised).
+    pub tags_any: Vec<String>,
+    /// Created at or after.
+    pub from: Option<DateTime<Utc>>,
+    /// Created before.
+    pub to: Option<DateTime<Utc>>,
+}
+
+/// A page of a user's timeline, newest first, after `cursor`. Keyset paging on
+/// (created_at, id) walks journals_user_id_idx without a sort or an offset.
+#[tracing::instrument(skip(executor))]
+pub async fn timeline(
+    executor: impl PgExecutor<'_>,
+    user_id: Uuid,
+    filter: &TimelineFilter,
+    cursor: Option<Cursor>,
+    limit: i64,
+) -> Result<Vec<JournalView>, sqlx::Error> {
+    sqlx::query_as(&format!(
+        "SELECT {VIEW_COLUMNS} FROM journals j \
+         WHERE j.user_id = $1 \
+           AND ($2::timestamptz IS NULL OR (j.created_at, j.id) < ($2, $3)) \
+           AND ($4::timestamptz IS NULL OR j.created_at >= $4) \
+           AND ($5::timestamptz IS NULL OR j.created_at < $5) \
+           AND (cardinality($6::text[]) = 0 OR (SELECT count(*) FROM tags t \
+                WHERE t.journal_id = j.id AND t.tag = ANY($6)) = cardinality($6::text[])) \
+           AND (cardinality($7::text[]) = 0 OR EXISTS (SELECT 1 FROM tags t \
+                WHERE t.journal_id = j.id AND t.tag = ANY($7))) \
+         ORDER BY j.created_at DESC, j.id DESC LIMIT $8"
+    ))
+    .bind(user_id)
+    .bind(cursor.map(|c| c.created_at))
+    .bind(cursor.map(|c| c.id))
+    .bind(filter.from)
+    .bind(filter.to)
+    .bind(&filter.tags_all)
+    .bind(&filter.tags_any)
+    .bind(limit)
+    .fetch_all(executor)
+    .await
+}
+
+/// Changes to a journal's text fields; `Some(None)` clears an optional one.
+#[derive(Debug, Clone, Default)]
+pub struct JournalChanges {
+    pub title: Option<String>,
+    pub location: Option<Option<String>>,
+    pub notes: Option<Option<String>>,
+}
+
+/// Applies changes to one of a user's journals; `None` when there is no such journal.
+#[tracing::instrument(skip(executor))]
+pub async fn update(
+    executor: impl PgExecutor<'_>,
+    user_id: Uuid,
+    id: Uuid,
+    changes: &JournalChanges,
+) -> Result<Option<Journal>, sqlx::Error> {
+    sqlx::query_as(
+        "UPDATE journals SET \
+             title = coalesce($3, title), \
+             location = CASE WHEN $4 THEN $5 ELSE location END, \
+             notes = CASE WHEN $6 THEN $7 ELSE notes END \
+         WHERE id = $1 AND user_id = $2 RETURNING *",
+    )
+    .bind(id)
+    .bind(user_id)
+    .bind(changes.title.as_deref())
+    .bind(changes.location.is_some())
+    .bind(changes.location.clone().flatten())
+    .bind(changes.notes.is_some())
+    .bind(changes.notes.clone().flatten())
+    .fetch_optional(executor)
+    .await
+}
+
+/// Deletes one of a user's journals (its transcripts and tags go with it) and returns it.
+#[tracing::instrument(skip(executor))]
+pub async fn delete(
+    executor: impl PgExecutor<'_>,
+    user_id: Uuid,
+    id: Uuid,
+) -> Result<Option<Journal>, sqlx::Error> {
+    sqlx::query_as("DELETE FROM journals WHERE id = $1 AND user_id = $2 RETURNING *")
+        .bind(id)
+        .bind(user_id)
+        .fetch_optional(executor)
+        .await
+}
+
+/// The storage keys of every journal of a user (to remove their files with the account).
+pub async fn video_keys_of_user(
+    executor: impl PgExecutor<'_>,
+    user_id: Uuid,
+) -> Result<Vec<String>, sqlx::Error> {
+    sqlx::query_scalar("SELECT video_path FROM journals WHERE user_id = $1")
+        .bind(user_id)
+        .fetch_all(executor)
+        .await
 }
 
 /// A user's journals, newest first (one walk of journals_user_id_idx, no sort).

@@ -7,6 +7,7 @@ pub mod migrate;
 pub mod scoped;
 pub mod seed;
 pub mod sessions;
+pub mod tags;
 pub mod throttle;
 pub mod transcripts;
 pub mod url;

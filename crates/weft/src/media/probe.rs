@@ -59,6 +59,8 @@ pub struct VideoInfo {
     pub width: u32,
     pub height: u32,
     pub has_audio: bool,
+    /// When the camera says it was recorded (the container's creation_time tag).
+    pub recorded_at: Option<chrono::DateTime<chrono::Utc>>,
 }
 
 impl VideoInfo {
@@ -105,6 +107,8 @@ struct Disposition {
 struct Format {
     format_name: Option<String>,
     duration: Option<String>,
+    #[serde(default)]
+    tags: std::collections::HashMap<String, String>,
 }
 
 /// Runs ffprobe on a file and reads its report.
@@ -171,6 +175,11 @@ pub fn parse(json: &str) -> Result<VideoInfo, ProbeError> {
         width: video.width.unwrap_or(0),
         height: video.height.unwrap_or(0),
         has_audio,
+        recorded_at: format
+            .tags
+            .get("creation_time")
+            .and_then(|t| chrono::DateTime::parse_from_rfc3339(t).ok())
+            .map(|t| t.with_timezone(&chrono::Utc)),
     })
 }
 
@@ -209,7 +218,8 @@ mod tests {
              "disposition": {"default": 1, "attached_pic": 0}}
         ],
         "format": {"filename": "a.mp4", "format_name": "mov,mp4,m4a,3gp,3g2,mj2",
-                   "duration": "12.345000", "size": "1000"}
+                   "duration": "12.345000", "size": "1000",
+                   "tags": {"creation_time": "2025-07-04T18:30:00.000000Z"}}
     }"#;
 
     const BROWSER_WEBM: &str = r#"{
@@ -242,6 +252,10 @@ mod tests {
         assert_eq!(info.whole_seconds(), 12);
         assert_eq!((info.width, info.height), (1920, 1080));
         assert!(info.has_audio);
+        assert_eq!(
+            info.recorded_at.unwrap().to_rfc3339(),
+            "2025-07-04T18:30:00+00:00"
+        );
     }
 
     #[test]

@@ -149,7 +149,7 @@ async fn change_password(
     Ok(StatusCode::NO_CONTENT)
 }
 
-/// Delete the account with every journal, transcript, tag and session of it.
+/// Delete the account with every journal, transcript, tag, session and video of it.
 #[utoipa::path(
     delete, path = "/api/v1/me", tag = "accounts",
     request_body = DeleteMeRequest,
@@ -168,6 +168,11 @@ async fn delete_me(
 ) -> Result<(StatusCode, CookieJar), ApiError> {
     confirm_password(&context, &current.user, &request.password, "password").await?;
     users::delete(&context.pool, current.user.id).await?;
+    // Rows first: files whose removal fails are orphans for the sweep, never rows that
+    // point at nothing.
+    if let Err(error) = crate::ingest::remove_user_media(&context.storage, current.user.id).await {
+        tracing::warn!(%error, user_id = %current.user.id, "could not remove a deleted account's files");
+    }
     tracing::info!(user_id = %current.user.id, "account deleted");
     Ok((StatusCode::NO_CONTENT, clear_cookies(jar)))
 }

@@ -3,6 +3,7 @@
 
 pub mod auth;
 pub mod health;
+pub mod journals;
 pub mod me;
 pub mod sessions;
 
@@ -28,6 +29,7 @@ use crate::server::ApiContext;
     modifiers(&SecuritySchemes),
     tags(
         (name = "accounts", description = "Registration, sessions and the signed-in account"),
+        (name = "journals", description = "Video journals: upload, timeline, media"),
         (name = "operations", description = "Health, readiness and the API description"),
     )
 )]
@@ -66,17 +68,24 @@ async fn openapi_json() -> Json<OpenApiDoc> {
     Json(DOCUMENT.get_or_init(openapi).clone())
 }
 
-/// Every route, and the OpenAPI document that describes them.
-pub fn api() -> (Router<ApiContext>, OpenApiDoc) {
+/// Every route, and the OpenAPI document that describes them. `upload_bytes` is the
+/// upload size limit.
+pub fn api_with(upload_bytes: u64) -> (Router<ApiContext>, OpenApiDoc) {
     let (router, mut doc) = OpenApiRouter::with_openapi(ApiDoc::openapi())
         .routes(utoipa_axum::routes!(openapi_json))
         .merge(health::router())
         .merge(auth::router())
         .merge(me::router())
         .merge(sessions::router())
+        .merge(journals::router(upload_bytes))
         .split_for_parts();
     doc.info.version = env!("CARGO_PKG_VERSION").to_string();
     (router, doc)
+}
+
+/// Every route with the default limits, and the OpenAPI document.
+pub fn api() -> (Router<ApiContext>, OpenApiDoc) {
+    api_with(crate::server::Limits::default().upload_bytes)
 }
 
 /// The OpenAPI document (for `weft openapi` and tests).

@@ -227,6 +227,11 @@ pub struct TestApp {
     pub address: String,
     pub db: TestDb,
     pub client: reqwest::Client,
+    /// The media store the server uses, and its local scratch folder.
+    pub storage: weft::storage::Storage,
+    pub scratch: PathBuf,
+    /// Holds the scratch (and local media) folder until the test ends.
+    _media: tempfile::TempDir,
     shutdown: Option<oneshot::Sender<()>>,
     handle: Option<tokio::task::JoinHandle<std::io::Result<()>>>,
 }
@@ -255,6 +260,23 @@ pub async fn spawn_app() -> TestApp {
     spawn_app_with(db, |context| context).await
 }
 
+/// The media store for a test: local files under `dir`, or, with WEFT_TEST_STORAGE=s3, a
+/// fresh prefix in the bucket of the S3-compatible test server (WEFT_TEST_S3_ENDPOINT,
+/// WEFT_TEST_S3_BUCKET and the AWS_* credentials; `scripts/s3-test-server` provides them).
+pub fn test_storage(dir: &std::path::Path) -> weft::storage::Storage {
+    if std::env::var("WEFT_TEST_STORAGE").as_deref() == Ok("s3") {
+        let endpoint =
+            std::env::var("WEFT_TEST_S3_ENDPOINT").expect("WEFT_TEST_S3_ENDPOINT for s3 tests");
+        let bucket =
+            std::env::var("WEFT_TEST_S3_BUCKET").expect("WEFT_TEST_S3_BUCKET for s3 tests");
+        // Storage::s3 reads the endpoint like any AWS client; every test sets the same value.
+        std::env::set_var("AWS_ENDPOINT_URL", &endpoint);
+        let prefix = uuid::Uuid::new_v4().simple().to_string();
+        return weft::storage::Storage::s3(&format!("s3://{bucket}/{prefix}")).expect("s3 storage");
+    }
+    weft::storage::Storage::local(&dir.join("media")).expect("local storage")
+}
+
 /// Account settings for tests: the lowest accepted bcrypt cost.
 pub fn test_auth() -> weft::auth::AuthConfig {
     weft::auth::AuthConfig {
@@ -268,13 +290,16 @@ pub async fn spawn_app_with(
     db: TestDb,
     customise: impl FnOnce(weft::server::ApiContext) -> weft::server::ApiContext,
 ) -> TestApp {
+    let media = tempfile::tempdir().expect("media folder");
+    let storage = test_storage(media.path());
+    let scratch = media.path().join("tmp");
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
         .await
         .expect("bind port 0");
     let address = format!("http://{}", listener.local_addr().expect("address"));
     let context = customise(weft::server::ApiContext {
         auth: std::sync::Arc::new(test_auth()),
-        ..weft::server::ApiContext::new(db.pool.clone())
+        ..weft::server::ApiContext::new(db.pool.clone(), storage.clone(), scratch.clone())
     });
     let (tx, rx) = oneshot::channel::<()>();
     let handle = tokio::spawn(weft::server::launch(context, listener, async move {
@@ -284,6 +309,9 @@ pub async fn spawn_app_with(
         address,
         db,
         client: reqwest::Client::new(),
+        storage,
+        scratch,
+        _media: media,
         shutdown: Some(tx),
         handle: Some(handle),
     }

@@ -1,0 +1,192 @@
+//! Turning a received video file into a journal: probe it, make its thumbnail, store both,
+//! then write the row and its tags in one transaction. Shared by the upload endpoint and
+//! `weft import`. On any failure nothing is left behind: no row, no stored object.
+
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use chrono::{DateTime, Utc};
+use uuid::Uuid;
+
+use crate::db::journals::{self, JournalView, NewJournal};
+use crate::db::{scoped, tags};
+use crate::media::probe::{self, ProbeError, VideoInfo};
+use crate::media::{thumbnail, ToolError};
+use crate::storage::{Storage, StorageError};
+
+/// How long ffprobe and ffmpeg may take on one file.
+const TOOL_LIMIT: Duration = Duration::from_secs(120);
+
+/// The storage key of a journal's video.
+pub fn video_key(user_id: Uuid, journal_id: Uuid, extension: &str) -> String {
+    format!("videos/{user_id}/{journal_id}.{extension}")
+}
+
+/// The storage key of a journal's thumbnail.
+pub fn thumbnail_key(user_id: Uuid, journal_id: Uuid) -> String {
+    format!("thumbnails/{user_id}/{journal_id}.jpg")
+}
+
+/// A file in the scratch folder that is deleted when dropped (also when the request that
+/// was writing it is cancelled because the client went away).
+#[derive(Debug)]
+pub struct TempFile {
+    path: PathBuf,
+}
+
+impl TempFile {
+    /// A new, not yet created, file name in `dir`.
+    pub fn new_in(dir: &Path, suffix: &str) -> std::io::Result<Self> {
+        std::fs::create_dir_all(dir)?;
+        Ok(Self {
+            path: dir.join(format!("{}.{suffix}", Uuid::new_v4())),
+        })
+    }
+
+    /// Its path.
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+}
+
+impl Drop for TempFile {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_file(&self.path);
+    }
+}
+
+/// The text fields of a new journal, already validated.
+#[derive(Debug, Clone, Default)]
+pub struct Details {
+    pub title: String,
+    pub location: Option<String>,
+    pub notes: Option<String>,
+    pub tags: Vec<String>,
+    /// When the journal was recorded, if known (imports); else now.
+    pub created_at: Option<DateTime<Utc>>,
+    /// Use the video's own recording time, when it has one, before `created_at`.
+    pub prefer_recorded_at: bool,
+}
+
+/// Why a file did not become a journal.
+#[derive(Debug, thiserror::Error)]
+pub enum IngestError {
+    #[error(transparent)]
+    NotAVideo(ProbeError),
+    #[error(transparent)]
+    Tool(#[from] ToolError),
+    #[error(transparent)]
+    Storage(#[from] StorageError),
+    #[error(transparent)]
+    Database(#[from] sqlx::Error),
+}
+
+impl From<ProbeError> for IngestError {
+    fn from(error: ProbeError) -> Self {
+        match error {
+            ProbeError::Tool(tool) => IngestError::Tool(tool),
+            not_a_video => IngestError::NotAVideo(not_a_video),
+        }
+    }
+}
+
+/// What ingesting needs.
+#[derive(Debug, Clone)]
+pub struct Ingest {
+    pub pool: sqlx::PgPool,
+    pub storage: Storage,
+    /// Scratch space for uploads and thumbnails (on the same filesystem as local media, so
+    /// a finished upload is renamed rather than copied).
+    pub scratch: PathBuf,
+}
+
+impl Ingest {
+    /// Makes a journal of `video` for `user_id`. The file is consumed.
+    pub async fn journal(
+        &self,
+        user_id: Uuid,
+        video: TempFile,
+        details: Details,
+    ) -> Result<JournalView, IngestError> {
+        let info: VideoInfo = probe::probe(video.path(), TOOL_LIMIT).await?;
+        let journal_id = Uuid::new_v4();
+        let key = video_key(user_id, journal_id, info.container.extension());
+        let thumb_key = thumbnail_key(user_id, journal_id);
+
+        let thumb = TempFile::new_in(&self.scratch, "jpg").map_err(StorageError::from)?;
+        thumbnail::make(video.path(), info.duration, thumb.path(), TOOL_LIMIT).await?;
+        self.storage.put_file(&thumb_key, thumb.path()).await?;
+        if let Err(error) = self.storage.put_file(&key, video.path()).await {
+            self.forget(&[&thumb_key, &key]).await;
+            return Err(error.into());
+        }
+        let mut details = details;
+        if details.prefer_recorded_at {
+            details.created_at = info.recorded_at.or(details.created_at);
+        }
+        match self
+            .write_row(user_id, journal_id, &key, &info, &details)
+            .await
+        {
+            Ok(view) => Ok(view),
+            Err(error) => {
+                self.forget(&[&thumb_key, &key]).await;
+                Err(error.into())
+            }
+        }
+    }
+
+    async fn write_row(
+        &self,
+        user_id: Uuid,
+        journal_id: Uuid,
+        key: &str,
+        info: &VideoInfo,
+        details: &Details,
+    ) -> Result<JournalView, sqlx::Error> {
+        let mut tx = scoped::begin_for_user(&self.pool, user_id).await?;
+        let new = NewJournal {
+            user_id,
+            title: &details.title,
+            video_path: key,
+            duration: info.whole_seconds(),
+            location: details.location.as_deref(),
+            notes: details.notes.as_deref(),
+        };
+        journals::insert_with_id(&mut *tx, journal_id, &new).await?;
+        if let Some(created_at) = details.created_at {
+            sqlx::query("UPDATE journals SET created_at = $2 WHERE id = $1")
+                .bind(journal_id)
+                .bind(created_at)
+                .execute(&mut *tx)
+                .await?;
+        }
+        tags::add(&mut *tx, journal_id, &details.tags).await?;
+        let view = journals::view(&mut *tx, user_id, journal_id)
+            .await?
+            .ok_or(sqlx::Error::RowNotFound)?;
+        tx.commit().await?;
+        Ok(view)
+    }
+
+    /// Removes stored objects after a failure; a leftover is logged for the start-up sweep.
+    async fn forget(&self, keys: &[&str]) {
+        for key in keys {
+            if let Err(error) = self.storage.delete(key).await {
+                tracing::warn!(%error, key, "could not remove a stored object after a failed upload");
+            }
+        }
+    }
+}
+
+/// Removes every stored file of a user (after the account's rows are gone).
+pub async fn remove_user_media(storage: &Storage, user_id: Uuid) -> Result<usize, StorageError> {
+    let mut removed = 0;
+    for prefix in [format!("videos/{user_id}"), format!("thumbnails/{user_id}")] {
+        for key in storage.list(&prefix).await? {
+            storage.delete(&key).await?;
+            removed += 1;
+        }
+    }
+    Ok(removed)
+}

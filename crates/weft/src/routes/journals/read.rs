@@ -1,0 +1,201 @@
+//! Reading journals: one, or the timeline with keyset paging and filters.
+
+use axum::extract::{Path, Query, State};
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use base64::Engine;
+use chrono::{DateTime, NaiveDate, Utc};
+use serde::{Deserialize, Serialize};
+use utoipa::{IntoParams, ToSchema};
+
+use super::{journal_id, load};
+use crate::api::error::ErrorBody;
+use crate::api::{ApiError, ApiJson};
+use crate::auth::current::CurrentUser;
+use crate::db::journals::{self, Cursor, JournalView, TimelineFilter};
+use crate::db::{scoped, tags};
+use crate::server::ApiContext;
+
+/// One journal with its tags and transcription status.
+#[utoipa::path(
+    get, path = "/api/v1/journals/{id}", tag = "journals",
+    params(("id" = uuid::Uuid, Path, description = "Journal id")),
+    responses((status = 200, body = JournalView), (status = 401, body = ErrorBody), (status = 404, body = ErrorBody)),
+    security(("bearer" = []), ("cookie" = []))
+)]
+pub(super) async fn get_journal(
+    State(context): State<ApiContext>,
+    current: CurrentUser,
+    Path(id): Path<String>,
+) -> Result<ApiJson<JournalView>, ApiError> {
+    Ok(ApiJson(load(&context, &current, journal_id(&id)?).await?))
+}
+
+/// Timeline query parameters.
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub(super) struct ListQuery {
+    /// Entries per page, 1 to 100 (default 20).
+    limit: Option<i64>,
+    /// `nextCursor` of the previous page.
+    cursor: Option<String>,
+    /// Comma-separated tags.
+    tag: Option<String>,
+    /// `all` (default): entries with every tag; `any`: with at least one.
+    #[serde(rename = "match")]
+    #[param(rename = "match")]
+    tag_match: Option<String>,
+    /// Created on or after: a date (2026-03-14) or an RFC 3339 time.
+    from: Option<String>,
+    /// Created on or before: a date (the whole day counts) or an RFC 3339 time (exclusive).
+    to: Option<String>,
+}
+
+/// A page of journals.
+#[derive(Debug, Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct JournalPage {
+    pub items: Vec<JournalView>,
+    /// Pass as `cursor` for the next page; absent on the last page.
+    pub next_cursor: Option<String>,
+}
+
+/// Your journals, newest first.
+#[utoipa::path(
+    get, path = "/api/v1/journals", tag = "journals",
+    params(ListQuery),
+    responses(
+        (status = 200, body = JournalPage),
+        (status = 401, body = ErrorBody),
+        (status = 422, description = "A bad limit, cursor, tag or date", body = ErrorBody),
+    ),
+    security(("bearer" = []), ("cookie" = []))
+)]
+pub(super) async fn list_journals(
+    State(context): State<ApiContext>,
+    current: CurrentUser,
+    Query(query): Query<ListQuery>,
+) -> Result<ApiJson<JournalPage>, ApiError> {
+    let limit = query.limit.unwrap_or(20);
+    if !(1..=100).contains(&limit) {
+        return Err(ApiError::invalid(
+            "limit",
+            "limit is a number from 1 to 100",
+        ));
+    }
+    let cursor = query.cursor.as_deref().map(decode_cursor).transpose()?;
+    let tag_list = tags::parse_list(query.tag.as_deref().unwrap_or(""))
+        .map_err(|e| ApiError::invalid("tag", e.to_string()))?;
+    let mut filter = TimelineFilter {
+        from: query
+            .from
+            .as_deref()
+            .map(|v| parse_time(v, "from", false))
+            .transpose()?,
+        to: query
+            .to
+            .as_deref()
+            .map(|v| parse_time(v, "to", true))
+            .transpose()?,
+        ..TimelineFilter::default()
+    };
+    match query.tag_match.as_deref().unwrap_or("all") {
+        "all" => filter.tags_all = tag_list,
+        "any" => filter.tags_any = tag_list,
+        _ => return Err(ApiError::invalid("match", "match is `all` or `any`")),
+    }
+    let mut tx = scoped::begin_for_user(&context.pool, current.user.id).await?;
+    let items = journals::timeline(&mut *tx, current.user.id, &filter, cursor, limit).await?;
+    tx.commit().await?;
+    let next_cursor = (items.len() as i64 == limit)
+        .then(|| items.last())
+        .flatten()
+        .map(|last| {
+            encode_cursor(Cursor {
+                created_at: last.journal.created_at,
+                id: last.journal.id,
+            })
+        });
+    Ok(ApiJson(JournalPage { items, next_cursor }))
+}
+
+/// An opaque cursor: the last entry's creation time (microseconds) and id.
+pub(crate) fn encode_cursor(cursor: Cursor) -> String {
+    URL_SAFE_NO_PAD.encode(format!(
+        "{}.{}",
+        cursor.created_at.timestamp_micros(),
+        cursor.id
+    ))
+}
+
+pub(crate) fn decode_cursor(raw: &str) -> Result<Cursor, ApiError> {
+    let bad = || ApiError::invalid("cursor", "that cursor is not one this server gave out");
+    let text = URL_SAFE_NO_PAD
+        .decode(raw)
+        .ok()
+        .and_then(|b| String::from_utf8(b).ok())
+        .ok_or_else(bad)?;
+    let (micros, id) = text.split_once('.').ok_or_else(bad)?;
+    let created_at =
+        DateTime::from_timestamp_micros(micros.parse().map_err(|_| bad())?).ok_or_else(bad)?;
+    Ok(Cursor {
+        created_at,
+        id: id.parse().map_err(|_| bad())?,
+    })
+}
+
+/// A date (`2026-03-14`, midnight UTC; for an upper bound, the end of that day) or an
+/// RFC 3339 time.
+pub(crate) fn parse_time(
+    raw: &str,
+    field: &str,
+    end_of_day: bool,
+) -> Result<DateTime<Utc>, ApiError> {
+    if let Ok(time) = DateTime::parse_from_rfc3339(raw.trim()) {
+        return Ok(time.with_timezone(&Utc));
+    }
+    let date = NaiveDate::parse_from_str(raw.trim(), "%Y-%m-%d").map_err(|_| {
+        ApiError::invalid(
+            field,
+            format!("{field} is a date (2026-03-14) or an RFC 3339 time"),
+        )
+    })?;
+    let date = if end_of_day {
+        date.succ_opt().unwrap_or(date)
+    } else {
+        date
+    };
+    Ok(date.and_time(chrono::NaiveTime::MIN).and_utc())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn cursors_round_trip_and_garbage_is_refused() {
+        let cursor = Cursor {
+            created_at: Utc::now(),
+            id: uuid::Uuid::new_v4(),
+        };
+        let decoded = decode_cursor(&encode_cursor(cursor)).unwrap();
+        assert_eq!(decoded.id, cursor.id);
+        assert_eq!(
+            decoded.created_at.timestamp_micros(),
+            cursor.created_at.timestamp_micros()
+        );
+        for bad in ["", "xyz", "MTIz", &URL_SAFE_NO_PAD.encode("12.not-a-uuid")] {
+            assert!(decode_cursor(bad).is_err(), "{bad}");
+        }
+    }
+
+    #[test]
+    fn dates_and_times_are_read_as_bounds() {
+        let from = parse_time("2026-03-14", "from", false).unwrap();
+        assert_eq!(from.to_rfc3339(), "2026-03-14T00:00:00+00:00");
+        let to = parse_time("2026-03-14", "to", true).unwrap();
+        assert_eq!(to.to_rfc3339(), "2026-03-15T00:00:00+00:00");
+        let exact = parse_time("2026-03-14T10:00:00+02:00", "to", true).unwrap();
+        assert_eq!(exact.to_rfc3339(), "2026-03-14T08:00:00+00:00");
+        assert!(parse_time("yesterday", "from", false).is_err());
+    }
+}

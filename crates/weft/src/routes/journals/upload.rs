@@ -1,0 +1,214 @@
+//! `POST /api/v1/journals`: a multipart upload of a video with its title, location, notes
+//! and tags. The video is streamed to a scratch file (never held in memory), checked with
+//! ffprobe, and only then stored and recorded.
+
+use axum::extract::multipart::{Field, MultipartError, MultipartRejection};
+use axum::extract::{Multipart, State};
+use axum::http::{header, HeaderMap, StatusCode};
+use tokio::io::AsyncWriteExt;
+use utoipa::ToSchema;
+
+use super::{optional_text, validate_title};
+use crate::api::error::ErrorBody;
+use crate::api::{ApiError, ApiJson};
+use crate::auth::current::CurrentUser;
+use crate::db::journals::JournalView;
+use crate::db::tags;
+use crate::ingest::{Details, IngestError, TempFile};
+use crate::media::ToolError;
+use crate::server::ApiContext;
+
+/// The multipart form of an upload (for the OpenAPI document).
+#[derive(Debug, ToSchema)]
+#[allow(dead_code)]
+pub struct UploadForm {
+    /// The video: mp4, mov, webm or mkv.
+    #[schema(format = Binary, content_media_type = "application/octet-stream")]
+    video: String,
+    /// 1 to 200 characters.
+    title: String,
+    location: Option<String>,
+    notes: Option<String>,
+    /// Comma-separated.
+    tags: Option<String>,
+}
+
+/// Largest text field of the form.
+const MAX_TEXT_FIELD: usize = 64 * 1024;
+
+/// Upload a video and create a journal of it.
+#[utoipa::path(
+    post, path = "/api/v1/journals", tag = "journals",
+    request_body(content = UploadForm, content_type = "multipart/form-data"),
+    responses(
+        (status = 201, description = "Created", body = JournalView),
+        (status = 400, description = "Malformed form", body = ErrorBody),
+        (status = 401, body = ErrorBody),
+        (status = 413, description = "The video is larger than the limit", body = ErrorBody),
+        (status = 415, description = "Not a multipart form, or the file is not a video", body = ErrorBody),
+        (status = 422, description = "A field is missing or invalid", body = ErrorBody),
+    ),
+    security(("bearer" = []), ("cookie" = []))
+)]
+pub(super) async fn create_journal(
+    State(context): State<ApiContext>,
+    current: CurrentUser,
+    headers: HeaderMap,
+    multipart: Result<Multipart, MultipartRejection>,
+) -> Result<(StatusCode, ApiJson<JournalView>), ApiError> {
+    let limit = context.limits.upload_bytes;
+    let declared = headers
+        .get(header::CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.parse::<u64>().ok());
+    if declared.is_some_and(|length| length > limit.saturating_add(1024 * 1024)) {
+        return Err(too_large(limit));
+    }
+    let mut multipart = multipart.map_err(|_| {
+        ApiError::new(
+            StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            "unsupported_media_type",
+            "send the journal as multipart/form-data with a `video` file and a `title`",
+        )
+    })?;
+
+    let mut video: Option<TempFile> = None;
+    let (mut title, mut location, mut notes, mut tag_list) = (None, None, None, None);
+    while let Some(field) = multipart
+        .next_field()
+        .await
+        .map_err(|e| form_error(e, limit))?
+    {
+        match field.name().unwrap_or_default() {
+            "video" => {
+                if video.is_some() {
+                    return Err(
+                        ApiError::bad_request("invalid_form", "send one `video` file")
+                            .with_field("video"),
+                    );
+                }
+                video = Some(receive(&context, field, limit).await?);
+            }
+            "title" => title = Some(text(field, limit).await?),
+            "location" => location = Some(text(field, limit).await?),
+            "notes" => notes = Some(text(field, limit).await?),
+            "tags" => tag_list = Some(text(field, limit).await?),
+            // Unknown fields are read and ignored, so newer clients work with older servers.
+            _ => drop(text(field, limit).await?),
+        }
+    }
+    let details = Details {
+        title: validate_title(title.as_deref().unwrap_or(""))?,
+        location: optional_text(location.as_deref(), "location", 500)?,
+        notes: optional_text(notes.as_deref(), "notes", 20_000)?,
+        tags: tags::parse_list(tag_list.as_deref().unwrap_or(""))
+            .map_err(|e| ApiError::invalid("tags", e.to_string()))?,
+        created_at: None,
+        prefer_recorded_at: false,
+    };
+    let video =
+        video.ok_or_else(|| ApiError::invalid("video", "attach the video as the `video` field"))?;
+    let view = context
+        .ingest()
+        .journal(current.user.id, video, details)
+        .await
+        .map_err(ingest_error)?;
+    tracing::info!(journal_id = %view.journal.id, duration = view.journal.duration, "journal uploaded");
+    Ok((StatusCode::CREATED, ApiJson(view)))
+}
+
+fn too_large(limit: u64) -> ApiError {
+    ApiError::new(
+        StatusCode::PAYLOAD_TOO_LARGE,
+        "payload_too_large",
+        format!("a video can be at most {} MiB", limit / (1024 * 1024)),
+    )
+    .with_field("video")
+}
+
+fn form_error(error: MultipartError, limit: u64) -> ApiError {
+    if error.status() == StatusCode::PAYLOAD_TOO_LARGE {
+        return too_large(limit);
+    }
+    ApiError::bad_request(
+        "invalid_form",
+        format!("the form could not be read: {}", error.body_text()),
+    )
+}
+
+/// Streams the video field to a scratch file, enforcing the size limit as bytes arrive and
+/// giving up when the client goes quiet.
+async fn receive(
+    context: &ApiContext,
+    mut field: Field<'_>,
+    limit: u64,
+) -> Result<TempFile, ApiError> {
+    let temp = TempFile::new_in(&context.scratch, "upload").map_err(ApiError::internal)?;
+    let mut file = tokio::fs::File::create(temp.path())
+        .await
+        .map_err(ApiError::internal)?;
+    let mut received: u64 = 0;
+    loop {
+        let chunk = match tokio::time::timeout(context.limits.upload_idle, field.chunk()).await {
+            Err(_) => {
+                return Err(ApiError::new(
+                    StatusCode::REQUEST_TIMEOUT,
+                    "request_timeout",
+                    "the upload stalled; try again",
+                ))
+            }
+            Ok(result) => result.map_err(|e| form_error(e, limit))?,
+        };
+        let Some(chunk) = chunk else { break };
+        received += chunk.len() as u64;
+        if received > limit {
+            return Err(too_large(limit));
+        }
+        file.write_all(&chunk).await.map_err(ApiError::internal)?;
+    }
+    if received == 0 {
+        return Err(ApiError::invalid("video", "the video file is empty"));
+    }
+    // On disk before anything refers to it: a crash after the row is written loses nothing.
+    file.sync_all().await.map_err(ApiError::internal)?;
+    Ok(temp)
+}
+
+async fn text(field: Field<'_>, limit: u64) -> Result<String, ApiError> {
+    let name = field.name().unwrap_or_default().to_string();
+    let bytes = field.bytes().await.map_err(|e| form_error(e, limit))?;
+    if bytes.len() > MAX_TEXT_FIELD {
+        return Err(ApiError::invalid(&name, format!("{name} is too long")));
+    }
+    String::from_utf8(bytes.to_vec())
+        .map_err(|_| ApiError::invalid(&name, format!("{name} is not UTF-8 text")))
+}
+
+fn ingest_error(error: IngestError) -> ApiError {
+    match error {
+        IngestError::NotAVideo(reason) => ApiError::new(
+            StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            "unsupported_media_type",
+            reason.to_string(),
+        )
+        .with_field("video"),
+        IngestError::Tool(ToolError::Missing(tool)) => {
+            ApiError::internal(anyhow::anyhow!("{tool} is not installed on the server"))
+        }
+        IngestError::Tool(ToolError::Timeout { .. })
+        | IngestError::Tool(ToolError::Failed { .. }) => {
+            tracing::warn!(%error, "a video could not be processed");
+            ApiError::new(
+                StatusCode::UNPROCESSABLE_ENTITY,
+                "unreadable_video",
+                "the video could not be read (is the file complete?)",
+            )
+            .with_field("video")
+        }
+        IngestError::Storage(error) => {
+            tracing::error!(%error, "storing a video failed");
+            ApiError::unavailable("the media storage is unavailable; try again shortly")
+        }
+        IngestError::Database(error) => error.into(),
+    }
+}
