@@ -98,6 +98,8 @@ pub struct Ingest {
     /// Scratch space for uploads and thumbnails (on the same filesystem as local media, so
     /// a finished upload is renamed rather than copied).
     pub scratch: PathBuf,
+    /// Queue a transcription with this many attempts (None: transcription is off).
+    pub transcription: Option<i32>,
 }
 
 impl Ingest {
@@ -162,6 +164,10 @@ impl Ingest {
                 .await?;
         }
         tags::add(&mut *tx, journal_id, &details.tags).await?;
+        // The job is written with its journal: an accepted upload always gets transcribed.
+        if let Some(max_attempts) = self.transcription {
+            crate::db::jobs::enqueue(&mut tx, journal_id, user_id, max_attempts).await?;
+        }
         let view = journals::view(&mut *tx, user_id, journal_id)
             .await?
             .ok_or(sqlx::Error::RowNotFound)?;

@@ -31,6 +31,8 @@ pub struct ApiContext {
     pub storage: Storage,
     /// Scratch space for uploads in progress.
     pub scratch: std::path::PathBuf,
+    /// When transcription is on: the attempts a new job gets. None: transcription is off.
+    pub transcription: Option<i32>,
 }
 
 /// Request limits.
@@ -67,6 +69,7 @@ impl ApiContext {
             limits: Limits::default(),
             storage,
             scratch,
+            transcription: None,
         }
     }
 
@@ -76,6 +79,7 @@ impl ApiContext {
             pool: self.pool.clone(),
             storage: self.storage.clone(),
             scratch: self.scratch.clone(),
+            transcription: self.transcription,
         }
     }
 }

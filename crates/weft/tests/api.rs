@@ -143,6 +143,11 @@ const ROUTES: &[(&str, &str)] = &[
     ("delete", "/api/v1/journals/{id}"),
     ("get", "/api/v1/journals/{id}/video"),
     ("get", "/api/v1/journals/{id}/thumbnail"),
+    ("get", "/api/v1/journals/{id}/transcript"),
+    ("put", "/api/v1/journals/{id}/transcript"),
+    ("post", "/api/v1/journals/{id}/transcript/retry"),
+    ("get", "/api/v1/journals/{id}/transcript.vtt"),
+    ("get", "/api/v1/journals/{id}/transcript.srt"),
 ];
 
 #[tokio::test]

@@ -189,11 +189,13 @@ async fn journals_has_exactly_the_documented_columns_types_and_defaults() {
 }
 
 #[tokio::test]
-async fn transcripts_has_exactly_the_documented_columns_types_and_defaults() {
+async fn transcripts_has_the_documented_columns_plus_its_version_source_and_language() {
     let db = fresh_db().await;
 
     let found = columns(&db.admin, "transcripts").await;
 
+    // `source` and `language` come from migration 0003 (versioned transcripts); see
+    // docs/schema.md for why they are columns.
     assert_eq!(
         found,
         vec![
@@ -207,6 +209,8 @@ async fn transcripts_has_exactly_the_documented_columns_types_and_defaults() {
                 false,
                 Some("now()")
             ),
+            column("source", "text", false, Some("'engine'::text")),
+            column("language", "text", true, None),
         ]
     );
 }

@@ -110,7 +110,9 @@ impl FromRequestParts<ApiContext> for ClientInfo {
             .then(|| parts.headers.get("x-forwarded-for"))
             .flatten()
             .and_then(|v| v.to_str().ok())
-            .and_then(|v| v.split(',').next())
+            // The rightmost entry is the one the trusted proxy added; anything to its left
+            // came from the client and may be forged.
+            .and_then(|v| v.rsplit(',').next())
             .map(|v| v.trim().to_string())
             .filter(|v| !v.is_empty());
         let peer = parts

@@ -19,6 +19,8 @@ pub struct ImportArgs {
     /// Comma-separated tags for every imported journal.
     #[arg(long, default_value = "")]
     pub tags: String,
+    #[command(flatten)]
+    pub transcriber: super::transcriber::TranscriberArgs,
     /// Video files (mp4, mov, webm, mkv).
     #[arg(required = true)]
     pub files: Vec<PathBuf>,
@@ -78,6 +80,8 @@ async fn import(
         pool: db.pool().clone(),
         storage,
         scratch: data_dir.join("tmp"),
+        transcription: (args.transcriber.chosen() != super::transcriber::Transcriber::None)
+            .then_some(args.transcriber.job_max_attempts),
     };
     let bar = ProgressBar::new(args.files.len() as u64);
     bar.set_style(

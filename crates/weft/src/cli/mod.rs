@@ -3,7 +3,10 @@
 mod db;
 mod import;
 mod serve;
+mod transcribe;
+pub mod transcriber;
 mod user;
+mod worker;
 
 use clap::{Parser, Subcommand};
 
@@ -31,6 +34,10 @@ pub enum Command {
     /// Manage accounts: create, list, delete, set a password.
     #[command(subcommand)]
     User(user::UserCommand),
+    /// Run transcription workers only (on this or another machine).
+    Worker(worker::WorkerArgs),
+    /// Transcribe a local video or audio file and print the transcript.
+    Transcribe(transcribe::TranscribeArgs),
     /// Import existing video files as journals of an account.
     Import(import::ImportArgs),
     /// Print the HTTP API's OpenAPI 3.1 document (as served at /api/v1/openapi.json).
@@ -56,6 +63,8 @@ pub fn main() -> std::process::ExitCode {
             Command::Serve(args) => serve::run(&cli.global, args).await,
             Command::Db(command) => db::run(&cli.global, command).await,
             Command::User(command) => user::run(&cli.global, command).await,
+            Command::Transcribe(args) => transcribe::run(args).await,
+            Command::Worker(args) => worker::run(&cli.global, args).await,
             Command::Import(args) => import::run(&cli.global, args).await,
             Command::Openapi => {
                 println!("{}", crate::routes::openapi().to_pretty_json()?);

@@ -69,6 +69,9 @@ pub struct ServeArgs {
           value_parser = clap::value_parser!(u64).range(1024..))]
     pub max_upload_bytes: u64,
 
+    #[command(flatten)]
+    pub transcriber: super::transcriber::TranscriberArgs,
+
     /// Largest JSON request body, in bytes.
     #[arg(long, env = "WEFT_MAX_JSON_BYTES", default_value_t = 65536,
           value_parser = clap::value_parser!(u64).range(1024..))]
@@ -128,6 +131,13 @@ pub async fn run(global: &GlobalArgs, args: ServeArgs) -> anyhow::Result<()> {
     };
     tracing::info!(storage = storage.describe(), "media storage");
     let scratch = config.data_dir.join("tmp");
+    let engine = match args.transcriber.engine() {
+        Ok(engine) => engine,
+        Err(error) => {
+            db.close().await;
+            return Err(error);
+        }
+    };
     let context = ApiContext {
         auth: Arc::new(args.auth_config()),
         limits: Limits {
@@ -136,10 +146,41 @@ pub async fn run(global: &GlobalArgs, args: ServeArgs) -> anyhow::Result<()> {
             upload_bytes: args.max_upload_bytes,
             ..Limits::default()
         },
+        transcription: engine
+            .is_some()
+            .then_some(args.transcriber.job_max_attempts),
         ..ApiContext::new(db.pool().clone(), storage, scratch)
     };
     let sweeper = tokio::spawn(sweep_sessions(db.pool().clone()));
-    let result = server::launch(context, listener, server::shutdown_signal()).await;
+    let shutdown = tokio_util::sync::CancellationToken::new();
+    let workers = engine.map(|engine| {
+        let pipeline = crate::jobs::transcribe::Pipeline {
+            pool: db.pool().clone(),
+            storage: context.storage.clone(),
+            scratch: context.scratch.clone(),
+            engine,
+        };
+        tracing::info!(
+            engine = pipeline.engine.name(),
+            workers = args.transcriber.workers,
+            "transcription workers started"
+        );
+        tokio::spawn(crate::jobs::worker::run(
+            pipeline,
+            args.transcriber.worker_config(),
+            shutdown.clone(),
+        ))
+    });
+    let stop = shutdown.clone();
+    let result = server::launch(context, listener, async move {
+        server::shutdown_signal().await;
+        stop.cancel();
+    })
+    .await;
+    shutdown.cancel();
+    if let Some(workers) = workers {
+        let _ = workers.await;
+    }
     sweeper.abort();
     db.close().await;
     tracing::info!("stopped");
@@ -155,6 +196,12 @@ async fn sweep_sessions(pool: sqlx::PgPool) {
             Ok(0) => {}
             Ok(n) => tracing::info!(removed = n, "swept expired sessions"),
             Err(error) => tracing::warn!(%error, "sweeping expired sessions failed"),
+        }
+        let window = crate::auth::throttle::ThrottleConfig::default().window;
+        if let Err(error) =
+            crate::db::throttle::sweep(&pool, window.max(chrono::Duration::hours(1))).await
+        {
+            tracing::warn!(%error, "sweeping old log-in counters failed");
         }
     }
 }

@@ -198,7 +198,10 @@ impl Cluster {
         prepare_data_dir(data_dir, run_as)?;
 
         let _start_lock = lock_exclusive(&layout.lock_file())?;
-        let bin_dir = find_bin_dir()?;
+        let existing = fs::read_to_string(layout.cluster_dir().join("PG_VERSION"))
+            .ok()
+            .and_then(|v| v.trim().parse::<u32>().ok());
+        let bin_dir = find_bin_dir_for(existing)?;
         let cluster_dir = layout.cluster_dir();
         if !cluster_dir.join("PG_VERSION").exists() {
             init_cluster(&layout, &bin_dir, run_as)?;
@@ -335,6 +338,12 @@ fn lock_exclusive(path: &Path) -> Result<File, EmbeddedError> {
 
 /// Finds a folder holding `initdb`, `postgres` and `pg_ctl` of a supported version.
 pub fn find_bin_dir() -> Result<PathBuf, EmbeddedError> {
+    find_bin_dir_for(None)
+}
+
+/// Like [`find_bin_dir`], preferring major version `wanted` (an existing cluster can only
+/// be opened by its own major version).
+fn find_bin_dir_for(wanted: Option<u32>) -> Result<PathBuf, EmbeddedError> {
     let mut candidates: Vec<PathBuf> = Vec::new();
     if let Some(dir) = std::env::var_os("WEFT_PG_BINDIR") {
         candidates.push(PathBuf::from(dir));
@@ -369,14 +378,21 @@ pub fn find_bin_dir() -> Result<PathBuf, EmbeddedError> {
         ]
         .map(PathBuf::from),
     );
-    candidates
+    let usable: Vec<(PathBuf, u32)> = candidates
         .into_iter()
-        .find(|dir| {
+        .filter(|dir| {
             ["initdb", "postgres", "pg_ctl"]
                 .iter()
                 .all(|bin| dir.join(bin).is_file())
-                && server_major(dir).is_some_and(|major| major >= MIN_MAJOR)
         })
+        .filter_map(|dir| server_major(&dir).map(|major| (dir, major)))
+        .filter(|(_, major)| *major >= MIN_MAJOR)
+        .collect();
+    usable
+        .iter()
+        .find(|(_, major)| Some(*major) == wanted)
+        .or_else(|| usable.first())
+        .map(|(dir, _)| dir.clone())
         .ok_or(EmbeddedError::BinariesNotFound)
 }
 

@@ -80,8 +80,10 @@ pub struct JournalView {
 /// The columns of a [`JournalView`] over `journals j`.
 const VIEW_COLUMNS: &str = "j.*, \
     array(SELECT t.tag FROM tags t WHERE t.journal_id = j.id ORDER BY t.tag) AS tags, \
-    CASE WHEN EXISTS (SELECT 1 FROM transcripts tr WHERE tr.journal_id = j.id) \
-         THEN 'done' ELSE 'none' END AS transcript_status";
+    coalesce((SELECT q.state FROM transcription_jobs q WHERE q.journal_id = j.id \
+              ORDER BY q.created_at DESC LIMIT 1), \
+             CASE WHEN EXISTS (SELECT 1 FROM transcripts tr WHERE tr.journal_id = j.id) \
+                  THEN 'done' ELSE 'none' END) AS transcript_status";
 
 /// One of a user's journals.
 #[tracing::instrument(skip(executor))]

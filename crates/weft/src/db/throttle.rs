@@ -45,6 +45,15 @@ pub async fn record_failure(
     Ok(())
 }
 
+/// Deletes counters whose window has ended (they no longer block anything).
+pub async fn sweep(executor: impl PgExecutor<'_>, window: Duration) -> Result<u64, sqlx::Error> {
+    let done = sqlx::query("DELETE FROM login_throttle WHERE window_started_at + $1 <= now()")
+        .bind(window)
+        .execute(executor)
+        .await?;
+    Ok(done.rows_affected())
+}
+
 /// Forgets the failures of a key (after a successful log-in).
 pub async fn clear(executor: impl PgExecutor<'_>, key: &str) -> Result<(), sqlx::Error> {
     sqlx::query("DELETE FROM login_throttle WHERE key = $1")

@@ -7,7 +7,7 @@ use sqlx::PgExecutor;
 use uuid::Uuid;
 
 /// One timestamped piece of a transcript; times are seconds within the video.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct Segment {
     pub start: f64,
     pub end: f64,
@@ -17,15 +17,20 @@ pub struct Segment {
     pub confidence: Option<f64>,
 }
 
-/// A row of `transcripts`.
-#[derive(Debug, Clone, sqlx::FromRow, Serialize)]
+/// A row of `transcripts`: one version of a journal's transcript.
+#[derive(Debug, Clone, sqlx::FromRow, Serialize, utoipa::ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct Transcript {
     pub id: Uuid,
     pub journal_id: Uuid,
     pub text: String,
+    #[schema(value_type = Option<Vec<Segment>>)]
     pub segments: Option<Json<Vec<Segment>>>,
     pub created_at: DateTime<Utc>,
+    /// `engine` (an automatic run) or `person` (a correction).
+    pub source: String,
+    /// The language the engine heard, when it said.
+    pub language: Option<String>,
 }
 
 /// Inserts a transcript for a journal.
@@ -57,5 +62,44 @@ pub async fn for_journal(
     )
     .bind(journal_id)
     .fetch_all(executor)
+    .await
+}
+
+/// Adds a version of a journal's transcript (`source` is `engine` or `person`).
+#[tracing::instrument(skip(executor, text, segments))]
+pub async fn insert_version(
+    executor: impl PgExecutor<'_>,
+    journal_id: Uuid,
+    text: &str,
+    segments: &[Segment],
+    source: &str,
+    language: Option<&str>,
+) -> Result<Transcript, sqlx::Error> {
+    sqlx::query_as(
+        "INSERT INTO transcripts (journal_id, text, segments, source, language) \
+         VALUES ($1, $2, $3, $4, $5) RETURNING *",
+    )
+    .bind(journal_id)
+    .bind(text)
+    .bind(Json(segments))
+    .bind(source)
+    .bind(language)
+    .fetch_one(executor)
+    .await
+}
+
+/// The current transcript of a journal: its newest correction by a person if there is
+/// one (a later automatic run never replaces it), else its newest engine run.
+#[tracing::instrument(skip(executor))]
+pub async fn current(
+    executor: impl PgExecutor<'_>,
+    journal_id: Uuid,
+) -> Result<Option<Transcript>, sqlx::Error> {
+    sqlx::query_as(
+        "SELECT * FROM transcripts WHERE journal_id = $1 \
+         ORDER BY (source = 'person') DESC, created_at DESC, id DESC LIMIT 1",
+    )
+    .bind(journal_id)
+    .fetch_optional(executor)
     .await
 }

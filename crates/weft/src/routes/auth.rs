@@ -187,13 +187,19 @@ async fn login(
     ApiJson(request): ApiJson<LoginRequest>,
 ) -> Result<(CookieJar, ApiJson<SignedIn>), ApiError> {
     let config = &context.auth.throttle;
-    throttle::check(&context.pool, config, &request.login, &client.address).await?;
     let login = request.login.trim();
     let user = if login.is_empty() || login.len() > 254 {
         None
     } else {
         users::find_by_login(&context.pool, login).await?
     };
+    // Failures count against the account, whichever of its names was typed (and against
+    // the typed name when there is no such account, so probing costs the same).
+    let account = user
+        .as_ref()
+        .map(|u| u.id.to_string())
+        .unwrap_or_else(|| login.to_lowercase());
+    throttle::check(&context.pool, config, &account, &client.address).await?;
     let valid = context
         .auth
         .verify_password(
@@ -202,14 +208,14 @@ async fn login(
         )
         .await?;
     let Some(user) = user.filter(|_| valid) else {
-        throttle::failed(&context.pool, config, &request.login, &client.address).await?;
+        throttle::failed(&context.pool, config, &account, &client.address).await?;
         return Err(ApiError::new(
             StatusCode::UNAUTHORIZED,
             "invalid_credentials",
             "wrong username, email or password",
         ));
     };
-    throttle::succeeded(&context.pool, &request.login).await?;
+    throttle::succeeded(&context.pool, &account).await?;
     let (jar, signed_in) = sign_in(&context, user, &client, jar).await?;
     Ok((jar, ApiJson(signed_in)))
 }

@@ -30,6 +30,7 @@ use crate::server::ApiContext;
     tags(
         (name = "accounts", description = "Registration, sessions and the signed-in account"),
         (name = "journals", description = "Video journals: upload, timeline, media"),
+        (name = "transcripts", description = "Transcripts, corrections and captions"),
         (name = "operations", description = "Health, readiness and the API description"),
     )
 )]

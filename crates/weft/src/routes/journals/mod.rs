@@ -3,6 +3,7 @@
 mod edit;
 mod media;
 mod read;
+mod transcript;
 mod upload;
 
 use axum::extract::DefaultBodyLimit;
@@ -35,6 +36,13 @@ pub fn router(upload_bytes: u64) -> OpenApiRouter<ApiContext> {
         ))
         .routes(routes!(media::video))
         .routes(routes!(media::thumbnail))
+        .routes(routes!(
+            transcript::get_transcript,
+            transcript::correct_transcript
+        ))
+        .routes(routes!(transcript::retry_transcript))
+        .routes(routes!(transcript::transcript_vtt))
+        .routes(routes!(transcript::transcript_srt))
 }
 
 /// Parses a journal id from the path; a malformed one is simply "not found".

@@ -1,0 +1,507 @@
+//! The model and faster-whisper's decoding loop over 30-second windows.
+
+use std::path::Path;
+
+use ct2rs::sys::{self, ComputeType, StorageView, WhisperOptions};
+
+use crate::mel::{MelExtractor, HOP_LENGTH, SAMPLE_RATE, WINDOW_FRAMES};
+use crate::vocab::{decode_text, SpecialTokens, Vocabulary};
+use crate::window::{self, SECONDS_PER_FRAME, TIME_PRECISION};
+use crate::{Device, Error, Options, Segment, Transcript};
+
+// faster-whisper's defaults (TranscriptionOptions), which are OpenAI Whisper's.
+/// Temperatures tried in turn while a window's output looks wrong.
+const TEMPERATURES: [f32; 6] = [0.0, 0.2, 0.4, 0.6, 0.8, 1.0];
+/// Samples drawn per window when decoding at a temperature above zero.
+const BEST_OF: usize = 5;
+/// Output that compresses better than this is a decoding loop.
+const COMPRESSION_RATIO_THRESHOLD: f64 = 2.4;
+/// Output with a lower mean token log-probability is unreliable.
+const LOG_PROB_THRESHOLD: f64 = -1.0;
+/// A window whose no-speech probability is above this (and whose text is unreliable) is silence.
+const NO_SPEECH_THRESHOLD: f64 = 0.6;
+/// Past this temperature the output is too random to prompt the next window with.
+const PROMPT_RESET_ON_TEMPERATURE: f32 = 0.5;
+/// The decoder's context: prompt plus output.
+const MAX_LENGTH: usize = 448;
+/// The first timestamp may be at most 1 s into the window.
+const MAX_INITIAL_TIMESTAMP_INDEX: usize = 50;
+/// A window whose loudest log10 mel energy is below this holds no sound at all (a sine at
+/// about -80 dBFS; speech at a normal level peaks near +1). It is skipped without decoding:
+/// on digital silence Whisper (faster-whisper too) writes "You" with a confidence that
+/// passes every check above.
+const SILENT_WINDOW_PEAK: f32 = -6.0;
+
+/// A loaded Whisper model, ready to transcribe. `Send + Sync`: share it behind an `Arc`.
+pub struct Whisper {
+    model: sys::Whisper,
+    mel: MelExtractor,
+    vocab: Vocabulary,
+    special: SpecialTokens,
+    suppress: Vec<i32>,
+    multilingual: bool,
+    language: Option<String>,
+    beam_size: usize,
+}
+
+impl std::fmt::Debug for Whisper {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Whisper")
+            .field("model", &self.model)
+            .field("language", &self.language)
+            .field("beam_size", &self.beam_size)
+            .finish()
+    }
+}
+
+/// One decoding attempt of a window and the measures that judge it.
+struct Decoded {
+    tokens: Vec<usize>,
+    avg_logprob: f64,
+    no_speech_prob: f64,
+    compression_ratio: f64,
+    temperature: f32,
+}
+
+impl Whisper {
+    /// Loads a faster-whisper (CTranslate2) model directory.
+    pub fn load(model_dir: &Path, options: Options) -> Result<Self, Error> {
+        if !model_dir.join("model.bin").is_file() {
+            return Err(Error::model(model_dir, "no model.bin here"));
+        }
+        let config = sys::Config {
+            device: match options.device {
+                Device::Cpu => sys::Device::CPU,
+                Device::Cuda if cfg!(feature = "cuda") => sys::Device::CUDA,
+                Device::Cuda => return Err(Error::NoCuda),
+            },
+            compute_type: compute_type(&options.compute_type)?,
+            num_threads_per_replica: options.threads,
+            ..sys::Config::default()
+        };
+        let model = sys::Whisper::new(model_dir, config)
+            .map_err(|e| Error::model(model_dir, format!("{e:#}")))?;
+        let vocab = Vocabulary::load(model_dir)?;
+        let special = SpecialTokens::find(&vocab, model_dir)?;
+        let multilingual = model.is_multilingual();
+
+        let mut suppress: Vec<i32> = read_suppress_ids(model_dir)?;
+        suppress.extend(
+            special
+                .never
+                .iter()
+                .filter_map(|&id| i32::try_from(id).ok()),
+        );
+        suppress.sort_unstable();
+        suppress.dedup();
+
+        let language = match options.language.as_deref().map(str::trim) {
+            None | Some("") | Some("auto") => None,
+            Some(code) => Some(check_language(&vocab, multilingual, code)?),
+        };
+
+        Ok(Self {
+            mel: MelExtractor::new(model.n_mels()),
+            model,
+            vocab,
+            special,
+            suppress,
+            multilingual,
+            language,
+            beam_size: options.beam_size.max(1),
+        })
+    }
+
+    /// Transcribes 16 kHz mono samples. Blocks until done; `progress` hears how many seconds
+    /// of audio are done after each window.
+    pub fn transcribe(
+        &self,
+        pcm: &[f32],
+        progress: &mut dyn FnMut(f64),
+    ) -> Result<Transcript, Error> {
+        let duration = pcm.len() as f64 / SAMPLE_RATE as f64;
+        let content_frames = pcm.len() / HOP_LENGTH;
+        let mut language = self.language.clone();
+        let mut segments: Vec<Segment> = Vec::new();
+        // Every token of the kept segments; the tail since the last reset prompts the next window.
+        let mut all_tokens: Vec<usize> = Vec::new();
+        let mut prompt_reset_since = 0;
+        let mut seek = 0;
+
+        while seek < content_frames {
+            let window_frames = WINDOW_FRAMES.min(content_frames - seek);
+            let time_offset = seek as f64 * SECONDS_PER_FRAME;
+            let mut mel = self.mel.window(pcm, seek);
+            if mel.peak < SILENT_WINDOW_PEAK {
+                seek += window_frames;
+                progress((seek as f64 * SECONDS_PER_FRAME).min(duration));
+                continue;
+            }
+            let features = StorageView::new(
+                &[1, self.mel.n_mels(), WINDOW_FRAMES],
+                &mut mel.values,
+                sys::Device::CPU,
+            )
+            .map_err(Error::inference)?;
+            let encoded = self
+                .model
+                .encode(&features, false)
+                .map_err(Error::inference)?;
+
+            let language = match &language {
+                Some(code) => code.clone(),
+                None => {
+                    let detected = self.detect_language(&encoded)?;
+                    language = Some(detected.clone());
+                    detected
+                }
+            };
+            let prompt = prompt(
+                &self.vocab,
+                &self.special,
+                self.multilingual.then_some(language.as_str()),
+                &all_tokens[prompt_reset_since..],
+            );
+            let decoded = self.decode_with_fallback(&encoded, &prompt)?;
+
+            if decoded.no_speech_prob > NO_SPEECH_THRESHOLD
+                && decoded.avg_logprob <= LOG_PROB_THRESHOLD
+            {
+                // Silence (or noise): skip the window rather than keep what was made up.
+                seek += window_frames;
+                progress((seek as f64 * SECONDS_PER_FRAME).min(duration));
+                continue;
+            }
+
+            let (pieces, advance) = window::split(
+                &decoded.tokens,
+                self.special.timestamp_begin(),
+                window_frames,
+            );
+            let confidence = decoded.avg_logprob.exp().clamp(0.0, 1.0);
+            for piece in pieces {
+                let text = decode_text(&self.vocab, &self.special, &piece.tokens);
+                let text = text.trim();
+                // Punctuation alone (". . . .") is what the model writes for noise, not speech.
+                if piece.start == piece.end || !text.chars().any(char::is_alphanumeric) {
+                    continue;
+                }
+                segments.push(Segment {
+                    start: time_offset + piece.start,
+                    end: time_offset + piece.end,
+                    text: text.to_owned(),
+                    confidence,
+                });
+                all_tokens.extend(piece.tokens);
+            }
+            if decoded.temperature > PROMPT_RESET_ON_TEMPERATURE {
+                prompt_reset_since = all_tokens.len();
+            }
+            seek += advance;
+            progress((seek as f64 * SECONDS_PER_FRAME).min(duration));
+        }
+
+        progress(duration);
+        Ok(Transcript {
+            language: language.unwrap_or_else(|| "en".to_owned()),
+            segments: fit_within(segments, duration),
+        })
+    }
+
+    /// The most likely language of a window, as a code (`en`).
+    fn detect_language(&self, encoded: &StorageView) -> Result<String, Error> {
+        if !self.multilingual {
+            return Ok("en".to_owned());
+        }
+        let results = self
+            .model
+            .detect_language(encoded)
+            .map_err(Error::inference)?;
+        let best = results
+            .first()
+            .and_then(|r| r.first())
+            .ok_or_else(|| Error::Inference("language detection returned nothing".to_owned()))?;
+        Ok(best
+            .language
+            .trim_start_matches("<|")
+            .trim_end_matches("|>")
+            .to_owned())
+    }
+
+    /// Decodes a window with beam search, and again at rising temperatures while the result
+    /// is a loop (compresses too well) or unsure (low log-probability) but not silence.
+    fn decode_with_fallback(
+        &self,
+        encoded: &StorageView,
+        prompt: &[String],
+    ) -> Result<Decoded, Error> {
+        let mut attempts: Vec<Decoded> = Vec::new();
+        for temperature in TEMPERATURES {
+            let decoded = self.decode(encoded, prompt, temperature)?;
+            let too_repetitive = decoded.compression_ratio > COMPRESSION_RATIO_THRESHOLD;
+            let too_unsure = decoded.avg_logprob < LOG_PROB_THRESHOLD;
+            let silence = decoded.no_speech_prob > NO_SPEECH_THRESHOLD && too_unsure;
+            if silence || !(too_repetitive || too_unsure) {
+                return Ok(decoded);
+            }
+            attempts.push(decoded);
+        }
+        // Every attempt failed: keep the most probable, preferring those that are not loops.
+        let last_temperature = TEMPERATURES[TEMPERATURES.len() - 1];
+        let not_loops = attempts
+            .iter()
+            .any(|d| d.compression_ratio <= COMPRESSION_RATIO_THRESHOLD);
+        let best = attempts
+            .into_iter()
+            .filter(|d| !not_loops || d.compression_ratio <= COMPRESSION_RATIO_THRESHOLD)
+            .max_by(|a, b| a.avg_logprob.total_cmp(&b.avg_logprob))
+            .ok_or_else(|| Error::Inference("no decoding attempt".to_owned()))?;
+        // The temperature reached decides whether the next prompt is reset.
+        Ok(Decoded {
+            temperature: last_temperature,
+            ..best
+        })
+    }
+
+    fn decode(
+        &self,
+        encoded: &StorageView,
+        prompt: &[String],
+        temperature: f32,
+    ) -> Result<Decoded, Error> {
+        let sampling = temperature > 0.0;
+        let options = WhisperOptions {
+            beam_size: if sampling { 1 } else { self.beam_size },
+            num_hypotheses: if sampling { BEST_OF } else { 1 },
+            sampling_topk: if sampling { 0 } else { 1 },
+            sampling_temperature: if sampling { temperature } else { 1.0 },
+            max_length: MAX_LENGTH,
+            return_scores: true,
+            return_no_speech_prob: true,
+            max_initial_timestamp_index: MAX_INITIAL_TIMESTAMP_INDEX,
+            suppress_blank: true,
+            suppress_tokens: self.suppress.clone(),
+            ..WhisperOptions::default()
+        };
+        let result = self
+            .model
+            .generate(encoded, &[prompt.to_vec()], &options)
+            .map_err(Error::inference)?
+            .into_iter()
+            .next()
+            .ok_or_else(|| Error::Inference("generate returned no result".to_owned()))?;
+        let tokens = result.sequences_ids.into_iter().next().unwrap_or_default();
+        let score = f64::from(result.scores.first().copied().unwrap_or(f32::NEG_INFINITY));
+        // CTranslate2 returns the cumulative log-probability divided by the length (length
+        // penalty 1); Whisper's average counts the end-of-text token too.
+        let avg_logprob = score * tokens.len() as f64 / (tokens.len() + 1) as f64;
+        let text = decode_text(&self.vocab, &self.special, &tokens);
+        Ok(Decoded {
+            compression_ratio: window::compression_ratio(text.trim()),
+            avg_logprob,
+            no_speech_prob: f64::from(result.no_speech_prob),
+            temperature,
+            tokens,
+        })
+    }
+}
+
+/// `<|startofprev|> previous… <|startoftranscript|> [<|lang|> <|transcribe|>]`, leaving out
+/// `<|notimestamps|>` so that the model writes timestamps. English-only models were trained
+/// without the language and task tokens: their `language` is `None`.
+fn prompt(
+    vocab: &Vocabulary,
+    special: &SpecialTokens,
+    language: Option<&str>,
+    previous: &[usize],
+) -> Vec<String> {
+    let token = |id: usize| vocab.token(id).unwrap_or_default().to_owned();
+    let mut prompt = Vec::new();
+    if !previous.is_empty() {
+        prompt.push(token(special.sot_prev));
+        let keep = previous.len().min(MAX_LENGTH / 2 - 1);
+        prompt.extend(
+            previous[previous.len() - keep..]
+                .iter()
+                .map(|&id| token(id)),
+        );
+    }
+    prompt.push(token(special.sot));
+    if let Some(language) = language {
+        prompt.push(format!("<|{language}|>"));
+        prompt.push("<|transcribe|>".to_owned());
+    }
+    prompt
+}
+
+/// Keeps every segment inside the audio and after its start: the last window is padded with
+/// silence, and the model may put a final timestamp in that padding.
+fn fit_within(segments: Vec<Segment>, duration: f64) -> Vec<Segment> {
+    segments
+        .into_iter()
+        .map(|mut s| {
+            s.end = s.end.min(duration);
+            if s.start >= s.end {
+                s.start = (s.end - TIME_PRECISION).max(0.0);
+            }
+            s
+        })
+        .filter(|s| s.start < s.end)
+        .collect()
+}
+
+fn compute_type(name: &str) -> Result<ComputeType, Error> {
+    Ok(match name.trim().to_ascii_lowercase().as_str() {
+        "default" => ComputeType::DEFAULT,
+        "auto" => ComputeType::AUTO,
+        "float32" => ComputeType::FLOAT32,
+        "int8" => ComputeType::INT8,
+        "int8_float32" => ComputeType::INT8_FLOAT32,
+        "int8_float16" => ComputeType::INT8_FLOAT16,
+        "int8_bfloat16" => ComputeType::INT8_BFLOAT16,
+        "int16" => ComputeType::INT16,
+        "float16" => ComputeType::FLOAT16,
+        "bfloat16" => ComputeType::BFLOAT16,
+        _ => return Err(Error::ComputeType(name.to_owned())),
+    })
+}
+
+/// The model's own list of tokens never to produce (`config.json` `suppress_ids`, written by
+/// the converter: punctuation-only and other non-speech tokens). CTranslate2 reads
+/// `suppress_ids_begin` itself when blank suppression is on.
+fn read_suppress_ids(model_dir: &Path) -> Result<Vec<i32>, Error> {
+    #[derive(serde::Deserialize)]
+    struct Config {
+        #[serde(default)]
+        suppress_ids: Vec<i32>,
+    }
+    let path = model_dir.join("config.json");
+    if !path.is_file() {
+        return Ok(Vec::new());
+    }
+    let text = std::fs::read_to_string(&path).map_err(|e| Error::model(model_dir, e))?;
+    let config: Config = serde_json::from_str(&text)
+        .map_err(|e| Error::model(model_dir, format!("config.json: {e}")))?;
+    Ok(config.suppress_ids)
+}
+
+/// The language code if the model has a token for it.
+fn check_language(vocab: &Vocabulary, multilingual: bool, code: &str) -> Result<String, Error> {
+    let code = code.to_ascii_lowercase();
+    let unsupported = |reason: &str| Error::Language {
+        language: code.clone(),
+        reason: reason.to_owned(),
+    };
+    if !multilingual {
+        return if code == "en" {
+            Ok(code)
+        } else {
+            Err(unsupported("the model is English-only"))
+        };
+    }
+    match vocab.id(&format!("<|{code}|>")) {
+        Some(_) => Ok(code),
+        None => Err(unsupported("no such language token")),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn segment(start: f64, end: f64) -> Segment {
+        Segment {
+            start,
+            end,
+            text: "x".to_owned(),
+            confidence: 1.0,
+        }
+    }
+
+    #[test]
+    fn segments_that_run_into_the_padding_end_with_the_audio() {
+        let fitted = fit_within(
+            vec![segment(1.0, 4.0), segment(8.0, 12.0), segment(11.0, 14.0)],
+            10.0,
+        );
+        assert_eq!(fitted.len(), 3);
+        assert_eq!((fitted[1].start, fitted[1].end), (8.0, 10.0));
+        assert!(fitted[2].start < fitted[2].end && fitted[2].end == 10.0);
+    }
+
+    fn whisper_vocab() -> (Vocabulary, SpecialTokens) {
+        let mut tokens: Vec<String> = (0..10).map(|i| format!("w{i}")).collect();
+        for special in [
+            "<|endoftext|>",
+            "<|startoftranscript|>",
+            "<|en|>",
+            "<|transcribe|>",
+            "<|startofprev|>",
+            "<|notimestamps|>",
+            "<|0.00|>",
+        ] {
+            tokens.push(special.to_owned());
+        }
+        let vocab = Vocabulary::from_tokens(tokens);
+        let special = SpecialTokens::find(&vocab, Path::new("test")).expect("specials");
+        (vocab, special)
+    }
+
+    #[test]
+    fn an_english_only_model_is_prompted_with_start_of_transcript_alone() {
+        let (vocab, special) = whisper_vocab();
+        assert_eq!(
+            prompt(&vocab, &special, None, &[]),
+            ["<|startoftranscript|>"]
+        );
+    }
+
+    #[test]
+    fn a_multilingual_model_is_told_the_language_and_the_task_without_notimestamps() {
+        let (vocab, special) = whisper_vocab();
+        assert_eq!(
+            prompt(&vocab, &special, Some("en"), &[]),
+            ["<|startoftranscript|>", "<|en|>", "<|transcribe|>"]
+        );
+    }
+
+    #[test]
+    fn the_previous_text_comes_first_cut_to_the_last_223_tokens() {
+        let (vocab, special) = whisper_vocab();
+        let previous: Vec<usize> = (0..300).map(|i| i % 10).collect();
+        let p = prompt(&vocab, &special, None, &previous);
+        assert_eq!(p.len(), 1 + 223 + 1);
+        assert_eq!(p[0], "<|startofprev|>");
+        assert_eq!(p[1], "w7"); // 300 - 223 = 77, and 77 % 10 = 7
+        assert_eq!(p[223], "w9");
+        assert_eq!(p[224], "<|startoftranscript|>");
+    }
+
+    #[test]
+    fn compute_types_are_named_as_in_faster_whisper() {
+        assert_eq!(compute_type("int8").ok(), Some(ComputeType::INT8));
+        assert_eq!(compute_type("FLOAT16").ok(), Some(ComputeType::FLOAT16));
+        assert!(matches!(compute_type("int4"), Err(Error::ComputeType(_))));
+    }
+
+    #[test]
+    fn an_english_only_model_accepts_english_only() {
+        let vocab = Vocabulary::from_tokens(vec!["<|en|>".to_owned(), "<|de|>".to_owned()]);
+        assert_eq!(
+            check_language(&vocab, false, "EN").ok().as_deref(),
+            Some("en")
+        );
+        assert!(matches!(
+            check_language(&vocab, false, "de"),
+            Err(Error::Language { .. })
+        ));
+        assert_eq!(
+            check_language(&vocab, true, "de").ok().as_deref(),
+            Some("de")
+        );
+        assert!(matches!(
+            check_language(&vocab, true, "xx"),
+            Err(Error::Language { .. })
+        ));
+    }
+}

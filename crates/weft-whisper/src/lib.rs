@@ -1,0 +1,113 @@
+//! Speech to text with Whisper through CTranslate2 (the engine behind faster-whisper).
+//!
+//! Give [`Whisper::load`] a faster-whisper model directory and [`Whisper::transcribe`] 16 kHz
+//! mono `f32` samples; it returns timestamped segments for audio of any length. The decoding
+//! follows faster-whisper's: 30-second windows decoded with timestamp tokens, each window
+//! starting at the last complete timestamp of the one before (so no word is cut at a window
+//! boundary), the previous text as the prompt, and its safeguards against invented text
+//! (temperature fallback, compression-ratio and no-speech checks).
+//!
+//! Transcription is blocking and CPU-heavy: call it from a thread of its own, never from an
+//! async runtime's worker threads. [`Whisper`] is `Send + Sync`, so one loaded model can serve
+//! several threads (CTranslate2 queues their requests).
+
+#![forbid(unsafe_code)]
+
+mod engine;
+mod error;
+pub mod mel;
+mod vocab;
+mod window;
+
+pub use engine::Whisper;
+pub use error::Error;
+pub use mel::SAMPLE_RATE;
+
+/// Where inference runs.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub enum Device {
+    /// The CPU (every build).
+    #[default]
+    Cpu,
+    /// An NVIDIA GPU; needs a build with the `cuda` feature.
+    Cuda,
+}
+
+/// How a model is loaded and decoded. The defaults are faster-whisper's for CPU.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Options {
+    /// CTranslate2 compute type: `int8` (default), `int8_float32`, `int8_float16`, `float16`,
+    /// `float32`, `bfloat16`, `int16`, `auto` or `default`.
+    pub compute_type: String,
+    /// Threads one transcription uses (CTranslate2's intra-op threads); 0 lets it choose.
+    pub threads: usize,
+    /// Beam size for the first decoding attempt of each window.
+    pub beam_size: usize,
+    /// Spoken language as a code such as `en`; `None` detects it (multilingual models only).
+    pub language: Option<String>,
+    /// Where inference runs.
+    pub device: Device,
+}
+
+impl Default for Options {
+    fn default() -> Self {
+        Self {
+            compute_type: "int8".to_owned(),
+            threads: 2,
+            beam_size: 5,
+            language: None,
+            device: Device::Cpu,
+        }
+    }
+}
+
+/// A stretch of speech with its text.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Segment {
+    /// Start, in seconds from the start of the audio.
+    pub start: f64,
+    /// End, in seconds from the start of the audio; always after `start`.
+    pub end: f64,
+    /// The text, trimmed.
+    pub text: String,
+    /// How sure the model was, 0..1: the geometric mean of the token probabilities of the
+    /// window the segment was decoded in (`exp(avg_logprob)`).
+    pub confidence: f64,
+}
+
+/// The result of a transcription.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Transcript {
+    /// Language code (`en`, `de`, ...), given or detected.
+    pub language: String,
+    /// Segments in order, without overlap, within the audio.
+    pub segments: Vec<Segment>,
+}
+
+impl Transcript {
+    /// The whole text: the segments' texts joined by spaces.
+    pub fn text(&self) -> String {
+        let texts: Vec<&str> = self.segments.iter().map(|s| s.text.as_str()).collect();
+        texts.join(" ")
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_model_can_be_shared_between_threads() {
+        fn assert_send_sync<T: Send + Sync>() {}
+        assert_send_sync::<Whisper>();
+    }
+
+    #[test]
+    fn default_options_are_faster_whispers_cpu_defaults() {
+        let options = Options::default();
+        assert_eq!(options.compute_type, "int8");
+        assert_eq!((options.threads, options.beam_size), (2, 5));
+        assert_eq!(options.language, None);
+        assert_eq!(options.device, Device::Cpu);
+    }
+}

@@ -1,0 +1,176 @@
+//! Options that choose and configure the transcription engine (shared by `serve`, `worker`
+//! and `transcribe`).
+
+use clap::{Args, ValueEnum};
+
+use crate::jobs::worker::WorkerConfig;
+use crate::transcribe::openai::OpenAiEngine;
+use crate::transcribe::Engine;
+
+/// Which engine transcribes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum Transcriber {
+    /// Whisper through CTranslate2 on this machine, with the model in WEFT_WHISPER_MODEL.
+    Whisper,
+    /// Any OpenAI-compatible /v1/audio/transcriptions service.
+    Openai,
+    /// Transcription off: journals say so.
+    None,
+}
+
+/// Transcription options.
+#[derive(Debug, Clone, Args)]
+pub struct TranscriberArgs {
+    /// The engine: whisper, openai or none [default: whisper when its model is present,
+    /// else none].
+    #[arg(long, env = "WEFT_TRANSCRIBER", value_enum)]
+    pub transcriber: Option<Transcriber>,
+
+    /// A faster-whisper (CTranslate2) model directory
+    /// [default: ~/.cache/weft/tools/models/tiny.en, where scripts/install-deps puts one].
+    #[arg(long, env = "WEFT_WHISPER_MODEL")]
+    pub whisper_model: Option<std::path::PathBuf>,
+
+    /// CTranslate2 compute type for Whisper (int8, int8_float32, float32, float16, ...).
+    #[arg(long, env = "WEFT_WHISPER_COMPUTE_TYPE", default_value = "int8")]
+    pub whisper_compute_type: String,
+
+    /// Threads one Whisper transcription uses.
+    #[arg(long, env = "WEFT_WHISPER_THREADS", default_value_t = 2)]
+    pub whisper_threads: usize,
+
+    /// Beam size for Whisper's decoding.
+    #[arg(long, env = "WEFT_WHISPER_BEAM_SIZE", default_value_t = 5, value_parser = clap::value_parser!(u16).range(1..=16))]
+    pub whisper_beam_size: u16,
+
+    /// Run Whisper on the GPU (needs a build with the cuda feature).
+    #[arg(long, env = "WEFT_WHISPER_CUDA", default_value_t = false)]
+    pub whisper_cuda: bool,
+
+    /// Base URL of the OpenAI-compatible service (without /v1).
+    #[arg(
+        long,
+        env = "WEFT_OPENAI_BASE_URL",
+        default_value = "https://api.openai.com"
+    )]
+    pub openai_base_url: String,
+
+    /// API key of that service (also read from OPENAI_API_KEY).
+    #[arg(long, env = "WEFT_OPENAI_API_KEY", hide_env_values = true)]
+    pub openai_api_key: Option<String>,
+
+    /// Model name to ask the service for.
+    #[arg(long, env = "WEFT_OPENAI_MODEL", default_value = "whisper-1")]
+    pub openai_model: String,
+
+    /// Spoken language (e.g. en); detected when unset.
+    #[arg(long, env = "WEFT_LANGUAGE")]
+    pub language: Option<String>,
+
+    /// Transcriptions run at once by this process.
+    #[arg(long, env = "WEFT_WORKERS", default_value_t = 1, value_parser = clap::value_parser!(u16).range(1..=64))]
+    pub workers: u16,
+
+    /// Attempts before a job that keeps failing is marked failed.
+    #[arg(long, env = "WEFT_JOB_MAX_ATTEMPTS", default_value_t = 5, value_parser = clap::value_parser!(i32).range(1..=50))]
+    pub job_max_attempts: i32,
+
+    /// Seconds without a heartbeat after which a running job counts as abandoned (its
+    /// worker died) and is queued again.
+    #[arg(long, env = "WEFT_JOB_STALE_SECONDS", default_value_t = 30, value_parser = clap::value_parser!(u64).range(2..))]
+    pub job_stale_seconds: u64,
+}
+
+impl TranscriberArgs {
+    /// The configured engine, or None when transcription is off.
+    /// The model directory: the setting, else the default location.
+    pub fn model_dir(&self) -> std::path::PathBuf {
+        self.whisper_model.clone().unwrap_or_else(|| {
+            let tools = std::env::var_os("WEFT_TOOLS_DIR")
+                .map(std::path::PathBuf::from)
+                .or_else(|| {
+                    std::env::var_os("HOME")
+                        .map(|h| std::path::PathBuf::from(h).join(".cache/weft/tools"))
+                })
+                .unwrap_or_else(|| std::path::PathBuf::from(".cache/weft/tools"));
+            tools.join("models/tiny.en")
+        })
+    }
+
+    /// The engine chosen (the default depends on whether a model is present).
+    pub fn chosen(&self) -> Transcriber {
+        self.transcriber.unwrap_or_else(|| {
+            if cfg!(feature = "whisper") && self.model_dir().join("model.bin").is_file() {
+                Transcriber::Whisper
+            } else {
+                Transcriber::None
+            }
+        })
+    }
+
+    /// The configured engine, or None when transcription is off.
+    pub fn engine(&self) -> anyhow::Result<Option<Engine>> {
+        Ok(match self.chosen() {
+            Transcriber::None => None,
+            Transcriber::Whisper => Some(self.whisper()?),
+            Transcriber::Openai => {
+                let key = self
+                    .openai_api_key
+                    .clone()
+                    .or_else(|| std::env::var("OPENAI_API_KEY").ok())
+                    .filter(|k| !k.is_empty());
+                url::Url::parse(&self.openai_base_url)
+                    .map_err(|e| anyhow::anyhow!("WEFT_OPENAI_BASE_URL is not a URL: {e}"))?;
+                Some(Engine::OpenAi(OpenAiEngine::new(
+                    &self.openai_base_url,
+                    key,
+                    &self.openai_model,
+                    self.language.clone(),
+                )))
+            }
+        })
+    }
+
+    #[cfg(feature = "whisper")]
+    fn whisper(&self) -> anyhow::Result<Engine> {
+        let dir = self.model_dir();
+        anyhow::ensure!(
+            dir.join("model.bin").is_file(),
+            "no Whisper model in {}: run scripts/install-deps (it fetches tiny.en), or set \
+             WEFT_WHISPER_MODEL to a faster-whisper model directory",
+            dir.display()
+        );
+        let options = weft_whisper::Options {
+            compute_type: self.whisper_compute_type.clone(),
+            threads: self.whisper_threads,
+            beam_size: self.whisper_beam_size as usize,
+            language: self.language.clone(),
+            device: if self.whisper_cuda {
+                weft_whisper::Device::Cuda
+            } else {
+                weft_whisper::Device::Cpu
+            },
+        };
+        Ok(Engine::Whisper(
+            crate::transcribe::whisper::WhisperEngine::load(&dir, options)?,
+        ))
+    }
+
+    #[cfg(not(feature = "whisper"))]
+    fn whisper(&self) -> anyhow::Result<Engine> {
+        anyhow::bail!(
+            "this weft was built without the whisper feature; use WEFT_TRANSCRIBER=openai"
+        )
+    }
+
+    /// Worker settings from these options.
+    pub fn worker_config(&self) -> WorkerConfig {
+        let stale_after = std::time::Duration::from_secs(self.job_stale_seconds);
+        WorkerConfig {
+            concurrency: self.workers as usize,
+            stale_after,
+            heartbeat: (stale_after / 5).max(std::time::Duration::from_millis(500)),
+            ..WorkerConfig::default()
+        }
+    }
+}

@@ -1,0 +1,220 @@
+//! The transcription job queue (see migration 0003). Claims are one short
+//! `UPDATE … (SELECT … FOR UPDATE SKIP LOCKED)`; nothing holds a transaction while a job runs.
+
+use chrono::{DateTime, Utc};
+use serde::Serialize;
+use sqlx::{PgExecutor, Postgres, Transaction};
+use uuid::Uuid;
+
+/// The channel workers LISTEN on; a NOTIFY wakes them when a job is queued.
+pub const CHANNEL: &str = "weft_jobs";
+
+/// A row of `transcription_jobs`.
+#[derive(Debug, Clone, sqlx::FromRow, Serialize, utoipa::ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct Job {
+    pub id: Uuid,
+    pub journal_id: Uuid,
+    pub user_id: Uuid,
+    pub state: String,
+    pub attempts: i32,
+    pub max_attempts: i32,
+    pub run_after: DateTime<Utc>,
+    pub worker: Option<String>,
+    pub heartbeat_at: Option<DateTime<Utc>>,
+    pub started_at: Option<DateTime<Utc>>,
+    pub finished_at: Option<DateTime<Utc>>,
+    pub last_error: Option<String>,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+}
+
+/// Queues a transcription of a journal, in the caller's transaction (the one that writes
+/// the journal), and wakes the workers when it commits. Returns None when the journal
+/// already has a queued or running job.
+pub async fn enqueue(
+    tx: &mut Transaction<'_, Postgres>,
+    journal_id: Uuid,
+    user_id: Uuid,
+    max_attempts: i32,
+) -> Result<Option<Job>, sqlx::Error> {
+    let job: Option<Job> = sqlx::query_as(
+        "INSERT INTO transcription_jobs (journal_id, user_id, max_attempts) VALUES ($1, $2, $3) \
+         ON CONFLICT (journal_id) WHERE state IN ('queued', 'running') DO NOTHING RETURNING *",
+    )
+    .bind(journal_id)
+    .bind(user_id)
+    .bind(max_attempts)
+    .fetch_optional(&mut **tx)
+    .await?;
+    if job.is_some() {
+        // Delivered on commit only, so a worker never wakes for a job it cannot see yet.
+        sqlx::query("SELECT pg_notify($1, '')")
+            .bind(CHANNEL)
+            .execute(&mut **tx)
+            .await?;
+    }
+    Ok(job)
+}
+
+/// Takes the oldest due queued job for `worker`, if any.
+pub async fn claim(
+    executor: impl PgExecutor<'_>,
+    worker: &str,
+) -> Result<Option<Job>, sqlx::Error> {
+    sqlx::query_as(
+        "UPDATE transcription_jobs SET state = 'running', attempts = attempts + 1, worker = $1, \
+             heartbeat_at = now(), started_at = now(), finished_at = NULL \
+         WHERE id = (SELECT id FROM transcription_jobs \
+                     WHERE state = 'queued' AND run_after <= now() \
+                     ORDER BY run_after, created_at \
+                     FOR UPDATE SKIP LOCKED LIMIT 1) \
+         RETURNING *",
+    )
+    .bind(worker)
+    .fetch_optional(executor)
+    .await
+}
+
+/// Says the worker still runs the job; false when the job is no longer its own (the reaper
+/// gave it to another worker).
+pub async fn heartbeat(
+    executor: impl PgExecutor<'_>,
+    job: &Job,
+    worker: &str,
+) -> Result<bool, sqlx::Error> {
+    let done = sqlx::query(
+        "UPDATE transcription_jobs SET heartbeat_at = now() \
+         WHERE id = $1 AND worker = $2 AND attempts = $3 AND state = 'running'",
+    )
+    .bind(job.id)
+    .bind(worker)
+    .bind(job.attempts)
+    .execute(executor)
+    .await?;
+    Ok(done.rows_affected() == 1)
+}
+
+/// Marks the job done, in the transaction that writes its result; false (and the caller
+/// rolls back) when the job is no longer this worker's attempt.
+pub async fn complete(
+    tx: &mut Transaction<'_, Postgres>,
+    job: &Job,
+    worker: &str,
+) -> Result<bool, sqlx::Error> {
+    let done = sqlx::query(
+        "UPDATE transcription_jobs SET state = 'done', finished_at = now(), last_error = NULL \
+         WHERE id = $1 AND worker = $2 AND attempts = $3 AND state = 'running'",
+    )
+    .bind(job.id)
+    .bind(worker)
+    .bind(job.attempts)
+    .execute(&mut **tx)
+    .await?;
+    Ok(done.rows_affected() == 1)
+}
+
+/// The delay before attempt `attempts + 1`: 10 s, 20 s, 40 s, ... at most an hour.
+pub fn backoff_seconds(attempts: i32) -> i64 {
+    let exponent = attempts.clamp(1, 12) as u32 - 1;
+    (10i64 << exponent).min(3600)
+}
+
+/// Records a failure: a retryable one is queued again after a backoff while attempts
+/// remain; anything else ends the job as failed, with the reason kept.
+pub async fn fail(
+    executor: impl PgExecutor<'_>,
+    job: &Job,
+    worker: &str,
+    error: &str,
+    retryable: bool,
+) -> Result<(), sqlx::Error> {
+    let retry = retryable && job.attempts < job.max_attempts;
+    sqlx::query(
+        "UPDATE transcription_jobs SET \
+             state = CASE WHEN $4 THEN 'queued' ELSE 'failed' END, \
+             run_after = CASE WHEN $4 THEN now() + make_interval(secs => $5) ELSE run_after END, \
+             finished_at = CASE WHEN $4 THEN NULL ELSE now() END, \
+             last_error = $6, worker = NULL \
+         WHERE id = $1 AND worker = $2 AND attempts = $3 AND state = 'running'",
+    )
+    .bind(job.id)
+    .bind(worker)
+    .bind(job.attempts)
+    .bind(retry)
+    .bind(backoff_seconds(job.attempts) as f64)
+    .bind(error.chars().take(2000).collect::<String>())
+    .execute(executor)
+    .await?;
+    Ok(())
+}
+
+/// Hands a running job back (graceful shutdown): queued again at once, the attempt not
+/// counted.
+pub async fn give_back(
+    executor: impl PgExecutor<'_>,
+    job: &Job,
+    worker: &str,
+) -> Result<(), sqlx::Error> {
+    sqlx::query(
+        "UPDATE transcription_jobs SET state = 'queued', attempts = attempts - 1, worker = NULL, \
+             run_after = now() \
+         WHERE id = $1 AND worker = $2 AND attempts = $3 AND state = 'running'",
+    )
+    .bind(job.id)
+    .bind(worker)
+    .bind(job.attempts)
+    .execute(executor)
+    .await?;
+    Ok(())
+}
+
+/// Requeues running jobs whose worker has not sent a heartbeat for `stale_seconds` (it
+/// died), or fails them when that was their last attempt. Returns how many were touched.
+pub async fn reap(executor: impl PgExecutor<'_>, stale_seconds: f64) -> Result<u64, sqlx::Error> {
+    let done = sqlx::query(
+        "UPDATE transcription_jobs SET \
+             state = CASE WHEN attempts < max_attempts THEN 'queued' ELSE 'failed' END, \
+             finished_at = CASE WHEN attempts < max_attempts THEN NULL ELSE now() END, \
+             last_error = 'the worker stopped answering (it was killed or lost its connection)', \
+             worker = NULL, run_after = now() \
+         WHERE state = 'running' AND heartbeat_at < now() - make_interval(secs => $1)",
+    )
+    .bind(stale_seconds)
+    .execute(executor)
+    .await?;
+    Ok(done.rows_affected())
+}
+
+/// The newest job of a journal.
+pub async fn latest_for_journal(
+    executor: impl PgExecutor<'_>,
+    journal_id: Uuid,
+) -> Result<Option<Job>, sqlx::Error> {
+    sqlx::query_as(
+        "SELECT * FROM transcription_jobs WHERE journal_id = $1 ORDER BY created_at DESC LIMIT 1",
+    )
+    .bind(journal_id)
+    .fetch_optional(executor)
+    .await
+}
+
+/// Counts of jobs by state.
+pub async fn depth(executor: impl PgExecutor<'_>) -> Result<Vec<(String, i64)>, sqlx::Error> {
+    sqlx::query_as("SELECT state, count(*) FROM transcription_jobs GROUP BY state ORDER BY state")
+        .fetch_all(executor)
+        .await
+}
+
+#[cfg(test)]
+mod tests {
+    use super::backoff_seconds;
+
+    #[test]
+    fn backoff_doubles_up_to_an_hour() {
+        assert_eq!(backoff_seconds(1), 10);
+        assert_eq!(backoff_seconds(2), 20);
+        assert_eq!(backoff_seconds(3), 40);
+        assert_eq!(backoff_seconds(20), 3600);
+    }
+}

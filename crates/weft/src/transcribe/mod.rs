@@ -1,0 +1,93 @@
+//! Speech to text: the engines Weft can use, chosen by `WEFT_TRANSCRIBER`.
+
+pub mod audio;
+pub mod captions;
+pub mod openai;
+#[cfg(feature = "whisper")]
+pub mod whisper;
+
+use std::path::Path;
+
+use crate::db::transcripts::Segment;
+
+/// What an engine heard.
+#[derive(Debug, Clone, Default)]
+pub struct EngineOutput {
+    pub language: Option<String>,
+    pub segments: Vec<Segment>,
+}
+
+impl EngineOutput {
+    /// The whole transcript as one text.
+    pub fn text(&self) -> String {
+        join_segments(&self.segments)
+    }
+}
+
+/// Joins segment texts into the transcript's text.
+pub fn join_segments(segments: &[Segment]) -> String {
+    segments
+        .iter()
+        .map(|s| s.text.trim())
+        .filter(|t| !t.is_empty())
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
+/// Why an engine failed, and whether trying again may help.
+#[derive(Debug, thiserror::Error)]
+#[error("{message}")]
+pub struct EngineError {
+    pub message: String,
+    /// A network blip or an overloaded service: try again later. A file the engine cannot
+    /// read: do not.
+    pub retryable: bool,
+}
+
+impl EngineError {
+    /// A failure worth retrying.
+    pub fn retryable(message: impl Into<String>) -> Self {
+        Self {
+            message: message.into(),
+            retryable: true,
+        }
+    }
+
+    /// A failure that will not go away by itself.
+    pub fn permanent(message: impl Into<String>) -> Self {
+        Self {
+            message: message.into(),
+            retryable: false,
+        }
+    }
+}
+
+/// A configured engine.
+#[derive(Debug, Clone)]
+pub enum Engine {
+    /// Any OpenAI-compatible `/v1/audio/transcriptions` service.
+    OpenAi(openai::OpenAiEngine),
+    /// Whisper through CTranslate2 in this process.
+    #[cfg(feature = "whisper")]
+    Whisper(whisper::WhisperEngine),
+}
+
+impl Engine {
+    /// A short name for logs and the API.
+    pub fn name(&self) -> &'static str {
+        match self {
+            Engine::OpenAi(_) => "openai",
+            #[cfg(feature = "whisper")]
+            Engine::Whisper(_) => "whisper",
+        }
+    }
+
+    /// Transcribes a 16 kHz mono WAV file of `duration` seconds.
+    pub async fn transcribe(&self, wav: &Path, duration: f64) -> Result<EngineOutput, EngineError> {
+        match self {
+            Engine::OpenAi(engine) => engine.transcribe(wav, duration).await,
+            #[cfg(feature = "whisper")]
+            Engine::Whisper(engine) => engine.transcribe(wav, duration).await,
+        }
+    }
+}

@@ -1,0 +1,162 @@
+//! Any OpenAI-compatible `POST /v1/audio/transcriptions` service (hosted APIs, or a GPU box
+//! running a compatible server), with `verbose_json` segments.
+
+use std::path::Path;
+use std::time::Duration;
+
+use serde::Deserialize;
+
+use super::{EngineError, EngineOutput};
+use crate::db::transcripts::Segment;
+
+/// Settings of the OpenAI-compatible engine.
+#[derive(Debug, Clone)]
+pub struct OpenAiEngine {
+    client: reqwest::Client,
+    /// e.g. `https://api.openai.com` or `http://gpu-box:8000` (without `/v1`).
+    base_url: String,
+    api_key: Option<String>,
+    model: String,
+    language: Option<String>,
+}
+
+#[derive(Debug, Deserialize)]
+struct VerboseJson {
+    #[serde(default)]
+    text: String,
+    language: Option<String>,
+    #[serde(default)]
+    segments: Vec<VerboseSegment>,
+}
+
+#[derive(Debug, Deserialize)]
+struct VerboseSegment {
+    start: f64,
+    end: f64,
+    text: String,
+    avg_logprob: Option<f64>,
+}
+
+impl OpenAiEngine {
+    /// An engine for the service at `base_url`.
+    pub fn new(
+        base_url: &str,
+        api_key: Option<String>,
+        model: &str,
+        language: Option<String>,
+    ) -> Self {
+        Self {
+            client: reqwest::Client::builder()
+                .timeout(Duration::from_secs(30 * 60))
+                .build()
+                .unwrap_or_default(),
+            base_url: base_url
+                .trim_end_matches('/')
+                .trim_end_matches("/v1")
+                .to_string(),
+            api_key,
+            model: model.to_string(),
+            language,
+        }
+    }
+
+    /// Sends the WAV and reads the segments.
+    pub async fn transcribe(&self, wav: &Path, duration: f64) -> Result<EngineOutput, EngineError> {
+        let bytes = tokio::fs::read(wav)
+            .await
+            .map_err(|e| EngineError::retryable(format!("reading the audio: {e}")))?;
+        let file = reqwest::multipart::Part::bytes(bytes)
+            .file_name("audio.wav")
+            .mime_str("audio/wav")
+            .map_err(|e| EngineError::permanent(e.to_string()))?;
+        let mut form = reqwest::multipart::Form::new()
+            .part("file", file)
+            .text("model", self.model.clone())
+            .text("response_format", "verbose_json")
+            .text("timestamp_granularities[]", "segment");
+        if let Some(language) = &self.language {
+            form = form.text("language", language.clone());
+        }
+        let mut request = self
+            .client
+            .post(format!("{}/v1/audio/transcriptions", self.base_url))
+            .multipart(form);
+        if let Some(key) = &self.api_key {
+            request = request.bearer_auth(key);
+        }
+        let response = request.send().await.map_err(|e| {
+            EngineError::retryable(format!("the transcription service did not answer: {e}"))
+        })?;
+        let status = response.status();
+        let body = response
+            .text()
+            .await
+            .map_err(|e| EngineError::retryable(format!("reading the service's answer: {e}")))?;
+        if !status.is_success() {
+            let message = format!(
+                "the transcription service answered {status}: {}",
+                body.chars().take(500).collect::<String>()
+            );
+            // Overload, rate limits and server errors pass; a refused request does not.
+            let retryable =
+                status.is_server_error() || status.as_u16() == 429 || status.as_u16() == 408;
+            return Err(EngineError { message, retryable });
+        }
+        parse(&body, duration).map_err(EngineError::permanent)
+    }
+}
+
+/// Reads a `verbose_json` answer; times are clamped to the audio's duration.
+pub fn parse(body: &str, duration: f64) -> Result<EngineOutput, String> {
+    let answer: VerboseJson = serde_json::from_str(body)
+        .map_err(|e| format!("the service's answer is not verbose_json: {e}"))?;
+    let mut segments: Vec<Segment> = answer
+        .segments
+        .into_iter()
+        .filter(|s| !s.text.trim().is_empty())
+        .map(|s| Segment {
+            start: s.start.clamp(0.0, duration.max(0.0)),
+            end: s.end.clamp(s.start.max(0.0), duration.max(s.start)),
+            text: s.text.trim().to_string(),
+            confidence: s.avg_logprob.map(|p| p.exp().clamp(0.0, 1.0)),
+        })
+        .collect();
+    if segments.is_empty() && !answer.text.trim().is_empty() {
+        segments.push(Segment {
+            start: 0.0,
+            end: duration.max(0.0),
+            text: answer.text.trim().to_string(),
+            confidence: None,
+        });
+    }
+    Ok(EngineOutput {
+        language: answer.language,
+        segments,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::parse;
+
+    #[test]
+    fn verbose_json_segments_become_weft_segments() {
+        let body = r#"{"task":"transcribe","language":"english","duration":5.0,"text":"Hello there. Bye.",
+            "segments":[{"id":0,"start":0.0,"end":2.1,"text":" Hello there.","avg_logprob":-0.2,"no_speech_prob":0.01},
+                        {"id":1,"start":2.1,"end":9.0,"text":" Bye.","avg_logprob":-0.5}]}"#;
+        let out = parse(body, 5.0).unwrap();
+        assert_eq!(out.language.as_deref(), Some("english"));
+        assert_eq!(out.segments.len(), 2);
+        assert_eq!(out.segments[0].text, "Hello there.");
+        assert!((out.segments[0].confidence.unwrap() - (-0.2f64).exp()).abs() < 1e-9);
+        assert_eq!(out.segments[1].end, 5.0, "clamped to the audio");
+    }
+
+    #[test]
+    fn text_without_segments_becomes_one_segment() {
+        let out = parse(r#"{"text":"just text"}"#, 3.0).unwrap();
+        assert_eq!(out.segments.len(), 1);
+        assert_eq!(out.segments[0].end, 3.0);
+        assert!(parse("not json", 1.0).is_err());
+    }
+}

@@ -1,0 +1,70 @@
+//! Whisper through CTranslate2 (the `weft-whisper` crate), on the machine's own CPU (or GPU
+//! when built with `cuda`). Inference runs on the blocking thread pool, never on the async
+//! threads.
+
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use super::{audio, EngineError, EngineOutput};
+use crate::db::transcripts::Segment;
+
+/// A loaded model.
+#[derive(Clone)]
+pub struct WhisperEngine {
+    model: Arc<weft_whisper::Whisper>,
+    model_dir: PathBuf,
+}
+
+impl std::fmt::Debug for WhisperEngine {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("WhisperEngine")
+            .field("model_dir", &self.model_dir)
+            .finish()
+    }
+}
+
+impl WhisperEngine {
+    /// Loads a faster-whisper model directory.
+    pub fn load(model_dir: &Path, options: weft_whisper::Options) -> Result<Self, EngineError> {
+        let model = weft_whisper::Whisper::load(model_dir, options).map_err(|e| {
+            EngineError::permanent(format!(
+                "loading the Whisper model in {}: {e}",
+                model_dir.display()
+            ))
+        })?;
+        Ok(Self {
+            model: Arc::new(model),
+            model_dir: model_dir.to_path_buf(),
+        })
+    }
+
+    /// Transcribes a 16 kHz mono WAV file.
+    pub async fn transcribe(&self, wav: &Path, duration: f64) -> Result<EngineOutput, EngineError> {
+        let bytes = tokio::fs::read(wav)
+            .await
+            .map_err(|e| EngineError::retryable(format!("reading the audio: {e}")))?;
+        let model = self.model.clone();
+        let transcript = tokio::task::spawn_blocking(move || {
+            let pcm = audio::read_wav_f32(&bytes).map_err(EngineError::permanent)?;
+            model
+                .transcribe(&pcm, &mut |_| {})
+                .map_err(|e| EngineError::permanent(format!("Whisper failed: {e}")))
+        })
+        .await
+        .map_err(|e| EngineError::retryable(format!("the transcription thread stopped: {e}")))??;
+        let segments = transcript
+            .segments
+            .into_iter()
+            .map(|s| Segment {
+                start: s.start.min(duration.max(s.start)),
+                end: s.end.min(duration.max(s.end)),
+                text: s.text,
+                confidence: Some(s.confidence.clamp(0.0, 1.0)),
+            })
+            .collect();
+        Ok(EngineOutput {
+            language: Some(transcript.language),
+            segments,
+        })
+    }
+}
