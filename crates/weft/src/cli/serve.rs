@@ -131,7 +131,15 @@ pub async fn run(global: &GlobalArgs, args: ServeArgs) -> anyhow::Result<()> {
     };
     tracing::info!(storage = storage.describe(), "media storage");
     let scratch = config.data_dir.join("tmp");
-    let engine = match args.transcriber.engine() {
+    sweep_scratch(&scratch);
+    let transcribing = args.transcriber.chosen() != super::transcriber::Transcriber::None;
+    // With no local workers the model is not loaded: jobs wait for `weft worker` elsewhere.
+    let local_engine = if args.transcriber.workers == 0 {
+        Ok(None)
+    } else {
+        args.transcriber.engine()
+    };
+    let engine = match local_engine {
         Ok(engine) => engine,
         Err(error) => {
             db.close().await;
@@ -146,9 +154,7 @@ pub async fn run(global: &GlobalArgs, args: ServeArgs) -> anyhow::Result<()> {
             upload_bytes: args.max_upload_bytes,
             ..Limits::default()
         },
-        transcription: engine
-            .is_some()
-            .then_some(args.transcriber.job_max_attempts),
+        transcription: transcribing.then_some(args.transcriber.job_max_attempts),
         ..ApiContext::new(db.pool().clone(), storage, scratch)
     };
     let sweeper = tokio::spawn(sweep_sessions(db.pool().clone()));
@@ -185,6 +191,30 @@ pub async fn run(global: &GlobalArgs, args: ServeArgs) -> anyhow::Result<()> {
     db.close().await;
     tracing::info!("stopped");
     result.context("the HTTP server failed")
+}
+
+/// Removes scratch files a crash left behind (uploads and job files older than a day; a
+/// younger one may belong to a `weft worker` sharing this data directory).
+fn sweep_scratch(scratch: &std::path::Path) {
+    let Ok(entries) = std::fs::read_dir(scratch) else {
+        return;
+    };
+    let day = Duration::from_secs(24 * 3600);
+    let mut removed = 0;
+    for entry in entries.flatten() {
+        let old = entry
+            .metadata()
+            .and_then(|m| m.modified())
+            .ok()
+            .and_then(|t| t.elapsed().ok())
+            .is_some_and(|age| age > day);
+        if old && std::fs::remove_file(entry.path()).is_ok() {
+            removed += 1;
+        }
+    }
+    if removed > 0 {
+        tracing::info!(removed, "removed scratch files left by an earlier crash");
+    }
 }
 
 /// Deletes expired sessions once an hour.

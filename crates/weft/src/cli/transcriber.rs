@@ -67,8 +67,9 @@ pub struct TranscriberArgs {
     #[arg(long, env = "WEFT_LANGUAGE")]
     pub language: Option<String>,
 
-    /// Transcriptions run at once by this process.
-    #[arg(long, env = "WEFT_WORKERS", default_value_t = 1, value_parser = clap::value_parser!(u16).range(1..=64))]
+    /// Transcriptions run at once by this process; 0 in `weft serve` queues jobs for
+    /// `weft worker` processes elsewhere without transcribing here.
+    #[arg(long, env = "WEFT_WORKERS", default_value_t = 1, value_parser = clap::value_parser!(u16).range(0..=64))]
     pub workers: u16,
 
     /// Attempts before a job that keeps failing is marked failed.

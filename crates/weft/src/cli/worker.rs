@@ -19,7 +19,10 @@ pub struct WorkerArgs {
 
 pub async fn run(global: &GlobalArgs, args: WorkerArgs) -> anyhow::Result<()> {
     let Some(engine) = args.transcriber.engine()? else {
-        bail!("WEFT_TRANSCRIBER is none: a worker needs an engine (openai)");
+        bail!(
+            "transcription is off: a worker needs an engine (WEFT_TRANSCRIBER=whisper with a \
+             model in WEFT_WHISPER_MODEL, or openai)"
+        );
     };
     let config = global.db_config()?;
     let storage = global.storage()?;

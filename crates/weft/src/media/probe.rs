@@ -126,9 +126,10 @@ pub async fn probe(path: &Path, limit: Duration) -> Result<VideoInfo, ProbeError
         .arg(path);
     let output = run_tool("ffprobe", command, limit).await?;
     if !output.status.success() {
+        // ffprobe names the file; the client must not learn the server's paths.
+        let reason = last_line(&output.stderr).replace(&path.display().to_string(), "the file");
         return Err(ProbeError::NotAVideo(format!(
-            "ffprobe cannot read it ({})",
-            last_line(&output.stderr)
+            "ffprobe cannot read it ({reason})"
         )));
     }
     parse(&String::from_utf8_lossy(&output.stdout))

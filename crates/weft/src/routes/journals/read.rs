@@ -55,7 +55,7 @@ pub(super) struct ListQuery {
 #[serde(rename_all = "camelCase")]
 pub struct JournalPage {
     pub items: Vec<JournalView>,
-    /// Pass as `cursor` for the next page; absent on the last page.
+    /// Pass as `cursor` for the next page; null on the last page.
     pub next_cursor: Option<String>,
 }
 

@@ -121,7 +121,11 @@ fn too_large(limit: u64) -> ApiError {
     ApiError::new(
         StatusCode::PAYLOAD_TOO_LARGE,
         "payload_too_large",
-        format!("a video can be at most {} MiB", limit / (1024 * 1024)),
+        if limit >= 1024 * 1024 {
+            format!("a video can be at most {} MiB", limit / (1024 * 1024))
+        } else {
+            format!("a video can be at most {limit} bytes")
+        },
     )
     .with_field("video")
 }
