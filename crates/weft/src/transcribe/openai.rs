@@ -97,13 +97,20 @@ impl OpenAiEngine {
                 "the transcription service answered {status}: {}",
                 body.chars().take(500).collect::<String>()
             );
-            // Overload, rate limits and server errors pass; a refused request does not.
-            let retryable =
-                status.is_server_error() || status.as_u16() == 429 || status.as_u16() == 408;
-            return Err(EngineError { message, retryable });
+            return Err(EngineError {
+                message,
+                retryable: retryable_status(status),
+            });
         }
         parse(&body, duration).map_err(EngineError::permanent)
     }
+}
+
+/// Whether an error answer may go away by itself: overload, rate limits, timeouts and server
+/// errors pass; a refused request (a bad key, a wrong URL or model, a file it cannot read)
+/// does not, and retrying it would only spend the attempts.
+fn retryable_status(status: reqwest::StatusCode) -> bool {
+    status.is_server_error() || status.as_u16() == 429 || status.as_u16() == 408
 }
 
 /// Reads a `verbose_json` answer; times are clamped to the audio's duration.
@@ -137,7 +144,20 @@ pub fn parse(body: &str, duration: f64) -> Result<EngineOutput, String> {
 
 #[cfg(test)]
 mod tests {
-    use super::parse;
+    use super::{parse, retryable_status};
+    use reqwest::StatusCode;
+
+    #[test]
+    fn refused_requests_are_permanent_and_overload_is_retryable() {
+        for code in [400, 401, 403, 404, 413, 415, 422] {
+            let status = StatusCode::from_u16(code).unwrap();
+            assert!(!retryable_status(status), "{code} is permanent");
+        }
+        for code in [408, 429, 500, 502, 503, 504] {
+            let status = StatusCode::from_u16(code).unwrap();
+            assert!(retryable_status(status), "{code} is retryable");
+        }
+    }
 
     #[test]
     fn verbose_json_segments_become_weft_segments() {
