@@ -1,16 +1,17 @@
 //! `weft transcribe FILE`: transcribe a local video or audio file and print the result.
 
 use std::path::PathBuf;
+use std::sync::Arc;
 use std::time::Duration;
 
-use anyhow::{bail, Context};
+use anyhow::bail;
 use clap::{Args, ValueEnum};
 use indicatif::{ProgressBar, ProgressStyle};
 
 use super::transcriber::TranscriberArgs;
 use crate::ingest::TempFile;
-use crate::media::probe;
-use crate::transcribe::{audio, captions, join_segments};
+use crate::media::{probe, ToolError};
+use crate::transcribe::{audio, captions, join_segments, Progress};
 
 /// Output formats.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -33,6 +34,7 @@ pub struct TranscribeArgs {
     pub transcriber: TranscriberArgs,
 }
 
+/// Transcribes the file and prints the result in the chosen format.
 pub async fn run(args: TranscribeArgs) -> anyhow::Result<()> {
     if !args.file.is_file() {
         bail!("{} is not a readable file", args.file.display());
@@ -43,29 +45,45 @@ pub async fn run(args: TranscribeArgs) -> anyhow::Result<()> {
     let limit = Duration::from_secs(30 * 60);
     let scratch = std::env::temp_dir();
     let wav = TempFile::new_in(&scratch, "wav")?;
-    let spinner = ProgressBar::new_spinner();
-    spinner.set_style(
-        ProgressStyle::with_template("{spinner} {msg} {elapsed}")
-            .unwrap_or_else(|_| ProgressStyle::default_spinner()),
-    );
-    spinner.enable_steady_tick(Duration::from_millis(120));
-    spinner.set_message("extracting audio");
+    let bar = ProgressBar::new_spinner();
+    bar.set_style(spinner_style());
+    bar.enable_steady_tick(Duration::from_millis(120));
+    bar.set_message("extracting audio");
     audio::extract(&args.file, wav.path(), limit)
         .await
-        .with_context(|| format!("reading the audio of {}", args.file.display()))?;
+        .map_err(|e| match e {
+            ToolError::Failed { message, .. } => anyhow::anyhow!(
+                "{} is not a video or audio file that ffmpeg can read ({message})",
+                args.file.display()
+            ),
+            other => anyhow::Error::new(other)
+                .context(format!("reading the audio of {}", args.file.display())),
+        })?;
     let duration = match probe::probe(wav.path(), limit).await {
         Ok(info) => info.duration,
         Err(_) => std::fs::metadata(wav.path())
-            .map(|m| m.len() as f64 / 32000.0)
+            .map(|m| m.len().saturating_sub(44) as f64 / 32000.0)
             .unwrap_or(0.0),
     };
-    spinner.set_message(format!(
-        "transcribing {duration:.0} s with {}",
-        engine.name()
-    ));
+    let progress = if engine.reports_progress() {
+        // Whole seconds of audio done, moved on after each 30-second window.
+        bar.set_length(duration.ceil() as u64);
+        bar.set_style(bar_style());
+        bar.set_message(format!("transcribing with {}", engine.name()));
+        let bar = bar.clone();
+        Some(Arc::new(move |done: f64| bar.set_position(done.round() as u64)) as Progress)
+    } else {
+        bar.set_message(format!(
+            "transcribing {duration:.0} s with {}",
+            engine.name()
+        ));
+        None
+    };
     let started = std::time::Instant::now();
-    let output = engine.transcribe(wav.path(), duration).await?;
-    spinner.finish_and_clear();
+    let output = engine
+        .transcribe_with_progress(wav.path(), duration, progress)
+        .await?;
+    bar.finish_and_clear();
     eprintln!(
         "{} segments, {:.1} s of audio in {:.1} s ({:.1}x real time)",
         output.segments.len(),
@@ -88,4 +106,15 @@ pub async fn run(args: TranscribeArgs) -> anyhow::Result<()> {
         ),
     }
     Ok(())
+}
+
+fn spinner_style() -> ProgressStyle {
+    ProgressStyle::with_template("{spinner} {msg} {elapsed}")
+        .unwrap_or_else(|_| ProgressStyle::default_spinner())
+}
+
+fn bar_style() -> ProgressStyle {
+    ProgressStyle::with_template("{msg} [{bar:30}] {pos}/{len} s of audio, {elapsed} (eta {eta})")
+        .map(|style| style.progress_chars("=> "))
+        .unwrap_or_else(|_| ProgressStyle::default_bar())
 }

@@ -10,6 +10,10 @@ use std::path::Path;
 
 use crate::db::transcripts::Segment;
 
+/// Hears how many seconds of the audio are transcribed so far (engines that can tell call it
+/// after each 30-second window). Called from the engine's own thread: keep it quick.
+pub type Progress = std::sync::Arc<dyn Fn(f64) + Send + Sync>;
+
 /// What an engine heard.
 #[derive(Debug, Clone, Default)]
 pub struct EngineOutput {
@@ -84,10 +88,29 @@ impl Engine {
 
     /// Transcribes a 16 kHz mono WAV file of `duration` seconds.
     pub async fn transcribe(&self, wav: &Path, duration: f64) -> Result<EngineOutput, EngineError> {
+        self.transcribe_with_progress(wav, duration, None).await
+    }
+
+    /// Transcribes as [`Engine::transcribe`] does, telling `progress` how far it got. The
+    /// OpenAI-compatible API answers only at the end, so that engine never calls it.
+    pub async fn transcribe_with_progress(
+        &self,
+        wav: &Path,
+        duration: f64,
+        progress: Option<Progress>,
+    ) -> Result<EngineOutput, EngineError> {
         match self {
-            Engine::OpenAi(engine) => engine.transcribe(wav, duration).await,
+            Engine::OpenAi(engine) => {
+                let _ = progress;
+                engine.transcribe(wav, duration).await
+            }
             #[cfg(feature = "whisper")]
-            Engine::Whisper(engine) => engine.transcribe(wav, duration).await,
+            Engine::Whisper(engine) => engine.transcribe(wav, duration, progress).await,
         }
+    }
+
+    /// Whether [`Engine::transcribe_with_progress`] reports progress.
+    pub fn reports_progress(&self) -> bool {
+        !matches!(self, Engine::OpenAi(_))
     }
 }

@@ -5,7 +5,7 @@
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
-use super::{audio, EngineError, EngineOutput};
+use super::{audio, EngineError, EngineOutput, Progress};
 use crate::db::transcripts::Segment;
 
 /// A loaded model.
@@ -38,8 +38,13 @@ impl WhisperEngine {
         })
     }
 
-    /// Transcribes a 16 kHz mono WAV file.
-    pub async fn transcribe(&self, wav: &Path, duration: f64) -> Result<EngineOutput, EngineError> {
+    /// Transcribes a 16 kHz mono WAV file, telling `progress` after each window.
+    pub async fn transcribe(
+        &self,
+        wav: &Path,
+        duration: f64,
+        progress: Option<Progress>,
+    ) -> Result<EngineOutput, EngineError> {
         let bytes = tokio::fs::read(wav)
             .await
             .map_err(|e| EngineError::retryable(format!("reading the audio: {e}")))?;
@@ -47,7 +52,11 @@ impl WhisperEngine {
         let transcript = tokio::task::spawn_blocking(move || {
             let pcm = audio::read_wav_f32(&bytes).map_err(EngineError::permanent)?;
             model
-                .transcribe(&pcm, &mut |_| {})
+                .transcribe(&pcm, &mut |done| {
+                    if let Some(progress) = &progress {
+                        progress(done);
+                    }
+                })
                 .map_err(|e| EngineError::permanent(format!("Whisper failed: {e}")))
         })
         .await
