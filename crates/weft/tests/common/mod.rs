@@ -7,6 +7,8 @@
 
 #![allow(dead_code)]
 
+pub mod processes;
+
 use std::path::PathBuf;
 
 use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
