@@ -8,6 +8,8 @@ pub mod db;
 pub mod ingest;
 pub mod jobs;
 pub mod media;
+pub mod metrics;
+pub mod middleware;
 pub mod routes;
 pub mod server;
 pub mod storage;

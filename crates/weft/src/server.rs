@@ -89,13 +89,19 @@ pub fn router(context: ApiContext) -> Router {
     let request_id = HeaderName::from_static("x-request-id");
     let limits = context.limits;
     let (api, _) = routes::api_with(limits.upload_bytes);
-    api.fallback(error::not_found_fallback)
+    api.route("/metrics", axum::routing::get(crate::metrics::handler))
+        // /metrics is for the operator's scraper: outside the versioned API and its document.
+        .fallback(error::not_found_fallback)
         .method_not_allowed_fallback(error::method_not_allowed_fallback)
         .with_state(context)
         .layer(DefaultBodyLimit::max(limits.json_body_bytes))
         .layer(axum::middleware::from_fn(move |request, next| {
             time_limit(limits.request_timeout, request, next)
         }))
+        .layer(axum::middleware::from_fn(crate::metrics::track_http))
+        .layer(axum::middleware::from_fn(
+            crate::middleware::headers::security_headers,
+        ))
         .layer(PropagateRequestIdLayer::new(request_id.clone()))
         .layer(TraceLayer::new_for_http().make_span_with(|request: &Request<axum::body::Body>| {
             let id = request

@@ -138,7 +138,15 @@ impl ApiError {
 impl From<sqlx::Error> for ApiError {
     fn from(error: sqlx::Error) -> Self {
         match &error {
-            sqlx::Error::PoolTimedOut | sqlx::Error::Io(_) | sqlx::Error::PoolClosed => {
+            sqlx::Error::PoolTimedOut => {
+                crate::metrics::registry().pool_timed_out();
+                tracing::warn!(%error, "no database connection became free in time");
+                ApiError::unavailable(
+                    "no database connection became free in time: the server is busy or the \
+                     database is down; try again shortly",
+                )
+            }
+            sqlx::Error::Io(_) | sqlx::Error::PoolClosed => {
                 tracing::warn!(%error, "database unavailable");
                 ApiError::unavailable("the database is unavailable; try again shortly")
             }

@@ -9,7 +9,8 @@ pub async fn begin_for_user(
     pool: &PgPool,
     user_id: Uuid,
 ) -> Result<Transaction<'static, Postgres>, sqlx::Error> {
-    let mut tx = pool.begin().await?;
+    // Timed for /metrics: the wait for a pooled connection shows pool pressure.
+    let mut tx = crate::metrics::begin(pool).await?;
     act_for_user(&mut tx, user_id).await?;
     Ok(tx)
 }

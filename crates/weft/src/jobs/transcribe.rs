@@ -67,8 +67,8 @@ impl From<EngineError> for JobError {
 }
 
 impl Pipeline {
-    /// Runs one claimed job to its result.
-    pub async fn run(&self, job: &Job, worker: &str) -> Result<(), JobError> {
+    /// Runs one claimed job to its result; returns the seconds of audio transcribed.
+    pub async fn run(&self, job: &Job, worker: &str) -> Result<f64, JobError> {
         let mut tx = scoped::begin_for_user(&self.pool, job.user_id).await?;
         let journal = journals::view(&mut *tx, job.user_id, job.journal_id).await?;
         tx.commit().await?;
@@ -109,7 +109,7 @@ impl Pipeline {
             return Err(JobError::Lost);
         }
         tx.commit().await?;
-        Ok(())
+        Ok(duration)
     }
 
     async fn download(&self, key: &str, into: &std::path::Path) -> Result<(), JobError> {

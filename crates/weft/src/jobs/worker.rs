@@ -181,13 +181,14 @@ async fn run_one(
         _ = shutdown.cancelled() => None,
     };
     heartbeat.abort();
+    record_metrics(&outcome, &job, started.elapsed());
     let pool = &pipeline.pool;
     let recorded = match outcome {
         None => {
             tracing::info!(job_id = %job.id, "shutting down: handing the job back");
             jobs::give_back(pool, &job, name).await
         }
-        Some(Ok(())) => {
+        Some(Ok(_)) => {
             tracing::info!(job_id = %job.id, seconds = started.elapsed().as_secs_f64(), "transcription done");
             Ok(())
         }
@@ -208,4 +209,25 @@ async fn run_one(
         // The reaper will requeue it once its heartbeat is stale.
         tracing::warn!(%error, job_id = %job.id, "could not record the job's outcome");
     }
+}
+
+/// Counts the job for `/metrics`: its duration by outcome, and the real-time factor of a
+/// transcription that succeeded.
+fn record_metrics(
+    outcome: &Option<Result<f64, JobError>>,
+    job: &Job,
+    elapsed: std::time::Duration,
+) {
+    use crate::metrics::{registry, JobOutcome};
+    let kind = match outcome {
+        None => JobOutcome::HandedBack,
+        Some(Ok(audio)) => {
+            registry().transcribed(*audio, elapsed);
+            JobOutcome::Done
+        }
+        Some(Err(JobError::Lost)) => JobOutcome::Lost,
+        Some(Err(JobError::Retryable(_))) if job.attempts < job.max_attempts => JobOutcome::Retry,
+        Some(Err(_)) => JobOutcome::Failed,
+    };
+    registry().job_finished(kind, elapsed);
 }

@@ -1,0 +1,3 @@
+//! Middleware applied to every response.
+
+pub mod headers;

@@ -1,0 +1,123 @@
+//! Hardening against the real router and a real PostgreSQL: security headers on every
+//! answer, and an exhausted connection pool answered with a quick 503 rather than a hang.
+
+#![allow(clippy::unwrap_used)]
+
+mod common;
+
+use std::time::Duration;
+
+use common::spawn_app;
+use sqlx::postgres::PgPoolOptions;
+
+const HEADERS: &[(&str, &str)] = &[
+    ("x-content-type-options", "nosniff"),
+    ("referrer-policy", "same-origin"),
+    ("x-frame-options", "DENY"),
+];
+
+fn assert_secured(response: &reqwest::Response, what: &str) {
+    for (name, want) in HEADERS {
+        assert_eq!(response.headers()[*name], *want, "{name} on {what}");
+    }
+    let policy = response.headers()["content-security-policy"]
+        .to_str()
+        .unwrap();
+    for directive in [
+        "default-src 'self'",
+        "frame-ancestors 'none'",
+        "media-src 'self' blob:",
+        "img-src 'self' data: blob:",
+        "connect-src 'self'",
+        "base-uri 'self'",
+        "form-action 'self'",
+    ] {
+        assert!(
+            policy.contains(directive),
+            "{directive} in {policy} on {what}"
+        );
+    }
+    assert!(!policy.contains("unsafe-inline"), "{policy}");
+}
+
+#[tokio::test]
+async fn every_answer_carries_the_security_headers_errors_included() {
+    let app = spawn_app().await;
+    let jane = app.register("jane").await;
+
+    let ok = app.get_as(&jane.token, "/api/v1/me").await;
+    assert_eq!(ok.status(), 200);
+    assert_secured(&ok, "a 200");
+    let unauthorized = app.client.get(app.url("/api/v1/me")).send().await.unwrap();
+    assert_eq!(unauthorized.status(), 401);
+    assert_secured(&unauthorized, "a 401");
+    let missing = app.client.get(app.url("/nothing")).send().await.unwrap();
+    assert_eq!(missing.status(), 404);
+    assert_secured(&missing, "a 404");
+    let metrics = app.client.get(app.url("/metrics")).send().await.unwrap();
+    assert_secured(&metrics, "/metrics");
+    app.stop().await;
+}
+
+#[tokio::test]
+async fn an_exhausted_pool_answers_503_with_a_reason_before_the_client_gives_up() {
+    let db = common::fresh_db().await;
+    let pool = PgPoolOptions::new()
+        .max_connections(2)
+        .acquire_timeout(Duration::from_millis(500))
+        .connect_with(db.options.clone())
+        .await
+        .unwrap();
+    let held_pool = pool.clone();
+    let app = common::spawn_app_with(db, move |context| weft::server::ApiContext {
+        pool: held_pool,
+        ..context
+    })
+    .await;
+    let jane = app.register("jane").await;
+    let held = [pool.acquire().await.unwrap(), pool.acquire().await.unwrap()];
+
+    let client = reqwest::Client::builder()
+        .timeout(Duration::from_secs(20))
+        .build()
+        .unwrap();
+    let response = client
+        .get(app.url("/api/v1/journals"))
+        .bearer_auth(&jane.token)
+        .send()
+        .await
+        .expect("an answer before the client's timeout");
+
+    assert_eq!(response.status(), 503);
+    assert!(response.headers().contains_key("retry-after"));
+    let body: serde_json::Value = response.json().await.unwrap();
+    assert_eq!(body["error"]["code"], "unavailable");
+    let message = body["error"]["message"].as_str().unwrap();
+    assert!(
+        message.contains("no database connection became free"),
+        "{message}"
+    );
+
+    let metrics = client.get(app.url("/metrics")).send().await.unwrap();
+    let text = metrics.text().await.unwrap();
+    let timeouts: f64 = text
+        .lines()
+        .find_map(|l| l.strip_prefix("weft_db_pool_acquire_timeouts_total "))
+        .unwrap()
+        .parse()
+        .unwrap();
+    assert!(timeouts >= 1.0, "{text}");
+    assert!(
+        text.contains("weft_db_pool_connections{state=\"in_use\"} 2"),
+        "{text}"
+    );
+
+    drop(held);
+    let recovered = app.get_as(&jane.token, "/api/v1/journals").await;
+    assert_eq!(
+        recovered.status(),
+        200,
+        "service returns once connections are free"
+    );
+    app.stop().await;
+}
