@@ -2,6 +2,7 @@
 
 mod db;
 mod import;
+mod jobs;
 mod serve;
 mod transcribe;
 pub mod transcriber;
@@ -40,6 +41,9 @@ pub enum Command {
     Transcribe(transcribe::TranscribeArgs),
     /// Import existing video files as journals of an account.
     Import(import::ImportArgs),
+    /// The transcription queue: list jobs with their errors, retry failed ones.
+    #[command(subcommand)]
+    Jobs(jobs::JobsCommand),
     /// Print the HTTP API's OpenAPI 3.1 document (as served at /api/v1/openapi.json).
     Openapi,
 }
@@ -66,6 +70,7 @@ pub fn main() -> std::process::ExitCode {
             Command::Transcribe(args) => transcribe::run(args).await,
             Command::Worker(args) => worker::run(&cli.global, args).await,
             Command::Import(args) => import::run(&cli.global, args).await,
+            Command::Jobs(command) => jobs::run(&cli.global, command).await,
             Command::Openapi => {
                 println!("{}", crate::routes::openapi().to_pretty_json()?);
                 Ok(())

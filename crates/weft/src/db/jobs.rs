@@ -206,6 +206,42 @@ pub async fn depth(executor: impl PgExecutor<'_>) -> Result<Vec<(String, i64)>, 
         .await
 }
 
+/// Jobs newest first, of one state or all, for the operator's view.
+pub async fn list(
+    executor: impl PgExecutor<'_>,
+    state: Option<&str>,
+    limit: i64,
+) -> Result<Vec<Job>, sqlx::Error> {
+    sqlx::query_as(
+        "SELECT * FROM transcription_jobs WHERE ($1::text IS NULL OR state = $1) \
+         ORDER BY created_at DESC, id DESC LIMIT $2",
+    )
+    .bind(state)
+    .bind(limit)
+    .fetch_all(executor)
+    .await
+}
+
+/// One job by id.
+pub async fn find(executor: impl PgExecutor<'_>, id: Uuid) -> Result<Option<Job>, sqlx::Error> {
+    sqlx::query_as("SELECT * FROM transcription_jobs WHERE id = $1")
+        .bind(id)
+        .fetch_optional(executor)
+        .await
+}
+
+/// The failed jobs that are still their journal's latest job (a journal retried since, or
+/// transcribed since, is left out).
+pub async fn latest_failed(executor: impl PgExecutor<'_>) -> Result<Vec<Job>, sqlx::Error> {
+    sqlx::query_as(
+        "SELECT * FROM (SELECT DISTINCT ON (journal_id) * FROM transcription_jobs \
+                        ORDER BY journal_id, created_at DESC, id DESC) latest \
+         WHERE state = 'failed' ORDER BY created_at",
+    )
+    .fetch_all(executor)
+    .await
+}
+
 #[cfg(test)]
 mod tests {
     use super::backoff_seconds;
