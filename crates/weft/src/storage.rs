@@ -225,6 +225,26 @@ impl Storage {
         }
     }
 
+    /// Every key under a prefix (`""`: the whole store), with its size and time.
+    pub async fn list_with_info(
+        &self,
+        prefix: &str,
+    ) -> Result<Vec<(String, ObjectInfo)>, StorageError> {
+        let prefix = (!prefix.is_empty()).then(|| Self::path(prefix)).transpose()?;
+        self.store
+            .list(prefix.as_ref())
+            .map_ok(|meta| {
+                let info = ObjectInfo {
+                    size: meta.size,
+                    last_modified: meta.last_modified,
+                };
+                (meta.location.to_string(), info)
+            })
+            .try_collect()
+            .await
+            .map_err(backend)
+    }
+
     /// Every key under a prefix.
     pub async fn list(&self, prefix: &str) -> Result<Vec<String>, StorageError> {
         let prefix = Self::path(prefix)?;

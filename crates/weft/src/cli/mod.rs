@@ -1,5 +1,6 @@
 //! The `weft` command line: one binary with subcommands.
 
+mod backup;
 mod db;
 mod import;
 mod jobs;
@@ -41,6 +42,10 @@ pub enum Command {
     Transcribe(transcribe::TranscribeArgs),
     /// Import existing video files as journals of an account.
     Import(import::ImportArgs),
+    /// Write the whole instance (database and every media object) into one archive.
+    Backup(backup::BackupArgs),
+    /// Bring an empty instance (new database, empty storage) to the state of a backup.
+    Restore(backup::RestoreArgs),
     /// The transcription queue: list jobs with their errors, retry failed ones.
     #[command(subcommand)]
     Jobs(jobs::JobsCommand),
@@ -71,6 +76,8 @@ pub fn main() -> std::process::ExitCode {
             Command::Worker(args) => worker::run(&cli.global, args).await,
             Command::Import(args) => import::run(&cli.global, args).await,
             Command::Jobs(command) => jobs::run(&cli.global, command).await,
+            Command::Backup(args) => backup::backup(&cli.global, args).await,
+            Command::Restore(args) => backup::restore(&cli.global, args).await,
             Command::Openapi => {
                 println!("{}", crate::routes::openapi().to_pretty_json()?);
                 Ok(())
