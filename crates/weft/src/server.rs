@@ -94,6 +94,7 @@ pub fn router(context: ApiContext) -> Router {
         .fallback(error::not_found_fallback)
         .method_not_allowed_fallback(error::method_not_allowed_fallback)
         .with_state(context)
+        .layer(axum::middleware::from_fn(crate::api::plain_errors::json_errors))
         .layer(DefaultBodyLimit::max(limits.json_body_bytes))
         .layer(axum::middleware::from_fn(move |request, next| {
             time_limit(limits.request_timeout, request, next)

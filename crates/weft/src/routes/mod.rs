@@ -80,6 +80,7 @@ pub fn api_with(upload_bytes: u64) -> (Router<ApiContext>, OpenApiDoc) {
         .merge(sessions::router())
         .merge(journals::router(upload_bytes))
         .split_for_parts();
+    crate::api::common_responses::document(&mut doc);
     doc.info.version = env!("CARGO_PKG_VERSION").to_string();
     (router, doc)
 }
