@@ -13,5 +13,6 @@ pub mod middleware;
 pub mod routes;
 pub mod server;
 pub mod storage;
+pub mod studio;
 pub mod transcribe;
 pub mod util;

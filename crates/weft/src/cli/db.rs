@@ -68,6 +68,8 @@ pub enum DbCommand {
         #[arg(long, env = "WEFT_ADMIN_DATABASE_URL", hide_env_values = true)]
         admin_url: Option<String>,
     },
+    /// Browse the database in a local, read-only web page (loopback only).
+    Studio(super::studio::StudioArgs),
     /// Print a connection string for psql (also for the embedded cluster).
     Url,
     /// Start the embedded cluster and keep it running after this command exits.
@@ -81,6 +83,9 @@ pub enum DbCommand {
 }
 
 pub async fn run(global: &GlobalArgs, command: DbCommand) -> anyhow::Result<()> {
+    if let DbCommand::Studio(args) = command {
+        return super::studio::run(global, args).await;
+    }
     let config = global.db_config()?;
     match command {
         DbCommand::Generate { name, dir } => {
@@ -254,7 +259,10 @@ async fn with_database(
             db.pin_cluster()?;
             println!("{}", db.target().libpq_url());
         }
-        DbCommand::Generate { .. } | DbCommand::Url | DbCommand::Stop { .. } => {
+        DbCommand::Generate { .. }
+        | DbCommand::Url
+        | DbCommand::Stop { .. }
+        | DbCommand::Studio(_) => {
             unreachable!("handled without a database")
         }
     }

@@ -5,6 +5,7 @@ mod db;
 mod import;
 mod jobs;
 mod serve;
+mod studio;
 mod transcribe;
 pub mod transcriber;
 mod user;
