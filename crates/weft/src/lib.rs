@@ -14,5 +14,6 @@ pub mod routes;
 pub mod server;
 pub mod storage;
 pub mod studio;
+pub mod sweep;
 pub mod transcribe;
 pub mod util;

@@ -121,3 +121,70 @@ async fn an_exhausted_pool_answers_503_with_a_reason_before_the_client_gives_up(
     );
     app.stop().await;
 }
+
+/// Writes an object straight into local storage, last modified `age` ago.
+fn put(root: &std::path::Path, key: &str, age: Duration) {
+    let path = root.join(key);
+    std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+    std::fs::write(&path, key.as_bytes()).unwrap();
+    let file = std::fs::File::options().write(true).open(&path).unwrap();
+    file.set_modified(std::time::SystemTime::now() - age)
+        .unwrap();
+}
+
+#[tokio::test]
+async fn the_start_up_sweep_removes_only_old_objects_that_no_journal_references() {
+    let db = common::fresh_db().await;
+    let here = tempfile::tempdir().unwrap();
+    let root = here.path().join("media");
+    let storage = weft::storage::Storage::local(&root).unwrap();
+    let owner: uuid::Uuid = sqlx::query_scalar(
+        "INSERT INTO users (username, email, password_hash) VALUES ('jane', 'jane@example.com', 'x') RETURNING id",
+    )
+    .fetch_one(&db.pool)
+    .await
+    .unwrap();
+    let journal = uuid::Uuid::new_v4();
+    let video = format!("videos/{owner}/{journal}.mp4");
+    let mut tx = weft::db::scoped::begin_for_user(&db.pool, owner)
+        .await
+        .unwrap();
+    sqlx::query("INSERT INTO journals (id, user_id, title, video_path, duration) VALUES ($1, $2, 't', $3, 1)")
+        .bind(journal)
+        .bind(owner)
+        .bind(&video)
+        .execute(&mut *tx)
+        .await
+        .unwrap();
+    tx.commit().await.unwrap();
+    let old = Duration::from_secs(2 * 3600);
+    let orphan = uuid::Uuid::new_v4();
+    let ghost = uuid::Uuid::new_v4();
+    let kept = [
+        video.clone(),
+        format!("thumbnails/{owner}/{journal}.jpg"),
+        "notes/readme.txt".to_string(),
+    ];
+    let removed = [
+        format!("videos/{owner}/{orphan}.mp4"),
+        format!("thumbnails/{owner}/{orphan}.jpg"),
+        format!("videos/{ghost}/{orphan}.webm"),
+    ];
+    for key in kept.iter().chain(&removed) {
+        put(&root, key, old);
+    }
+    let young = format!("videos/{owner}/{}.mp4", uuid::Uuid::new_v4());
+    put(&root, &young, Duration::from_secs(60));
+
+    let swept = weft::sweep::orphan_objects(&db.pool, &storage, weft::sweep::GRACE)
+        .await
+        .unwrap();
+
+    assert_eq!(swept.removed, 3, "{swept:?}");
+    for key in kept.iter().chain([&young]) {
+        assert!(root.join(key).is_file(), "{key} is kept");
+    }
+    for key in &removed {
+        assert!(!root.join(key).exists(), "{key} is removed");
+    }
+}

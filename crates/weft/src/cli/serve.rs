@@ -158,6 +158,11 @@ pub async fn run(global: &GlobalArgs, args: ServeArgs) -> anyhow::Result<()> {
         ..ApiContext::new(db.pool().clone(), storage, scratch)
     };
     let sweeper = tokio::spawn(sweep_sessions(db.pool().clone()));
+    // In the background: listing a big bucket must not delay serving.
+    let orphans = tokio::spawn(crate::sweep::at_start_up(
+        db.pool().clone(),
+        context.storage.clone(),
+    ));
     let shutdown = tokio_util::sync::CancellationToken::new();
     let workers = engine.map(|engine| {
         let pipeline = crate::jobs::transcribe::Pipeline {
@@ -188,6 +193,7 @@ pub async fn run(global: &GlobalArgs, args: ServeArgs) -> anyhow::Result<()> {
         let _ = workers.await;
     }
     sweeper.abort();
+    orphans.abort();
     db.close().await;
     tracing::info!("stopped");
     result.context("the HTTP server failed")
