@@ -148,6 +148,12 @@ const ROUTES: &[(&str, &str)] = &[
     ("post", "/api/v1/journals/{id}/transcript/retry"),
     ("get", "/api/v1/journals/{id}/transcript.vtt"),
     ("get", "/api/v1/journals/{id}/transcript.srt"),
+    ("put", "/api/v1/journals/{id}/tags"),
+    ("post", "/api/v1/journals/{id}/tags"),
+    ("delete", "/api/v1/journals/{id}/tags/{tag}"),
+    ("get", "/api/v1/tags"),
+    ("post", "/api/v1/tags/{tag}/rename"),
+    ("get", "/api/v1/search"),
 ];
 
 #[tokio::test]

@@ -75,6 +75,34 @@ pub async fn add(
     Ok(())
 }
 
+/// Makes `tags` exactly the journal's tags: the others are removed, new ones added.
+pub async fn replace(
+    conn: &mut sqlx::PgConnection,
+    journal_id: Uuid,
+    tags: &[String],
+) -> Result<(), sqlx::Error> {
+    sqlx::query("DELETE FROM tags WHERE journal_id = $1 AND NOT (tag = ANY($2::text[]))")
+        .bind(journal_id)
+        .bind(tags)
+        .execute(&mut *conn)
+        .await?;
+    add(&mut *conn, journal_id, tags).await
+}
+
+/// Removes one tag from a journal; false when it did not carry it.
+pub async fn remove(
+    executor: impl PgExecutor<'_>,
+    journal_id: Uuid,
+    tag: &str,
+) -> Result<bool, sqlx::Error> {
+    let done = sqlx::query("DELETE FROM tags WHERE journal_id = $1 AND tag = $2")
+        .bind(journal_id)
+        .bind(tag)
+        .execute(executor)
+        .await?;
+    Ok(done.rows_affected() > 0)
+}
+
 /// A journal's tags, alphabetical.
 pub async fn for_journal(
     executor: impl PgExecutor<'_>,
@@ -84,6 +112,72 @@ pub async fn for_journal(
         .bind(journal_id)
         .fetch_all(executor)
         .await
+}
+
+/// A tag and how many of the user's journals carry it.
+#[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow, serde::Serialize, utoipa::ToSchema)]
+pub struct TagCount {
+    pub tag: String,
+    pub count: i64,
+}
+
+/// A user's tags with counts, most used first.
+#[tracing::instrument(skip(executor))]
+pub async fn counts_for_user(
+    executor: impl PgExecutor<'_>,
+    user_id: Uuid,
+) -> Result<Vec<TagCount>, sqlx::Error> {
+    sqlx::query_as(
+        "SELECT t.tag, count(*) AS count FROM tags t JOIN journals j ON j.id = t.journal_id \
+         WHERE j.user_id = $1 GROUP BY t.tag ORDER BY count(*) DESC, t.tag",
+    )
+    .bind(user_id)
+    .fetch_all(executor)
+    .await
+}
+
+/// Renames a tag on all of a user's journals; where a journal already carries `to`, the
+/// two merge. Returns how many journals carried `from` (0: no such tag).
+#[tracing::instrument(skip(conn))]
+pub async fn rename(
+    conn: &mut sqlx::PgConnection,
+    user_id: Uuid,
+    from: &str,
+    to: &str,
+) -> Result<u64, sqlx::Error> {
+    if from == to {
+        let count: i64 = sqlx::query_scalar(
+            "SELECT count(*) FROM tags t JOIN journals j ON j.id = t.journal_id \
+             WHERE j.user_id = $1 AND t.tag = $2",
+        )
+        .bind(user_id)
+        .bind(from)
+        .fetch_one(&mut *conn)
+        .await?;
+        return Ok(count.unsigned_abs());
+    }
+    let merged = sqlx::query(
+        "DELETE FROM tags t USING journals j \
+         WHERE j.id = t.journal_id AND j.user_id = $1 AND t.tag = $2 \
+           AND EXISTS (SELECT 1 FROM tags o WHERE o.journal_id = t.journal_id AND o.tag = $3)",
+    )
+    .bind(user_id)
+    .bind(from)
+    .bind(to)
+    .execute(&mut *conn)
+    .await?
+    .rows_affected();
+    let renamed = sqlx::query(
+        "UPDATE tags t SET tag = $3 FROM journals j \
+         WHERE j.id = t.journal_id AND j.user_id = $1 AND t.tag = $2",
+    )
+    .bind(user_id)
+    .bind(from)
+    .bind(to)
+    .execute(&mut *conn)
+    .await?
+    .rows_affected();
+    Ok(merged + renamed)
 }
 
 #[cfg(test)]

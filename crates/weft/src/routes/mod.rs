@@ -5,7 +5,9 @@ pub mod auth;
 pub mod health;
 pub mod journals;
 pub mod me;
+pub mod search;
 pub mod sessions;
+pub mod tags;
 
 use std::sync::OnceLock;
 
@@ -31,6 +33,8 @@ use crate::server::ApiContext;
         (name = "accounts", description = "Registration, sessions and the signed-in account"),
         (name = "journals", description = "Video journals: upload, timeline, media"),
         (name = "transcripts", description = "Transcripts, corrections and captions"),
+        (name = "tags", description = "Tags: per journal, and across all your journals"),
+        (name = "search", description = "Find any moment by the words spoken"),
         (name = "operations", description = "Health, readiness and the API description"),
     )
 )]
@@ -79,8 +83,9 @@ pub fn api_with(upload_bytes: u64) -> (Router<ApiContext>, OpenApiDoc) {
         .merge(me::router())
         .merge(sessions::router())
         .merge(journals::router(upload_bytes))
+        .merge(tags::router())
+        .merge(search::router())
         .split_for_parts();
-    crate::api::common_responses::document(&mut doc);
     doc.info.version = env!("CARGO_PKG_VERSION").to_string();
     (router, doc)
 }

@@ -1,9 +1,10 @@
 //! Journals: upload, read, list, edit, delete, and their media.
 
-mod edit;
+pub(crate) mod edit;
 mod media;
-mod read;
-mod transcript;
+pub(crate) mod read;
+pub(crate) mod tags;
+pub(crate) mod transcript;
 mod upload;
 
 use axum::extract::DefaultBodyLimit;
@@ -43,6 +44,8 @@ pub fn router(upload_bytes: u64) -> OpenApiRouter<ApiContext> {
         .routes(routes!(transcript::retry_transcript))
         .routes(routes!(transcript::transcript_vtt))
         .routes(routes!(transcript::transcript_srt))
+        .routes(routes!(tags::set_tags, tags::add_tag))
+        .routes(routes!(tags::remove_tag))
 }
 
 /// Parses a journal id from the path; a malformed one is simply "not found".

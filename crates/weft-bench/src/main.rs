@@ -1,0 +1,101 @@
+//! `weft-bench`: makes a dataset of realistic journals and measures search and the
+//! timeline on it. `scripts/bench-search` runs the whole benchmark with one command.
+
+mod generate;
+mod run;
+mod words;
+
+use std::path::PathBuf;
+
+use anyhow::Context;
+use clap::{Parser, Subcommand};
+
+#[derive(Parser)]
+#[command(about = "Weft's search and timeline benchmark")]
+struct Cli {
+    /// The embedded instance's data directory (its PostgreSQL cluster is used).
+    #[arg(long, env = "WEFT_DATA_DIR")]
+    data_dir: PathBuf,
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Fill an empty instance with N journals of U users.
+    Generate {
+        #[arg(long, default_value_t = 1_000_000)]
+        journals: u64,
+        #[arg(long, default_value_t = 1_000)]
+        users: u64,
+        #[arg(long, default_value_t = 1)]
+        seed: u64,
+        /// A word list, one word a line (Debian's wamerican).
+        #[arg(long, default_value = "/usr/share/dict/words")]
+        words: PathBuf,
+        /// How many words the vocabulary has.
+        #[arg(long, default_value_t = 50_000)]
+        vocabulary: usize,
+    },
+    /// Measure a running `weft serve` on that instance; prints JSON.
+    Run {
+        /// The server, e.g. http://127.0.0.1:8080.
+        #[arg(long)]
+        server: String,
+        /// Timed runs per search query.
+        #[arg(long, default_value_t = 5)]
+        runs: usize,
+        /// Seconds per wrk run.
+        #[arg(long, default_value_t = 10)]
+        wrk_seconds: u32,
+    },
+}
+
+#[tokio::main]
+async fn main() -> anyhow::Result<()> {
+    let cli = Cli::parse();
+    let cluster = weft::db::embedded::Cluster::start(&cli.data_dir).with_context(|| {
+        format!(
+            "starting the embedded PostgreSQL in {}",
+            cli.data_dir.display()
+        )
+    })?;
+    let superuser = cluster.layout().superuser_url();
+    let result = match cli.command {
+        Command::Generate {
+            journals,
+            users,
+            seed,
+            words,
+            vocabulary,
+        } => {
+            let dictionary = std::fs::read_to_string(&words).with_context(|| {
+                format!("reading {} (apt-get install wamerican)", words.display())
+            })?;
+            let vocabulary = words::Vocabulary::load(&dictionary, vocabulary, seed);
+            let plan = generate::Plan {
+                journals,
+                users,
+                seed,
+            };
+            generate::generate(&superuser, &plan, &vocabulary).await
+        }
+        Command::Run {
+            server,
+            runs,
+            wrk_seconds,
+        } => {
+            let target = run::Target {
+                server,
+                superuser,
+                runs,
+                wrk_seconds,
+            };
+            let figures = run::run(&target).await?;
+            println!("{}", serde_json::to_string_pretty(&figures)?);
+            Ok(())
+        }
+    };
+    cluster.release()?;
+    result
+}

@@ -1,0 +1,470 @@
+//! The measurements, in one run on one dataset: search latency at the API for words,
+//! phrases, prefixes and partial words; the original design's ILIKE query on the same data
+//! as the baseline; a check that search finds every journal that query finds for whole
+//! words and phrases; the timeline page and the tag filter under load (wrk); and the plans
+//! PostgreSQL uses for them.
+
+use std::collections::BTreeSet;
+use std::time::{Duration, Instant};
+
+use anyhow::{bail, Context};
+use rand::rngs::StdRng;
+use rand::seq::IndexedRandom;
+use rand::{Rng, SeedableRng};
+use serde_json::{json, Value};
+use sqlx::PgPool;
+use uuid::Uuid;
+
+use crate::generate::PASSWORD;
+
+/// Where the server and the database are.
+pub struct Target {
+    pub server: String,
+    pub superuser: String,
+    /// Timings per query.
+    pub runs: usize,
+    /// Seconds per wrk run.
+    pub wrk_seconds: u32,
+}
+
+/// A kind of query and the queries of that kind.
+struct QuerySet {
+    kind: &'static str,
+    queries: Vec<String>,
+}
+
+/// Runs everything and returns the figures as JSON.
+pub async fn run(target: &Target) -> anyhow::Result<Value> {
+    let db = sqlx::postgres::PgPoolOptions::new()
+        .max_connections(2)
+        .connect(&target.superuser)
+        .await?;
+    let journals: i64 = sqlx::query_scalar("SELECT count(*) FROM journals")
+        .fetch_one(&db)
+        .await?;
+    let (heavy, heavy_name, heavy_count) = user_at(&db, "DESC").await?;
+    let (_, median_name, median_count) = median_user(&db).await?;
+    eprintln!("{journals} journals; heaviest user {heavy_name} has {heavy_count}, median user {median_name} {median_count}");
+    let client = reqwest::Client::builder()
+        .pool_max_idle_per_host(4)
+        .build()?;
+    let heavy_token = login(&client, &target.server, &heavy_name).await?;
+    let median_token = login(&client, &target.server, &median_name).await?;
+
+    let mut rng = StdRng::seed_from_u64(42);
+    let sets = query_sets(&db, heavy, &mut rng).await?;
+    let mut search = Vec::new();
+    for (who, token) in [
+        ("heaviest user", &heavy_token),
+        ("median user", &median_token),
+    ] {
+        for set in &sets {
+            let (times, results) =
+                time_searches(&client, &target.server, token, &set.queries, target.runs).await?;
+            let row = json!({
+                "user": who, "kind": set.kind, "queries": set.queries.len(),
+                "p50_ms": percentile(&times, 0.50), "p95_ms": percentile(&times, 0.95),
+                "max_ms": percentile(&times, 1.0), "mean_results_first_page": results,
+            });
+            eprintln!("search {who} {}: {row}", set.kind);
+            search.push(row);
+        }
+    }
+
+    let baseline = baseline(&db, &client, target, &heavy_token, &sets).await?;
+    let completeness =
+        completeness(&db, &client, &target.server, &heavy_token, heavy, &sets).await?;
+    let timeline = timeline_load(target, &heavy_token).await?;
+    let plans = plans(&db, heavy).await?;
+    Ok(json!({
+        "journals": journals,
+        "heaviest_user_journals": heavy_count,
+        "median_user_journals": median_count,
+        "search": search,
+        "baseline": baseline,
+        "completeness": completeness,
+        "timeline": timeline,
+        "plans": plans,
+    }))
+}
+
+async fn user_at(db: &PgPool, order: &str) -> anyhow::Result<(Uuid, String, i64)> {
+    let row: (Uuid, String, i64) = sqlx::query_as(&format!(
+        "SELECT u.id, u.username, count(j.id) FROM users u JOIN journals j ON j.user_id = u.id \
+         GROUP BY u.id ORDER BY count(j.id) {order}, u.username LIMIT 1"
+    ))
+    .fetch_one(db)
+    .await?;
+    Ok(row)
+}
+
+async fn median_user(db: &PgPool) -> anyhow::Result<(Uuid, String, i64)> {
+    let row: (Uuid, String, i64) = sqlx::query_as(
+        "WITH c AS (SELECT u.id, u.username, count(j.id) AS n FROM users u \
+                    JOIN journals j ON j.user_id = u.id GROUP BY u.id) \
+         SELECT id, username, n FROM c ORDER BY n, username \
+         OFFSET (SELECT count(*) / 2 FROM c) LIMIT 1",
+    )
+    .fetch_one(db)
+    .await?;
+    Ok(row)
+}
+
+async fn login(client: &reqwest::Client, server: &str, username: &str) -> anyhow::Result<String> {
+    let response: Value = client
+        .post(format!("{server}/api/v1/auth/login"))
+        .json(&json!({"login": username, "password": PASSWORD}))
+        .send()
+        .await?
+        .error_for_status()?
+        .json()
+        .await?;
+    response["token"]
+        .as_str()
+        .map(str::to_string)
+        .context("no token in the login answer")
+}
+
+/// Queries drawn from the heaviest user's own transcripts, so that they are words people
+/// said, at their natural frequencies.
+async fn query_sets(db: &PgPool, user: Uuid, rng: &mut StdRng) -> anyhow::Result<Vec<QuerySet>> {
+    let texts: Vec<String> = sqlx::query_scalar(
+        "SELECT t.text FROM transcripts t JOIN journals j ON j.id = t.journal_id \
+         WHERE j.user_id = $1 ORDER BY random() LIMIT 200",
+    )
+    .bind(user)
+    .fetch_all(db)
+    .await?;
+    if texts.is_empty() {
+        bail!("the heaviest user has no transcripts");
+    }
+    let mut words = Vec::new();
+    let mut phrases = Vec::new();
+    let mut long_words = Vec::new();
+    for text in &texts {
+        let tokens: Vec<&str> = text.split(' ').collect();
+        let word = tokens[rng.random_range(0..tokens.len())];
+        if word.len() >= 4 {
+            words.push(word.to_string());
+        }
+        let at = rng.random_range(0..tokens.len() - 1);
+        if tokens[at].len() >= 4 && tokens[at + 1].len() >= 4 {
+            phrases.push(format!("\"{} {}\"", tokens[at], tokens[at + 1]));
+        }
+        if let Some(long) = tokens
+            .iter()
+            .filter(|w| w.len() >= 8)
+            .collect::<Vec<_>>()
+            .choose(rng)
+        {
+            long_words.push(long.to_string());
+        }
+    }
+    let take = |mut items: Vec<String>| {
+        items.dedup();
+        items.truncate(30);
+        items
+    };
+    let prefixes = long_words.iter().map(|w| format!("{}*", &w[..5])).collect();
+    let substrings = long_words.iter().map(|w| w[2..7].to_string()).collect();
+    Ok(vec![
+        QuerySet {
+            kind: "word",
+            queries: take(words),
+        },
+        QuerySet {
+            kind: "phrase",
+            queries: take(phrases),
+        },
+        QuerySet {
+            kind: "prefix",
+            queries: take(prefixes),
+        },
+        QuerySet {
+            kind: "partial word",
+            queries: take(substrings),
+        },
+    ])
+}
+
+/// Times each query `runs` times at the API (after one untimed run); milliseconds.
+async fn time_searches(
+    client: &reqwest::Client,
+    server: &str,
+    token: &str,
+    queries: &[String],
+    runs: usize,
+) -> anyhow::Result<(Vec<f64>, f64)> {
+    let mut times = Vec::new();
+    let mut results = 0usize;
+    for query in queries {
+        let url = reqwest::Url::parse_with_params(
+            &format!("{server}/api/v1/search"),
+            &[("q", query.as_str())],
+        )?;
+        for run in 0..=runs {
+            let started = Instant::now();
+            let response = client.get(url.clone()).bearer_auth(token).send().await?;
+            let status = response.status();
+            let body: Value = response.json().await?;
+            let elapsed = started.elapsed();
+            if !status.is_success() {
+                bail!("search {query:?} answered {status}: {body}");
+            }
+            if run > 0 {
+                times.push(ms(elapsed));
+            } else {
+                results += body["items"].as_array().map_or(0, Vec::len);
+            }
+        }
+    }
+    Ok((times, results as f64 / queries.len().max(1) as f64))
+}
+
+/// The original design's search (its "Full-Text Search" example: journals joined to
+/// transcripts, `ILIKE '%term%'` on title or text, over every journal), and the same query
+/// narrowed to one user, against Weft's search for the same terms.
+async fn baseline(
+    db: &PgPool,
+    client: &reqwest::Client,
+    target: &Target,
+    token: &str,
+    sets: &[QuerySet],
+) -> anyhow::Result<Value> {
+    let heavy = user_at(db, "DESC").await?.0;
+    let terms: Vec<String> = sets
+        .iter()
+        .filter(|set| set.kind == "word" || set.kind == "phrase")
+        .flat_map(|set| set.queries.iter().take(4).cloned())
+        .collect();
+    let mut original = Vec::new();
+    let mut scoped = Vec::new();
+    for term in &terms {
+        let pattern = format!("%{}%", term.trim_matches('"'));
+        let started = Instant::now();
+        sqlx::query("SELECT j.*, t.* FROM journals j JOIN transcripts t ON j.id = t.journal_id WHERE j.title ILIKE $1 OR t.text ILIKE $1")
+            .bind(&pattern)
+            .fetch_all(db)
+            .await?;
+        original.push(ms(started.elapsed()));
+        let started = Instant::now();
+        sqlx::query("SELECT j.*, t.* FROM journals j JOIN transcripts t ON j.id = t.journal_id WHERE j.user_id = $2 AND (j.title ILIKE $1 OR t.text ILIKE $1)")
+            .bind(&pattern)
+            .bind(heavy)
+            .fetch_all(db)
+            .await?;
+        scoped.push(ms(started.elapsed()));
+    }
+    let (weft, _) = time_searches(client, &target.server, token, &terms, target.runs).await?;
+    let weft_median = percentile(&weft, 0.5);
+    let original_median = percentile(&original, 0.5);
+    let row = json!({
+        "terms": terms,
+        "original_ms_median": original_median,
+        "original_ms_max": percentile(&original, 1.0),
+        "original_for_one_user_ms_median": percentile(&scoped, 0.5),
+        "weft_api_ms_median": weft_median,
+        "weft_api_ms_p95": percentile(&weft, 0.95),
+        "speedup_median": original_median / weft_median,
+        "speedup_over_user_scoped_median": percentile(&scoped, 0.5) / weft_median,
+    });
+    eprintln!("baseline: {row}");
+    Ok(row)
+}
+
+/// For whole words and phrases: every journal of the user whose title or transcript has
+/// the term as whole words (what ILIKE finds, less its matches inside longer words) must be
+/// among the search results.
+async fn completeness(
+    db: &PgPool,
+    client: &reqwest::Client,
+    server: &str,
+    token: &str,
+    user: Uuid,
+    sets: &[QuerySet],
+) -> anyhow::Result<Value> {
+    let mut checked = 0;
+    let mut expected_total = 0;
+    let mut missing_total = 0;
+    for set in sets
+        .iter()
+        .filter(|set| set.kind == "word" || set.kind == "phrase")
+    {
+        for term in set.queries.iter().take(10) {
+            let words = term.trim_matches('"');
+            let pattern = format!("\\m{}\\M", words.replace(' ', "\\s+"));
+            let expected: BTreeSet<Uuid> = sqlx::query_scalar(
+                "SELECT j.id FROM journals j LEFT JOIN transcripts t ON t.journal_id = j.id \
+                 WHERE j.user_id = $1 AND (j.title ~* $2 OR t.text ~* $2)",
+            )
+            .bind(user)
+            .bind(&pattern)
+            .fetch_all(db)
+            .await?
+            .into_iter()
+            .collect();
+            let found = all_results(client, server, token, term).await?;
+            let missing = expected.difference(&found).count();
+            checked += 1;
+            expected_total += expected.len();
+            missing_total += missing;
+            if missing > 0 {
+                eprintln!(
+                    "search {term:?} misses {missing} of {} journals",
+                    expected.len()
+                );
+            }
+        }
+    }
+    let row =
+        json!({"terms": checked, "journals_expected": expected_total, "missing": missing_total});
+    eprintln!("completeness: {row}");
+    Ok(row)
+}
+
+async fn all_results(
+    client: &reqwest::Client,
+    server: &str,
+    token: &str,
+    query: &str,
+) -> anyhow::Result<BTreeSet<Uuid>> {
+    let mut found = BTreeSet::new();
+    let mut cursor: Option<String> = None;
+    loop {
+        let mut url = reqwest::Url::parse_with_params(
+            &format!("{server}/api/v1/search"),
+            &[("q", query), ("limit", "100")],
+        )?;
+        if let Some(c) = &cursor {
+            url.query_pairs_mut().append_pair("cursor", c);
+        }
+        let page: Value = client
+            .get(url)
+            .bearer_auth(token)
+            .send()
+            .await?
+            .error_for_status()?
+            .json()
+            .await?;
+        for item in page["items"].as_array().into_iter().flatten() {
+            if let Some(id) = item["journal"]["id"]
+                .as_str()
+                .and_then(|id| id.parse().ok())
+            {
+                found.insert(id);
+            }
+        }
+        match page["nextCursor"].as_str() {
+            Some(next) => cursor = Some(next.to_string()),
+            None => return Ok(found),
+        }
+    }
+}
+
+/// wrk against the timeline's first page and a tag-filtered page, three runs each.
+async fn timeline_load(target: &Target, token: &str) -> anyhow::Result<Value> {
+    let mut out = Vec::new();
+    for (name, path) in [
+        ("timeline page (20 entries)", "/api/v1/journals?limit=20"),
+        (
+            "tag filter (20 entries)",
+            "/api/v1/journals?limit=20&tag=beach",
+        ),
+        (
+            "two tags, any (20 entries)",
+            "/api/v1/journals?limit=20&tag=beach,coffee&match=any",
+        ),
+    ] {
+        let mut runs = Vec::new();
+        for _ in 0..3 {
+            runs.push(wrk(
+                &format!("{}{path}", target.server),
+                token,
+                target.wrk_seconds,
+            )?);
+        }
+        runs.sort_by(|a, b| a.0.total_cmp(&b.0));
+        let (rps, p50, p99) = runs[1];
+        let row = json!({"what": name, "path": path, "requests_per_s_median": rps, "p50_ms": p50, "p99_ms": p99,
+                         "runs_rps": runs.iter().map(|r| r.0).collect::<Vec<_>>()});
+        eprintln!("load: {row}");
+        out.push(row);
+    }
+    Ok(Value::Array(out))
+}
+
+/// One wrk run with 20 connections on 2 threads: (requests/s, p50 ms, p99 ms).
+fn wrk(url: &str, token: &str, seconds: u32) -> anyhow::Result<(f64, f64, f64)> {
+    let output = std::process::Command::new("wrk")
+        .args(["-t2", "-c20", &format!("-d{seconds}s"), "--latency", "-H"])
+        .arg(format!("Authorization: Bearer {token}"))
+        .arg(url)
+        .output()
+        .context("running wrk (apt-get install wrk)")?;
+    let text = String::from_utf8_lossy(&output.stdout);
+    if text.contains("Non-2xx") {
+        bail!("wrk saw errors:\n{text}");
+    }
+    let field = |label: &str| -> Option<f64> {
+        let line = text.lines().find(|l| l.trim_start().starts_with(label))?;
+        line.split_whitespace().nth(1).and_then(parse_wrk_number)
+    };
+    let rps = field("Requests/sec:").context(format!("no requests/s in wrk output:\n{text}"))?;
+    let p50 = field("50%").context("no p50 in wrk output")?;
+    let p99 = field("99%").context("no p99 in wrk output")?;
+    Ok((rps, p50, p99))
+}
+
+/// wrk's numbers: "6123.45", or times as "812.00us", "3.41ms", "1.02s" (in ms).
+fn parse_wrk_number(raw: &str) -> Option<f64> {
+    let units = [("us", 0.001), ("ms", 1.0), ("s", 1000.0)];
+    for (suffix, factor) in units {
+        if let Some(number) = raw.strip_suffix(suffix) {
+            return number.parse::<f64>().ok().map(|n| n * factor);
+        }
+    }
+    raw.parse().ok()
+}
+
+/// The plans of a search, the timeline page and the tag filter, for the heaviest user.
+async fn plans(db: &PgPool, user: Uuid) -> anyhow::Result<Value> {
+    let mut tx = db.begin().await?;
+    let search = weft::search::explain(&mut tx, user, "morning").await?;
+    let timeline = weft::db::journals::explain_timeline(&mut *tx, user, &[]).await?;
+    let tagged =
+        weft::db::journals::explain_timeline(&mut *tx, user, &["beach".to_string()]).await?;
+    tx.rollback().await?;
+    Ok(json!({"search": search, "timeline": timeline, "tag_filter": tagged}))
+}
+
+fn ms(duration: Duration) -> f64 {
+    duration.as_secs_f64() * 1000.0
+}
+
+/// The value at fraction `at` of the sorted values (nearest rank).
+fn percentile(values: &[f64], at: f64) -> f64 {
+    if values.is_empty() {
+        return f64::NAN;
+    }
+    let mut sorted = values.to_vec();
+    sorted.sort_by(f64::total_cmp);
+    let rank = ((at * sorted.len() as f64).ceil() as usize).clamp(1, sorted.len());
+    sorted[rank - 1]
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn wrk_numbers_and_percentiles_are_read() {
+        assert_eq!(parse_wrk_number("812.00us"), Some(0.812));
+        assert_eq!(parse_wrk_number("3.50ms"), Some(3.5));
+        assert_eq!(parse_wrk_number("1.5s"), Some(1500.0));
+        assert_eq!(parse_wrk_number("6123.45"), Some(6123.45));
+        let values: Vec<f64> = (1..=100).map(f64::from).collect();
+        assert_eq!(percentile(&values, 0.5), 50.0);
+        assert_eq!(percentile(&values, 0.95), 95.0);
+        assert_eq!(percentile(&values, 1.0), 100.0);
+    }
+}

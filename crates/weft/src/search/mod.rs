@@ -1,0 +1,389 @@
+//! Search: one query over a user's titles, tags, notes and current transcripts, ranked
+//! title > tags > notes > transcript and then newest first, with a highlighted snippet and
+//! the moments (transcript segments) where the words were said.
+//!
+//! The matching runs on `journal_search` (migrations/0004_search.sql): one weighted
+//! tsvector per journal behind a GIN index on (user_id, document). When whole words find
+//! nothing, the query is run again with each word expanded to the words containing it
+//! (`ligh` finds `flight`), so partial words still find something.
+
+pub mod query;
+
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use base64::Engine;
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+use sqlx::PgConnection;
+use uuid::Uuid;
+
+use crate::db::journals::{self, JournalView};
+pub use query::{Matching, Query, QueryError};
+
+/// A search as asked.
+#[derive(Debug, Clone, Default)]
+pub struct SearchRequest {
+    pub q: String,
+    /// Journals carrying every one of these tags (normalised).
+    pub tags: Vec<String>,
+    /// Created at or after.
+    pub from: Option<DateTime<Utc>>,
+    /// Created before.
+    pub to: Option<DateTime<Utc>>,
+    /// Results per page.
+    pub limit: i64,
+    /// `next_cursor` of the previous page.
+    pub cursor: Option<String>,
+}
+
+/// One page of results.
+#[derive(Debug, Clone)]
+pub struct SearchPage {
+    pub items: Vec<SearchHit>,
+    pub next_cursor: Option<String>,
+    /// Whether the results come from partial-word matching (whole words found nothing).
+    pub partial: bool,
+}
+
+/// One journal that matched.
+#[derive(Debug, Clone)]
+pub struct SearchHit {
+    pub journal: JournalView,
+    /// HTML: the text escaped, matching words wrapped in `<mark>…</mark>`.
+    pub snippet: String,
+    /// The transcript segments that contain a searched word, in time order.
+    pub moments: Vec<Moment>,
+}
+
+/// A transcript segment where a searched word was said.
+#[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
+pub struct Moment {
+    /// Seconds from the start of the video.
+    pub start: f64,
+    pub end: f64,
+    /// The segment's text.
+    pub text: String,
+}
+
+/// Why a search is refused.
+#[derive(Debug, thiserror::Error)]
+pub enum SearchError {
+    #[error(transparent)]
+    Query(#[from] QueryError),
+    #[error("the cursor is not one this server gave out")]
+    BadCursor,
+    #[error(transparent)]
+    Database(#[from] sqlx::Error),
+}
+
+/// Where the next page starts: after (rank class, created_at, id) in result order.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+struct Cursor {
+    /// 1 when paging partial-word results.
+    p: u8,
+    c: i32,
+    t: DateTime<Utc>,
+    i: Uuid,
+}
+
+impl Cursor {
+    fn encode(&self) -> String {
+        URL_SAFE_NO_PAD.encode(serde_json::to_vec(self).unwrap_or_default())
+    }
+
+    fn decode(raw: &str) -> Result<Self, SearchError> {
+        let bytes = URL_SAFE_NO_PAD
+            .decode(raw)
+            .map_err(|_| SearchError::BadCursor)?;
+        serde_json::from_slice(&bytes).map_err(|_| SearchError::BadCursor)
+    }
+}
+
+/// Highlight markers that ts_headline puts around matches; stripped from the texts first,
+/// so that only PostgreSQL's own markers become `<mark>`.
+const START_MARK: char = '\u{1}';
+const STOP_MARK: char = '\u{2}';
+
+/// Searches the journals of `user_id`. Call inside a transaction acting for that user
+/// (`db::scoped::begin_for_user`): row-level security keeps every other user's rows out.
+#[tracing::instrument(skip(conn, request), fields(q = %request.q))]
+pub async fn search(
+    conn: &mut PgConnection,
+    user_id: Uuid,
+    request: &SearchRequest,
+) -> Result<SearchPage, SearchError> {
+    let query = Query::parse(&request.q)?;
+    let cursor = request.cursor.as_deref().map(Cursor::decode).transpose()?;
+    let limit = request.limit.clamp(1, 100);
+    let mut matching = match cursor {
+        Some(Cursor { p: 1, .. }) => Matching::Partial,
+        _ => Matching::Exact,
+    };
+    let mut hits = find(conn, user_id, request, &query, matching, cursor, limit).await?;
+    if hits.is_empty() && cursor.is_none() {
+        matching = Matching::Partial;
+        hits = find(conn, user_id, request, &query, matching, None, limit).await?;
+    }
+    let next_cursor = if hits.len() as i64 > limit {
+        hits.truncate(limit as usize);
+        hits.last().map(|hit| {
+            Cursor {
+                p: u8::from(matching == Matching::Partial),
+                c: hit.class,
+                t: hit.created_at,
+                i: hit.journal_id,
+            }
+            .encode()
+        })
+    } else {
+        None
+    };
+    let ids: Vec<Uuid> = hits.iter().map(|hit| hit.journal_id).collect();
+    let mut views = journals::views(&mut *conn, user_id, &ids).await?;
+    let mut details = details(conn, &ids, &query, matching).await?;
+    let items = ids
+        .iter()
+        .filter_map(|id| {
+            let at = views.iter().position(|view| view.journal.id == *id)?;
+            let journal = views.swap_remove(at);
+            let (snippet, moments) = details.remove(id).unwrap_or_default();
+            Some(SearchHit {
+                journal,
+                snippet,
+                moments,
+            })
+        })
+        .collect();
+    Ok(SearchPage {
+        items,
+        next_cursor,
+        partial: matching == Matching::Partial,
+    })
+}
+
+#[derive(Debug, sqlx::FromRow)]
+struct Hit {
+    journal_id: Uuid,
+    created_at: DateTime<Utc>,
+    class: i32,
+}
+
+/// The matching journals after `cursor`, best first, one more than `limit`.
+async fn find(
+    conn: &mut PgConnection,
+    user_id: Uuid,
+    request: &SearchRequest,
+    query: &Query,
+    matching: Matching,
+    cursor: Option<Cursor>,
+    limit: i64,
+) -> Result<Vec<Hit>, sqlx::Error> {
+    let expr = query.to_sql(FIND_FIXED + 1, matching);
+    let sql = find_sql(&expr.sql);
+    let mut statement = sqlx::query_as::<_, Hit>(&sql)
+        .bind(user_id)
+        .bind(request.from)
+        .bind(request.to)
+        .bind(&request.tags)
+        .bind(cursor.map(|c| c.c))
+        .bind(cursor.map(|c| c.t))
+        .bind(cursor.map(|c| c.i))
+        .bind(limit + 1);
+    for text in &expr.binds {
+        statement = statement.bind(text);
+    }
+    statement.fetch_all(conn).await
+}
+
+/// Parameters $1 to $8 of [`find_sql`]; the query's texts follow.
+const FIND_FIXED: usize = 8;
+
+/// The statement that finds a page of matching journals, for the tsquery expression.
+fn find_sql(tsquery: &str) -> String {
+    // The rank class: 0 when the title alone matches, 1 with the tags, 2 with the notes,
+    // 3 when the transcript is needed. Only `head` (small, never toasted) is read for it.
+    format!(
+        "WITH q AS (SELECT {tsquery} AS q) \
+         SELECT h.journal_id, h.created_at, h.class FROM ( \
+             SELECT s.journal_id, s.created_at, \
+                    CASE WHEN ts_filter(s.head, '{{a}}') @@ q.q THEN 0 \
+                         WHEN ts_filter(s.head, '{{a,b}}') @@ q.q THEN 1 \
+                         WHEN s.head @@ q.q THEN 2 ELSE 3 END AS class \
+             FROM journal_search s, q \
+             WHERE s.user_id = $1 AND s.document @@ q.q \
+               AND ($2::timestamptz IS NULL OR s.created_at >= $2) \
+               AND ($3::timestamptz IS NULL OR s.created_at < $3) \
+               AND (cardinality($4::text[]) = 0 OR s.tags @> $4::text[]) \
+         ) h \
+         WHERE $5::int IS NULL OR h.class > $5 \
+            OR (h.class = $5 AND (h.created_at, h.journal_id) < ($6, $7)) \
+         ORDER BY h.class, h.created_at DESC, h.journal_id DESC LIMIT $8"
+    )
+}
+
+/// How PostgreSQL runs the first page of a search for `q` (EXPLAIN ANALYZE), one line a
+/// row: for benchmarks and for operators checking that the indexes are used.
+pub async fn explain(
+    conn: &mut PgConnection,
+    user_id: Uuid,
+    q: &str,
+) -> Result<Vec<String>, SearchError> {
+    let query = Query::parse(q)?;
+    let expr = query.to_sql(FIND_FIXED + 1, Matching::Exact);
+    let sql = format!("EXPLAIN (ANALYZE, BUFFERS) {}", find_sql(&expr.sql));
+    let no_time: Option<DateTime<Utc>> = None;
+    let mut statement = sqlx::query_scalar::<_, String>(&sql)
+        .bind(user_id)
+        .bind(no_time)
+        .bind(no_time)
+        .bind(Vec::<String>::new())
+        .bind(None::<i32>)
+        .bind(no_time)
+        .bind(None::<Uuid>)
+        .bind(21_i64);
+    for text in &expr.binds {
+        statement = statement.bind(text);
+    }
+    Ok(statement.fetch_all(conn).await?)
+}
+
+#[derive(Debug, sqlx::FromRow)]
+struct Detail {
+    journal_id: Uuid,
+    /// Null for the row that carries the snippet of a journal without moments.
+    start: Option<f64>,
+    end: Option<f64>,
+    text: String,
+    headline: String,
+}
+
+/// The snippet and moments of each journal in `ids`.
+async fn details(
+    conn: &mut PgConnection,
+    ids: &[Uuid],
+    query: &Query,
+    matching: Matching,
+) -> Result<std::collections::HashMap<Uuid, (String, Vec<Moment>)>, sqlx::Error> {
+    let mut out = std::collections::HashMap::new();
+    if ids.is_empty() {
+        return Ok(out);
+    }
+    let expr = query.any_wanted_sql(2, matching);
+    let clean = "translate({}, E'\\x01\\x02', '')";
+    let segment_text = clean.replace("{}", "e.seg->>'text'");
+    let head_text = clean.replace("{}", "j.title || coalesce(' — ' || j.notes, '')");
+    let options = "E'StartSel=\\x01, StopSel=\\x02, HighlightAll=true'";
+    let fragments = "E'StartSel=\\x01, StopSel=\\x02, MaxWords=25, MinWords=8, MaxFragments=2'";
+    // Moments: segments of the current transcript containing a wanted word. Then, for
+    // journals without one (the words are in the title, tags or notes), one row with the
+    // snippet taken from there.
+    let sql = format!(
+        "WITH q AS (SELECT {tsquery} AS q), \
+         moments AS ( \
+             SELECT ct.journal_id, e.n, (e.seg->>'start')::float8 AS start, \
+                    (e.seg->>'end')::float8 AS \"end\", {segment_text} AS text \
+             FROM unnest($1::uuid[]) AS wanted(journal) \
+             CROSS JOIN LATERAL ( \
+                 SELECT t.journal_id, t.segments FROM transcripts t WHERE t.journal_id = wanted.journal \
+                 ORDER BY (t.source = 'person') DESC, t.created_at DESC, t.id DESC LIMIT 1 \
+             ) ct \
+             CROSS JOIN LATERAL jsonb_array_elements(coalesce(ct.segments, '[]')) \
+                 WITH ORDINALITY AS e(seg, n), q \
+             WHERE jsonb_typeof(e.seg->'start') = 'number' \
+               AND jsonb_typeof(e.seg->'end') = 'number' \
+               AND jsonb_typeof(e.seg->'text') = 'string' \
+               AND to_tsvector('english', e.seg->>'text') @@ q.q \
+         ) \
+         SELECT m.journal_id, m.start, m.\"end\", m.text, \
+                ts_headline('english', m.text, q.q, {options}) AS headline \
+         FROM moments m, q \
+         UNION ALL \
+         SELECT j.id, NULL, NULL, '', ts_headline('english', {head_text}, q.q, {fragments}) \
+         FROM journals j, q \
+         WHERE j.id = ANY($1) AND NOT EXISTS (SELECT 1 FROM moments m WHERE m.journal_id = j.id) \
+         ORDER BY 1, 2 NULLS FIRST",
+        tsquery = expr.sql
+    );
+    let mut statement = sqlx::query_as::<_, Detail>(&sql).bind(ids);
+    for text in &expr.binds {
+        statement = statement.bind(text);
+    }
+    for row in statement.fetch_all(conn).await? {
+        let entry: &mut (String, Vec<Moment>) = out.entry(row.journal_id).or_default();
+        match (row.start, row.end) {
+            (Some(start), Some(end)) => {
+                // The snippet shows the first two moments.
+                if entry.1.len() < 2 {
+                    if !entry.0.is_empty() {
+                        entry.0.push_str(" … ");
+                    }
+                    entry.0.push_str(&highlight(&row.headline));
+                }
+                entry.1.push(Moment {
+                    start,
+                    end,
+                    text: row.text,
+                });
+            }
+            _ => entry.0 = highlight(&row.headline),
+        }
+    }
+    Ok(out)
+}
+
+/// Escapes a ts_headline result for HTML and turns its markers into `<mark>` elements.
+pub fn highlight(headline: &str) -> String {
+    let mut out = String::with_capacity(headline.len() + 16);
+    let mut open = false;
+    for c in headline.chars() {
+        match c {
+            START_MARK if !open => {
+                out.push_str("<mark>");
+                open = true;
+            }
+            STOP_MARK if open => {
+                out.push_str("</mark>");
+                open = false;
+            }
+            START_MARK | STOP_MARK => {}
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            '&' => out.push_str("&amp;"),
+            '"' => out.push_str("&quot;"),
+            '\'' => out.push_str("&#39;"),
+            c => out.push(c),
+        }
+    }
+    if open {
+        out.push_str("</mark>");
+    }
+    out.trim().to_string()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn highlights_are_marked_and_everything_else_is_escaped() {
+        assert_eq!(
+            highlight(" a <b> & \u{1}kite\u{2} \"x\" \u{1}open"),
+            "a &lt;b&gt; &amp; <mark>kite</mark> &quot;x&quot; <mark>open</mark>"
+        );
+    }
+
+    #[test]
+    fn cursors_round_trip_and_foreign_ones_are_refused() {
+        let cursor = Cursor {
+            p: 1,
+            c: 2,
+            t: Utc::now(),
+            i: Uuid::new_v4(),
+        };
+        assert_eq!(Cursor::decode(&cursor.encode()).unwrap(), cursor);
+        assert!(matches!(
+            Cursor::decode("not a cursor"),
+            Err(SearchError::BadCursor)
+        ));
+        assert!(matches!(Cursor::decode("e30"), Err(SearchError::BadCursor)));
+    }
+}

@@ -1,0 +1,347 @@
+//! The search box's language, as people already type it into web search engines: words
+//! (all must match), `"exact phrases"`, prefixes (`light*`), exclusions (`-work`) and `OR`.
+//!
+//! A query is parsed here into terms, and turned into a PostgreSQL `tsquery` expression
+//! whose structure comes from this code and whose text comes only from bound parameters:
+//! whatever a person types is data, never SQL and never tsquery syntax.
+
+/// The longest query accepted, in characters.
+pub const MAX_QUERY_CHARS: usize = 256;
+/// The most terms one query may have.
+pub const MAX_TERMS: usize = 16;
+
+/// Why a query is refused.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum QueryError {
+    #[error("type something to search for")]
+    Empty,
+    #[error("a search has at most {MAX_QUERY_CHARS} characters")]
+    TooLong,
+    #[error("a search has at most {MAX_TERMS} words or phrases")]
+    TooManyTerms,
+    #[error("a search needs at least one word that is not excluded")]
+    OnlyExclusions,
+}
+
+/// What one term matches.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum TermKind {
+    /// A word (stemmed: `walking` finds `walked`).
+    Word,
+    /// Words starting with this (`light*`); letters and digits only.
+    Prefix,
+    /// These words next to each other, in this order.
+    Phrase,
+}
+
+/// One word, prefix or phrase of a query.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Term {
+    pub kind: TermKind,
+    pub text: String,
+    /// `-term`: journals containing it are left out.
+    pub negated: bool,
+}
+
+/// A parsed query: every group must match; a group matches when any of its terms does
+/// (`a b OR c` is `a AND (b OR c)`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Query {
+    pub groups: Vec<Vec<Term>>,
+}
+
+/// A tsquery expression in SQL, with the texts it binds, in order.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SqlExpr {
+    pub sql: String,
+    pub binds: Vec<String>,
+}
+
+/// How words are matched.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Matching {
+    /// Whole words (stemmed), phrases and prefixes as typed.
+    Exact,
+    /// Also the words that contain a typed word (`ligh` finds `flight`): the fallback when
+    /// exact matching finds nothing.
+    Partial,
+}
+
+impl Query {
+    /// Parses what a person typed.
+    pub fn parse(input: &str) -> Result<Self, QueryError> {
+        if input.chars().count() > MAX_QUERY_CHARS {
+            return Err(QueryError::TooLong);
+        }
+        let mut groups: Vec<Vec<Term>> = Vec::new();
+        let mut join_next = false;
+        let mut terms = 0;
+        for token in tokens(input) {
+            let term = match token {
+                Token::Or => {
+                    join_next = !groups.is_empty();
+                    continue;
+                }
+                Token::Term(term) => term,
+            };
+            terms += 1;
+            if terms > MAX_TERMS {
+                return Err(QueryError::TooManyTerms);
+            }
+            match groups.last_mut() {
+                Some(group) if join_next => group.push(term),
+                _ => groups.push(vec![term]),
+            }
+            join_next = false;
+        }
+        if groups.is_empty() {
+            return Err(QueryError::Empty);
+        }
+        if groups.iter().flatten().all(|term| term.negated) {
+            return Err(QueryError::OnlyExclusions);
+        }
+        Ok(Self { groups })
+    }
+
+    /// The words and phrases to look for (not the excluded ones).
+    pub fn wanted(&self) -> impl Iterator<Item = &Term> {
+        self.groups.iter().flatten().filter(|term| !term.negated)
+    }
+
+    /// The whole query as a tsquery expression; placeholders start at `$first`.
+    pub fn to_sql(&self, first: usize, matching: Matching) -> SqlExpr {
+        let mut out = SqlExpr {
+            sql: String::new(),
+            binds: Vec::new(),
+        };
+        let groups: Vec<String> = self
+            .groups
+            .iter()
+            .map(|group| {
+                let alternatives: Vec<String> = group
+                    .iter()
+                    .map(|term| term_sql(term, first, matching, &mut out.binds))
+                    .collect();
+                format!("({})", alternatives.join(" || "))
+            })
+            .collect();
+        out.sql = format!("({})", groups.join(" && "));
+        out
+    }
+
+    /// Any wanted term, as a tsquery expression: what a transcript segment must contain
+    /// to be a moment of a result, and what a snippet highlights.
+    pub fn any_wanted_sql(&self, first: usize, matching: Matching) -> SqlExpr {
+        let mut binds = Vec::new();
+        let alternatives: Vec<String> = self
+            .wanted()
+            .map(|term| term_sql(term, first, matching, &mut binds))
+            .collect();
+        SqlExpr {
+            sql: format!("({})", alternatives.join(" || ")),
+            binds,
+        }
+    }
+}
+
+/// One term as SQL, pushing the text it binds.
+fn term_sql(term: &Term, first: usize, matching: Matching, binds: &mut Vec<String>) -> String {
+    binds.push(match term.kind {
+        // Only letters and digits reach to_tsquery, so its operators cannot be injected.
+        TermKind::Prefix => format!("'{}':*", term.text),
+        TermKind::Word | TermKind::Phrase => term.text.clone(),
+    });
+    let n = first + binds.len() - 1;
+    let sql = match term.kind {
+        TermKind::Word if matching == Matching::Partial && !term.negated => {
+            let letters = word_letters(&term.text);
+            if letters.chars().count() >= 3 {
+                binds.push(letters);
+                format!(
+                    "(plainto_tsquery('english', ${n}) || weft_search_expand(${}))",
+                    n + 1
+                )
+            } else if !letters.is_empty() {
+                binds.push(format!("'{letters}':*"));
+                format!(
+                    "(plainto_tsquery('english', ${n}) || to_tsquery('english', ${}))",
+                    n + 1
+                )
+            } else {
+                format!("plainto_tsquery('english', ${n})")
+            }
+        }
+        TermKind::Word => format!("plainto_tsquery('english', ${n})"),
+        TermKind::Phrase => format!("phraseto_tsquery('english', ${n})"),
+        TermKind::Prefix => format!("to_tsquery('english', ${n})"),
+    };
+    if term.negated {
+        format!("(!! {sql})")
+    } else {
+        sql
+    }
+}
+
+/// A word's letters and digits, lower-case (how search_words stores words).
+fn word_letters(text: &str) -> String {
+    text.chars()
+        .filter(|c| c.is_alphanumeric())
+        .flat_map(char::to_lowercase)
+        .collect()
+}
+
+enum Token {
+    Or,
+    Term(Term),
+}
+
+/// Splits a query into terms and ORs, dropping what cannot match anything.
+fn tokens(input: &str) -> Vec<Token> {
+    let mut out = Vec::new();
+    let mut chars = input.chars().peekable();
+    while let Some(&c) = chars.peek() {
+        if c.is_whitespace() {
+            chars.next();
+            continue;
+        }
+        let mut negated = false;
+        while chars.peek() == Some(&'-') {
+            negated = true;
+            chars.next();
+        }
+        if chars.peek() == Some(&'"') {
+            chars.next();
+            let phrase: String = chars.by_ref().take_while(|&c| c != '"').collect();
+            if phrase.chars().any(char::is_alphanumeric) {
+                let text = phrase.split_whitespace().collect::<Vec<_>>().join(" ");
+                out.push(Token::Term(Term {
+                    kind: TermKind::Phrase,
+                    text,
+                    negated,
+                }));
+            }
+            continue;
+        }
+        let mut raw = String::new();
+        while let Some(&c) = chars.peek() {
+            if c.is_whitespace() || c == '"' {
+                break;
+            }
+            raw.push(c);
+            chars.next();
+        }
+        if !negated && raw.eq_ignore_ascii_case("or") {
+            out.push(Token::Or);
+            continue;
+        }
+        let prefix = raw.ends_with('*');
+        if prefix {
+            let letters = word_letters(&raw);
+            if !letters.is_empty() {
+                out.push(Token::Term(Term {
+                    kind: TermKind::Prefix,
+                    text: letters,
+                    negated,
+                }));
+            }
+        } else if raw.chars().any(char::is_alphanumeric) {
+            out.push(Token::Term(Term {
+                kind: TermKind::Word,
+                text: raw,
+                negated,
+            }));
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn word(text: &str) -> Term {
+        Term {
+            kind: TermKind::Word,
+            text: text.into(),
+            negated: false,
+        }
+    }
+
+    #[test]
+    fn words_phrases_prefixes_exclusions_and_or_are_read() {
+        let query = Query::parse(r#"beach "red kite" light* -work sunrise OR sunset"#).unwrap();
+        assert_eq!(
+            query.groups,
+            vec![
+                vec![word("beach")],
+                vec![Term {
+                    kind: TermKind::Phrase,
+                    text: "red kite".into(),
+                    negated: false
+                }],
+                vec![Term {
+                    kind: TermKind::Prefix,
+                    text: "light".into(),
+                    negated: false
+                }],
+                vec![Term {
+                    kind: TermKind::Word,
+                    text: "work".into(),
+                    negated: true
+                }],
+                vec![word("sunrise"), word("sunset")],
+            ]
+        );
+    }
+
+    #[test]
+    fn empty_exclusion_only_and_overlong_queries_are_refused() {
+        assert_eq!(Query::parse("   "), Err(QueryError::Empty));
+        assert_eq!(Query::parse("%% && ()"), Err(QueryError::Empty));
+        assert_eq!(Query::parse("\"\""), Err(QueryError::Empty));
+        assert_eq!(
+            Query::parse("-work -\"day job\""),
+            Err(QueryError::OnlyExclusions)
+        );
+        assert_eq!(Query::parse(&"a".repeat(257)), Err(QueryError::TooLong));
+        let many = (0..17)
+            .map(|i| format!("w{i}"))
+            .collect::<Vec<_>>()
+            .join(" ");
+        assert_eq!(Query::parse(&many), Err(QueryError::TooManyTerms));
+    }
+
+    #[test]
+    fn a_dangling_or_and_an_unclosed_quote_are_forgiven() {
+        assert_eq!(
+            Query::parse("OR beach OR").unwrap().groups,
+            vec![vec![word("beach")]]
+        );
+        let query = Query::parse("\"red kite").unwrap();
+        assert_eq!(query.groups[0][0].kind, TermKind::Phrase);
+        assert_eq!(query.groups[0][0].text, "red kite");
+    }
+
+    #[test]
+    fn typed_text_only_ever_reaches_sql_as_bound_parameters() {
+        let query = Query::parse(r#"it's 50% "o'brien\" -x' light'*"#).unwrap();
+        let expr = query.to_sql(3, Matching::Exact);
+        assert!(!expr.sql.contains("it's"));
+        assert!(!expr.sql.contains("brien"));
+        assert!(!expr.sql.contains("50%"));
+        assert_eq!(expr.binds.len(), 5);
+        // A prefix keeps only letters and digits, so to_tsquery sees one quoted lexeme.
+        assert_eq!(expr.binds[4], "'light':*");
+        assert!(expr.sql.starts_with("((plainto_tsquery('english', $3))"));
+    }
+
+    #[test]
+    fn partial_matching_expands_words_through_the_word_list() {
+        let query = Query::parse("ligh ab -work").unwrap();
+        let expr = query.to_sql(1, Matching::Partial);
+        assert!(expr.sql.contains("weft_search_expand($2)"), "{}", expr.sql);
+        assert_eq!(expr.binds, vec!["ligh", "ligh", "ab", "'ab':*", "work"]);
+        let any = query.any_wanted_sql(1, Matching::Partial);
+        assert!(!any.binds.contains(&"work".to_string()));
+    }
+}
