@@ -16,3 +16,4 @@ pub mod server;
 pub mod storage;
 pub mod transcribe;
 pub mod util;
+pub mod web;

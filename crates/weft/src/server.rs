@@ -91,6 +91,7 @@ pub fn router(context: ApiContext) -> Router {
     let (api, _) = routes::api_with(limits.upload_bytes);
     api.route("/metrics", axum::routing::get(crate::metrics::handler))
         // /metrics is for the operator's scraper: outside the versioned API and its document.
+        .merge(crate::web::router())
         .fallback(error::not_found_fallback)
         .method_not_allowed_fallback(error::method_not_allowed_fallback)
         .with_state(context)

@@ -146,7 +146,7 @@ pub(crate) fn clear_cookies(jar: CookieJar) -> CookieJar {
         (status = 422, description = "A field is not acceptable", body = ErrorBody),
     )
 )]
-async fn register(
+pub(crate) async fn register(
     State(context): State<ApiContext>,
     client: ClientInfo,
     jar: CookieJar,
@@ -180,7 +180,7 @@ async fn register(
         (status = 429, description = "Too many failed log-ins; see Retry-After", body = ErrorBody),
     )
 )]
-async fn login(
+pub(crate) async fn login(
     State(context): State<ApiContext>,
     client: ClientInfo,
     jar: CookieJar,
@@ -229,7 +229,7 @@ async fn login(
     ),
     security(("bearer" = []), ("cookie" = []))
 )]
-async fn logout(
+pub(crate) async fn logout(
     State(context): State<ApiContext>,
     current: CurrentUser,
     jar: CookieJar,

@@ -90,7 +90,7 @@ async fn get_me(current: CurrentUser) -> ApiJson<User> {
     ),
     security(("bearer" = []), ("cookie" = []))
 )]
-async fn update_me(
+pub(crate) async fn update_me(
     State(context): State<ApiContext>,
     current: CurrentUser,
     ApiJson(request): ApiJson<UpdateMeRequest>,
@@ -128,7 +128,7 @@ async fn update_me(
     ),
     security(("bearer" = []), ("cookie" = []))
 )]
-async fn change_password(
+pub(crate) async fn change_password(
     State(context): State<ApiContext>,
     current: CurrentUser,
     ApiJson(request): ApiJson<ChangePasswordRequest>,
@@ -160,7 +160,7 @@ async fn change_password(
     ),
     security(("bearer" = []), ("cookie" = []))
 )]
-async fn delete_me(
+pub(crate) async fn delete_me(
     State(context): State<ApiContext>,
     current: CurrentUser,
     jar: CookieJar,

@@ -82,7 +82,7 @@ pub(super) async fn update_journal(
     responses((status = 204, description = "Deleted"), (status = 401, body = ErrorBody), (status = 404, body = ErrorBody)),
     security(("bearer" = []), ("cookie" = []))
 )]
-pub(super) async fn delete_journal(
+pub(crate) async fn delete_journal(
     State(context): State<ApiContext>,
     current: CurrentUser,
     Path(id): Path<String>,

@@ -169,7 +169,7 @@ pub(super) async fn correct_transcript(
     ),
     security(("bearer" = []), ("cookie" = []))
 )]
-pub(super) async fn retry_transcript(
+pub(crate) async fn retry_transcript(
     State(context): State<ApiContext>,
     current: CurrentUser,
     Path(id): Path<String>,

@@ -1,0 +1,57 @@
+// Shared by every page: local times, hidden broken thumbnails, and the API helper that the
+// page scripts use (it sends the CSRF token from the page's <meta>).
+
+/** The CSRF token of the signed-in page, for the X-CSRF-Token header. */
+export function csrfToken() {
+  const meta = document.querySelector('meta[name="csrf-token"]');
+  return meta ? meta.content : "";
+}
+
+/** Calls the JSON API; resolves to {ok, status, body}. Errors carry body.error.message. */
+export async function api(method, path, body) {
+  const headers = { Accept: "application/json" };
+  if (method !== "GET") headers["X-CSRF-Token"] = csrfToken();
+  if (body !== undefined) headers["Content-Type"] = "application/json";
+  let response;
+  try {
+    response = await fetch(path, {
+      method,
+      headers,
+      credentials: "same-origin",
+      body: body === undefined ? undefined : JSON.stringify(body),
+    });
+  } catch {
+    return { ok: false, status: 0, body: { error: { message: "Weft cannot be reached; check the connection and try again." } } };
+  }
+  let parsed = null;
+  try { parsed = await response.json(); } catch { parsed = null; }
+  return { ok: response.ok, status: response.status, body: parsed };
+}
+
+/** The message of an API error body, or a fallback. */
+export function errorMessage(body, fallback) {
+  const message = body && body.error && body.error.message;
+  if (!message) return fallback;
+  return message.charAt(0).toUpperCase() + message.slice(1) + (/[.!?]$/.test(message) ? "" : ".");
+}
+
+function localTimes() {
+  const format = new Intl.DateTimeFormat(undefined, { dateStyle: "medium", timeStyle: "short" });
+  for (const time of document.querySelectorAll("time[data-local]")) {
+    const when = new Date(time.getAttribute("datetime"));
+    if (!Number.isNaN(when.getTime())) time.textContent = format.format(when);
+  }
+}
+
+function hideBrokenThumbnails() {
+  document.addEventListener("error", (event) => {
+    const target = event.target;
+    if (target instanceof HTMLImageElement && target.closest(".thumb")) target.classList.add("broken");
+  }, true);
+  for (const img of document.querySelectorAll(".thumb img")) {
+    if (img.complete && img.naturalWidth === 0) img.classList.add("broken");
+  }
+}
+
+localTimes();
+hideBrokenThumbnails();

@@ -1,0 +1,260 @@
+// The new-entry page: record with the camera and microphone (MediaRecorder) or choose a
+// file, then upload the form to POST /api/v1/journals with a progress bar.
+
+import { csrfToken, errorMessage } from "./app.js";
+
+const $ = (id) => document.getElementById(id);
+const form = $("new-entry");
+const preview = $("preview");
+const stageEmpty = $("stage-empty");
+const cameraOn = $("camera-on");
+const recordButton = $("record");
+const stopButton = $("stop");
+const retakeButton = $("retake");
+const timer = $("timer");
+const timerText = $("timer-text");
+const fileInput = $("video-file");
+const videoError = $("video-error");
+const formError = $("form-error");
+const save = $("save");
+const uploadStatus = $("upload-status");
+const progress = $("progress");
+const progressLabel = $("progress-label");
+const limit = Number(form.dataset.limit || 0);
+
+const ACCEPTED = /\.(mp4|m4v|mov|webm|mkv)$/i;
+
+let stream = null;
+let recorder = null;
+let chunks = [];
+let recording = null; // the recorded Blob
+let recordedUrl = null;
+let started = 0;
+let tick = null;
+let mode = "record";
+
+function show(element, visible) { element.hidden = !visible; }
+
+function say(element, message) {
+  element.textContent = message || "";
+  show(element, Boolean(message));
+}
+
+function clock(seconds) {
+  const s = Math.max(0, Math.floor(seconds));
+  return `${Math.floor(s / 60)}:${String(s % 60).padStart(2, "0")}`;
+}
+
+function chosenVideo() {
+  if (mode === "record") return recording ? { blob: recording, name: recordingName() } : null;
+  const file = fileInput.files && fileInput.files[0];
+  return file ? { blob: file, name: file.name } : null;
+}
+
+function recordingName() {
+  const type = (recording && recording.type) || "";
+  return type.includes("mp4") ? "recording.mp4" : "recording.webm";
+}
+
+function refresh() {
+  save.disabled = !chosenVideo();
+}
+
+function setMode(next) {
+  mode = next;
+  $("mode-record").setAttribute("aria-pressed", String(next === "record"));
+  $("mode-file").setAttribute("aria-pressed", String(next === "file"));
+  show($("record-panel"), next === "record");
+  show($("file-panel"), next === "file");
+  say(videoError, "");
+  if (next === "file") stopCamera();
+  refresh();
+}
+
+async function startCamera() {
+  say(videoError, "");
+  if (!navigator.mediaDevices || !window.MediaRecorder) {
+    say(videoError, "This browser cannot record video. Choose a file instead.");
+    return;
+  }
+  try {
+    stream = await navigator.mediaDevices.getUserMedia({ video: { width: { ideal: 1280 }, height: { ideal: 720 } }, audio: true });
+  } catch (error) {
+    const denied = error && (error.name === "NotAllowedError" || error.name === "SecurityError");
+    say(videoError, denied
+      ? "Weft was not allowed to use the camera and microphone. Allow them in the browser's site settings, or choose a file."
+      : "No camera or microphone was found. Connect one, or choose a file.");
+    return;
+  }
+  livePreview();
+  recordButton.disabled = false;
+  recordButton.focus();
+}
+
+function livePreview() {
+  preview.srcObject = stream;
+  preview.removeAttribute("src");
+  preview.controls = false;
+  preview.muted = true;
+  preview.play().catch(() => {});
+  show(stageEmpty, false);
+}
+
+function stopCamera() {
+  if (recorder && recorder.state !== "inactive") recorder.stop();
+  if (stream) for (const track of stream.getTracks()) track.stop();
+  stream = null;
+  preview.srcObject = null;
+  if (!recording) show(stageEmpty, true);
+  recordButton.disabled = true;
+}
+
+// MP4 first: browsers write WebM recordings without a duration (they stream them), and the
+// server refuses a video whose length it cannot read. MP4 recordings carry it.
+function pickType() {
+  const candidates = [
+    "video/mp4;codecs=avc1,mp4a", "video/mp4;codecs=vp9,opus", "video/mp4",
+    "video/webm;codecs=vp8,opus", "video/webm",
+  ];
+  return candidates.find((type) => MediaRecorder.isTypeSupported(type)) || "";
+}
+
+function startRecording() {
+  if (!stream) return;
+  discardRecording();
+  chunks = [];
+  const type = pickType();
+  recorder = new MediaRecorder(stream, type ? { mimeType: type } : undefined);
+  recorder.addEventListener("dataavailable", (event) => { if (event.data.size > 0) chunks.push(event.data); });
+  recorder.addEventListener("stop", finishRecording);
+  recorder.start(1000);
+  started = performance.now();
+  timerText.textContent = "0:00";
+  show(timer, true);
+  tick = setInterval(() => { timerText.textContent = clock((performance.now() - started) / 1000); }, 250);
+  show(recordButton, false);
+  show(stopButton, true);
+  show(retakeButton, false);
+  stopButton.focus();
+}
+
+function stopRecording() {
+  if (recorder && recorder.state !== "inactive") recorder.stop();
+}
+
+function finishRecording() {
+  clearInterval(tick);
+  show(timer, false);
+  recording = new Blob(chunks, { type: (recorder && recorder.mimeType) || "video/webm" });
+  recordedUrl = URL.createObjectURL(recording);
+  preview.srcObject = null;
+  preview.src = recordedUrl;
+  preview.muted = false;
+  preview.controls = true;
+  show(stopButton, false);
+  show(retakeButton, true);
+  show(recordButton, false);
+  form.dataset.recorded = String(Math.round((performance.now() - started) / 100) / 10);
+  refresh();
+  save.focus();
+}
+
+function discardRecording() {
+  if (recordedUrl) URL.revokeObjectURL(recordedUrl);
+  recordedUrl = null;
+  recording = null;
+  refresh();
+}
+
+function retake() {
+  discardRecording();
+  show(retakeButton, false);
+  show(recordButton, true);
+  if (stream) livePreview();
+  recordButton.focus();
+}
+
+function checkFile() {
+  say(videoError, "");
+  const file = fileInput.files && fileInput.files[0];
+  if (file) {
+    const looksLikeVideo = (file.type && file.type.startsWith("video/")) || ACCEPTED.test(file.name);
+    if (!looksLikeVideo) {
+      say(videoError, `“${file.name}” is not a video. Choose an MP4, MOV, WebM or MKV file.`);
+      fileInput.value = "";
+    } else if (file.size === 0) {
+      say(videoError, `“${file.name}” is empty.`);
+      fileInput.value = "";
+    } else if (limit && file.size > limit) {
+      say(videoError, `“${file.name}” is larger than this server accepts (${Math.round(limit / 1048576)} MB).`);
+      fileInput.value = "";
+    }
+  }
+  refresh();
+}
+
+function upload(event) {
+  event.preventDefault();
+  say(formError, "");
+  const video = chosenVideo();
+  const title = $("title").value.trim();
+  if (!video) { say(formError, "Record a video or choose a file first."); return; }
+  if (!title) { say(formError, "Give the entry a title."); $("title").focus(); return; }
+  const data = new FormData();
+  data.append("title", title);
+  for (const name of ["location", "notes", "tags"]) {
+    const value = $(name).value.trim();
+    if (value) data.append(name, value);
+  }
+  data.append("video", video.blob, video.name);
+
+  const request = new XMLHttpRequest();
+  request.open("POST", "/api/v1/journals");
+  request.setRequestHeader("X-CSRF-Token", csrfToken());
+  request.setRequestHeader("Accept", "application/json");
+  request.responseType = "json";
+  request.upload.addEventListener("progress", (e) => {
+    if (!e.lengthComputable) return;
+    const percent = Math.round((e.loaded / e.total) * 100);
+    progress.value = percent;
+    progressLabel.textContent = percent < 100 ? `Uploading… ${percent}%` : "Checking the video…";
+  });
+  request.addEventListener("load", () => {
+    const body = request.response;
+    if (request.status === 201 && body && body.id) {
+      progressLabel.textContent = "Saved. Opening the entry…";
+      window.location.assign(`/entries/${body.id}`);
+      return;
+    }
+    finishUpload();
+    const fallback = request.status === 413 ? "That video is larger than this server accepts."
+      : request.status === 415 ? "That file is not a video Weft can read."
+      : request.status === 401 ? "Your session has ended. Sign in again in another tab, then save."
+      : "The upload did not work. Try again.";
+    say(formError, errorMessage(body, fallback));
+  });
+  request.addEventListener("error", () => {
+    finishUpload();
+    say(formError, "The connection broke during the upload. Check it and try again.");
+  });
+  save.disabled = true;
+  progress.value = 0;
+  progressLabel.textContent = "Uploading… 0%";
+  show(uploadStatus, true);
+  request.send(data);
+}
+
+function finishUpload() {
+  show(uploadStatus, false);
+  refresh();
+}
+
+$("mode-record").addEventListener("click", () => setMode("record"));
+$("mode-file").addEventListener("click", () => setMode("file"));
+cameraOn.addEventListener("click", startCamera);
+recordButton.addEventListener("click", startRecording);
+stopButton.addEventListener("click", stopRecording);
+retakeButton.addEventListener("click", retake);
+fileInput.addEventListener("change", checkFile);
+form.addEventListener("submit", upload);
+refresh();

@@ -1,0 +1,359 @@
+//! Account settings (`/account`): username and email, password, sessions, and deleting the
+//! account. The forms call the API's own handlers.
+
+use axum::extract::{Path, Query, State};
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Redirect, Response};
+use axum_extra::extract::CookieJar;
+use maud::{html, Markup};
+use serde::Deserialize;
+
+use super::layout::{self, Frame, Nav};
+use super::session::{Posted, Viewer, WebError};
+use crate::api::{ApiError, ApiJson};
+use crate::db::sessions::{self, Session};
+use crate::routes::me::{self, ChangePasswordRequest, DeleteMeRequest, UpdateMeRequest};
+use crate::server::ApiContext;
+
+/// Query of the account page: which change just succeeded.
+#[derive(Debug, Deserialize)]
+pub struct AccountQuery {
+    done: Option<String>,
+}
+
+/// Username and email; the current password confirms.
+#[derive(Debug, Deserialize)]
+pub struct IdentityForm {
+    username: String,
+    email: String,
+    password: String,
+}
+
+/// A new password, typed twice.
+#[derive(Debug, Deserialize)]
+pub struct PasswordForm {
+    current: String,
+    new: String,
+    repeat: String,
+}
+
+/// Deleting the account: the password and a ticked box.
+#[derive(Debug, Deserialize)]
+pub struct DeleteForm {
+    password: String,
+    confirm: Option<String>,
+}
+
+/// Which section a message belongs to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Section {
+    Identity,
+    Password,
+    Sessions,
+    Delete,
+}
+
+/// A message shown in one section.
+struct Feedback<'a> {
+    section: Section,
+    ok: bool,
+    message: &'a str,
+}
+
+/// GET /account.
+pub async fn page(
+    State(context): State<ApiContext>,
+    viewer: Viewer,
+    Query(query): Query<AccountQuery>,
+) -> Result<Markup, WebError> {
+    let feedback = match query.done.as_deref() {
+        Some("identity") => Some((Section::Identity, "Saved your username and email.")),
+        Some("password") => Some((
+            Section::Password,
+            "Password changed. Your other sessions were signed out.",
+        )),
+        Some("revoked") => Some((Section::Sessions, "That session is signed out.")),
+        _ => None,
+    }
+    .map(|(section, message)| Feedback {
+        section,
+        ok: true,
+        message,
+    });
+    render(&context, &viewer, feedback).await
+}
+
+async fn render(
+    context: &ApiContext,
+    viewer: &Viewer,
+    feedback: Option<Feedback<'_>>,
+) -> Result<Markup, WebError> {
+    let list = sessions::list(&context.pool, viewer.current.user.id).await?;
+    let user = &viewer.current.user;
+    let say = |section: Section| -> Markup {
+        match &feedback {
+            Some(f) if f.section == section => layout::notice(f.ok, f.message),
+            _ => html! {},
+        }
+    };
+    Ok(layout::page(
+        Frame {
+            title: "Account",
+            viewer: Some(viewer),
+            nav: Nav::Account,
+            scripts: &[],
+        },
+        html! {
+            div.page-head { h1 { "Account" } }
+            div.settings {
+                section.card aria-labelledby="identity-heading" {
+                    h2 #identity-heading { "Username and email" }
+                    (say(Section::Identity))
+                    form method="post" action="/account/identity" {
+                        (layout::csrf_field(viewer))
+                        div.field {
+                            label for="username" { "Username" }
+                            input #username name="username" type="text" value=(user.username) required
+                                autocomplete="username" autocapitalize="none" spellcheck="false";
+                        }
+                        div.field {
+                            label for="email" { "Email" }
+                            input #email name="email" type="email" value=(user.email) required autocomplete="email";
+                        }
+                        div.field {
+                            label for="identity-password" { "Current password" }
+                            input #identity-password name="password" type="password" required autocomplete="current-password";
+                        }
+                        button.primary type="submit" { "Save" }
+                    }
+                }
+                section.card aria-labelledby="password-heading" {
+                    h2 #password-heading { "Password" }
+                    (say(Section::Password))
+                    form method="post" action="/account/password" {
+                        (layout::csrf_field(viewer))
+                        div.field {
+                            label for="current" { "Current password" }
+                            input #current name="current" type="password" required autocomplete="current-password";
+                        }
+                        div.field {
+                            label for="new" { "New password" }
+                            input #new name="new" type="password" required minlength="8" autocomplete="new-password";
+                        }
+                        div.field {
+                            label for="repeat" { "New password again" }
+                            input #repeat name="repeat" type="password" required minlength="8" autocomplete="new-password";
+                        }
+                        button.primary type="submit" { "Change password" }
+                    }
+                }
+                section.card.wide aria-labelledby="sessions-heading" {
+                    h2 #sessions-heading { "Where you are signed in" }
+                    (say(Section::Sessions))
+                    ul.sessions {
+                        @for session in &list { li { (session_row(viewer, session)) } }
+                    }
+                }
+                section.card.wide.danger aria-labelledby="delete-heading" {
+                    h2 #delete-heading { "Delete account" }
+                    (say(Section::Delete))
+                    p { "Every entry, video, transcript and tag of yours is deleted for good. This cannot be undone." }
+                    form method="post" action="/account/delete" {
+                        (layout::csrf_field(viewer))
+                        div.field {
+                            label for="delete-password" { "Password" }
+                            input #delete-password name="password" type="password" required autocomplete="current-password";
+                        }
+                        div.check {
+                            input #delete-confirm type="checkbox" name="confirm" value="yes" required;
+                            label for="delete-confirm" { "Yes, delete my account and everything in it" }
+                        }
+                        button.danger type="submit" { "Delete my account" }
+                    }
+                }
+            }
+        },
+    ))
+}
+
+fn session_row(viewer: &Viewer, session: &Session) -> Markup {
+    let this = session.id == viewer.current.session_id;
+    html! {
+        div.session {
+            div {
+                p.device {
+                    (device(session.user_agent.as_deref()))
+                    @if this { " " span.badge.status-done { "This device" } }
+                }
+                p.meta {
+                    "Last active " (layout::date(session.last_seen_at))
+                    @if let Some(ip) = &session.ip { " · " (ip) }
+                }
+            }
+            @if !this {
+                form method="post" action={ "/account/sessions/" (session.id) "/revoke" } {
+                    (layout::csrf_field(viewer))
+                    button.secondary.small type="submit" { "Sign out" span.visually-hidden { " this session" } }
+                }
+            }
+        }
+    }
+}
+
+/// A short name for a browser from its user agent.
+fn device(user_agent: Option<&str>) -> String {
+    let Some(agent) = user_agent else {
+        return "Unknown device".into();
+    };
+    let browser = [
+        ("Edg/", "Edge"),
+        ("Firefox/", "Firefox"),
+        ("Chrome/", "Chrome"),
+        ("Safari/", "Safari"),
+        ("curl/", "curl"),
+    ]
+    .iter()
+    .find(|(needle, _)| agent.contains(needle))
+    .map(|(_, name)| *name);
+    let system = [
+        ("Android", "Android"),
+        ("iPhone", "iPhone"),
+        ("iPad", "iPad"),
+        ("Mac OS X", "macOS"),
+        ("Windows", "Windows"),
+        ("Linux", "Linux"),
+    ]
+    .iter()
+    .find(|(needle, _)| agent.contains(needle))
+    .map(|(_, name)| *name);
+    match (browser, system) {
+        (Some(b), Some(s)) => format!("{b} on {s}"),
+        (Some(b), None) => b.to_string(),
+        (None, Some(s)) => s.to_string(),
+        (None, None) => agent.chars().take(60).collect(),
+    }
+}
+
+/// Shows the page again with the API's message in `section`, for errors a person can fix.
+async fn refused(
+    context: &ApiContext,
+    viewer: &Viewer,
+    section: Section,
+    error: ApiError,
+) -> Result<Response, WebError> {
+    let status = error.status();
+    if !status.is_client_error() || status == StatusCode::UNAUTHORIZED {
+        return Err(error.into());
+    }
+    let message = error.message().to_string();
+    let feedback = Feedback {
+        section,
+        ok: false,
+        message: &message,
+    };
+    Ok((status, render(context, viewer, Some(feedback)).await?).into_response())
+}
+
+/// POST /account/identity.
+pub async fn identity(
+    State(context): State<ApiContext>,
+    posted: Posted<IdentityForm>,
+) -> Result<Response, WebError> {
+    let Posted { viewer, form } = posted;
+    let request = UpdateMeRequest {
+        username: Some(form.username),
+        email: Some(form.email),
+        password: form.password,
+    };
+    match me::update_me(
+        State(context.clone()),
+        viewer.current.clone(),
+        ApiJson(request),
+    )
+    .await
+    {
+        Ok(_) => Ok(Redirect::to("/account?done=identity").into_response()),
+        Err(error) => refused(&context, &viewer, Section::Identity, error).await,
+    }
+}
+
+/// POST /account/password.
+pub async fn password(
+    State(context): State<ApiContext>,
+    posted: Posted<PasswordForm>,
+) -> Result<Response, WebError> {
+    let Posted { viewer, form } = posted;
+    if form.new != form.repeat {
+        let error = ApiError::invalid("repeat", "the two new passwords are not the same");
+        return refused(&context, &viewer, Section::Password, error).await;
+    }
+    let request = ChangePasswordRequest {
+        current_password: form.current,
+        new_password: form.new,
+    };
+    match me::change_password(
+        State(context.clone()),
+        viewer.current.clone(),
+        ApiJson(request),
+    )
+    .await
+    {
+        Ok(_) => Ok(Redirect::to("/account?done=password").into_response()),
+        Err(error) => refused(&context, &viewer, Section::Password, error).await,
+    }
+}
+
+/// POST /account/sessions/{id}/revoke.
+pub async fn revoke(
+    State(context): State<ApiContext>,
+    Path(id): Path<String>,
+    posted: Posted<super::auth::Empty>,
+) -> Result<Response, WebError> {
+    let user = posted.viewer.current.user.id;
+    let id = uuid::Uuid::parse_str(&id).map_err(|_| ApiError::not_found("session"))?;
+    if !sessions::revoke(&context.pool, user, id).await? {
+        return Err(ApiError::not_found("session").into());
+    }
+    Ok(Redirect::to("/account?done=revoked").into_response())
+}
+
+/// POST /account/delete.
+pub async fn delete(
+    State(context): State<ApiContext>,
+    jar: CookieJar,
+    posted: Posted<DeleteForm>,
+) -> Result<Response, WebError> {
+    let Posted { viewer, form } = posted;
+    if form.confirm.is_none() {
+        let error = ApiError::invalid("confirm", "tick the box to confirm the deletion");
+        return refused(&context, &viewer, Section::Delete, error).await;
+    }
+    let request = DeleteMeRequest {
+        password: form.password,
+    };
+    match me::delete_me(
+        State(context.clone()),
+        viewer.current.clone(),
+        jar,
+        ApiJson(request),
+    )
+    .await
+    {
+        Ok((_, jar)) => Ok((jar, Redirect::to("/signin?done=deleted")).into_response()),
+        Err(error) => refused(&context, &viewer, Section::Delete, error).await,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn devices_get_short_names() {
+        let chrome = "Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) \
+                      Chrome/120.0 Safari/537.36";
+        assert_eq!(device(Some(chrome)), "Chrome on Linux");
+        assert_eq!(device(Some("curl/8.1")), "curl");
+        assert_eq!(device(None), "Unknown device");
+    }
+}

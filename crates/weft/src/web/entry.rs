@@ -1,0 +1,357 @@
+//! An entry (`/entries/{id}`): the player with captions, the transcript beside it, and
+//! forms to edit, retry the transcription and delete. `?t=SECONDS` starts the video there.
+
+use axum::extract::{Path, Query, State};
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Redirect, Response};
+use maud::{html, Markup};
+use serde::Deserialize;
+
+use super::layout::{self, Frame, Nav};
+use super::session::{Posted, Viewer, WebError};
+use crate::api::ApiError;
+use crate::db::jobs::{self, Job};
+use crate::db::journals::{self, JournalChanges, JournalView};
+use crate::db::transcripts::{self, Segment};
+use crate::db::{scoped, tags};
+use crate::routes::journals::edit as journal_edit;
+use crate::routes::journals::{journal_id, load, optional_text, transcript, validate_title};
+use crate::server::ApiContext;
+
+/// Query of the entry page.
+#[derive(Debug, Deserialize)]
+pub struct EntryQuery {
+    /// Start playing at this second.
+    t: Option<f64>,
+    /// Set after a successful change.
+    saved: Option<String>,
+}
+
+/// The edit form.
+#[derive(Debug, Deserialize)]
+pub struct EditForm {
+    title: String,
+    #[serde(default)]
+    location: String,
+    #[serde(default)]
+    notes: String,
+    #[serde(default)]
+    tags: String,
+}
+
+/// The delete form: a ticked box confirms.
+#[derive(Debug, Deserialize)]
+pub struct DeleteForm {
+    confirm: Option<String>,
+}
+
+/// Everything the page shows.
+struct Entry {
+    view: JournalView,
+    segments: Option<Vec<Segment>>,
+    job: Option<Job>,
+}
+
+async fn gather(context: &ApiContext, viewer: &Viewer, id: &str) -> Result<Entry, WebError> {
+    let view = load(context, &viewer.current, journal_id(id)?).await?;
+    let mut tx = scoped::begin_for_user(&context.pool, viewer.current.user.id).await?;
+    let transcript = transcripts::current(&mut *tx, view.journal.id).await?;
+    let job = jobs::latest_for_journal(&mut *tx, view.journal.id).await?;
+    tx.commit().await?;
+    Ok(Entry {
+        view,
+        segments: transcript.map(|t| t.segments.map(|s| s.0).unwrap_or_default()),
+        job,
+    })
+}
+
+/// GET /entries/{id}.
+pub async fn page(
+    State(context): State<ApiContext>,
+    viewer: Viewer,
+    Path(id): Path<String>,
+    Query(query): Query<EntryQuery>,
+) -> Result<Markup, WebError> {
+    let entry = gather(&context, &viewer, &id).await?;
+    let saved = query.saved.is_some().then_some("Saved.");
+    Ok(render(
+        &context,
+        &viewer,
+        &entry,
+        query.t,
+        saved.map(|m| (true, m)),
+        None,
+    ))
+}
+
+/// Values typed into the edit form, shown again with an error.
+struct Typed<'a> {
+    form: &'a EditForm,
+}
+
+fn render(
+    context: &ApiContext,
+    viewer: &Viewer,
+    entry: &Entry,
+    start: Option<f64>,
+    notice: Option<(bool, &str)>,
+    typed: Option<Typed<'_>>,
+) -> Markup {
+    let journal = &entry.view.journal;
+    let api = format!("/api/v1/journals/{}", journal.id);
+    let start = start.filter(|t| t.is_finite() && *t > 0.0);
+    let video = match start {
+        Some(t) => format!("{api}/video#t={t}"),
+        None => format!("{api}/video"),
+    };
+    let status = entry.view.transcript_status.as_str();
+    layout::page(
+        Frame {
+            title: &journal.title,
+            viewer: Some(viewer),
+            nav: Nav::None,
+            scripts: &["entry.js"],
+        },
+        html! {
+            @if let Some((ok, message)) = notice { (layout::notice(ok, message)) }
+            div.entry-layout #entry data-journal=(journal.id) data-status=(status)
+                data-start=[start] {
+                div.player-col {
+                    div.player-wrap {
+                        video #player controls playsinline preload="metadata"
+                            poster={ (api) "/thumbnail" } src=(video) {
+                            @if entry.segments.is_some() {
+                                track kind="captions" srclang="en" label="Transcript" default
+                                    src={ (api) "/transcript.vtt" };
+                            }
+                            p { "Your browser cannot play this video. " a href={ (api) "/video" } { "Download it" } "." }
+                        }
+                    }
+                    header.entry-head {
+                        h1 { (journal.title) }
+                        p.meta {
+                            (layout::date(journal.created_at)) " · "
+                            (layout::clock(journal.duration.into()))
+                            @if let Some(location) = &journal.location { " · " (location) }
+                        }
+                        div.card-foot {
+                            span #status aria-live="polite" { (layout::status_badge(status)) }
+                            @for tag in &entry.view.tags { (layout::tag_link(tag)) }
+                        }
+                    }
+                    @if let Some(notes) = &journal.notes {
+                        div.notes { (notes) }
+                    }
+                    (edit_form(viewer, &entry.view, typed))
+                    (delete_form(viewer, &entry.view))
+                }
+                aside.transcript-col aria-labelledby="transcript-heading" {
+                    div.transcript-head {
+                        h2 #transcript-heading { "Transcript" }
+                        @if entry.segments.as_ref().is_some_and(|s| !s.is_empty()) {
+                            button.secondary.small #correct type="button" hidden { "Correct" }
+                        }
+                    }
+                    (transcript_body(context, viewer, entry, status))
+                }
+            }
+        },
+    )
+}
+
+fn transcript_body(context: &ApiContext, viewer: &Viewer, entry: &Entry, status: &str) -> Markup {
+    let id = entry.view.journal.id;
+    let api = format!("/api/v1/journals/{id}");
+    let can_retry = context.transcription.is_some() && !matches!(status, "queued" | "running");
+    html! {
+        @match status {
+            "queued" | "running" => {
+                p.waiting #waiting {
+                    span.spinner aria-hidden="true" {}
+                    @if status == "queued" { "Waiting for a transcriber…" } @else { "Transcribing…" }
+                    " This page updates by itself when the transcript is ready."
+                }
+            },
+            "failed" => {
+                p.notice.error role="alert" {
+                    "The transcription failed"
+                    @if let Some(reason) = entry.job.as_ref().and_then(|j| j.last_error.as_deref()) {
+                        ": " (reason)
+                    }
+                    "."
+                }
+            },
+            _ => {},
+        }
+        @match &entry.segments {
+            Some(segments) if !segments.is_empty() => {
+                ol.segments #segments {
+                    @for segment in segments {
+                        li {
+                            a.seg href={ "?t=" (segment.start) } data-start=(segment.start) data-end=(segment.end) {
+                                span.ts { (layout::clock(segment.start)) }
+                                span.text { (segment.text) }
+                            }
+                        }
+                    }
+                }
+                p.downloads.muted {
+                    "Captions: " a href={ (api) "/transcript.vtt" } download { "WebVTT" }
+                    " · " a href={ (api) "/transcript.srt" } download { "SRT" }
+                }
+            },
+            Some(_) => { p.muted { "Nothing was said in this video, as far as the transcriber could hear." } },
+            None if status == "none" => { p.muted { "This entry has no transcript." } },
+            None => {},
+        }
+        @if can_retry {
+            form.retry method="post" action={ "/entries/" (id) "/retry" } {
+                (layout::csrf_field(viewer))
+                button.secondary type="submit" {
+                    @if entry.segments.is_some() { "Transcribe again" } @else { "Transcribe" }
+                }
+            }
+        }
+    }
+}
+
+fn edit_form(viewer: &Viewer, view: &JournalView, typed: Option<Typed<'_>>) -> Markup {
+    let journal = &view.journal;
+    let open = typed.is_some();
+    let (title, location, notes, tag_list) = match &typed {
+        Some(t) => (
+            t.form.title.clone(),
+            t.form.location.clone(),
+            t.form.notes.clone(),
+            t.form.tags.clone(),
+        ),
+        None => (
+            journal.title.clone(),
+            journal.location.clone().unwrap_or_default(),
+            journal.notes.clone().unwrap_or_default(),
+            view.tags.join(", "),
+        ),
+    };
+    html! {
+        details.panel #edit open[open] {
+            summary { "Edit details" }
+            form method="post" action={ "/entries/" (journal.id) } {
+                (layout::csrf_field(viewer))
+                div.field {
+                    label for="title" { "Title" }
+                    input #title name="title" type="text" value=(title) required maxlength="200";
+                }
+                div.field {
+                    label for="location" { "Location" }
+                    input #location name="location" type="text" value=(location) maxlength="500";
+                }
+                div.field {
+                    label for="notes" { "Notes" }
+                    textarea #notes name="notes" rows="4" { (notes) }
+                }
+                div.field {
+                    label for="tags" { "Tags" }
+                    input #tags name="tags" type="text" value=(tag_list) aria-describedby="tags-help"
+                        autocapitalize="none";
+                    p.help #tags-help { "Separate tags with commas." }
+                }
+                button.primary type="submit" { "Save changes" }
+            }
+        }
+    }
+}
+
+fn delete_form(viewer: &Viewer, view: &JournalView) -> Markup {
+    html! {
+        details.panel.danger {
+            summary { "Delete entry" }
+            form method="post" action={ "/entries/" (view.journal.id) "/delete" } {
+                (layout::csrf_field(viewer))
+                p { "The video, its transcript and its tags are deleted for good." }
+                div.check {
+                    input #confirm-delete type="checkbox" name="confirm" value="yes" required;
+                    label for="confirm-delete" { "Yes, delete “" (view.journal.title) "”" }
+                }
+                button.danger type="submit" { "Delete entry" }
+            }
+        }
+    }
+}
+
+/// POST /entries/{id}: title, location, notes and tags, in one transaction.
+pub async fn edit(
+    State(context): State<ApiContext>,
+    Path(id): Path<String>,
+    posted: Posted<EditForm>,
+) -> Result<Response, WebError> {
+    let Posted { viewer, form } = posted;
+    let journal = journal_id(&id)?;
+    match save(&context, &viewer, journal, &form).await {
+        Ok(()) => Ok(Redirect::to(&format!("/entries/{journal}?saved=1")).into_response()),
+        Err(error) if error.status() == StatusCode::UNPROCESSABLE_ENTITY => {
+            let entry = gather(&context, &viewer, &id).await?;
+            let message = error.message().to_string();
+            let markup = render(
+                &context,
+                &viewer,
+                &entry,
+                None,
+                Some((false, &message)),
+                Some(Typed { form: &form }),
+            );
+            Ok((StatusCode::UNPROCESSABLE_ENTITY, markup).into_response())
+        }
+        Err(error) => Err(error.into()),
+    }
+}
+
+async fn save(
+    context: &ApiContext,
+    viewer: &Viewer,
+    journal: uuid::Uuid,
+    form: &EditForm,
+) -> Result<(), ApiError> {
+    let changes = JournalChanges {
+        title: Some(validate_title(&form.title)?),
+        location: Some(optional_text(Some(&form.location), "location", 500)?),
+        notes: Some(optional_text(Some(&form.notes), "notes", 20_000)?),
+    };
+    let tag_list =
+        tags::parse_list(&form.tags).map_err(|e| ApiError::invalid("tags", e.to_string()))?;
+    let user = viewer.current.user.id;
+    let mut tx = scoped::begin_for_user(&context.pool, user).await?;
+    journals::update(&mut *tx, user, journal, &changes)
+        .await?
+        .ok_or_else(|| ApiError::not_found("journal"))?;
+    tags::replace(&mut tx, journal, &tag_list).await?;
+    tx.commit().await?;
+    Ok(())
+}
+
+/// POST /entries/{id}/delete.
+pub async fn delete(
+    State(context): State<ApiContext>,
+    Path(id): Path<String>,
+    posted: Posted<DeleteForm>,
+) -> Result<Response, WebError> {
+    if posted.form.confirm.is_none() {
+        return Err(ApiError::invalid(
+            "confirm",
+            "tick the box to confirm that the entry should be deleted",
+        )
+        .into());
+    }
+    journal_edit::delete_journal(State(context), posted.viewer.current, Path(id)).await?;
+    Ok(Redirect::to("/").into_response())
+}
+
+/// POST /entries/{id}/retry: transcribe again.
+pub async fn retry(
+    State(context): State<ApiContext>,
+    Path(id): Path<String>,
+    posted: Posted<super::auth::Empty>,
+) -> Result<Response, WebError> {
+    let journal = journal_id(&id)?;
+    transcript::retry_transcript(State(context), posted.viewer.current, Path(id)).await?;
+    Ok(Redirect::to(&format!("/entries/{journal}")).into_response())
+}

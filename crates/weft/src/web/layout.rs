@@ -1,0 +1,207 @@
+//! The frame every page shares (head, header, navigation) and small pieces of markup used
+//! by several pages.
+
+use axum::http::StatusCode;
+use chrono::{DateTime, Utc};
+use maud::{html, Markup, PreEscaped, DOCTYPE};
+
+use super::assets;
+use super::session::{Viewer, CSRF_FIELD};
+
+/// Which navigation item a page belongs to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Nav {
+    Timeline,
+    New,
+    Search,
+    Account,
+    None,
+}
+
+/// What a page says about itself to the frame.
+pub struct Frame<'a> {
+    pub title: &'a str,
+    pub viewer: Option<&'a Viewer>,
+    pub nav: Nav,
+    /// Page scripts beyond the common one, by asset name.
+    pub scripts: &'a [&'a str],
+}
+
+/// A whole HTML document: the frame around `body`.
+pub fn page(frame: Frame<'_>, body: Markup) -> Markup {
+    html! {
+        (DOCTYPE)
+        html lang="en" {
+            head {
+                meta charset="utf-8";
+                meta name="viewport" content="width=device-width, initial-scale=1";
+                meta name="color-scheme" content="light dark";
+                meta name="theme-color" content="#f7f5f2" media="(prefers-color-scheme: light)";
+                meta name="theme-color" content="#15171a" media="(prefers-color-scheme: dark)";
+                @if let Some(viewer) = frame.viewer {
+                    meta name="csrf-token" content=(viewer.csrf);
+                }
+                title { (frame.title) " · Weft" }
+                link rel="icon" type="image/svg+xml" href=(assets::url("logo.svg"));
+                link rel="stylesheet" href=(assets::url("app.css"));
+                // Unversioned: the page scripts import "./app.js", and one URL keeps it one module.
+                script type="module" src="/assets/app.js" {}
+                @for script in frame.scripts {
+                    script type="module" src=(assets::url(script)) {}
+                }
+            }
+            body {
+                a.skip href="#main" { "Skip to content" }
+                (header(&frame))
+                main #main tabindex="-1" { (body) }
+            }
+        }
+    }
+}
+
+fn header(frame: &Frame<'_>) -> Markup {
+    let current = |nav: Nav| (frame.nav == nav).then_some("page");
+    html! {
+        header.site {
+            div.site-inner {
+                a.brand href="/" {
+                    img src=(assets::url("logo.svg")) alt="" width="28" height="28";
+                    span { "Weft" }
+                }
+                @if let Some(viewer) = frame.viewer {
+                    nav aria-label="Main" {
+                        a href="/" aria-current=[current(Nav::Timeline)] { "Timeline" }
+                        a href="/search" aria-current=[current(Nav::Search)] { "Search" }
+                        a.nav-new href="/new" aria-current=[current(Nav::New)] {
+                            span aria-hidden="true" { "+" } " New entry"
+                        }
+                        a href="/account" aria-current=[current(Nav::Account)]
+                            title={ "Signed in as " (viewer.current.user.username) } {
+                            "Account"
+                        }
+                        form.inline method="post" action="/signout" {
+                            (csrf_field(viewer))
+                            button.link type="submit" { "Sign out" }
+                        }
+                    }
+                } @else {
+                    nav aria-label="Main" {
+                        a href="/signin" { "Sign in" }
+                        a href="/signup" { "Sign up" }
+                    }
+                }
+            }
+        }
+    }
+}
+
+/// The hidden field that proves a form came from the signed-in person's own page.
+pub fn csrf_field(viewer: &Viewer) -> Markup {
+    html! { input type="hidden" name=(CSRF_FIELD) value=(viewer.csrf); }
+}
+
+/// A message box: `ok` for success, otherwise an error (announced to screen readers).
+pub fn notice(ok: bool, message: &str) -> Markup {
+    html! {
+        @if ok {
+            p.notice.ok role="status" { (message) }
+        } @else {
+            p.notice.error role="alert" { (message) }
+        }
+    }
+}
+
+/// A friendly page for an error: what happened, and a way back.
+pub fn error_page(status: StatusCode, message: &str) -> Markup {
+    let heading = match status {
+        StatusCode::NOT_FOUND => "Nothing here",
+        StatusCode::FORBIDDEN => "That was refused",
+        StatusCode::TOO_MANY_REQUESTS => "Slow down a little",
+        s if s.is_server_error() => "Something went wrong",
+        _ => "That did not work",
+    };
+    let explanation = if status == StatusCode::NOT_FOUND {
+        "This page does not exist, or it belongs to someone else."
+    } else {
+        message
+    };
+    page(
+        Frame {
+            title: heading,
+            viewer: None,
+            nav: Nav::None,
+            scripts: &[],
+        },
+        html! {
+            section.narrow.error-page {
+                p.code { (status.as_u16()) }
+                h1 { (heading) }
+                p { (explanation) }
+                p { a.button href="/" { "Back to your timeline" } }
+            }
+        },
+    )
+}
+
+/// `1:05` or `1:02:03`.
+pub fn clock(seconds: f64) -> String {
+    let total = if seconds.is_finite() && seconds > 0.0 {
+        seconds.floor() as u64
+    } else {
+        0
+    };
+    let (h, m, s) = (total / 3600, total / 60 % 60, total % 60);
+    if h > 0 {
+        format!("{h}:{m:02}:{s:02}")
+    } else {
+        format!("{m}:{s:02}")
+    }
+}
+
+/// A date a script turns into the reader's local time; UTC until then.
+pub fn date(at: DateTime<Utc>) -> Markup {
+    html! {
+        time datetime=(at.to_rfc3339()) data-local {
+            (at.format("%-d %b %Y, %H:%M UTC"))
+        }
+    }
+}
+
+/// The transcription status as a small badge.
+pub fn status_badge(status: &str) -> Markup {
+    let label = match status {
+        "queued" => "Waiting to transcribe",
+        "running" => "Transcribing…",
+        "done" => "Transcribed",
+        "failed" => "Transcription failed",
+        _ => "No transcript",
+    };
+    html! { span class={ "badge status-" (status) } data-status=(status) { (label) } }
+}
+
+/// A tag as a link to the timeline filtered by it.
+pub fn tag_link(tag: &str) -> Markup {
+    html! {
+        a.tag href={ "/?tag=" (super::session::encode_component(tag)) } {
+            span aria-hidden="true" { "#" } (tag)
+        }
+    }
+}
+
+/// Raw HTML produced by trusted code (already escaped).
+pub fn trusted(html: &str) -> PreEscaped<&str> {
+    PreEscaped(html)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn clocks_read_like_a_player() {
+        assert_eq!(clock(0.0), "0:00");
+        assert_eq!(clock(65.9), "1:05");
+        assert_eq!(clock(3723.0), "1:02:03");
+        assert_eq!(clock(f64::NAN), "0:00");
+    }
+}

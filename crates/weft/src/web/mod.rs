@@ -1,0 +1,39 @@
+//! The web UI, served by the same binary: server-rendered pages (reading and searching work
+//! without JavaScript) with small scripts where they help (recording, the live transcript).
+//! Pages call the same database functions and handlers as the JSON API; scripts call the
+//! API itself with the `X-CSRF-Token` header, whose value the page carries in a `<meta>`.
+
+mod account;
+mod assets;
+mod auth;
+mod entry;
+mod layout;
+mod new_entry;
+mod search;
+mod session;
+mod timeline;
+
+use axum::routing::{get, post};
+use axum::Router;
+
+use crate::server::ApiContext;
+
+/// Every page of the UI and its assets.
+pub fn router() -> Router<ApiContext> {
+    Router::new()
+        .route("/", get(timeline::page))
+        .route("/signin", get(auth::signin_page).post(auth::signin))
+        .route("/signup", get(auth::signup_page).post(auth::signup))
+        .route("/signout", post(auth::signout))
+        .route("/account", get(account::page))
+        .route("/account/identity", post(account::identity))
+        .route("/account/password", post(account::password))
+        .route("/account/sessions/{id}/revoke", post(account::revoke))
+        .route("/account/delete", post(account::delete))
+        .route("/new", get(new_entry::page))
+        .route("/entries/{id}", get(entry::page).post(entry::edit))
+        .route("/entries/{id}/delete", post(entry::delete))
+        .route("/entries/{id}/retry", post(entry::retry))
+        .route("/search", get(search::page))
+        .route("/assets/{name}", get(assets::serve))
+}

@@ -1,0 +1,148 @@
+//! The timeline (`/`): entries newest first, filtered by a tag, a page at a time.
+
+use axum::extract::{Query, State};
+use maud::{html, Markup};
+use serde::Deserialize;
+
+use super::layout::{self, Frame, Nav};
+use super::session::{encode_component, Viewer, WebError};
+use crate::api::ApiError;
+use crate::db::journals::{self, Cursor, JournalView, TimelineFilter};
+use crate::db::{scoped, tags};
+use crate::routes::journals::read::{decode_cursor, encode_cursor};
+use crate::server::ApiContext;
+
+/// Entries on one page.
+const PAGE: i64 = 24;
+
+/// Query of the timeline.
+#[derive(Debug, Deserialize)]
+pub struct TimelineQuery {
+    tag: Option<String>,
+    cursor: Option<String>,
+}
+
+/// GET /.
+pub async fn page(
+    State(context): State<ApiContext>,
+    viewer: Viewer,
+    Query(query): Query<TimelineQuery>,
+) -> Result<Markup, WebError> {
+    let tag = query
+        .tag
+        .as_deref()
+        .map(tags::normalise)
+        .transpose()
+        .map_err(|e| ApiError::invalid("tag", e.to_string()))?
+        .flatten();
+    let cursor = query
+        .cursor
+        .as_deref()
+        .filter(|c| !c.is_empty())
+        .map(decode_cursor)
+        .transpose()?;
+    let filter = TimelineFilter {
+        tags_all: tag.iter().cloned().collect(),
+        ..TimelineFilter::default()
+    };
+    let user = viewer.current.user.id;
+    let mut tx = scoped::begin_for_user(&context.pool, user).await?;
+    let items = journals::timeline(&mut *tx, user, &filter, cursor, PAGE).await?;
+    tx.commit().await?;
+    let next = (items.len() as i64 == PAGE)
+        .then(|| items.last())
+        .flatten()
+        .map(|last| {
+            encode_cursor(Cursor {
+                created_at: last.journal.created_at,
+                id: last.journal.id,
+            })
+        });
+    let tag_query = tag
+        .as_deref()
+        .map(|t| format!("tag={}&", encode_component(t)))
+        .unwrap_or_default();
+    Ok(layout::page(
+        Frame {
+            title: "Timeline",
+            viewer: Some(&viewer),
+            nav: Nav::Timeline,
+            scripts: &[],
+        },
+        html! {
+            div.page-head {
+                div {
+                    h1 { "Timeline" }
+                    @if let Some(tag) = &tag {
+                        p.filter {
+                            "Entries tagged " (layout::tag_link(tag)) " · "
+                            a href="/" { "Show all" }
+                        }
+                    }
+                }
+                form.tag-filter method="get" action="/" role="search" {
+                    label.visually-hidden for="tag-filter" { "Filter by tag" }
+                    input #tag-filter type="search" name="tag" placeholder="Filter by tag"
+                        value=[tag.as_deref()] autocomplete="off";
+                    button.secondary type="submit" { "Filter" }
+                }
+            }
+            @if items.is_empty() {
+                (empty(tag.is_some(), cursor.is_some()))
+            } @else {
+                ol.timeline {
+                    @for item in &items { li { (card(item)) } }
+                }
+            }
+            nav.pager aria-label="Pages" {
+                @if cursor.is_some() {
+                    a.button.secondary href={ "/?" (tag_query) } { "Newest" }
+                }
+                @if let Some(next) = next {
+                    a.button.secondary rel="next" href={ "/?" (tag_query) "cursor=" (next) } { "Older entries" }
+                }
+            }
+        },
+    ))
+}
+
+fn empty(filtered: bool, paged: bool) -> Markup {
+    html! {
+        div.empty {
+            @if filtered || paged {
+                p { "No entries here." }
+                a.button.secondary href="/" { "Back to the newest" }
+            } @else {
+                h2 { "Your journal is empty" }
+                p { "Record a short video about your day. Weft keeps it, writes down what you said, and finds it again by any word." }
+                a.button.primary href="/new" { "Record your first entry" }
+            }
+        }
+    }
+}
+
+/// One entry on the timeline.
+pub fn card(item: &JournalView) -> Markup {
+    let journal = &item.journal;
+    let href = format!("/entries/{}", journal.id);
+    html! {
+        article.entry-card {
+            a.thumb href=(href) tabindex="-1" aria-hidden="true" {
+                img src={ "/api/v1/journals/" (journal.id) "/thumbnail" } alt="" loading="lazy" width="320" height="180";
+                span.duration { (layout::clock(journal.duration.into())) }
+            }
+            div.entry-body {
+                h2 { a href=(href) { (journal.title) } }
+                p.meta {
+                    (layout::date(journal.created_at))
+                    span.visually-hidden { ", " (layout::clock(journal.duration.into())) " long" }
+                    @if let Some(location) = &journal.location { " · " (location) }
+                }
+                div.card-foot {
+                    (layout::status_badge(&item.transcript_status))
+                    @for tag in &item.tags { (layout::tag_link(tag)) }
+                }
+            }
+        }
+    }
+}
