@@ -14,6 +14,8 @@ pub mod routes;
 pub mod search;
 pub mod server;
 pub mod storage;
+pub mod studio;
+pub mod sweep;
 pub mod transcribe;
 pub mod util;
 pub mod web;

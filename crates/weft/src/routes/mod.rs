@@ -86,6 +86,7 @@ pub fn api_with(upload_bytes: u64) -> (Router<ApiContext>, OpenApiDoc) {
         .merge(tags::router())
         .merge(search::router())
         .split_for_parts();
+    crate::api::common_responses::document(&mut doc);
     doc.info.version = env!("CARGO_PKG_VERSION").to_string();
     (router, doc)
 }
