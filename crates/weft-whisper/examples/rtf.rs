@@ -2,7 +2,7 @@
 //!
 //! ```text
 //! cargo run -p weft-whisper --release --example rtf -- AUDIO [MODEL_DIR]
-//!     [--compute-type int8] [--threads 2] [--beam 5] [--runs 3] [--print]
+//!     [--compute-type int8] [--threads N] [--beam 5] [--runs 3] [--print]
 //! ```
 //! AUDIO is raw 16 kHz mono f32le (`.f32`, `.raw`, `.pcm`) or anything ffmpeg reads. MODEL_DIR
 //! defaults to `WEFT_WHISPER_MODEL`, else the directory `fetch-model.sh` fills. Loading the

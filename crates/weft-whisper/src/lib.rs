@@ -23,6 +23,17 @@ pub use engine::Whisper;
 pub use error::Error;
 pub use mel::SAMPLE_RATE;
 
+/// Threads one transcription uses unless told otherwise: 1 with the default ruy backend, 2 with
+/// oneDNN (`dnnl`) or CUDA. Ruy's extra worker threads busy-wait for 2 ms after every matrix
+/// product, and decoding does hundreds of small ones per window: on two cores a second thread
+/// doubled the CPU time and made transcription slower, not faster (docs/BENCHMARKS.md). More
+/// cores are better spent on more transcriptions at once (Weft's `WEFT_WORKERS`).
+pub const DEFAULT_THREADS: usize = if cfg!(any(feature = "dnnl", feature = "cuda")) {
+    2
+} else {
+    1
+};
+
 /// Where inference runs.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub enum Device {
@@ -40,6 +51,7 @@ pub struct Options {
     /// `float32`, `bfloat16`, `int16`, `auto` or `default`.
     pub compute_type: String,
     /// Threads one transcription uses (CTranslate2's intra-op threads); 0 lets it choose.
+    /// Default: [`DEFAULT_THREADS`].
     pub threads: usize,
     /// Beam size for the first decoding attempt of each window.
     pub beam_size: usize,
@@ -53,7 +65,7 @@ impl Default for Options {
     fn default() -> Self {
         Self {
             compute_type: "int8".to_owned(),
-            threads: 2,
+            threads: DEFAULT_THREADS,
             beam_size: 5,
             language: None,
             device: Device::Cpu,
@@ -103,10 +115,16 @@ mod tests {
     }
 
     #[test]
-    fn default_options_are_faster_whispers_cpu_defaults() {
+    fn default_options_are_faster_whispers_cpu_defaults_with_the_backends_threads() {
         let options = Options::default();
         assert_eq!(options.compute_type, "int8");
-        assert_eq!((options.threads, options.beam_size), (2, 5));
+        assert_eq!((options.threads, options.beam_size), (DEFAULT_THREADS, 5));
+        let expected = if cfg!(any(feature = "dnnl", feature = "cuda")) {
+            2
+        } else {
+            1
+        };
+        assert_eq!(DEFAULT_THREADS, expected);
         assert_eq!(options.language, None);
         assert_eq!(options.device, Device::Cpu);
     }

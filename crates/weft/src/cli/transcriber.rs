@@ -35,9 +35,10 @@ pub struct TranscriberArgs {
     #[arg(long, env = "WEFT_WHISPER_COMPUTE_TYPE", default_value = "int8")]
     pub whisper_compute_type: String,
 
-    /// Threads one Whisper transcription uses.
-    #[arg(long, env = "WEFT_WHISPER_THREADS", default_value_t = 2)]
-    pub whisper_threads: usize,
+    /// Threads one Whisper transcription uses [default: 1 with the default (ruy) build, 2 with
+    /// the dnnl or cuda feature].
+    #[arg(long, env = "WEFT_WHISPER_THREADS")]
+    pub whisper_threads: Option<usize>,
 
     /// Beam size for Whisper's decoding.
     #[arg(long, env = "WEFT_WHISPER_BEAM_SIZE", default_value_t = 5, value_parser = clap::value_parser!(u16).range(1..=16))]
@@ -143,7 +144,9 @@ impl TranscriberArgs {
         );
         let options = weft_whisper::Options {
             compute_type: self.whisper_compute_type.clone(),
-            threads: self.whisper_threads,
+            threads: self
+                .whisper_threads
+                .unwrap_or(weft_whisper::DEFAULT_THREADS),
             beam_size: self.whisper_beam_size as usize,
             language: self.language.clone(),
             device: if self.whisper_cuda {
