@@ -104,7 +104,13 @@ async fn render(
             scripts: &[],
         },
         html! {
-            div.page-head { h1 { "Account" } }
+            div.page-head {
+                h1 { "Account" }
+                form method="post" action="/signout" {
+                    (layout::csrf_field(viewer))
+                    button.secondary type="submit" { "Sign out" }
+                }
+            }
             div.settings {
                 section.card aria-labelledby="identity-heading" {
                     h2 #identity-heading { "Username and email" }

@@ -72,14 +72,14 @@ fn header(frame: &Frame<'_>) -> Markup {
                     nav aria-label="Main" {
                         a href="/" aria-current=[current(Nav::Timeline)] { "Timeline" }
                         a href="/search" aria-current=[current(Nav::Search)] { "Search" }
-                        a.nav-new href="/new" aria-current=[current(Nav::New)] {
-                            span aria-hidden="true" { "+" } " New entry"
+                        a.nav-new href="/new" aria-current=[current(Nav::New)] aria-label="New entry" {
+                            span aria-hidden="true" { "+ New" span.long { " entry" } }
                         }
                         a href="/account" aria-current=[current(Nav::Account)]
                             title={ "Signed in as " (viewer.current.user.username) } {
                             "Account"
                         }
-                        form.inline method="post" action="/signout" {
+                        form.inline.nav-signout method="post" action="/signout" {
                             (csrf_field(viewer))
                             button.link type="submit" { "Sign out" }
                         }
