@@ -89,8 +89,8 @@ pub fn router(context: ApiContext) -> Router {
     let request_id = HeaderName::from_static("x-request-id");
     let limits = context.limits;
     let (api, _) = routes::api_with(limits.upload_bytes);
+    // /metrics is for the operator's scraper: outside the versioned API and its document.
     api.route("/metrics", axum::routing::get(crate::metrics::handler))
-        // /metrics is for the operator's scraper: outside the versioned API and its document.
         .merge(crate::web::router())
         .fallback(error::not_found_fallback)
         .method_not_allowed_fallback(error::method_not_allowed_fallback)
