@@ -189,12 +189,13 @@ pub async fn begin(
 
 /// `GET /metrics`: every figure in the Prometheus text format (version 0.0.4).
 pub async fn handler(State(context): State<ApiContext>) -> Response {
+    // Read before the queue query, so the scrape's own connection is not counted in use.
+    let pool = render::PoolFigures::of(&context.pool);
     // A scrape must not hang on a dead database: the queue figures are left out then.
     let depth = tokio::time::timeout(context.ready_timeout, crate::db::jobs::depth(&context.pool))
         .await
         .ok()
         .and_then(Result::ok);
-    let pool = render::PoolFigures::of(&context.pool);
     let body = render::render(&registry().lock(), &pool, depth.as_deref());
     (
         [(
