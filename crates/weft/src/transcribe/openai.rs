@@ -62,10 +62,17 @@ impl OpenAiEngine {
 
     /// Sends the WAV and reads the segments.
     pub async fn transcribe(&self, wav: &Path, duration: f64) -> Result<EngineOutput, EngineError> {
-        let bytes = tokio::fs::read(wav)
+        // Streamed from the file: an hour of 16 kHz WAV is 115 MB, not to be held in memory.
+        let audio = tokio::fs::File::open(wav)
             .await
             .map_err(|e| EngineError::retryable(format!("reading the audio: {e}")))?;
-        let file = reqwest::multipart::Part::bytes(bytes)
+        let length = audio
+            .metadata()
+            .await
+            .map_err(|e| EngineError::retryable(format!("reading the audio: {e}")))?
+            .len();
+        let body = reqwest::Body::wrap_stream(tokio_util::io::ReaderStream::new(audio));
+        let file = reqwest::multipart::Part::stream_with_length(body, length)
             .file_name("audio.wav")
             .mime_str("audio/wav")
             .map_err(|e| EngineError::permanent(e.to_string()))?;
