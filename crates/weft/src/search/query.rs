@@ -344,4 +344,25 @@ mod tests {
         let any = query.any_wanted_sql(1, Matching::Partial);
         assert!(!any.binds.contains(&"work".to_string()));
     }
+
+    proptest::proptest! {
+        /// Whatever is typed: parsing never panics, and what reaches SQL is structure from
+        /// this module with one placeholder per bound text, never the text itself.
+        #[test]
+        fn any_input_parses_or_is_refused_and_never_reaches_sql_as_text(input in "\\PC{0,80}") {
+            if let Ok(query) = Query::parse(&input) {
+                for matching in [Matching::Exact, Matching::Partial] {
+                    let expr = query.to_sql(1, matching);
+                    let allowed = |c: char| c.is_ascii_alphanumeric() || " $(),|&!_'".contains(c);
+                    proptest::prop_assert!(expr.sql.chars().all(allowed), "{}", expr.sql);
+                    for n in 1..=expr.binds.len() {
+                        let placeholder = format!("${n}");
+                        proptest::prop_assert!(expr.sql.contains(&placeholder));
+                    }
+                    let beyond = format!("${}", expr.binds.len() + 1);
+                    proptest::prop_assert!(!expr.sql.contains(&beyond));
+                }
+            }
+        }
+    }
 }
