@@ -262,7 +262,8 @@ async fn read_archive(
     if tables > 0 {
         bail!(
             "the database is not empty ({tables} tables): `weft restore` brings an empty \
-             instance to the backup's state. Point DATABASE_URL at a new, empty database"
+             instance to the backup's state. Point DATABASE_URL at a new, empty database (with \
+             the embedded cluster: WEFT_DATA_DIR at a new folder)"
         );
     }
     let present = storage.list_with_info("").await?;
