@@ -383,3 +383,33 @@ async fn a_job_the_server_refuses_ends_failed_with_the_reason_in_the_api() {
     workers.await.unwrap();
     app.stop().await;
 }
+
+#[tokio::test]
+async fn weft_transcribe_prints_captions_from_the_openai_engine() {
+    let server = WhisperServer::start().await;
+    let dir = tempfile::tempdir().unwrap();
+    let video = video_of(dir.path(), &speech(dir.path(), &SENTENCES));
+
+    let output = tokio::process::Command::new(common::weft_bin())
+        .current_dir(dir.path())
+        .arg("transcribe")
+        .arg(&video)
+        .args(["--format", "srt", "--transcriber", "openai"])
+        .args(["--openai-base-url", &server.base_url])
+        .env_remove("DATABASE_URL")
+        .output()
+        .await
+        .unwrap();
+
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let srt = String::from_utf8(output.stdout).unwrap();
+    assert!(srt.starts_with("1\n00:00:"), "{srt}");
+    let text = srt.to_lowercase();
+    for word in KEY_WORDS {
+        assert!(text.contains(word), "{word:?} missing from {srt:?}");
+    }
+}
