@@ -1,7 +1,6 @@
 //! The HTTP server: shared state, the router, and `launch`, which tests drive directly.
 
 use std::future::Future;
-use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -46,6 +45,8 @@ pub struct Limits {
     pub upload_bytes: u64,
     /// An upload that sends nothing for this long is abandoned.
     pub upload_idle: Duration,
+    /// A connection that takes longer than this to send a request's headers is closed.
+    pub header_read_timeout: Duration,
 }
 
 impl Default for Limits {
@@ -55,6 +56,7 @@ impl Default for Limits {
             request_timeout: Duration::from_secs(30),
             upload_bytes: 2 * 1024 * 1024 * 1024,
             upload_idle: Duration::from_secs(60),
+            header_read_timeout: Duration::from_secs(30),
         }
     }
 }
@@ -148,12 +150,8 @@ pub async fn launch(
     listener: TcpListener,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
-    axum::serve(
-        listener,
-        router(context).into_make_service_with_connect_info::<SocketAddr>(),
-    )
-    .with_graceful_shutdown(shutdown)
-    .await
+    let header_read_timeout = context.limits.header_read_timeout;
+    crate::connections::serve(listener, router(context), header_read_timeout, shutdown).await
 }
 
 /// Completes on SIGINT or SIGTERM.

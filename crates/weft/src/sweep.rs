@@ -11,7 +11,7 @@ use uuid::Uuid;
 use crate::db::scoped;
 use crate::storage::Storage;
 
-/// Objects younger than this are left alone.
+/// Objects younger than this are left alone (the default of `WEFT_ORPHAN_GRACE_SECONDS`).
 pub const GRACE: Duration = Duration::from_secs(3600);
 
 /// What a sweep did.
@@ -84,8 +84,8 @@ fn parse_key(key: &str) -> Option<(Uuid, Uuid)> {
 }
 
 /// Runs the sweep and logs what it did (for `weft serve`'s start-up).
-pub async fn at_start_up(pool: sqlx::PgPool, storage: Storage) {
-    match orphan_objects(&pool, &storage, GRACE).await {
+pub async fn at_start_up(pool: sqlx::PgPool, storage: Storage, grace: Duration) {
+    match orphan_objects(&pool, &storage, grace).await {
         Ok(Swept { removed: 0, .. }) => {}
         Ok(swept) => tracing::info!(
             removed = swept.removed,

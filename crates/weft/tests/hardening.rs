@@ -188,3 +188,35 @@ async fn the_start_up_sweep_removes_only_old_objects_that_no_journal_references(
         assert!(!root.join(key).exists(), "{key} is removed");
     }
 }
+
+#[tokio::test]
+async fn a_client_that_never_finishes_its_headers_is_disconnected() {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let db = common::fresh_db().await;
+    let app = common::spawn_app_with(db, |context| weft::server::ApiContext {
+        limits: weft::server::Limits {
+            header_read_timeout: Duration::from_secs(1),
+            ..context.limits
+        },
+        ..context
+    })
+    .await;
+    let address = app.address.trim_start_matches("http://").to_string();
+    let mut slow = tokio::net::TcpStream::connect(&address).await.unwrap();
+    slow.write_all(b"GET /health HTTP/1.1\r\nHost: weft\r\nX-Slow: 1")
+        .await
+        .unwrap();
+
+    // The bound only keeps a broken server from hanging the test; the server closes sooner.
+    let mut answer = Vec::new();
+    // A reset instead of a clean close is as good: either way the connection is gone.
+    let _ = tokio::time::timeout(Duration::from_secs(30), slow.read_to_end(&mut answer))
+        .await
+        .expect("the server closed the connection");
+
+    let text = String::from_utf8_lossy(&answer);
+    assert!(!text.contains("200 OK"), "{text}");
+    let healthy = app.client.get(app.url("/health")).send().await.unwrap();
+    assert_eq!(healthy.status(), 200, "other clients are served meanwhile");
+    app.stop().await;
+}

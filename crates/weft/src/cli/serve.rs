@@ -64,10 +64,22 @@ pub struct ServeArgs {
           value_parser = clap::value_parser!(u64).range(1..))]
     pub request_timeout: u64,
 
+    /// Seconds a client may take to send a request's headers before its connection is closed.
+    #[arg(long, env = "WEFT_HEADER_READ_TIMEOUT", default_value_t = 30,
+          value_parser = clap::value_parser!(u64).range(1..))]
+    pub header_read_timeout: u64,
+
     /// Largest video upload, in bytes [default: 2 GiB].
     #[arg(long, env = "WEFT_MAX_UPLOAD_BYTES", default_value_t = 2 * 1024 * 1024 * 1024,
           value_parser = clap::value_parser!(u64).range(1024..))]
     pub max_upload_bytes: u64,
+
+    /// Stored media without a journal row are deleted at start-up once older than this many
+    /// seconds. The wait protects uploads in flight on other servers sharing the storage
+    /// (their files are stored just before their row commits); 0 only when no other server
+    /// or `weft import` can be writing to it.
+    #[arg(long, env = "WEFT_ORPHAN_GRACE_SECONDS", default_value_t = 3600)]
+    pub orphan_grace_seconds: u64,
 
     #[command(flatten)]
     pub transcriber: super::transcriber::TranscriberArgs,
@@ -152,6 +164,7 @@ pub async fn run(global: &GlobalArgs, args: ServeArgs) -> anyhow::Result<()> {
             json_body_bytes: args.max_json_bytes as usize,
             request_timeout: Duration::from_secs(args.request_timeout),
             upload_bytes: args.max_upload_bytes,
+            header_read_timeout: Duration::from_secs(args.header_read_timeout),
             ..Limits::default()
         },
         transcription: transcribing.then_some(args.transcriber.job_max_attempts),
@@ -162,6 +175,7 @@ pub async fn run(global: &GlobalArgs, args: ServeArgs) -> anyhow::Result<()> {
     let orphans = tokio::spawn(crate::sweep::at_start_up(
         db.pool().clone(),
         context.storage.clone(),
+        Duration::from_secs(args.orphan_grace_seconds),
     ));
     let shutdown = tokio_util::sync::CancellationToken::new();
     let workers = engine.map(|engine| {
