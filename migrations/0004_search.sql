@@ -180,6 +180,9 @@ BEGIN
           WHERE j.user_id = owner) AS texts,
          regexp_split_to_table(lower(body), '[^[:alnum:]]+') AS w
     WHERE length(w) BETWEEN 3 AND 40
+    -- In order, so that rebuilds running side by side take the words' index locks in the
+    -- same order and cannot deadlock.
+    ORDER BY w
     ON CONFLICT (word) DO NOTHING;
     PERFORM set_config('weft.user_id', coalesce(acting, ''), true);
 END;
