@@ -143,10 +143,22 @@ async fn template(admin: &PgPool, server: &Target) -> String {
             .expect("template pool");
         migrate::migrate(&pool).await.expect("migrate the template");
         pool.close().await;
-        sqlx::query(&format!("ALTER DATABASE {building} RENAME TO {name}"))
-            .execute(&mut *conn)
-            .await
-            .expect("rename template");
+        // The closed pool's server process may still be on its way out, and a database in
+        // use cannot be renamed: wait for it rather than fail.
+        let mut attempts = 0;
+        loop {
+            let renamed = sqlx::query(&format!("ALTER DATABASE {building} RENAME TO {name}"))
+                .execute(&mut *conn)
+                .await;
+            match renamed {
+                Ok(_) => break,
+                Err(_) if attempts < 100 => {
+                    attempts += 1;
+                    tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+                }
+                Err(error) => panic!("rename template: {error}"),
+            }
+        }
     }
     sqlx::query("SELECT pg_advisory_unlock(7355608)")
         .execute(&mut *conn)
