@@ -57,6 +57,8 @@ function followPlayback() {
   if (!segments.length) return;
   player.addEventListener("timeupdate", highlight);
   player.addEventListener("seeked", highlight);
+  player.addEventListener("loadedmetadata", highlight);
+  if (player.readyState >= 1) highlight();
   list.addEventListener("click", (event) => {
     const link = event.target.closest("a.seg");
     if (!link || list.classList.contains("editing")) return;
