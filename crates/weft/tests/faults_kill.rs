@@ -168,6 +168,9 @@ async fn a_server_killed_mid_upload_leaves_rows_and_videos_in_step_and_transcrib
 
     let mut env = serve_env(&db.url(), data.path());
     env.extend(second_run_env());
+    // The restarted server is alone, with no upload in flight: files left by the killed one
+    // are orphans at once, so its start-up sweep need not wait the usual grace period.
+    env.push(("WEFT_ORPHAN_GRACE_SECONDS", "0".to_string()));
     let mut second = Weft::serve(&env, &data.path().join("second.log"));
     second.wait_ready(&client).await;
 
