@@ -201,8 +201,9 @@ const FIND_FIXED: usize = 8;
 fn find_sql(tsquery: &str) -> String {
     // The rank class: 0 when the title alone matches, 1 with the tags, 2 with the notes,
     // 3 when the transcript is needed. Only `head` (small, never toasted) is read for it.
+    // MATERIALIZED: the query is built once, not again for every row it is tested on.
     format!(
-        "WITH q AS (SELECT {tsquery} AS q) \
+        "WITH q AS MATERIALIZED (SELECT {tsquery} AS q) \
          SELECT h.journal_id, h.created_at, h.class FROM ( \
              SELECT s.journal_id, s.created_at, \
                     CASE WHEN ts_filter(s.head, '{{a}}') @@ q.q THEN 0 \
@@ -277,7 +278,7 @@ async fn details(
     // journals without one (the words are in the title, tags or notes), one row with the
     // snippet taken from there.
     let sql = format!(
-        "WITH q AS (SELECT {tsquery} AS q), \
+        "WITH q AS MATERIALIZED (SELECT {tsquery} AS q), \
          moments AS ( \
              SELECT ct.journal_id, e.n, (e.seg->>'start')::float8 AS start, \
                     (e.seg->>'end')::float8 AS \"end\", {segment_text} AS text \
