@@ -327,6 +327,13 @@ async fn an_entry_page_has_the_player_captions_and_a_transcript_of_seek_links() 
     assert!(html.contains(r#"name="csrf""#));
     assert!(html.contains(r#"<meta name="csrf-token""#));
     assert!(html.contains("Transcribed"));
+    let odd = browser
+        .page(&format!("/entries/{id}?t=soon"), StatusCode::OK)
+        .await;
+    assert!(
+        odd.contains(&format!(r#"src="/api/v1/journals/{id}/video""#)),
+        "a bad ?t= is ignored"
+    );
     app.stop().await;
 }
 

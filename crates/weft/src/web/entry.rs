@@ -21,8 +21,8 @@ use crate::server::ApiContext;
 /// Query of the entry page.
 #[derive(Debug, Deserialize)]
 pub struct EntryQuery {
-    /// Start playing at this second.
-    t: Option<f64>,
+    /// Start playing at this second (anything that is not a number is ignored).
+    t: Option<String>,
     /// Set after a successful change.
     saved: Option<String>,
 }
@@ -74,11 +74,12 @@ pub async fn page(
 ) -> Result<Markup, WebError> {
     let entry = gather(&context, &viewer, &id).await?;
     let saved = query.saved.is_some().then_some("Saved.");
+    let start = query.t.and_then(|t| t.trim().parse::<f64>().ok());
     Ok(render(
         &context,
         &viewer,
         &entry,
-        query.t,
+        start,
         saved.map(|m| (true, m)),
         None,
     ))
