@@ -36,11 +36,15 @@ CREATE INDEX journal_search_tags_idx ON journal_search USING gin (user_id, tags)
 -- Tag filter and search, newest first when a filter matches many journals.
 CREATE INDEX journal_search_user_created_idx ON journal_search (user_id, created_at DESC, journal_id DESC);
 
-ALTER TABLE journal_search ENABLE ROW LEVEL SECURITY;
-ALTER TABLE journal_search FORCE ROW LEVEL SECURITY;
-CREATE POLICY journal_search_owner ON journal_search
-    USING (user_id = weft_current_user_id())
-    WITH CHECK (user_id = weft_current_user_id());
+-- No row-level security on this table, on purpose. Behind a row-level security policy,
+-- PostgreSQL applies a query's own conditions only after the policy's, unless their
+-- operators are "leakproof"; the text-search match (@@) and array containment (@>) are
+-- not, so the GIN indexes above would go unused and every search would read all of a
+-- user's documents. Instead, every query on this table names the signed-in user
+-- (`user_id = $1`), and it returns only journal ids and ranks: the journals, tags and
+-- transcripts that a result shows are read from the tables that row-level security
+-- guards, so an id of someone else's journal would show nothing. The rows themselves are
+-- written only by the triggers below, from rows the writer could see.
 
 -- Every word (3 to 40 letters or digits, lower-case) that any searchable text contains.
 -- A partial word ("ligh") is looked up here by trigram and expanded into the whole words
