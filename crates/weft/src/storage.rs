@@ -230,7 +230,9 @@ impl Storage {
         &self,
         prefix: &str,
     ) -> Result<Vec<(String, ObjectInfo)>, StorageError> {
-        let prefix = (!prefix.is_empty()).then(|| Self::path(prefix)).transpose()?;
+        let prefix = (!prefix.is_empty())
+            .then(|| Self::path(prefix))
+            .transpose()?;
         self.store
             .list(prefix.as_ref())
             .map_ok(|meta| {
