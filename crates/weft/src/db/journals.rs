@@ -168,13 +168,23 @@ fn timeline_sql(filter: &TimelineFilter) -> String {
     // With a tag filter, journal_search (one row per journal with its tags as an array,
     // behind a GIN index on (user_id, tags)) finds the tagged journals without reading
     // the tags of every journal on the way.
-    let tag_filter = if filter.tags_all.is_empty() && filter.tags_any.is_empty() {
-        "AND cardinality($6::text[]) = 0 AND cardinality($7::text[]) = 0"
-    } else {
-        "AND j.id IN (SELECT s.journal_id FROM journal_search s WHERE s.user_id = $1 \
-             AND (cardinality($6::text[]) = 0 OR s.tags @> $6::text[]) \
-             AND (cardinality($7::text[]) = 0 OR s.tags && $7::text[]))"
-    };
+    // Only the conditions that apply are written out: with `cardinality($6) = 0 OR …` a
+    // prepared statement's generic plan could not use the index for the tags. (The first
+    // condition only mentions both parameters, so that each has a type.)
+    let mut tag_filter =
+        String::from("AND cardinality($6::text[]) >= 0 AND cardinality($7::text[]) >= 0");
+    if !filter.tags_all.is_empty() || !filter.tags_any.is_empty() {
+        tag_filter.push_str(
+            " AND j.id IN (SELECT s.journal_id FROM journal_search s WHERE s.user_id = $1",
+        );
+        if !filter.tags_all.is_empty() {
+            tag_filter.push_str(" AND s.tags @> $6::text[]");
+        }
+        if !filter.tags_any.is_empty() {
+            tag_filter.push_str(" AND s.tags && $7::text[]");
+        }
+        tag_filter.push(')');
+    }
     format!(
         "SELECT {VIEW_COLUMNS} FROM journals j \
          WHERE j.user_id = $1 \
