@@ -142,14 +142,22 @@ pub struct TimelineFilter {
 
 /// A page of a user's timeline, newest first, after `cursor`. Keyset paging on
 /// (created_at, id) walks journals_user_id_idx without a sort or an offset.
-#[tracing::instrument(skip(executor))]
+#[tracing::instrument(skip(conn))]
 pub async fn timeline(
-    executor: impl PgExecutor<'_>,
+    conn: &mut sqlx::PgConnection,
     user_id: Uuid,
     filter: &TimelineFilter,
     cursor: Option<Cursor>,
     limit: i64,
 ) -> Result<Vec<JournalView>, sqlx::Error> {
+    if !filter.tags_all.is_empty() || !filter.tags_any.is_empty() {
+        // A generic plan cannot see how few journals carry the tags, and reads every one of
+        // the user's search rows (50 ms at 5,000 journals instead of 1 ms); plan this one for
+        // its actual tags. Local to the caller's transaction.
+        sqlx::query("SET LOCAL plan_cache_mode = force_custom_plan")
+            .execute(&mut *conn)
+            .await?;
+    }
     sqlx::query_as(&timeline_sql(filter))
         .bind(user_id)
         .bind(cursor.map(|c| c.created_at))
@@ -159,7 +167,7 @@ pub async fn timeline(
         .bind(&filter.tags_all)
         .bind(&filter.tags_any)
         .bind(limit)
-        .fetch_all(executor)
+        .fetch_all(conn)
         .await
 }
 

@@ -104,7 +104,7 @@ pub(super) async fn list_journals(
         _ => return Err(ApiError::invalid("match", "match is `all` or `any`")),
     }
     let mut tx = scoped::begin_for_user(&context.pool, current.user.id).await?;
-    let items = journals::timeline(&mut *tx, current.user.id, &filter, cursor, limit).await?;
+    let items = journals::timeline(&mut tx, current.user.id, &filter, cursor, limit).await?;
     tx.commit().await?;
     let next_cursor = (items.len() as i64 == limit)
         .then(|| items.last())
