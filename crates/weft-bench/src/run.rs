@@ -71,7 +71,7 @@ pub async fn run(target: &Target) -> anyhow::Result<Value> {
         }
     }
 
-    let baseline = baseline(&db, &client, target, &heavy_token, &sets).await?;
+    let baseline = baseline(&db, &client, target, &heavy_token, heavy, &sets).await?;
     let completeness =
         completeness(&db, &client, &target.server, &heavy_token, heavy, &sets).await?;
     let timeline = timeline_load(target, &heavy_token).await?;
@@ -229,9 +229,9 @@ async fn baseline(
     client: &reqwest::Client,
     target: &Target,
     token: &str,
+    heavy: Uuid,
     sets: &[QuerySet],
 ) -> anyhow::Result<Value> {
-    let heavy = user_at(db, "DESC").await?.0;
     let terms: Vec<String> = sets
         .iter()
         .filter(|set| set.kind == "word" || set.kind == "phrase")
