@@ -300,6 +300,101 @@ async fn part_of_a_word_still_finds_it() {
 }
 
 #[tokio::test]
+async fn words_that_full_text_search_ignores_are_found_as_written() {
+    let app = spawn_app().await;
+    let alice = app.register("alice").await;
+    let bob = app.register("bob").await;
+    entry(
+        &app,
+        &alice,
+        Entry {
+            title: "Theatre",
+            said: &[
+                "we saw a play",
+                "to be, or not to be: that was the line",
+                "then dinner",
+            ],
+            ..Default::default()
+        },
+    )
+    .await;
+    entry(
+        &app,
+        &alice,
+        Entry {
+            title: "What was that",
+            notes: Some("a <strange> noise"),
+            day: 1,
+            ..Default::default()
+        },
+    )
+    .await;
+    entry(
+        &app,
+        &alice,
+        Entry {
+            title: "Thatcher's garden",
+            said: &["nothing of note"],
+            day: 2,
+            ..Default::default()
+        },
+    )
+    .await;
+    entry(
+        &app,
+        &bob,
+        Entry {
+            title: "That is mine",
+            said: &["to be or not to be"],
+            ..Default::default()
+        },
+    )
+    .await;
+
+    // "that" is a whole word: not in "Thatcher"; the title match ranks first.
+    let results = search(&app, &alice, "that").await;
+    assert!(results["partial"].as_bool().unwrap());
+    let found: Vec<&str> = results["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|item| item["journal"]["title"].as_str().unwrap())
+        .collect();
+    assert_eq!(found, vec!["What was that", "Theatre"]);
+    assert_eq!(
+        results["items"][0]["snippet"],
+        "What was <mark>that</mark> — a &lt;strange&gt; noise"
+    );
+    let moment = &results["items"][1]["moments"][0];
+    assert_eq!(moment["start"], 10.0);
+    assert!(
+        results["items"][1]["snippet"]
+            .as_str()
+            .unwrap()
+            .contains("<mark>that</mark> was the line"),
+        "{results}"
+    );
+
+    // A phrase of stop words, punctuation between them; and its exclusion.
+    assert_eq!(
+        titles(&app, &alice, "\"to be or not to be\"").await,
+        vec!["Theatre"]
+    );
+    assert_eq!(
+        titles(&app, &alice, "that -\"not to be\"").await,
+        vec!["What was that"]
+    );
+    assert_eq!(
+        titles(&app, &alice, "THAT OR what").await,
+        vec!["What was that", "Theatre"]
+    );
+    // Symbols in such a query are only ever text.
+    assert!(titles(&app, &alice, "(the|that)").await.is_empty());
+    // Never another user's.
+    assert_eq!(titles(&app, &bob, "that").await, vec!["That is mine"]);
+}
+
+#[tokio::test]
 async fn moments_point_at_the_segments_where_the_word_was_said() {
     let app = spawn_app().await;
     let alice = app.register("alice").await;

@@ -183,6 +183,11 @@ pub async fn connect(target: &Target, pool: &PoolConfig) -> Result<PgPool, DbErr
         .max_connections(pool.max)
         .idle_timeout(Some(pool.idle_timeout))
         .acquire_timeout(pool.connect_timeout)
+        // No ping before handing out a connection: sqlx already pings each one as it comes
+        // back to the pool (and drops it if dead), so a second ping on the way out only
+        // added a round trip to every request. A connection that died while idle fails
+        // its first query, which answers 503 as any lost connection does.
+        .test_before_acquire(false)
         .connect_lazy_with(options))
 }
 

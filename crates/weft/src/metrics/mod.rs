@@ -176,13 +176,15 @@ pub async fn track_http(request: Request, next: Next) -> Response {
     response
 }
 
-/// Begins a transaction on `pool`, timing the wait for a connection.
-pub async fn begin(
+/// Begins a transaction on `pool` with the simple-query `statement` (`BEGIN` and what
+/// should run with it in the same round trip), timing the wait for a connection.
+pub async fn begin_with(
     pool: &sqlx::PgPool,
+    statement: String,
 ) -> Result<sqlx::Transaction<'static, sqlx::Postgres>, sqlx::Error> {
     let waited = pool.num_idle() == 0 && pool.size() >= pool.options().get_max_connections();
     let started = Instant::now();
-    let result = pool.begin().await;
+    let result = pool.begin_with(statement).await;
     registry().pool_acquired(started.elapsed(), waited);
     result
 }

@@ -60,7 +60,8 @@ pub struct SearchResults {
     pub items: Vec<SearchResult>,
     /// Pass as `cursor` for the next page; null on the last page.
     pub next_cursor: Option<String>,
-    /// True when whole words found nothing and these results match partial words.
+    /// True when whole words found nothing and these results match partial words, or the
+    /// words as written (a query of only words that full-text search ignores, like `that`).
     pub partial: bool,
 }
 

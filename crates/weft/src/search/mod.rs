@@ -5,7 +5,10 @@
 //! The matching runs on `journal_search` (migrations/0004_search.sql): one weighted
 //! tsvector per journal behind a GIN index on (user_id, document). When whole words find
 //! nothing, the query is run again with each word expanded to the words containing it
-//! (`ligh` finds `flight`), so partial words still find something.
+//! (`ligh` finds `flight`), so partial words still find something. A query made only of
+//! words that full-text search leaves out (`that`, `"to be or not to be"`) is matched as
+//! written against the texts themselves: slower, as it reads all of the user's journals,
+//! but it finds what was said.
 
 pub mod query;
 
@@ -40,8 +43,18 @@ pub struct SearchRequest {
 pub struct SearchPage {
     pub items: Vec<SearchHit>,
     pub next_cursor: Option<String>,
-    /// Whether the results come from partial-word matching (whole words found nothing).
+    /// Whether the results come from partial-word or as-written matching (whole words
+    /// found nothing).
     pub partial: bool,
+}
+
+/// Which matching produced a page, as its cursor records it.
+fn matching_code(matching: Matching) -> u8 {
+    match matching {
+        Matching::Exact => 0,
+        Matching::Partial => 1,
+        Matching::Literal => 2,
+    }
 }
 
 /// One journal that matched.
@@ -78,7 +91,7 @@ pub enum SearchError {
 /// Where the next page starts: after (rank class, created_at, id) in result order.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
 struct Cursor {
-    /// 1 when paging partial-word results.
+    /// How the results were matched: 0 exact, 1 partial words, 2 as written.
     p: u8,
     c: i32,
     t: DateTime<Utc>,
@@ -116,18 +129,23 @@ pub async fn search(
     let limit = request.limit.clamp(1, 100);
     let mut matching = match cursor {
         Some(Cursor { p: 1, .. }) => Matching::Partial,
+        Some(Cursor { p: 2, .. }) => Matching::Literal,
         _ => Matching::Exact,
     };
     let mut hits = find(conn, user_id, request, &query, matching, cursor, limit).await?;
     if hits.is_empty() && cursor.is_none() {
-        matching = Matching::Partial;
+        matching = if only_ignored_words(conn, &query).await? {
+            Matching::Literal
+        } else {
+            Matching::Partial
+        };
         hits = find(conn, user_id, request, &query, matching, None, limit).await?;
     }
     let next_cursor = if hits.len() as i64 > limit {
         hits.truncate(limit as usize);
         hits.last().map(|hit| {
             Cursor {
-                p: u8::from(matching == Matching::Partial),
+                p: matching_code(matching),
                 c: hit.class,
                 t: hit.created_at,
                 i: hit.journal_id,
@@ -139,7 +157,11 @@ pub async fn search(
     };
     let ids: Vec<Uuid> = hits.iter().map(|hit| hit.journal_id).collect();
     let mut views = journals::views(&mut *conn, user_id, &ids).await?;
-    let mut details = details(conn, &ids, &query, matching).await?;
+    let mut details = if matching == Matching::Literal {
+        literal_details(conn, &ids, &query).await?
+    } else {
+        details(conn, &ids, &query, matching).await?
+    };
     let items = ids
         .iter()
         .filter_map(|id| {
@@ -156,8 +178,20 @@ pub async fn search(
     Ok(SearchPage {
         items,
         next_cursor,
-        partial: matching == Matching::Partial,
+        partial: matching != Matching::Exact,
     })
+}
+
+/// Whether full-text search ignores every word of the query (stop words such as `that`),
+/// so that the document index cannot find it.
+async fn only_ignored_words(conn: &mut PgConnection, query: &Query) -> Result<bool, sqlx::Error> {
+    let expr = query.to_sql(1, Matching::Exact);
+    let sql = format!("SELECT numnode({}) = 0", expr.sql);
+    let mut statement = sqlx::query_scalar::<_, bool>(&sql);
+    for text in &expr.binds {
+        statement = statement.bind(text);
+    }
+    statement.fetch_one(conn).await
 }
 
 #[derive(Debug, sqlx::FromRow)]
@@ -177,8 +211,13 @@ async fn find(
     cursor: Option<Cursor>,
     limit: i64,
 ) -> Result<Vec<Hit>, sqlx::Error> {
-    let expr = query.to_sql(FIND_FIXED + 1, matching);
-    let sql = find_sql(&expr.sql);
+    let (sql, binds) = if matching == Matching::Literal {
+        let sql = literal_find_sql(|text| query.literal_sql(FIND_FIXED + 1, text));
+        (sql, query.literal_patterns())
+    } else {
+        let expr = query.to_sql(FIND_FIXED + 1, matching);
+        (find_sql(&expr.sql), expr.binds)
+    };
     let mut statement = sqlx::query_as::<_, Hit>(&sql)
         .bind(user_id)
         .bind(request.from)
@@ -188,7 +227,7 @@ async fn find(
         .bind(cursor.map(|c| c.t))
         .bind(cursor.map(|c| c.i))
         .bind(limit + 1);
-    for text in &expr.binds {
+    for text in &binds {
         statement = statement.bind(text);
     }
     statement.fetch_all(conn).await
@@ -218,6 +257,37 @@ fn find_sql(tsquery: &str) -> String {
          WHERE $5::int IS NULL OR h.class > $5 \
             OR (h.class = $5 AND (h.created_at, h.journal_id) < ($6, $7)) \
          ORDER BY h.class, h.created_at DESC, h.journal_id DESC LIMIT $8"
+    )
+}
+
+/// [`find_sql`] for [`Matching::Literal`]: every journal of the user is read, its texts
+/// tested with `condition` (which gives the SQL test of the query on a text expression).
+fn literal_find_sql(condition: impl Fn(&str) -> String) -> String {
+    // The texts grow as the rank classes do: title, + tags, + notes, + transcript.
+    // journals is read under row-level security as well as by user_id.
+    format!(
+        "SELECT h.journal_id, h.created_at, h.class FROM ( \
+             SELECT s.journal_id, s.created_at, \
+                    CASE WHEN {title} THEN 0 WHEN {tagged} THEN 1 WHEN {head} THEN 2 ELSE 3 END AS class \
+             FROM journal_search s \
+             JOIN journals j ON j.id = s.journal_id \
+             CROSS JOIN LATERAL (SELECT j.title || E'\\n' || array_to_string(s.tags, E'\\n') AS tagged) t1 \
+             CROSS JOIN LATERAL (SELECT t1.tagged || E'\\n' || coalesce(j.notes, '') AS head) t2 \
+             WHERE s.user_id = $1 AND j.user_id = $1 \
+               AND ($2::timestamptz IS NULL OR s.created_at >= $2) \
+               AND ($3::timestamptz IS NULL OR s.created_at < $3) \
+               AND (cardinality($4::text[]) = 0 OR s.tags @> $4::text[]) \
+               AND {document} \
+         ) h \
+         WHERE $5::int IS NULL OR h.class > $5 \
+            OR (h.class = $5 AND (h.created_at, h.journal_id) < ($6, $7)) \
+         ORDER BY h.class, h.created_at DESC, h.journal_id DESC LIMIT $8",
+        title = condition("j.title"),
+        tagged = condition("t1.tagged"),
+        head = condition("t2.head"),
+        document = condition(
+            "(t2.head || E'\\n' || coalesce(weft_current_transcript_text(s.journal_id), ''))"
+        ),
     )
 }
 
@@ -308,7 +378,17 @@ async fn details(
     for text in &expr.binds {
         statement = statement.bind(text);
     }
-    for row in statement.fetch_all(conn).await? {
+    collect_details(statement.fetch_all(conn).await?, &mut out);
+    Ok(out)
+}
+
+/// Gathers detail rows (ordered by journal, moments in time order after the row without
+/// one) into each journal's snippet and moments.
+fn collect_details(
+    rows: Vec<Detail>,
+    out: &mut std::collections::HashMap<Uuid, (String, Vec<Moment>)>,
+) {
+    for row in rows {
         let entry: &mut (String, Vec<Moment>) = out.entry(row.journal_id).or_default();
         match (row.start, row.end) {
             (Some(start), Some(end)) => {
@@ -328,6 +408,55 @@ async fn details(
             _ => entry.0 = highlight(&row.headline),
         }
     }
+}
+
+/// [`details`] for [`Matching::Literal`]: moments are the segments containing a wanted
+/// term as written, and the snippet marks it in them or in the title and notes.
+async fn literal_details(
+    conn: &mut PgConnection,
+    ids: &[Uuid],
+    query: &Query,
+) -> Result<std::collections::HashMap<Uuid, (String, Vec<Moment>)>, sqlx::Error> {
+    let mut out = std::collections::HashMap::new();
+    if ids.is_empty() {
+        return Ok(out);
+    }
+    let clean = "translate({}, E'\\x01\\x02', '')";
+    let segment_text = clean.replace("{}", "e.seg->>'text'");
+    let head_text = clean.replace("{}", "left(j.title || coalesce(' — ' || j.notes, ''), 300)");
+    let mark = "regexp_replace({}, $2, chr(1) || '\\&' || chr(2), 'gi')";
+    let sql = format!(
+        "WITH moments AS ( \
+             SELECT ct.journal_id, e.n, (e.seg->>'start')::float8 AS start, \
+                    (e.seg->>'end')::float8 AS \"end\", {segment_text} AS text \
+             FROM unnest($1::uuid[]) AS wanted(journal) \
+             CROSS JOIN LATERAL ( \
+                 SELECT t.journal_id, t.segments FROM transcripts t WHERE t.journal_id = wanted.journal \
+                 ORDER BY (t.source = 'person') DESC, t.created_at DESC, t.id DESC LIMIT 1 \
+             ) ct \
+             CROSS JOIN LATERAL jsonb_array_elements(coalesce(ct.segments, '[]')) \
+                 WITH ORDINALITY AS e(seg, n) \
+             WHERE jsonb_typeof(e.seg->'start') = 'number' \
+               AND jsonb_typeof(e.seg->'end') = 'number' \
+               AND jsonb_typeof(e.seg->'text') = 'string' \
+               AND (e.seg->>'text') ~* $2 \
+         ) \
+         SELECT m.journal_id, m.start, m.\"end\", m.text, {moment_mark} AS headline \
+         FROM moments m \
+         UNION ALL \
+         SELECT j.id, NULL, NULL, '', {head_mark} \
+         FROM journals j \
+         WHERE j.id = ANY($1) AND NOT EXISTS (SELECT 1 FROM moments m WHERE m.journal_id = j.id) \
+         ORDER BY 1, 2 NULLS FIRST",
+        moment_mark = mark.replace("{}", "m.text"),
+        head_mark = mark.replace("{}", &head_text),
+    );
+    let rows = sqlx::query_as::<_, Detail>(&sql)
+        .bind(ids)
+        .bind(query.literal_any_pattern())
+        .fetch_all(conn)
+        .await?;
+    collect_details(rows, &mut out);
     Ok(out)
 }
 

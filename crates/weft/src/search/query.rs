@@ -65,6 +65,10 @@ pub enum Matching {
     /// Also the words that contain a typed word (`ligh` finds `flight`): the fallback when
     /// exact matching finds nothing.
     Partial,
+    /// The words as written, whole words in any case, read from the texts themselves: the
+    /// fallback for a query made only of words that full-text search ignores (`that`,
+    /// `"to be or not to be"`), which the document index cannot find.
+    Literal,
 }
 
 impl Query {
@@ -129,6 +133,49 @@ impl Query {
         out
     }
 
+    /// The regular expressions of the query's terms, in the order in which
+    /// [`Query::literal_sql`] numbers their placeholders: the texts to bind for it.
+    pub fn literal_patterns(&self) -> Vec<String> {
+        self.groups.iter().flatten().map(term_pattern).collect()
+    }
+
+    /// The whole query as a condition on the SQL text expression `text`, matching the terms
+    /// as written ([`Matching::Literal`]); placeholders start at `$first` and bind
+    /// [`Query::literal_patterns`]. The same numbers serve any number of texts.
+    pub fn literal_sql(&self, first: usize, text: &str) -> String {
+        let mut n = first;
+        let groups: Vec<String> = self
+            .groups
+            .iter()
+            .map(|group| {
+                let alternatives: Vec<String> = group
+                    .iter()
+                    .map(|term| {
+                        let test = format!("{text} ~* ${n}");
+                        n += 1;
+                        if term.negated {
+                            format!("NOT ({test})")
+                        } else {
+                            test
+                        }
+                    })
+                    .collect();
+                format!("({})", alternatives.join(" OR "))
+            })
+            .collect();
+        format!("({})", groups.join(" AND "))
+    }
+
+    /// One regular expression matching any wanted term as written: what literal snippets
+    /// highlight and literal moments contain.
+    pub fn literal_any_pattern(&self) -> String {
+        let alternatives: Vec<String> = self
+            .wanted()
+            .map(|term| format!("(?:{})", term_pattern(term)))
+            .collect();
+        alternatives.join("|")
+    }
+
     /// Any wanted term, as a tsquery expression: what a transcript segment must contain
     /// to be a moment of a result, and what a snippet highlights.
     pub fn any_wanted_sql(&self, first: usize, matching: Matching) -> SqlExpr {
@@ -179,6 +226,36 @@ fn term_sql(term: &Term, first: usize, matching: Matching, binds: &mut Vec<Strin
         format!("(!! {sql})")
     } else {
         sql
+    }
+}
+
+/// A term as a regular expression (PostgreSQL's, matched case-insensitively) that finds
+/// it as whole words: every character that is not a letter or digit is escaped, so the
+/// text can only ever match itself; a phrase's words may be separated by any non-word
+/// characters; a prefix has no end of word.
+fn term_pattern(term: &Term) -> String {
+    // Punctuation around a word (`that,`) is not part of it.
+    let escape = |word: &str| -> String {
+        word.trim_matches(|c: char| !c.is_alphanumeric())
+            .chars()
+            .flat_map(|c| {
+                let escaped = (!c.is_alphanumeric()).then_some('\\');
+                escaped.into_iter().chain(std::iter::once(c))
+            })
+            .collect()
+    };
+    match term.kind {
+        TermKind::Word => format!("\\m{}\\M", escape(&term.text)),
+        TermKind::Prefix => format!("\\m{}", escape(&term.text)),
+        TermKind::Phrase => {
+            let words: Vec<String> = term
+                .text
+                .split_whitespace()
+                .map(escape)
+                .filter(|word| !word.is_empty())
+                .collect();
+            format!("\\m{}\\M", words.join("[^[:alnum:]]+"))
+        }
     }
 }
 
@@ -343,6 +420,28 @@ mod tests {
         assert_eq!(expr.binds, vec!["ligh", "ligh", "ab", "'ab':*", "work"]);
         let any = query.any_wanted_sql(1, Matching::Partial);
         assert!(!any.binds.contains(&"work".to_string()));
+    }
+
+    #[test]
+    fn literal_patterns_match_whole_words_with_every_symbol_escaped() {
+        let query = Query::parse(r#"that, "to be, or" it's* -a.b c(d"#).unwrap();
+        assert_eq!(
+            query.literal_patterns(),
+            vec![
+                r"\mthat\M",
+                r"\mto[^[:alnum:]]+be[^[:alnum:]]+or\M",
+                r"\mits",
+                r"\ma\.b\M",
+                r"\mc\(d\M",
+            ]
+        );
+        assert_eq!(
+            query.literal_sql(4, "t.x"),
+            "((t.x ~* $4) AND (t.x ~* $5) AND (t.x ~* $6) AND (NOT (t.x ~* $7)) AND (t.x ~* $8))"
+        );
+        let or = Query::parse("this OR that").unwrap();
+        assert_eq!(or.literal_sql(1, "x"), "((x ~* $1 OR x ~* $2))");
+        assert_eq!(or.literal_any_pattern(), r"(?:\mthis\M)|(?:\mthat\M)");
     }
 
     proptest::proptest! {
