@@ -136,6 +136,28 @@ async fn an_uploaded_mp4_becomes_a_journal_with_its_real_duration_and_a_server_k
         .await
         .unwrap();
     assert_eq!(fetched, body);
+
+    // Transcription is off on this server: asking for one is a conflict with how the
+    // server is set up, not an outage to retry; an unknown journal is still a 404.
+    let retry = |path: String| {
+        app.client
+            .post(app.url(&path))
+            .bearer_auth(&jane.token)
+            .send()
+    };
+    let refused = retry(format!("/api/v1/journals/{id}/transcript/retry"))
+        .await
+        .unwrap();
+    assert_eq!(refused.status(), 409);
+    let refused: Value = refused.json().await.unwrap();
+    assert_eq!(refused["error"]["code"], "transcription_off", "{refused}");
+    let unknown = retry(format!(
+        "/api/v1/journals/{}/transcript/retry",
+        uuid::Uuid::new_v4()
+    ))
+    .await
+    .unwrap();
+    assert_eq!(unknown.status(), 404);
     app.stop().await;
 }
 

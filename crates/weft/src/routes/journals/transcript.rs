@@ -164,8 +164,8 @@ pub(super) async fn correct_transcript(
         (status = 202, description = "Queued", body = Job),
         (status = 401, body = ErrorBody),
         (status = 404, body = ErrorBody),
-        (status = 409, description = "A transcription is already queued or running", body = ErrorBody),
-        (status = 503, description = "Transcription is off on this server", body = ErrorBody),
+        (status = 409, description = "A transcription is already queued or running \
+            (`already_queued`), or transcription is off on this server (`transcription_off`)", body = ErrorBody),
     ),
     security(("bearer" = []), ("cookie" = []))
 )]
@@ -174,14 +174,15 @@ pub(crate) async fn retry_transcript(
     current: CurrentUser,
     Path(id): Path<String>,
 ) -> Result<(StatusCode, ApiJson<Job>), ApiError> {
+    let view = load(&context, &current, journal_id(&id)?).await?;
+    // Not a passing outage (503) but how this server is set up: asking again will not help.
     let Some(max_attempts) = context.transcription else {
         return Err(ApiError::new(
-            StatusCode::SERVICE_UNAVAILABLE,
+            StatusCode::CONFLICT,
             "transcription_off",
             "transcription is turned off on this server (WEFT_TRANSCRIBER=none)",
         ));
     };
-    let view = load(&context, &current, journal_id(&id)?).await?;
     let mut tx = scoped::begin_for_user(&context.pool, current.user.id).await?;
     let job = jobs::enqueue(&mut tx, view.journal.id, current.user.id, max_attempts).await?;
     tx.commit().await?;
