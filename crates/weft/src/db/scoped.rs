@@ -9,9 +9,32 @@ pub async fn begin_for_user(
     pool: &PgPool,
     user_id: Uuid,
 ) -> Result<Transaction<'static, Postgres>, sqlx::Error> {
-    // BEGIN and the setting go in one simple query: one round trip instead of two on
-    // every request. A uuid prints as hex digits and hyphens only, so the text is safe.
-    let statement = format!("BEGIN; SELECT set_config('weft.user_id', '{user_id}', true)");
+    begin_with(pool, user_id, "").await
+}
+
+/// [`begin_for_user`], in which every statement is planned for its actual parameters
+/// rather than by a prepared statement's generic plan: for queries whose best plan depends
+/// on the values (how common a searched word is), at the cost of planning each time.
+pub async fn begin_for_user_planning_each(
+    pool: &PgPool,
+    user_id: Uuid,
+) -> Result<Transaction<'static, Postgres>, sqlx::Error> {
+    begin_with(
+        pool,
+        user_id,
+        "; SET LOCAL plan_cache_mode = force_custom_plan",
+    )
+    .await
+}
+
+async fn begin_with(
+    pool: &PgPool,
+    user_id: Uuid,
+    more: &'static str,
+) -> Result<Transaction<'static, Postgres>, sqlx::Error> {
+    // BEGIN and the settings go in one simple query: one round trip instead of two or
+    // three. A uuid prints as hex digits and hyphens only, so the text is safe.
+    let statement = format!("BEGIN; SELECT set_config('weft.user_id', '{user_id}', true){more}");
     // Timed for /metrics: the wait for a pooled connection shows pool pressure.
     crate::metrics::begin_with(pool, statement).await
 }

@@ -105,7 +105,7 @@ pub(crate) async fn search_journals(
         limit,
         cursor: query.cursor,
     };
-    let mut tx = scoped::begin_for_user(&context.pool, current.user.id).await?;
+    let mut tx = scoped::begin_for_user_planning_each(&context.pool, current.user.id).await?;
     let page = search::search(&mut tx, current.user.id, &request).await?;
     tx.commit().await?;
     Ok(ApiJson(SearchResults {

@@ -117,7 +117,8 @@ const START_MARK: char = '\u{1}';
 const STOP_MARK: char = '\u{2}';
 
 /// Searches the journals of `user_id`. Call inside a transaction acting for that user
-/// (`db::scoped::begin_for_user`): row-level security keeps every other user's rows out.
+/// (`db::scoped::begin_for_user_planning_each`, so that PostgreSQL plans for how common
+/// the words are): row-level security keeps every other user's rows out.
 #[tracing::instrument(skip(conn, request), fields(q = %request.q))]
 pub async fn search(
     conn: &mut PgConnection,
@@ -214,6 +215,9 @@ async fn find(
     let (sql, binds) = if matching == Matching::Literal {
         let sql = literal_find_sql(|text| query.literal_sql(FIND_FIXED + 1, text));
         (sql, query.literal_patterns())
+    } else if matching == Matching::Exact {
+        let expr = query.to_sql(FIND_FIXED + 1, matching);
+        (exact_find_sql(&expr.sql), expr.binds)
     } else {
         let expr = query.to_sql(FIND_FIXED + 1, matching);
         (find_sql(&expr.sql), expr.binds)
@@ -236,7 +240,47 @@ async fn find(
 /// Parameters $1 to $8 of [`find_sql`]; the query's texts follow.
 const FIND_FIXED: usize = 8;
 
-/// The statement that finds a page of matching journals, for the tsquery expression.
+/// The conditions of the tag and date filters on `journal_search s`.
+const FILTERS: &str = "AND ($2::timestamptz IS NULL OR s.created_at >= $2) \
+     AND ($3::timestamptz IS NULL OR s.created_at < $3) \
+     AND (cardinality($4::text[]) = 0 OR s.tags @> $4::text[])";
+
+/// The statement that finds a page of journals matching whole words, for the tsquery
+/// expression: the journals whose head (title, tags, notes) matches, ranked, found through
+/// journal_search_head_idx; then those that only the transcript matches, newest first.
+/// The second part never ranks all of its matches: PostgreSQL either reads the user's
+/// journals newest first until the page is full (a common word) or the few matches from
+/// journal_search_document_idx (a rare one), choosing by the word's statistics when the
+/// statement is planned for its parameters (`begin_for_user_planning_each`), where the
+/// expression (immutable functions of constants) is computed once, at planning.
+fn exact_find_sql(tsquery: &str) -> String {
+    let q = tsquery;
+    format!(
+        "SELECT h.journal_id, h.created_at, h.class FROM ( \
+             (SELECT a.journal_id, a.created_at, a.class FROM ( \
+                 SELECT s.journal_id, s.created_at, \
+                        CASE WHEN ts_filter(s.head, '{{a}}') @@ {q} THEN 0 \
+                             WHEN ts_filter(s.head, '{{a,b}}') @@ {q} THEN 1 ELSE 2 END AS class \
+                 FROM journal_search s \
+                 WHERE s.user_id = $1 AND s.head @@ {q} AND s.document @@ {q} {FILTERS} \
+                   AND ($5::int IS NULL OR $5 < 3) \
+             ) a \
+             WHERE $5::int IS NULL OR a.class > $5 \
+                OR (a.class = $5 AND (a.created_at, a.journal_id) < ($6, $7)) \
+             ORDER BY a.class, a.created_at DESC, a.journal_id DESC LIMIT $8) \
+             UNION ALL \
+             (SELECT s.journal_id, s.created_at, 3 FROM journal_search s \
+              WHERE s.user_id = $1 AND s.document @@ {q} AND NOT (s.head @@ {q}) {FILTERS} \
+                AND ($5::int IS NULL OR $5 < 3 OR (s.created_at, s.journal_id) < ($6, $7)) \
+              ORDER BY s.created_at DESC, s.journal_id DESC LIMIT $8) \
+         ) h \
+         ORDER BY h.class, h.created_at DESC, h.journal_id DESC LIMIT $8"
+    )
+}
+
+/// The statement that finds a page of matching journals, for the tsquery expression, when
+/// the expression is costly to compute (partial words, expanded through the word list):
+/// computed once, and every match ranked.
 fn find_sql(tsquery: &str) -> String {
     // The rank class: 0 when the title alone matches, 1 with the tags, 2 with the notes,
     // 3 when the transcript is needed. Only `head` (small, never toasted) is read for it.
@@ -292,7 +336,8 @@ fn literal_find_sql(condition: impl Fn(&str) -> String) -> String {
 }
 
 /// How PostgreSQL runs the first page of a search for `q` (EXPLAIN ANALYZE), one line a
-/// row: for benchmarks and for operators checking that the indexes are used.
+/// row: for benchmarks and for operators checking that the indexes are used. Call inside a
+/// transaction: it plans for the parameters (`SET LOCAL`), as a search does.
 pub async fn explain(
     conn: &mut PgConnection,
     user_id: Uuid,
@@ -300,7 +345,11 @@ pub async fn explain(
 ) -> Result<Vec<String>, SearchError> {
     let query = Query::parse(q)?;
     let expr = query.to_sql(FIND_FIXED + 1, Matching::Exact);
-    let sql = format!("EXPLAIN (ANALYZE, BUFFERS) {}", find_sql(&expr.sql));
+    // Planned for the parameters, as a search is.
+    sqlx::query("SET LOCAL plan_cache_mode = force_custom_plan")
+        .execute(&mut *conn)
+        .await?;
+    let sql = format!("EXPLAIN (ANALYZE, BUFFERS) {}", exact_find_sql(&expr.sql));
     let no_time: Option<DateTime<Utc>> = None;
     let mut statement = sqlx::query_scalar::<_, String>(&sql)
         .bind(user_id)

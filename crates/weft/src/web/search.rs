@@ -93,7 +93,7 @@ async fn run(
         cursor: cursor.filter(|c| !c.is_empty()),
     };
     let user = viewer.current.user.id;
-    let mut tx = scoped::begin_for_user(&context.pool, user).await?;
+    let mut tx = scoped::begin_for_user_planning_each(&context.pool, user).await?;
     let page = search::search(&mut tx, user, &request).await?;
     tx.commit().await?;
     Ok(page)
