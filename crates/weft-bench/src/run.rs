@@ -173,12 +173,16 @@ async fn query_sets(db: &PgPool, user: Uuid, rng: &mut StdRng) -> anyhow::Result
     .bind(&words)
     .fetch_all(db)
     .await?;
-    let (stop_words, words): (Vec<(String, bool)>, Vec<(String, bool)>) = words
-        .into_iter()
-        .zip(ignored)
-        .partition(|(_, ignored)| *ignored);
-    let words = words.into_iter().map(|(word, _)| word).collect();
-    let mut stop_words: Vec<String> = stop_words.into_iter().map(|(word, _)| word).collect();
+    let mut stop_words = Vec::new();
+    let mut kept = Vec::new();
+    for (word, ignored) in words.into_iter().zip(ignored) {
+        if ignored {
+            stop_words.push(word);
+        } else {
+            kept.push(word);
+        }
+    }
+    let words = kept;
     stop_words.sort();
     stop_words.dedup();
     let prefixes = long_words.iter().map(|w| format!("{}*", &w[..5])).collect();
