@@ -110,7 +110,7 @@ impl Ingest {
         video: TempFile,
         details: Details,
     ) -> Result<JournalView, IngestError> {
-        let info: VideoInfo = probe::probe(video.path(), TOOL_LIMIT).await?;
+        let (video, info) = self.readable(video).await?;
         let journal_id = Uuid::new_v4();
         let key = video_key(user_id, journal_id, info.container.extension());
         let thumb_key = thumbnail_key(user_id, journal_id);
@@ -135,6 +135,26 @@ impl Ingest {
                 self.forget(&[&thumb_key, &key]).await;
                 Err(error.into())
             }
+        }
+    }
+
+    /// Probes `video`. One without a duration (a browser's WebM recording) is remuxed into a
+    /// file that has one, and a seek index, and kept in that form: players can then show its
+    /// length and seek in it. The streams themselves are copied as they are.
+    async fn readable(&self, video: TempFile) -> Result<(TempFile, VideoInfo), IngestError> {
+        match probe::probe(video.path(), TOOL_LIMIT).await {
+            Ok(info) => Ok((video, info)),
+            Err(ProbeError::NoDuration(container)) => {
+                let remuxed = TempFile::new_in(&self.scratch, container.extension())
+                    .map_err(StorageError::from)?;
+                crate::media::remux(video.path(), remuxed.path(), TOOL_LIMIT)
+                    .await
+                    .map_err(|_| IngestError::NotAVideo(ProbeError::NoDuration(container)))?;
+                drop(video);
+                let info = probe::probe(remuxed.path(), TOOL_LIMIT).await?;
+                Ok((remuxed, info))
+            }
+            Err(error) => Err(error.into()),
         }
     }
 

@@ -183,6 +183,92 @@ async fn a_webm_recording_is_accepted_and_served_as_webm() {
     app.stop().await;
 }
 
+/// A WebM as browsers record it (MediaRecorder streams it, so it carries no duration and
+/// no seek index): ffmpeg writing to a pipe makes the same kind of file.
+fn make_streamed_webm(dir: &Path, seconds: u32) -> PathBuf {
+    let path = dir.join("recording.webm");
+    let output = Command::new("ffmpeg")
+        .args(["-hide_banner", "-loglevel", "error"])
+        .args([
+            "-f",
+            "lavfi",
+            "-i",
+            &format!("testsrc=duration={seconds}:size=320x240:rate=25"),
+        ])
+        .args([
+            "-f",
+            "lavfi",
+            "-i",
+            &format!("sine=frequency=440:duration={seconds}"),
+        ])
+        .args(["-c:v", "libvpx", "-deadline", "realtime", "-c:a", "libopus"])
+        .args(["-f", "webm", "pipe:1"])
+        .output()
+        .unwrap();
+    assert!(output.status.success());
+    std::fs::write(&path, &output.stdout).unwrap();
+    let probe = Command::new("ffprobe")
+        .args([
+            "-v",
+            "error",
+            "-show_entries",
+            "format=duration",
+            "-of",
+            "csv=p=0",
+        ])
+        .arg(&path)
+        .output()
+        .unwrap();
+    assert_eq!(
+        String::from_utf8_lossy(&probe.stdout).trim(),
+        "N/A",
+        "the recording should have no duration"
+    );
+    path
+}
+
+#[tokio::test]
+async fn a_browser_recording_without_a_duration_is_kept_with_one() {
+    let app = spawn_app().await;
+    let jane = app.register("jane").await;
+    let dir = tempfile::tempdir().unwrap();
+    let video = make_streamed_webm(dir.path(), 3);
+
+    let response = upload(&app, &jane, &video, "From Firefox", "").await;
+    assert_eq!(response.status(), 201);
+    let body: Value = response.json().await.unwrap();
+    assert_eq!(body["duration"], 3);
+    assert!(body["videoPath"].as_str().unwrap().ends_with(".webm"));
+    let id = body["id"].as_str().unwrap();
+
+    // What is kept is the same streams in a file that says how long it is.
+    let kept = app
+        .get_as(&jane.token, &format!("/api/v1/journals/{id}/video"))
+        .await;
+    assert_eq!(kept.headers()["content-type"], "video/webm");
+    let kept_path = dir.path().join("kept.webm");
+    std::fs::write(&kept_path, kept.bytes().await.unwrap()).unwrap();
+    let probe = Command::new("ffprobe")
+        .args([
+            "-v",
+            "error",
+            "-show_entries",
+            "format=duration",
+            "-of",
+            "csv=p=0",
+        ])
+        .arg(&kept_path)
+        .output()
+        .unwrap();
+    let duration: f64 = String::from_utf8_lossy(&probe.stdout)
+        .trim()
+        .parse()
+        .unwrap();
+    assert!((duration - 3.0).abs() < 0.1, "{duration}");
+    assert_eq!(journal_count(&app).await, 1);
+    app.stop().await;
+}
+
 #[tokio::test]
 async fn the_thumbnail_is_a_jpeg_and_the_video_downloads_byte_identical() {
     let app = spawn_app().await;

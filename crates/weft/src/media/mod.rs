@@ -43,6 +43,32 @@ pub(crate) async fn run_tool(
     }
 }
 
+/// Copies the streams of `input` into a new container file `output` (its format from the
+/// extension), without re-encoding: the container gets a duration and a seek index, which
+/// recordings streamed by browsers lack.
+pub async fn remux(
+    input: &std::path::Path,
+    output: &std::path::Path,
+    limit: Duration,
+) -> Result<(), ToolError> {
+    let mut command = Command::new("ffmpeg");
+    command
+        .args(["-hide_banner", "-loglevel", "error", "-y", "-i"])
+        .arg(input)
+        .args(["-map", "0", "-c", "copy"])
+        .arg(output);
+    let result = run_tool("ffmpeg", command, limit).await?;
+    if result.status.success() {
+        Ok(())
+    } else {
+        let message = last_line(&result.stderr).replace(&input.display().to_string(), "the file");
+        Err(ToolError::Failed {
+            tool: "ffmpeg",
+            message,
+        })
+    }
+}
+
 /// The last non-empty line a tool wrote to stderr (its error, usually).
 pub(crate) fn last_line(stderr: &[u8]) -> String {
     String::from_utf8_lossy(stderr)

@@ -75,6 +75,10 @@ impl VideoInfo {
 pub enum ProbeError {
     #[error("the file is not a video Weft can keep: {0}")]
     NotAVideo(String),
+    /// A video whose container does not say how long it is: what browsers' MediaRecorder
+    /// writes (Firefox's WebM), and any stream recorded to a pipe. Remuxing fixes it.
+    #[error("the file is not a video Weft can keep: it has no duration (a still image?)")]
+    NoDuration(Container),
     #[error(transparent)]
     Tool(#[from] ToolError),
 }
@@ -169,7 +173,7 @@ pub fn parse(json: &str) -> Result<VideoInfo, ProbeError> {
         .or(video.duration.as_deref())
         .and_then(|d| d.parse::<f64>().ok())
         .filter(|d| d.is_finite() && *d > 0.0)
-        .ok_or_else(|| ProbeError::NotAVideo("it has no duration (a still image?)".into()))?;
+        .ok_or(ProbeError::NoDuration(container))?;
     Ok(VideoInfo {
         container,
         duration,
