@@ -91,9 +91,11 @@ function poll() {
     if (!answer.ok || !answer.body) return setTimeout(check, 5000);
     const status = answer.body.status;
     if (waiting.includes(status)) {
-      const label = status === "running" ? "Transcribing…" : "Waiting to transcribe";
+      const progress = answer.body.job && answer.body.job.progress;
+      const label = status !== "running" ? "Waiting to transcribe"
+        : progress != null ? `Transcribing… ${Math.round(progress * 100)}%` : "Transcribing…";
       const span = badge.querySelector(".badge");
-      if (span && span.dataset.status !== status) {
+      if (span && (span.dataset.status !== status || span.textContent !== label)) {
         span.dataset.status = status;
         span.className = `badge status-${status}`;
         span.textContent = label;

@@ -172,7 +172,7 @@ async fn the_reaper_requeues_the_job_of_a_worker_that_stopped_answering() {
         .await
         .unwrap());
     tx.rollback().await.unwrap();
-    assert!(!jobs::heartbeat(&db.pool, &taken, "dead-worker")
+    assert!(!jobs::heartbeat(&db.pool, &taken, "dead-worker", None)
         .await
         .unwrap());
     let mut tx = db.pool.begin().await.unwrap();
@@ -180,6 +180,39 @@ async fn the_reaper_requeues_the_job_of_a_worker_that_stopped_answering() {
         .await
         .unwrap());
     tx.commit().await.unwrap();
+}
+
+#[tokio::test]
+async fn heartbeats_carry_the_progress_and_a_new_attempt_starts_without_one() {
+    let db = common::fresh_db().await;
+    let owner = user(&db.pool, "jane").await;
+    let (_, job) = journal_with_job(&db.pool, owner, 3).await;
+    let taken = jobs::claim(&db.pool, "w").await.unwrap().unwrap();
+    assert_eq!(taken.progress, None);
+
+    let progress = || async {
+        jobs::find(&db.pool, job.id)
+            .await
+            .unwrap()
+            .unwrap()
+            .progress
+    };
+    assert!(jobs::heartbeat(&db.pool, &taken, "w", Some(0.25))
+        .await
+        .unwrap());
+    assert_eq!(progress().await, Some(0.25));
+    // A heartbeat before the engine reports again keeps the last figure.
+    assert!(jobs::heartbeat(&db.pool, &taken, "w", None).await.unwrap());
+    assert_eq!(progress().await, Some(0.25));
+    // Out of range figures are clamped, never refused.
+    assert!(jobs::heartbeat(&db.pool, &taken, "w", Some(1.7))
+        .await
+        .unwrap());
+    assert_eq!(progress().await, Some(1.0));
+
+    jobs::give_back(&db.pool, &taken, "w").await.unwrap();
+    let again = jobs::claim(&db.pool, "w2").await.unwrap().unwrap();
+    assert_eq!(again.progress, None, "a new attempt starts from nothing");
 }
 
 #[tokio::test]

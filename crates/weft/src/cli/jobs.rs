@@ -79,7 +79,7 @@ async fn list(pool: &sqlx::PgPool, state: Option<JobState>, limit: i64) -> anyho
         return Ok(());
     }
     println!(
-        "{:<36}  {:<7}  {:>8}  {:<36}  {:<20}  ERROR",
+        "{:<36}  {:<11}  {:>8}  {:<36}  {:<20}  ERROR",
         "ID", "STATE", "ATTEMPTS", "JOURNAL", "UPDATED"
     );
     for job in found {
@@ -103,9 +103,12 @@ fn line(job: &Job) -> String {
         error
     };
     format!(
-        "{:<36}  {:<7}  {:>8}  {:<36}  {:<20}  {}",
+        "{:<36}  {:<11}  {:>8}  {:<36}  {:<20}  {}",
         job.id,
-        job.state,
+        match (job.state.as_str(), job.progress) {
+            ("running", Some(progress)) => format!("running {:.0}%", progress * 100.0),
+            _ => job.state.clone(),
+        },
         format!("{}/{}", job.attempts, job.max_attempts),
         job.journal_id,
         job.updated_at.format("%Y-%m-%d %H:%M:%S"),

@@ -25,6 +25,9 @@ pub struct Job {
     pub started_at: Option<DateTime<Utc>>,
     pub finished_at: Option<DateTime<Utc>>,
     pub last_error: Option<String>,
+    /// How much of the audio a running job has transcribed, 0 to 1; null before the engine
+    /// reports (and always with an engine that answers all at once).
+    pub progress: Option<f32>,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
 }
@@ -64,7 +67,7 @@ pub async fn claim(
 ) -> Result<Option<Job>, sqlx::Error> {
     sqlx::query_as(
         "UPDATE transcription_jobs SET state = 'running', attempts = attempts + 1, worker = $1, \
-             heartbeat_at = now(), started_at = now(), finished_at = NULL \
+             heartbeat_at = now(), started_at = now(), finished_at = NULL, progress = NULL \
          WHERE id = (SELECT id FROM transcription_jobs \
                      WHERE state = 'queued' AND run_after <= now() \
                      ORDER BY run_after, created_at \
@@ -76,20 +79,22 @@ pub async fn claim(
     .await
 }
 
-/// Says the worker still runs the job; false when the job is no longer its own (the reaper
-/// gave it to another worker).
+/// Says the worker still runs the job, and how far it got (a fraction, when known); false
+/// when the job is no longer its own (the reaper gave it to another worker).
 pub async fn heartbeat(
     executor: impl PgExecutor<'_>,
     job: &Job,
     worker: &str,
+    progress: Option<f64>,
 ) -> Result<bool, sqlx::Error> {
     let done = sqlx::query(
-        "UPDATE transcription_jobs SET heartbeat_at = now() \
+        "UPDATE transcription_jobs SET heartbeat_at = now(), progress = coalesce($4, progress) \
          WHERE id = $1 AND worker = $2 AND attempts = $3 AND state = 'running'",
     )
     .bind(job.id)
     .bind(worker)
     .bind(job.attempts)
+    .bind(progress.map(|p| p.clamp(0.0, 1.0) as f32))
     .execute(executor)
     .await?;
     Ok(done.rows_affected() == 1)

@@ -2,6 +2,8 @@
 //! new transcript version together with the job's completion. No transaction or pooled
 //! connection is held while the engine runs.
 
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Arc;
 use std::time::Duration;
 
 use futures::StreamExt;
@@ -67,8 +69,14 @@ impl From<EngineError> for JobError {
 }
 
 impl Pipeline {
-    /// Runs one claimed job to its result; returns the seconds of audio transcribed.
-    pub async fn run(&self, job: &Job, worker: &str) -> Result<f64, JobError> {
+    /// Runs one claimed job to its result; returns the seconds of audio transcribed. The
+    /// fraction of the audio done is kept in `done` (as f64 bits) as the engine reports it.
+    pub async fn run(
+        &self,
+        job: &Job,
+        worker: &str,
+        done: Option<Arc<AtomicU64>>,
+    ) -> Result<f64, JobError> {
         let mut tx = scoped::begin_for_user(&self.pool, job.user_id).await?;
         let journal = journals::view(&mut *tx, job.user_id, job.journal_id).await?;
         tx.commit().await?;
@@ -91,7 +99,20 @@ impl Pipeline {
             .map_err(|e| JobError::Permanent(e.to_string()))?;
         drop(video);
 
-        let output = self.engine.transcribe(wav.path(), duration).await?;
+        let progress = done.map(|done| {
+            Arc::new(move |seconds: f64| {
+                let fraction = if duration > 0.0 {
+                    (seconds / duration).clamp(0.0, 1.0)
+                } else {
+                    0.0
+                };
+                done.store(fraction.to_bits(), Ordering::Relaxed);
+            }) as crate::transcribe::Progress
+        });
+        let output = self
+            .engine
+            .transcribe_with_progress(wav.path(), duration, progress)
+            .await?;
         let text = output.text();
 
         let mut tx = scoped::begin_for_user(&self.pool, job.user_id).await?;

@@ -3,6 +3,7 @@
 //! a heartbeat while a job runs; a reaper that requeues the jobs of workers that died; on
 //! shutdown the running job is handed back.
 
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -163,21 +164,25 @@ async fn run_one(
 ) {
     let started = std::time::Instant::now();
     tracing::info!(job_id = %job.id, journal_id = %job.journal_id, attempt = job.attempts, "transcription started");
+    // The engine reports the fraction done here; each heartbeat writes the latest.
+    let done = Arc::new(AtomicU64::new(f64::NAN.to_bits()));
     let heartbeat = {
         let pool = pipeline.pool.clone();
-        let (job, name) = (job.clone(), name.to_string());
+        let (job, name, done) = (job.clone(), name.to_string(), done.clone());
         tokio::spawn(async move {
             let mut every = tokio::time::interval(config.heartbeat);
             loop {
                 every.tick().await;
-                if let Err(error) = jobs::heartbeat(&pool, &job, &name).await {
+                let fraction = f64::from_bits(done.load(Ordering::Relaxed));
+                let progress = (!fraction.is_nan()).then_some(fraction);
+                if let Err(error) = jobs::heartbeat(&pool, &job, &name, progress).await {
                     tracing::debug!(%error, "heartbeat failed");
                 }
             }
         })
     };
     let outcome = tokio::select! {
-        outcome = pipeline.run(&job, name) => Some(outcome),
+        outcome = pipeline.run(&job, name, Some(done)) => Some(outcome),
         _ = shutdown.cancelled() => None,
     };
     heartbeat.abort();

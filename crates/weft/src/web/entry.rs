@@ -170,6 +170,9 @@ fn transcript_body(context: &ApiContext, viewer: &Viewer, entry: &Entry, status:
                 p.waiting #waiting {
                     span.spinner aria-hidden="true" {}
                     @if status == "queued" { "Waiting for a transcriber…" } @else { "Transcribing…" }
+                    @if let Some(progress) = entry.job.as_ref().and_then(|j| j.progress).filter(|_| status == "running") {
+                        " " (format!("{:.0}", progress * 100.0)) "% done."
+                    }
                     " This page updates by itself when the transcript is ready."
                 }
             },
