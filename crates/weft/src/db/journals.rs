@@ -173,34 +173,42 @@ pub async fn timeline(
 
 /// The timeline statement for a filter.
 fn timeline_sql(filter: &TimelineFilter) -> String {
-    // With a tag filter, journal_search (one row per journal with its tags as an array,
-    // behind a GIN index on (user_id, tags)) finds the tagged journals without reading
-    // the tags of every journal on the way.
-    // Only the conditions that apply are written out: with `cardinality($6) = 0 OR …` a
-    // prepared statement's generic plan could not use the index for the tags. (The first
-    // condition only mentions both parameters, so that each has a type.)
-    let mut tag_filter =
-        String::from("AND cardinality($6::text[]) >= 0 AND cardinality($7::text[]) >= 0");
-    if !filter.tags_all.is_empty() || !filter.tags_any.is_empty() {
-        tag_filter.push_str(
-            " AND j.id IN (SELECT s.journal_id FROM journal_search s WHERE s.user_id = $1",
+    // (Each parameter is mentioned at least once, so that each has a type.)
+    let typed = "cardinality($6::text[]) >= 0 AND cardinality($7::text[]) >= 0";
+    if filter.tags_all.is_empty() && filter.tags_any.is_empty() {
+        return format!(
+            "SELECT {VIEW_COLUMNS} FROM journals j \
+             WHERE j.user_id = $1 \
+               AND ($2::timestamptz IS NULL OR (j.created_at, j.id) < ($2, $3)) \
+               AND ($4::timestamptz IS NULL OR j.created_at >= $4) \
+               AND ($5::timestamptz IS NULL OR j.created_at < $5) \
+               AND {typed} \
+             ORDER BY j.created_at DESC, j.id DESC LIMIT $8"
         );
-        if !filter.tags_all.is_empty() {
-            tag_filter.push_str(" AND s.tags @> $6::text[]");
-        }
-        if !filter.tags_any.is_empty() {
-            tag_filter.push_str(" AND s.tags && $7::text[]");
-        }
-        tag_filter.push(')');
+    }
+    // With a tag filter, the page's ids come from journal_search (one row per journal with
+    // its tags as an array and a copy of created_at), planned for the actual tags: a common
+    // tag walks journal_search_user_created_idx newest first until the page is full, a
+    // rare one takes its few journals from journal_search_tags_idx. Only the conditions
+    // that apply are written out, so that no `OR` hides the index from the planner.
+    let mut tags = String::new();
+    if !filter.tags_all.is_empty() {
+        tags.push_str(" AND s.tags @> $6::text[]");
+    }
+    if !filter.tags_any.is_empty() {
+        tags.push_str(" AND s.tags && $7::text[]");
     }
     format!(
         "SELECT {VIEW_COLUMNS} FROM journals j \
-         WHERE j.user_id = $1 \
-           AND ($2::timestamptz IS NULL OR (j.created_at, j.id) < ($2, $3)) \
-           AND ($4::timestamptz IS NULL OR j.created_at >= $4) \
-           AND ($5::timestamptz IS NULL OR j.created_at < $5) \
-           {tag_filter} \
-         ORDER BY j.created_at DESC, j.id DESC LIMIT $8"
+         WHERE j.user_id = $1 AND j.id IN ( \
+             SELECT s.journal_id FROM journal_search s \
+             WHERE s.user_id = $1 {tags} \
+               AND ($2::timestamptz IS NULL OR (s.created_at, s.journal_id) < ($2, $3)) \
+               AND ($4::timestamptz IS NULL OR s.created_at >= $4) \
+               AND ($5::timestamptz IS NULL OR s.created_at < $5) \
+               AND {typed} \
+             ORDER BY s.created_at DESC, s.journal_id DESC LIMIT $8) \
+         ORDER BY j.created_at DESC, j.id DESC"
     )
 }
 
