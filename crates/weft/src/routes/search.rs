@@ -107,7 +107,7 @@ pub(crate) async fn search_journals(
     };
     let mut tx = scoped::begin_for_user_planning_each(&context.pool, current.user.id).await?;
     let page = search::search(&mut tx, current.user.id, &request).await?;
-    tx.commit().await?;
+    scoped::end_reading(tx);
     Ok(ApiJson(SearchResults {
         items: page
             .items

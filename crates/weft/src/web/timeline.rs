@@ -48,7 +48,7 @@ pub async fn page(
     let user = viewer.current.user.id;
     let mut tx = scoped::begin_for_user(&context.pool, user).await?;
     let items = journals::timeline(&mut tx, user, &filter, cursor, PAGE).await?;
-    tx.commit().await?;
+    scoped::end_reading(tx);
     let next = (items.len() as i64 == PAGE)
         .then(|| items.last())
         .flatten()

@@ -105,7 +105,7 @@ pub(super) async fn list_journals(
     }
     let mut tx = scoped::begin_for_user(&context.pool, current.user.id).await?;
     let items = journals::timeline(&mut tx, current.user.id, &filter, cursor, limit).await?;
-    tx.commit().await?;
+    scoped::end_reading(tx);
     let next_cursor = (items.len() as i64 == limit)
         .then(|| items.last())
         .flatten()
