@@ -178,15 +178,31 @@ pub async fn track_http(request: Request, next: Next) -> Response {
 
 /// Begins a transaction on `pool` with the simple-query `statement` (`BEGIN` and what
 /// should run with it in the same round trip), timing the wait for a connection.
+///
+/// The begin runs to its end on a task of its own even when the request that asked for it
+/// is cancelled (a client that hangs up): cancelled halfway, sqlx would put the connection
+/// back in the pool with the server still inside the transaction, and the next request on
+/// it would run in that transaction (PostgreSQL's warning "there is already a transaction
+/// in progress"). Finished on its task, the transaction is simply dropped and rolled back.
 pub async fn begin_with(
     pool: &sqlx::PgPool,
     statement: String,
 ) -> Result<sqlx::Transaction<'static, sqlx::Postgres>, sqlx::Error> {
     let waited = pool.num_idle() == 0 && pool.size() >= pool.options().get_max_connections();
     let started = Instant::now();
-    let result = pool.begin_with(statement).await;
+    let task_pool = pool.clone();
+    let result = tokio::spawn(async move { task_pool.begin_with(statement).await })
+        .await
+        .unwrap_or_else(|_| Err(sqlx::Error::WorkerCrashed));
     registry().pool_acquired(started.elapsed(), waited);
     result
+}
+
+/// [`begin_with`] a plain `BEGIN`.
+pub async fn begin(
+    pool: &sqlx::PgPool,
+) -> Result<sqlx::Transaction<'static, sqlx::Postgres>, sqlx::Error> {
+    begin_with(pool, "BEGIN".to_string()).await
 }
 
 /// `GET /metrics`: every figure in the Prometheus text format (version 0.0.4).
