@@ -3,7 +3,9 @@
 //! and a location, a few tags, a finished transcription job and a transcript of hundreds
 //! of words in timed segments. Loaded with COPY, triggers off; the search rows are then
 //! built by the database's own weft_search_rebuild_user, one user at a time on two
-//! connections.
+//! connections. The secondary indexes of the tables being filled are dropped first and
+//! built again afterwards, in bulk, which is several times faster than keeping them up to
+//! date row by row (the GIN indexes above all).
 
 use std::fmt::Write as _;
 use std::time::Instant;
@@ -137,6 +139,9 @@ pub async fn generate(superuser: &str, plan: &Plan, vocabulary: &Vocabulary) -> 
     .await?;
     drop(conn);
 
+    let loaded_tables = ["journals", "tags", "transcripts", "transcription_jobs"];
+    let indexes = drop_indexes(&pool, &loaded_tables).await?;
+
     // Two loaders, each with every other user.
     let mut tasks = Vec::new();
     for part in 0..2usize {
@@ -157,12 +162,19 @@ pub async fn generate(superuser: &str, plan: &Plan, vocabulary: &Vocabulary) -> 
         task.await??;
     }
     eprintln!(
-        "loaded {} journals in {:.0} s; building search rows",
+        "loaded {} journals in {:.0} s; building their indexes",
         plan.journals,
         started.elapsed().as_secs_f64()
     );
+    let indexed = Instant::now();
+    create_indexes(&pool, indexes).await?;
+    eprintln!(
+        "indexes built in {:.0} s; building search rows",
+        indexed.elapsed().as_secs_f64()
+    );
 
     let built = Instant::now();
+    let indexes = drop_indexes(&pool, &["journal_search", "search_words"]).await?;
     let mut tasks = Vec::new();
     for part in 0..2usize {
         let mine: Vec<Uuid> = users
@@ -185,12 +197,64 @@ pub async fn generate(superuser: &str, plan: &Plan, vocabulary: &Vocabulary) -> 
     for task in tasks {
         task.await??;
     }
+    create_indexes(&pool, indexes).await?;
     eprintln!(
-        "search rows built in {:.0} s; analysing",
+        "search rows and their indexes built in {:.0} s; analysing",
         built.elapsed().as_secs_f64()
     );
     sqlx::query("ANALYZE").execute(&pool).await?;
     eprintln!("dataset ready in {:.0} s", started.elapsed().as_secs_f64());
+    Ok(())
+}
+
+/// Drops the secondary indexes (neither primary keys nor unique) of `tables`, returning
+/// the statements that make them again.
+async fn drop_indexes(pool: &PgPool, tables: &[&str]) -> anyhow::Result<Vec<String>> {
+    let indexes: Vec<(String, String)> = sqlx::query_as(
+        "SELECT i.indexrelid::regclass::text, pg_get_indexdef(i.indexrelid) \
+         FROM pg_index i JOIN pg_class t ON t.oid = i.indrelid \
+         WHERE t.relname = ANY($1) AND t.relnamespace = 'public'::regnamespace \
+           AND NOT i.indisunique AND NOT i.indisprimary",
+    )
+    .bind(tables)
+    .fetch_all(pool)
+    .await?;
+    for (name, _) in &indexes {
+        sqlx::query(&format!("DROP INDEX {name}"))
+            .execute(pool)
+            .await
+            .with_context(|| format!("dropping {name}"))?;
+    }
+    Ok(indexes
+        .into_iter()
+        .map(|(_, statement)| statement)
+        .collect())
+}
+
+/// Builds indexes from their statements, on two connections (one per core of the
+/// reference machine), with room to sort in memory.
+async fn create_indexes(pool: &PgPool, statements: Vec<String>) -> anyhow::Result<()> {
+    let mut tasks = Vec::new();
+    for part in 0..2usize {
+        let mine: Vec<String> = statements.iter().skip(part).step_by(2).cloned().collect();
+        let pool = pool.clone();
+        tasks.push(tokio::spawn(async move {
+            let mut conn = pool.acquire().await?;
+            sqlx::query("SET maintenance_work_mem = '1GB'")
+                .execute(&mut *conn)
+                .await?;
+            for statement in mine {
+                sqlx::query(&statement)
+                    .execute(&mut *conn)
+                    .await
+                    .with_context(|| statement.clone())?;
+            }
+            anyhow::Ok(())
+        }));
+    }
+    for task in tasks {
+        task.await??;
+    }
     Ok(())
 }
 
