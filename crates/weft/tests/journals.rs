@@ -16,6 +16,18 @@ use serde_json::{json, Value};
 /// (VP8/Opus).
 fn make_video(dir: &Path, kind: &str, seconds: u32) -> PathBuf {
     let path = dir.join(format!("clip-{seconds}s.{kind}"));
+    let status = test_source(kind, seconds)
+        .arg("-shortest")
+        .arg(&path)
+        .status()
+        .expect("ffmpeg runs");
+    assert!(status.success(), "ffmpeg made {kind}");
+    path
+}
+
+/// An ffmpeg command with a test picture and a tone of `seconds`, encoded for `kind`; the
+/// caller adds the output.
+fn test_source(kind: &str, seconds: u32) -> Command {
     let codecs: &[&str] = match kind {
         "mp4" => &[
             "-c:v",
@@ -30,7 +42,8 @@ fn make_video(dir: &Path, kind: &str, seconds: u32) -> PathBuf {
         "webm" => &["-c:v", "libvpx", "-deadline", "realtime", "-c:a", "libopus"],
         other => panic!("no recipe for {other}"),
     };
-    let status = Command::new("ffmpeg")
+    let mut command = Command::new("ffmpeg");
+    command
         .args(["-hide_banner", "-loglevel", "error", "-y"])
         .args([
             "-f",
@@ -44,13 +57,8 @@ fn make_video(dir: &Path, kind: &str, seconds: u32) -> PathBuf {
             "-i",
             &format!("sine=frequency=440:duration={seconds}"),
         ])
-        .args(codecs)
-        .arg("-shortest")
-        .arg(&path)
-        .status()
-        .expect("ffmpeg runs");
-    assert!(status.success(), "ffmpeg made {kind}");
-    path
+        .args(codecs);
+    command
 }
 
 async fn upload(
@@ -183,44 +191,29 @@ async fn a_webm_recording_is_accepted_and_served_as_webm() {
     app.stop().await;
 }
 
+/// The duration a file's container states, as ffprobe prints it (`N/A` when it has none).
+fn container_duration(path: &Path) -> String {
+    let probe = Command::new("ffprobe")
+        .args(["-v", "error", "-show_entries", "format=duration"])
+        .args(["-of", "csv=p=0"])
+        .arg(path)
+        .output()
+        .unwrap();
+    String::from_utf8_lossy(&probe.stdout).trim().to_string()
+}
+
 /// A WebM as browsers record it (MediaRecorder streams it, so it carries no duration and
 /// no seek index): ffmpeg writing to a pipe makes the same kind of file.
 fn make_streamed_webm(dir: &Path, seconds: u32) -> PathBuf {
     let path = dir.join("recording.webm");
-    let output = Command::new("ffmpeg")
-        .args(["-hide_banner", "-loglevel", "error"])
-        .args([
-            "-f",
-            "lavfi",
-            "-i",
-            &format!("testsrc=duration={seconds}:size=320x240:rate=25"),
-        ])
-        .args([
-            "-f",
-            "lavfi",
-            "-i",
-            &format!("sine=frequency=440:duration={seconds}"),
-        ])
-        .args(["-c:v", "libvpx", "-deadline", "realtime", "-c:a", "libopus"])
+    let output = test_source("webm", seconds)
         .args(["-f", "webm", "pipe:1"])
         .output()
         .unwrap();
     assert!(output.status.success());
     std::fs::write(&path, &output.stdout).unwrap();
-    let probe = Command::new("ffprobe")
-        .args([
-            "-v",
-            "error",
-            "-show_entries",
-            "format=duration",
-            "-of",
-            "csv=p=0",
-        ])
-        .arg(&path)
-        .output()
-        .unwrap();
     assert_eq!(
-        String::from_utf8_lossy(&probe.stdout).trim(),
+        container_duration(&path),
         "N/A",
         "the recording should have no duration"
     );
@@ -248,22 +241,7 @@ async fn a_browser_recording_without_a_duration_is_kept_with_one() {
     assert_eq!(kept.headers()["content-type"], "video/webm");
     let kept_path = dir.path().join("kept.webm");
     std::fs::write(&kept_path, kept.bytes().await.unwrap()).unwrap();
-    let probe = Command::new("ffprobe")
-        .args([
-            "-v",
-            "error",
-            "-show_entries",
-            "format=duration",
-            "-of",
-            "csv=p=0",
-        ])
-        .arg(&kept_path)
-        .output()
-        .unwrap();
-    let duration: f64 = String::from_utf8_lossy(&probe.stdout)
-        .trim()
-        .parse()
-        .unwrap();
+    let duration: f64 = container_duration(&kept_path).parse().unwrap();
     assert!((duration - 3.0).abs() < 0.1, "{duration}");
     assert_eq!(journal_count(&app).await, 1);
     app.stop().await;
