@@ -135,12 +135,17 @@ pub async fn search(
     };
     let mut hits = find(conn, user_id, request, &query, matching, cursor, limit).await?;
     if hits.is_empty() && cursor.is_none() {
-        matching = if only_ignored_words(conn, &query).await? {
-            Matching::Literal
+        let fallback = if only_ignored_words(conn, &query).await? {
+            Some(Matching::Literal)
         } else {
-            Matching::Partial
+            // A query of phrases and prefixes has no word to expand: trying it again would
+            // run the same search twice.
+            query.expands_partially().then_some(Matching::Partial)
         };
-        hits = find(conn, user_id, request, &query, matching, None, limit).await?;
+        if let Some(fallback) = fallback {
+            matching = fallback;
+            hits = find(conn, user_id, request, &query, matching, None, limit).await?;
+        }
     }
     let next_cursor = if hits.len() as i64 > limit {
         hits.truncate(limit as usize);

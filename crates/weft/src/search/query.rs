@@ -107,6 +107,14 @@ impl Query {
         Ok(Self { groups })
     }
 
+    /// Whether [`Matching::Partial`] would search for anything more than
+    /// [`Matching::Exact`]: only wanted words are expanded, so a query of phrases and
+    /// prefixes that found nothing would find nothing again.
+    pub fn expands_partially(&self) -> bool {
+        self.wanted()
+            .any(|term| term.kind == TermKind::Word && !word_letters(&term.text).is_empty())
+    }
+
     /// The words and phrases to look for (not the excluded ones).
     pub fn wanted(&self) -> impl Iterator<Item = &Term> {
         self.groups.iter().flatten().filter(|term| !term.negated)
@@ -420,6 +428,18 @@ mod tests {
         assert_eq!(expr.binds, vec!["ligh", "ligh", "ab", "'ab':*", "work"]);
         let any = query.any_wanted_sql(1, Matching::Partial);
         assert!(!any.binds.contains(&"work".to_string()));
+    }
+
+    #[test]
+    fn only_queries_with_a_wanted_word_are_tried_again_with_partial_words() {
+        assert!(Query::parse("ligh").unwrap().expands_partially());
+        assert!(Query::parse("\"red kite\" ligh")
+            .unwrap()
+            .expands_partially());
+        assert!(!Query::parse("light*").unwrap().expands_partially());
+        assert!(!Query::parse("\"red kite\" -ligh")
+            .unwrap()
+            .expands_partially());
     }
 
     #[test]
