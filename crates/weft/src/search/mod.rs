@@ -393,17 +393,78 @@ async fn details(
         return Ok(out);
     }
     let expr = query.any_wanted_sql(2, matching);
-    let clean = "translate({}, E'\\x01\\x02', '')";
-    let segment_text = clean.replace("{}", "e.seg->>'text'");
-    let head_text = clean.replace("{}", "j.title || coalesce(' — ' || j.notes, '')");
     let options = "E'StartSel=\\x01, StopSel=\\x02, HighlightAll=true'";
     let fragments = "E'StartSel=\\x01, StopSel=\\x02, MaxWords=25, MinWords=8, MaxFragments=2'";
-    // Moments: segments of the current transcript containing a wanted word. Then, for
-    // journals without one (the words are in the title, tags or notes), one row with the
-    // snippet taken from there.
-    let sql = format!(
-        "WITH q AS MATERIALIZED (SELECT {tsquery} AS q), \
-         moments AS ( \
+    let head = clean_marks("j.title || coalesce(' — ' || j.notes, '')");
+    let sql = details_sql(
+        Some(&expr.sql),
+        "to_tsvector('english', e.seg->>'text') @@ q.q",
+        &format!("ts_headline('english', m.text, q.q, {options})"),
+        &format!("ts_headline('english', {head}, q.q, {fragments})"),
+    );
+    let mut statement = sqlx::query_as::<_, Detail>(&sql).bind(ids);
+    for text in &expr.binds {
+        statement = statement.bind(text);
+    }
+    collect_details(statement.fetch_all(conn).await?, &mut out);
+    Ok(out)
+}
+
+/// [`details`] for [`Matching::Literal`]: moments are the segments containing a wanted
+/// term as written, and the snippet marks it in them or in the title and notes.
+async fn literal_details(
+    conn: &mut PgConnection,
+    ids: &[Uuid],
+    query: &Query,
+) -> Result<std::collections::HashMap<Uuid, (String, Vec<Moment>)>, sqlx::Error> {
+    let mut out = std::collections::HashMap::new();
+    if ids.is_empty() {
+        return Ok(out);
+    }
+    let mark = |text: &str| format!("regexp_replace({text}, $2, chr(1) || '\\&' || chr(2), 'gi')");
+    let head = clean_marks("left(j.title || coalesce(' — ' || j.notes, ''), 300)");
+    let sql = details_sql(
+        None,
+        "(e.seg->>'text') ~* $2",
+        &mark("m.text"),
+        &mark(&head),
+    );
+    let rows = sqlx::query_as::<_, Detail>(&sql)
+        .bind(ids)
+        .bind(query.literal_any_pattern())
+        .fetch_all(conn)
+        .await?;
+    collect_details(rows, &mut out);
+    Ok(out)
+}
+
+/// `text` without the characters that mark highlights, so that only the database's own
+/// markers become `<mark>`.
+fn clean_marks(text: &str) -> String {
+    format!("translate({text}, E'\\x01\\x02', '')")
+}
+
+/// The statement giving the details of the journals in `$1`, ordered for
+/// [`collect_details`]: the moments — segments of each one's current transcript for which
+/// `matches` holds (a condition on `e.seg`), headlined by `moment_headline` (on `m.text`) —
+/// then, for each journal without one, a row headlined by `head_headline` (on `j`). With a
+/// `tsquery`, it is computed once as `q.q`.
+fn details_sql(
+    tsquery: Option<&str>,
+    matches: &str,
+    moment_headline: &str,
+    head_headline: &str,
+) -> String {
+    let (with_q, and_q) = match tsquery {
+        Some(tsquery) => (
+            format!("q AS MATERIALIZED (SELECT {tsquery} AS q), "),
+            ", q",
+        ),
+        None => (String::new(), ""),
+    };
+    let segment_text = clean_marks("e.seg->>'text'");
+    format!(
+        "WITH {with_q}moments AS ( \
              SELECT ct.journal_id, e.n, (e.seg->>'start')::float8 AS start, \
                     (e.seg->>'end')::float8 AS \"end\", {segment_text} AS text \
              FROM unnest($1::uuid[]) AS wanted(journal) \
@@ -412,28 +473,20 @@ async fn details(
                  ORDER BY (t.source = 'person') DESC, t.created_at DESC, t.id DESC LIMIT 1 \
              ) ct \
              CROSS JOIN LATERAL jsonb_array_elements(coalesce(ct.segments, '[]')) \
-                 WITH ORDINALITY AS e(seg, n), q \
+                 WITH ORDINALITY AS e(seg, n){and_q} \
              WHERE jsonb_typeof(e.seg->'start') = 'number' \
                AND jsonb_typeof(e.seg->'end') = 'number' \
                AND jsonb_typeof(e.seg->'text') = 'string' \
-               AND to_tsvector('english', e.seg->>'text') @@ q.q \
+               AND {matches} \
          ) \
-         SELECT m.journal_id, m.start, m.\"end\", m.text, \
-                ts_headline('english', m.text, q.q, {options}) AS headline \
-         FROM moments m, q \
+         SELECT m.journal_id, m.start, m.\"end\", m.text, {moment_headline} AS headline \
+         FROM moments m{and_q} \
          UNION ALL \
-         SELECT j.id, NULL, NULL, '', ts_headline('english', {head_text}, q.q, {fragments}) \
-         FROM journals j, q \
+         SELECT j.id, NULL, NULL, '', {head_headline} \
+         FROM journals j{and_q} \
          WHERE j.id = ANY($1) AND NOT EXISTS (SELECT 1 FROM moments m WHERE m.journal_id = j.id) \
-         ORDER BY 1, 2 NULLS FIRST",
-        tsquery = expr.sql
-    );
-    let mut statement = sqlx::query_as::<_, Detail>(&sql).bind(ids);
-    for text in &expr.binds {
-        statement = statement.bind(text);
-    }
-    collect_details(statement.fetch_all(conn).await?, &mut out);
-    Ok(out)
+         ORDER BY 1, 2 NULLS FIRST"
+    )
 }
 
 /// Gathers detail rows (ordered by journal, moments in time order after the row without
@@ -462,56 +515,6 @@ fn collect_details(
             _ => entry.0 = highlight(&row.headline),
         }
     }
-}
-
-/// [`details`] for [`Matching::Literal`]: moments are the segments containing a wanted
-/// term as written, and the snippet marks it in them or in the title and notes.
-async fn literal_details(
-    conn: &mut PgConnection,
-    ids: &[Uuid],
-    query: &Query,
-) -> Result<std::collections::HashMap<Uuid, (String, Vec<Moment>)>, sqlx::Error> {
-    let mut out = std::collections::HashMap::new();
-    if ids.is_empty() {
-        return Ok(out);
-    }
-    let clean = "translate({}, E'\\x01\\x02', '')";
-    let segment_text = clean.replace("{}", "e.seg->>'text'");
-    let head_text = clean.replace("{}", "left(j.title || coalesce(' — ' || j.notes, ''), 300)");
-    let mark = "regexp_replace({}, $2, chr(1) || '\\&' || chr(2), 'gi')";
-    let sql = format!(
-        "WITH moments AS ( \
-             SELECT ct.journal_id, e.n, (e.seg->>'start')::float8 AS start, \
-                    (e.seg->>'end')::float8 AS \"end\", {segment_text} AS text \
-             FROM unnest($1::uuid[]) AS wanted(journal) \
-             CROSS JOIN LATERAL ( \
-                 SELECT t.journal_id, t.segments FROM transcripts t WHERE t.journal_id = wanted.journal \
-                 ORDER BY (t.source = 'person') DESC, t.created_at DESC, t.id DESC LIMIT 1 \
-             ) ct \
-             CROSS JOIN LATERAL jsonb_array_elements(coalesce(ct.segments, '[]')) \
-                 WITH ORDINALITY AS e(seg, n) \
-             WHERE jsonb_typeof(e.seg->'start') = 'number' \
-               AND jsonb_typeof(e.seg->'end') = 'number' \
-               AND jsonb_typeof(e.seg->'text') = 'string' \
-               AND (e.seg->>'text') ~* $2 \
-         ) \
-         SELECT m.journal_id, m.start, m.\"end\", m.text, {moment_mark} AS headline \
-         FROM moments m \
-         UNION ALL \
-         SELECT j.id, NULL, NULL, '', {head_mark} \
-         FROM journals j \
-         WHERE j.id = ANY($1) AND NOT EXISTS (SELECT 1 FROM moments m WHERE m.journal_id = j.id) \
-         ORDER BY 1, 2 NULLS FIRST",
-        moment_mark = mark.replace("{}", "m.text"),
-        head_mark = mark.replace("{}", &head_text),
-    );
-    let rows = sqlx::query_as::<_, Detail>(&sql)
-        .bind(ids)
-        .bind(query.literal_any_pattern())
-        .fetch_all(conn)
-        .await?;
-    collect_details(rows, &mut out);
-    Ok(out)
 }
 
 /// Escapes a ts_headline result for HTML and turns its markers into `<mark>` elements.

@@ -122,23 +122,25 @@ impl Query {
 
     /// The whole query as a tsquery expression; placeholders start at `$first`.
     pub fn to_sql(&self, first: usize, matching: Matching) -> SqlExpr {
-        let mut out = SqlExpr {
-            sql: String::new(),
-            binds: Vec::new(),
-        };
+        let mut binds = Vec::new();
+        let sql = self.join_groups(" || ", " && ", |term| {
+            term_sql(term, first, matching, &mut binds)
+        });
+        SqlExpr { sql, binds }
+    }
+
+    /// The groups as SQL: each group's terms, as `term` writes them, joined by `or`; the
+    /// groups joined by `and`.
+    fn join_groups(&self, or: &str, and: &str, mut term: impl FnMut(&Term) -> String) -> String {
         let groups: Vec<String> = self
             .groups
             .iter()
             .map(|group| {
-                let alternatives: Vec<String> = group
-                    .iter()
-                    .map(|term| term_sql(term, first, matching, &mut out.binds))
-                    .collect();
-                format!("({})", alternatives.join(" || "))
+                let alternatives: Vec<String> = group.iter().map(&mut term).collect();
+                format!("({})", alternatives.join(or))
             })
             .collect();
-        out.sql = format!("({})", groups.join(" && "));
-        out
+        format!("({})", groups.join(and))
     }
 
     /// The regular expressions of the query's terms, in the order in which
@@ -152,26 +154,15 @@ impl Query {
     /// [`Query::literal_patterns`]. The same numbers serve any number of texts.
     pub fn literal_sql(&self, first: usize, text: &str) -> String {
         let mut n = first;
-        let groups: Vec<String> = self
-            .groups
-            .iter()
-            .map(|group| {
-                let alternatives: Vec<String> = group
-                    .iter()
-                    .map(|term| {
-                        let test = format!("{text} ~* ${n}");
-                        n += 1;
-                        if term.negated {
-                            format!("NOT ({test})")
-                        } else {
-                            test
-                        }
-                    })
-                    .collect();
-                format!("({})", alternatives.join(" OR "))
-            })
-            .collect();
-        format!("({})", groups.join(" AND "))
+        self.join_groups(" OR ", " AND ", |term| {
+            let test = format!("{text} ~* ${n}");
+            n += 1;
+            if term.negated {
+                format!("NOT ({test})")
+            } else {
+                test
+            }
+        })
     }
 
     /// One regular expression matching any wanted term as written: what literal snippets
