@@ -74,7 +74,7 @@ pub async fn run(target: &Target) -> anyhow::Result<Value> {
     let baseline = baseline(&db, &client, target, &heavy_token, heavy, &sets).await?;
     let completeness =
         completeness(&db, &client, &target.server, &heavy_token, heavy, &sets).await?;
-    let timeline = timeline_load(target, &heavy_token, &sets).await?;
+    let timeline = wrk_load(target, &heavy_token, &sets).await?;
     let plans = plans(&db, heavy).await?;
     Ok(json!({
         "journals": journals,
@@ -386,7 +386,7 @@ async fn all_results(
 }
 
 /// wrk against the timeline's first page, tag-filtered pages and searches, three runs each.
-async fn timeline_load(target: &Target, token: &str, sets: &[QuerySet]) -> anyhow::Result<Value> {
+async fn wrk_load(target: &Target, token: &str, sets: &[QuerySet]) -> anyhow::Result<Value> {
     let mut out = Vec::new();
     let word = |kind: &str| {
         sets.iter()

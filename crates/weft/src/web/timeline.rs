@@ -8,7 +8,7 @@ use super::layout::{self, Frame, Nav};
 use super::session::{encode_component, Viewer, WebError};
 use crate::api::ApiError;
 use crate::db::journals::{self, Cursor, JournalView, TimelineFilter};
-use crate::db::{scoped, tags};
+use crate::db::tags;
 use crate::routes::journals::read::{decode_cursor, encode_cursor};
 use crate::server::ApiContext;
 
@@ -46,9 +46,7 @@ pub async fn page(
         ..TimelineFilter::default()
     };
     let user = viewer.current.user.id;
-    let mut tx = scoped::begin_for_user(&context.pool, user).await?;
-    let items = journals::timeline(&mut tx, user, &filter, cursor, PAGE).await?;
-    scoped::end_reading(tx);
+    let items = journals::timeline_page(&context.pool, user, &filter, cursor, PAGE).await?;
     let next = (items.len() as i64 == PAGE)
         .then(|| items.last())
         .flatten()

@@ -12,7 +12,7 @@ use crate::api::error::ErrorBody;
 use crate::api::{ApiError, ApiJson};
 use crate::auth::current::CurrentUser;
 use crate::db::journals::{self, Cursor, JournalView, TimelineFilter};
-use crate::db::{scoped, tags};
+use crate::db::tags;
 use crate::server::ApiContext;
 
 /// One journal with its tags and transcription status.
@@ -103,9 +103,8 @@ pub(super) async fn list_journals(
         "any" => filter.tags_any = tag_list,
         _ => return Err(ApiError::invalid("match", "match is `all` or `any`")),
     }
-    let mut tx = scoped::begin_for_user(&context.pool, current.user.id).await?;
-    let items = journals::timeline(&mut tx, current.user.id, &filter, cursor, limit).await?;
-    scoped::end_reading(tx);
+    let items =
+        journals::timeline_page(&context.pool, current.user.id, &filter, cursor, limit).await?;
     let next_cursor = (items.len() as i64 == limit)
         .then(|| items.last())
         .flatten()
