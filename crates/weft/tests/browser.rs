@@ -205,6 +205,16 @@ async fn fill(browser: &Client, id: &str, text: &str) {
     field.send_keys(text).await.unwrap();
 }
 
+async fn click(browser: &Client, id: &str) {
+    browser
+        .find(Locator::Id(id))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+}
+
 async fn app_with_a_worker() -> (
     common::TestApp,
     CancellationToken,
@@ -269,13 +279,7 @@ async fn a_recording_made_in_the_browser_is_transcribed_found_and_played_from_th
 
     // Record about 8 seconds with the fake camera and microphone.
     browser.goto(&app.url("/new")).await.unwrap();
-    browser
-        .find(Locator::Id("camera-on"))
-        .await
-        .unwrap()
-        .click()
-        .await
-        .unwrap();
+    click(&browser, "camera-on").await;
     wait_until(
         &browser,
         "return !document.getElementById('record').disabled",
@@ -283,22 +287,10 @@ async fn a_recording_made_in_the_browser_is_transcribed_found_and_played_from_th
         "the camera",
     )
     .await;
-    browser
-        .find(Locator::Id("record"))
-        .await
-        .unwrap()
-        .click()
-        .await
-        .unwrap();
+    click(&browser, "record").await;
     // The microphone loops a file of about 9.5 seconds; 10 seconds hold every word.
     tokio::time::sleep(Duration::from_secs(10)).await;
-    browser
-        .find(Locator::Id("stop"))
-        .await
-        .unwrap()
-        .click()
-        .await
-        .unwrap();
+    click(&browser, "stop").await;
     wait_until(
         &browser,
         "return !document.getElementById('save').disabled",
@@ -308,13 +300,7 @@ async fn a_recording_made_in_the_browser_is_transcribed_found_and_played_from_th
     .await;
     fill(&browser, "title", "Recorded in the browser").await;
     fill(&browser, "tags", "test, lighthouse").await;
-    browser
-        .find(Locator::Id("save"))
-        .await
-        .unwrap()
-        .click()
-        .await
-        .unwrap();
+    click(&browser, "save").await;
     let error = "const e = document.getElementById('form-error'); \
                  return location.pathname.startsWith('/entries/') || (e && !e.hidden && e.textContent)";
     let uploaded = wait_until(&browser, error, Duration::from_secs(60), "the upload").await;
