@@ -48,6 +48,10 @@ enum Command {
         /// Seconds per wrk run.
         #[arg(long, default_value_t = 10)]
         wrk_seconds: u32,
+        /// Only the search latencies (no baseline, completeness, wrk or plans): for a
+        /// quick comparison of two builds on the same data.
+        #[arg(long)]
+        search_only: bool,
     },
 }
 
@@ -84,12 +88,14 @@ async fn main() -> anyhow::Result<()> {
             server,
             runs,
             wrk_seconds,
+            search_only,
         } => {
             let target = run::Target {
                 server,
                 superuser,
                 runs,
                 wrk_seconds,
+                search_only,
             };
             let figures = run::run(&target).await?;
             println!("{}", serde_json::to_string_pretty(&figures)?);

@@ -25,6 +25,8 @@ pub struct Target {
     pub runs: usize,
     /// Seconds per wrk run.
     pub wrk_seconds: u32,
+    /// Only the search latencies.
+    pub search_only: bool,
 }
 
 /// A kind of query and the queries of that kind.
@@ -71,6 +73,14 @@ pub async fn run(target: &Target) -> anyhow::Result<Value> {
         }
     }
 
+    if target.search_only {
+        return Ok(json!({
+            "journals": journals,
+            "heaviest_user_journals": heavy_count,
+            "median_user_journals": median_count,
+            "search": search,
+        }));
+    }
     let baseline = baseline(&db, &client, target, &heavy_token, heavy, &sets).await?;
     let completeness =
         completeness(&db, &client, &target.server, &heavy_token, heavy, &sets).await?;
@@ -126,11 +136,12 @@ async fn login(client: &reqwest::Client, server: &str, username: &str) -> anyhow
 }
 
 /// Queries drawn from the heaviest user's own transcripts, so that they are words people
-/// said, at their natural frequencies.
+/// said, at their natural frequencies. The same ones on the same data every time (no
+/// `random()`), so that two builds can be compared.
 async fn query_sets(db: &PgPool, user: Uuid, rng: &mut StdRng) -> anyhow::Result<Vec<QuerySet>> {
     let texts: Vec<String> = sqlx::query_scalar(
         "SELECT t.text FROM transcripts t JOIN journals j ON j.id = t.journal_id \
-         WHERE j.user_id = $1 ORDER BY random() LIMIT 200",
+         WHERE j.user_id = $1 ORDER BY md5(t.id::text) LIMIT 200",
     )
     .bind(user)
     .fetch_all(db)

@@ -265,6 +265,49 @@ async fn excluded_words_or_and_prefixes_work_as_in_a_web_search() {
 }
 
 #[tokio::test]
+async fn a_prefix_finds_every_word_it_starts_however_many_there_are() {
+    let app = spawn_app().await;
+    let alice = app.register("alice").await;
+    entry(
+        &app,
+        &alice,
+        Entry {
+            title: "Notes",
+            // `possib` stems to `possib`, `possibilities` to `possibl`: a prefix of the
+            // word, not of the stem, finds it.
+            said: &[
+                "so many possibilities",
+                "the quixotic zqueue",
+                "a Lighthouse",
+            ],
+            ..Default::default()
+        },
+    )
+    .await;
+    // Matched as the few words that start them.
+    assert_eq!(titles(&app, &alice, "possib*").await, vec!["Notes"]);
+    assert_eq!(titles(&app, &alice, "LIGHTH*").await, vec!["Notes"]);
+    assert_eq!(titles(&app, &alice, "lighthouse*").await, vec!["Notes"]);
+    assert!(titles(&app, &alice, "lighthousekeeper*").await.is_empty());
+    assert_eq!(titles(&app, &alice, "zq*").await, vec!["Notes"]);
+    assert_eq!(
+        titles(&app, &alice, "-zq* lighth*").await,
+        Vec::<String>::new()
+    );
+
+    // A prefix that starts more words than are named is matched as a prefix of lexemes.
+    sqlx::query(
+        "INSERT INTO search_words (word) SELECT 'zq' || n FROM generate_series(1000, 1400) AS n",
+    )
+    .execute(&app.db.admin)
+    .await
+    .unwrap();
+    assert_eq!(titles(&app, &alice, "zq*").await, vec!["Notes"]);
+    assert_eq!(titles(&app, &alice, "zqu*").await, vec!["Notes"]);
+    assert!(titles(&app, &alice, "zqx*").await.is_empty());
+}
+
+#[tokio::test]
 async fn part_of_a_word_still_finds_it() {
     let app = spawn_app().await;
     let alice = app.register("alice").await;
@@ -432,6 +475,58 @@ async fn moments_point_at_the_segments_where_the_word_was_said() {
             .contains("<mark>bakery</mark>"),
         "{item}"
     );
+}
+
+#[tokio::test]
+async fn moments_are_found_for_every_form_of_a_word_and_the_snippet_shows_two() {
+    let app = spawn_app().await;
+    let alice = app.register("alice").await;
+    entry(
+        &app,
+        &alice,
+        Entry {
+            title: "Forms",
+            said: &[
+                "The plant was DYING slowly",
+                "grey skies over the harbour",
+                "so many possibilities today",
+                "my well-being matters",
+                "see HTTP://Example.com/Notes later",
+                "a die was cast",
+                "the sky again, the sky",
+                "another sky at dusk",
+            ],
+            ..Default::default()
+        },
+    )
+    .await;
+
+    // Each query's stem differs from what was said (dying → die, skies → sky,
+    // possibilities → possibl); the moments are still the segments that say it.
+    for (q, expected) in [
+        ("dies", vec![0.0, 50.0]),
+        ("sky", vec![10.0, 60.0, 70.0]),
+        ("possibility", vec![20.0]),
+        ("possi*", vec![20.0]),
+        ("well-being", vec![30.0]),
+        ("example.com/notes", vec![40.0]),
+    ] {
+        let results = search(&app, &alice, q).await;
+        let item = &results["items"][0];
+        let starts: Vec<f64> = item["moments"]
+            .as_array()
+            .unwrap_or_else(|| panic!("{q}: {results}"))
+            .iter()
+            .map(|m| m["start"].as_f64().unwrap())
+            .collect();
+        assert_eq!(starts, expected, "{q}: {item}");
+    }
+
+    let results = search(&app, &alice, "sky").await;
+    let snippet = results["items"][0]["snippet"].as_str().unwrap();
+    assert_eq!(snippet.matches("<mark>").count(), 3, "{snippet}");
+    assert!(snippet.contains("grey <mark>skies</mark>"), "{snippet}");
+    assert!(!snippet.contains("dusk"), "{snippet}");
 }
 
 #[tokio::test]

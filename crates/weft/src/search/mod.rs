@@ -125,7 +125,8 @@ pub async fn search(
     user_id: Uuid,
     request: &SearchRequest,
 ) -> Result<SearchPage, SearchError> {
-    let query = Query::parse(&request.q)?;
+    let mut query = Query::parse(&request.q)?;
+    name_prefix_lexemes(conn, &mut query).await?;
     let cursor = request.cursor.as_deref().map(Cursor::decode).transpose()?;
     let limit = request.limit.clamp(1, 100);
     let mut matching = match cursor {
@@ -133,6 +134,9 @@ pub async fn search(
         Some(Cursor { p: 2, .. }) => Matching::Literal,
         _ => Matching::Exact,
     };
+    if matching == Matching::Partial {
+        name_partial_lexemes(conn, &mut query).await?;
+    }
     let mut hits = find(conn, user_id, request, &query, matching, cursor, limit).await?;
     if hits.is_empty() && cursor.is_none() {
         let fallback = if only_ignored_words(conn, &query).await? {
@@ -144,6 +148,9 @@ pub async fn search(
         };
         if let Some(fallback) = fallback {
             matching = fallback;
+            if matching == Matching::Partial {
+                name_partial_lexemes(conn, &mut query).await?;
+            }
             hits = find(conn, user_id, request, &query, matching, None, limit).await?;
         }
     }
@@ -188,6 +195,95 @@ pub async fn search(
     })
 }
 
+/// The most words a prefix is matched as; a prefix that starts more words is matched as a
+/// prefix of lexemes.
+const MAX_PREFIX_WORDS: i64 = 200;
+
+/// Names the lexemes of each prefix term of `query` ([`query::Term::lexemes`]): those of
+/// the words in the word list that start with it, when there are at most
+/// [`MAX_PREFIX_WORDS`], with the prefix's own when it is shorter than the list's words.
+async fn name_prefix_lexemes(
+    conn: &mut PgConnection,
+    query: &mut Query,
+) -> Result<(), sqlx::Error> {
+    for term in query.prefixes_mut() {
+        let short = if term.text.chars().count() < 3 {
+            term.text.as_str()
+        } else {
+            ""
+        };
+        let (words, lexemes) = word_list_lexemes(
+            conn,
+            "lower($1) || '%'",
+            "word",
+            &term.text,
+            MAX_PREFIX_WORDS + 1,
+            short,
+        )
+        .await?;
+        if words <= MAX_PREFIX_WORDS {
+            term.lexemes = Some(lexemes);
+        }
+    }
+    Ok(())
+}
+
+/// The most words a partial word is expanded to, shortest first.
+const MAX_PARTIAL_WORDS: i64 = 64;
+
+/// Names the lexemes of the words that contain each word of `query` that
+/// [`Matching::Partial`] expands ([`query::Term::lexemes`]), found through the word
+/// list's trigram index.
+async fn name_partial_lexemes(
+    conn: &mut PgConnection,
+    query: &mut Query,
+) -> Result<(), sqlx::Error> {
+    for (letters, term) in query.partial_words_mut() {
+        let (_, lexemes) = word_list_lexemes(
+            conn,
+            "'%' || $1 || '%'",
+            "length(word), word",
+            &letters,
+            MAX_PARTIAL_WORDS,
+            "",
+        )
+        .await?;
+        term.lexemes = Some(lexemes);
+    }
+    Ok(())
+}
+
+/// How many words of the word list match `LIKE pattern` (SQL of `$1`, bound to `letters`:
+/// letters and digits only, so no wildcard of their own) up to `limit` in `order`, and
+/// the distinct lexemes of those words and of `also`. Each lexeme once: a word's forms
+/// share one (`retire`, `retired`, `retiring`), and a query naming it once is planned for
+/// how common it is, not for that many times as common. The search's transaction plans
+/// each statement for its values, so the word list's indexes answer the LIKE.
+async fn word_list_lexemes(
+    conn: &mut PgConnection,
+    pattern: &str,
+    order: &str,
+    letters: &str,
+    limit: i64,
+    also: &str,
+) -> Result<(i64, Vec<String>), sqlx::Error> {
+    let sql = format!(
+        "WITH w AS MATERIALIZED (SELECT word FROM search_words WHERE word LIKE {pattern} \
+                                 ORDER BY {order} LIMIT $2) \
+         SELECT (SELECT count(*) FROM w), \
+                coalesce((SELECT array_agg(l.lexeme ORDER BY l.lexeme) \
+                          FROM unnest(to_tsvector('english', \
+                              concat_ws(' ', (SELECT string_agg(word, ' ') FROM w), $3))) AS l), \
+                         '{{}}')"
+    );
+    sqlx::query_as(&sql)
+        .bind(letters)
+        .bind(limit)
+        .bind(also)
+        .fetch_one(conn)
+        .await
+}
+
 /// Whether full-text search ignores every word of the query (stop words such as `that`),
 /// so that the document index cannot find it.
 async fn only_ignored_words(conn: &mut PgConnection, query: &Query) -> Result<bool, sqlx::Error> {
@@ -220,9 +316,6 @@ async fn find(
     let (sql, binds) = if matching == Matching::Literal {
         let sql = literal_find_sql(|text| query.literal_sql(FIND_FIXED + 1, text));
         (sql, query.literal_patterns())
-    } else if matching == Matching::Exact {
-        let expr = query.to_sql(FIND_FIXED + 1, matching);
-        (exact_find_sql(&expr.sql), expr.binds)
     } else {
         let expr = query.to_sql(FIND_FIXED + 1, matching);
         (find_sql(&expr.sql), expr.binds)
@@ -258,7 +351,7 @@ const FILTERS: &str = "AND ($2::timestamptz IS NULL OR s.created_at >= $2) \
 /// journal_search_document_idx (a rare one), choosing by the word's statistics when the
 /// statement is planned for its parameters (`begin_for_user_planning_each`), where the
 /// expression (immutable functions of constants) is computed once, at planning.
-fn exact_find_sql(tsquery: &str) -> String {
+fn find_sql(tsquery: &str) -> String {
     let q = tsquery;
     format!(
         "SELECT h.journal_id, h.created_at, h.class FROM ( \
@@ -283,33 +376,7 @@ fn exact_find_sql(tsquery: &str) -> String {
     )
 }
 
-/// The statement that finds a page of matching journals, for the tsquery expression, when
-/// the expression is costly to compute (partial words, expanded through the word list):
-/// computed once, and every match ranked.
-fn find_sql(tsquery: &str) -> String {
-    // The rank class: 0 when the title alone matches, 1 with the tags, 2 with the notes,
-    // 3 when the transcript is needed. Only `head` (small, never toasted) is read for it.
-    // MATERIALIZED: the query is built once, not again for every row it is tested on.
-    format!(
-        "WITH q AS MATERIALIZED (SELECT {tsquery} AS q) \
-         SELECT h.journal_id, h.created_at, h.class FROM ( \
-             SELECT s.journal_id, s.created_at, \
-                    CASE WHEN ts_filter(s.head, '{{a}}') @@ q.q THEN 0 \
-                         WHEN ts_filter(s.head, '{{a,b}}') @@ q.q THEN 1 \
-                         WHEN s.head @@ q.q THEN 2 ELSE 3 END AS class \
-             FROM journal_search s, q \
-             WHERE s.user_id = $1 AND s.document @@ q.q \
-               AND ($2::timestamptz IS NULL OR s.created_at >= $2) \
-               AND ($3::timestamptz IS NULL OR s.created_at < $3) \
-               AND (cardinality($4::text[]) = 0 OR s.tags @> $4::text[]) \
-         ) h \
-         WHERE $5::int IS NULL OR h.class > $5 \
-            OR (h.class = $5 AND (h.created_at, h.journal_id) < ($6, $7)) \
-         ORDER BY h.class, h.created_at DESC, h.journal_id DESC LIMIT $8"
-    )
-}
-
-/// [`find_sql`] for [`Matching::Literal`]: every journal of the user is read, its texts
+/// The statement that finds a page for [`Matching::Literal`]: every journal of the user is read, its texts
 /// tested with `condition` (which gives the SQL test of the query on a text expression).
 fn literal_find_sql(condition: impl Fn(&str) -> String) -> String {
     // The texts grow as the rank classes do: title, + tags, + notes, + transcript.
@@ -354,7 +421,7 @@ pub async fn explain(
     sqlx::query("SET LOCAL plan_cache_mode = force_custom_plan")
         .execute(&mut *conn)
         .await?;
-    let sql = format!("EXPLAIN (ANALYZE, BUFFERS) {}", exact_find_sql(&expr.sql));
+    let sql = format!("EXPLAIN (ANALYZE, BUFFERS) {}", find_sql(&expr.sql));
     let no_time: Option<DateTime<Utc>> = None;
     let mut statement = sqlx::query_scalar::<_, String>(&sql)
         .bind(user_id)
@@ -396,9 +463,13 @@ async fn details(
     let options = "E'StartSel=\\x01, StopSel=\\x02, HighlightAll=true'";
     let fragments = "E'StartSel=\\x01, StopSel=\\x02, MaxWords=25, MinWords=8, MaxFragments=2'";
     let head = clean_marks("j.title || coalesce(' — ' || j.notes, '')");
+    // Stemming every segment is most of the cost of a page (about a microsecond a word);
+    // a segment that contains none of the keys cannot match and is not stemmed.
     let sql = details_sql(
         Some(&expr.sql),
-        "to_tsvector('english', e.seg->>'text') @@ q.q",
+        "EXISTS (SELECT 1 FROM unnest(q.keys) AS k(key) \
+                 WHERE strpos(lower(e.seg->>'text'), k.key) > 0) \
+         AND to_tsvector('english', e.seg->>'text') @@ q.q",
         &format!("ts_headline('english', m.text, q.q, {options})"),
         &format!("ts_headline('english', {head}, q.q, {fragments})"),
     );
@@ -457,7 +528,10 @@ fn details_sql(
 ) -> String {
     let (with_q, and_q) = match tsquery {
         Some(tsquery) => (
-            format!("q AS MATERIALIZED (SELECT {tsquery} AS q), "),
+            format!(
+                "q AS MATERIALIZED (SELECT q.q, {keys} AS keys FROM (SELECT {tsquery} AS q) q), ",
+                keys = tsquery_keys_sql("q.q")
+            ),
             ", q",
         ),
         None => (String::new(), ""),
@@ -479,13 +553,34 @@ fn details_sql(
                AND jsonb_typeof(e.seg->'text') = 'string' \
                AND {matches} \
          ) \
-         SELECT m.journal_id, m.start, m.\"end\", m.text, {moment_headline} AS headline \
-         FROM moments m{and_q} \
+         SELECT m.journal_id, m.start, m.\"end\", m.text, \
+                CASE WHEN m.rank <= {SNIPPET_MOMENTS} THEN {moment_headline} ELSE '' END AS headline \
+         FROM (SELECT *, row_number() OVER (PARTITION BY journal_id ORDER BY n) AS rank \
+               FROM moments) m{and_q} \
          UNION ALL \
          SELECT j.id, NULL, NULL, '', {head_headline} \
          FROM journals j{and_q} \
          WHERE j.id = ANY($1) AND NOT EXISTS (SELECT 1 FROM moments m WHERE m.journal_id = j.id) \
          ORDER BY 1, 2 NULLS FIRST"
+    )
+}
+
+/// How many moments of a journal its snippet shows.
+const SNIPPET_MOMENTS: usize = 2;
+
+/// The SQL for the substrings that a text must contain (lower-cased) to contain any
+/// lexeme of the tsquery `q`, one for each lexeme: its letters but the last two. An
+/// English stem differs from its word only in its last two letters ("possibility" is
+/// `possibl`, "dying" is `die`, "skies" is `sky`) and every other lexeme is the lower-cased
+/// word itself, so a text without any of them has no word that stems to a lexeme of `q`,
+/// nor to one that a prefix of `q` begins. Read from q's text form, where each lexeme is
+/// quoted with its quotes doubled.
+fn tsquery_keys_sql(q: &str) -> String {
+    format!(
+        "(SELECT coalesce(array_agg(DISTINCT left(l.lexeme, greatest(length(l.lexeme) - 2, 1))), \
+                          '{{}}') \
+          FROM regexp_matches({q}::text, '''((?:[^'']|'''')*)''', 'g') AS m(found) \
+          CROSS JOIN LATERAL (SELECT replace(m.found[1], '''''', '''') AS lexeme) l)"
     )
 }
 
@@ -500,7 +595,7 @@ fn collect_details(
         match (row.start, row.end) {
             (Some(start), Some(end)) => {
                 // The snippet shows the first two moments.
-                if entry.1.len() < 2 {
+                if entry.1.len() < SNIPPET_MOMENTS {
                     if !entry.0.is_empty() {
                         entry.0.push_str(" … ");
                     }

@@ -41,6 +41,13 @@ pub struct Term {
     pub text: String,
     /// `-term`: journals containing it are left out.
     pub negated: bool,
+    /// The lexemes (English stems) of the known words (`search_words`) that this term
+    /// stands for, named before the search runs: for a prefix, those of the words that
+    /// start with it, when there are few enough to name (matching them is far cheaper
+    /// than matching every lexeme that starts with the prefix, which gathers the matches
+    /// of all users first); for a word in [`Matching::Partial`], those of the words that
+    /// contain it (without them, partial matching matches the word only).
+    pub lexemes: Option<Vec<String>>,
 }
 
 /// A parsed query: every group must match; a group matches when any of its terms does
@@ -113,6 +120,27 @@ impl Query {
     pub fn expands_partially(&self) -> bool {
         self.wanted()
             .any(|term| term.kind == TermKind::Word && !word_letters(&term.text).is_empty())
+    }
+
+    /// The prefix terms, to name their lexemes ([`Term::lexemes`]).
+    pub fn prefixes_mut(&mut self) -> impl Iterator<Item = &mut Term> {
+        self.groups
+            .iter_mut()
+            .flatten()
+            .filter(|term| term.kind == TermKind::Prefix)
+    }
+
+    /// The wanted words that [`Matching::Partial`] expands to the words containing them,
+    /// with the letters to look for: to name their lexemes ([`Term::lexemes`]).
+    pub fn partial_words_mut(&mut self) -> impl Iterator<Item = (String, &mut Term)> {
+        self.groups
+            .iter_mut()
+            .flatten()
+            .filter(|term| term.kind == TermKind::Word && !term.negated)
+            .filter_map(|term| {
+                let letters = word_letters(&term.text);
+                (letters.chars().count() >= 3).then_some((letters, term))
+            })
     }
 
     /// The words and phrases to look for (not the excluded ones).
@@ -192,40 +220,54 @@ impl Query {
 
 /// One term as SQL, pushing the text it binds.
 fn term_sql(term: &Term, first: usize, matching: Matching, binds: &mut Vec<String>) -> String {
-    binds.push(match term.kind {
-        // Only letters and digits reach to_tsquery, so its operators cannot be injected.
-        TermKind::Prefix => format!("'{}':*", term.text),
-        TermKind::Word | TermKind::Phrase => term.text.clone(),
-    });
-    let n = first + binds.len() - 1;
+    // Named lexemes are constants, which PostgreSQL plans for and computes once; the
+    // 'simple' configuration takes them as they are (they are stems already).
+    let lexemes = term.lexemes.as_deref().and_then(named_lexemes);
+    let mut bind = |text: String| {
+        binds.push(text);
+        first + binds.len() - 1
+    };
     let sql = match term.kind {
-        TermKind::Word if matching == Matching::Partial && !term.negated => {
+        // Only letters and digits reach to_tsquery, so its operators cannot be injected.
+        TermKind::Prefix => match lexemes {
+            Some(lexemes) => format!("to_tsquery('simple', ${})", bind(lexemes)),
+            None => format!(
+                "to_tsquery('english', ${})",
+                bind(format!("'{}':*", term.text))
+            ),
+        },
+        TermKind::Phrase => format!("phraseto_tsquery('english', ${})", bind(term.text.clone())),
+        TermKind::Word => {
+            let word = format!("plainto_tsquery('english', ${})", bind(term.text.clone()));
             let letters = word_letters(&term.text);
-            if letters.chars().count() >= 3 {
-                binds.push(letters);
-                format!(
-                    "(plainto_tsquery('english', ${n}) || weft_search_expand(${}))",
-                    n + 1
-                )
-            } else if !letters.is_empty() {
-                binds.push(format!("'{letters}':*"));
-                format!(
-                    "(plainto_tsquery('english', ${n}) || to_tsquery('english', ${}))",
-                    n + 1
-                )
+            if matching != Matching::Partial || term.negated || letters.is_empty() {
+                word
+            } else if letters.chars().count() < 3 {
+                let n = bind(format!("'{letters}':*"));
+                format!("({word} || to_tsquery('english', ${n}))")
+            } else if let Some(lexemes) = lexemes {
+                format!("({word} || to_tsquery('simple', ${}))", bind(lexemes))
             } else {
-                format!("plainto_tsquery('english', ${n})")
+                word
             }
         }
-        TermKind::Word => format!("plainto_tsquery('english', ${n})"),
-        TermKind::Phrase => format!("phraseto_tsquery('english', ${n})"),
-        TermKind::Prefix => format!("to_tsquery('english', ${n})"),
     };
     if term.negated {
         format!("(!! {sql})")
     } else {
         sql
     }
+}
+
+/// Named lexemes as to_tsquery text, any of them; none when there are none, or when one
+/// has a quote or a backslash, which the stems of the word list's words (split at every
+/// non-alphanumeric) lack. Quoted, each is one operand whatever else it contains.
+fn named_lexemes(lexemes: &[String]) -> Option<String> {
+    if lexemes.is_empty() || lexemes.iter().any(|lexeme| lexeme.contains(['\'', '\\'])) {
+        return None;
+    }
+    let quoted: Vec<String> = lexemes.iter().map(|lexeme| format!("'{lexeme}'")).collect();
+    Some(quoted.join(" | "))
 }
 
 /// A term as a regular expression (PostgreSQL's, matched case-insensitively) that finds
@@ -294,6 +336,7 @@ fn tokens(input: &str) -> Vec<Token> {
                     kind: TermKind::Phrase,
                     text,
                     negated,
+                    lexemes: None,
                 }));
             }
             continue;
@@ -318,6 +361,7 @@ fn tokens(input: &str) -> Vec<Token> {
                     kind: TermKind::Prefix,
                     text: letters,
                     negated,
+                    lexemes: None,
                 }));
             }
         } else if raw.chars().any(char::is_alphanumeric) {
@@ -325,6 +369,7 @@ fn tokens(input: &str) -> Vec<Token> {
                 kind: TermKind::Word,
                 text: raw,
                 negated,
+                lexemes: None,
             }));
         }
     }
@@ -340,7 +385,27 @@ mod tests {
             kind: TermKind::Word,
             text: text.into(),
             negated: false,
+            lexemes: None,
         }
+    }
+
+    #[test]
+    fn a_prefix_is_matched_as_its_named_lexemes_when_it_has_them() {
+        let mut query = Query::parse("ligh*").unwrap();
+        assert_eq!(query.to_sql(1, Matching::Exact).binds, vec!["'ligh':*"]);
+        let term = query.prefixes_mut().next().unwrap();
+        term.lexemes = Some(vec!["light".into(), "lighthous".into()]);
+        let expr = query.to_sql(1, Matching::Exact);
+        assert_eq!(expr.sql, "((to_tsquery('simple', $1)))");
+        assert_eq!(expr.binds, vec!["'light' | 'lighthous'"]);
+        // No known word: the prefix of lexemes, which finds what the list lacks.
+        query.prefixes_mut().next().unwrap().lexemes = Some(vec![]);
+        assert_eq!(query.to_sql(1, Matching::Exact).binds, vec!["'ligh':*"]);
+        // A quote cannot come from the word list; if it did, it could not break out.
+        query.prefixes_mut().next().unwrap().lexemes = Some(vec!["it's".into()]);
+        let expr = query.to_sql(1, Matching::Exact);
+        assert_eq!(expr.sql, "((to_tsquery('english', $1)))");
+        assert_eq!(expr.binds, vec!["'ligh':*"]);
     }
 
     #[test]
@@ -353,17 +418,20 @@ mod tests {
                 vec![Term {
                     kind: TermKind::Phrase,
                     text: "red kite".into(),
-                    negated: false
+                    negated: false,
+                    lexemes: None,
                 }],
                 vec![Term {
                     kind: TermKind::Prefix,
                     text: "light".into(),
-                    negated: false
+                    negated: false,
+                    lexemes: None,
                 }],
                 vec![Term {
                     kind: TermKind::Word,
                     text: "work".into(),
-                    negated: true
+                    negated: true,
+                    lexemes: None,
                 }],
                 vec![word("sunrise"), word("sunset")],
             ]
@@ -413,10 +481,40 @@ mod tests {
 
     #[test]
     fn partial_matching_expands_words_through_the_word_list() {
-        let query = Query::parse("ligh ab -work").unwrap();
+        let mut query = Query::parse("ligh ab -work zzzz").unwrap();
+        // Not yet named: the word alone.
         let expr = query.to_sql(1, Matching::Partial);
-        assert!(expr.sql.contains("weft_search_expand($2)"), "{}", expr.sql);
-        assert_eq!(expr.binds, vec!["ligh", "ligh", "ab", "'ab':*", "work"]);
+        assert_eq!(expr.binds, vec!["ligh", "ab", "'ab':*", "work", "zzzz"]);
+        let named: Vec<(String, &mut Term)> = query.partial_words_mut().collect();
+        assert_eq!(
+            named
+                .iter()
+                .map(|(letters, _)| letters.as_str())
+                .collect::<Vec<_>>(),
+            vec!["ligh", "zzzz"]
+        );
+        for (letters, term) in query.partial_words_mut() {
+            term.lexemes = Some(if letters == "ligh" {
+                vec!["flight".into(), "light".into()]
+            } else {
+                vec![]
+            });
+        }
+        let expr = query.to_sql(1, Matching::Partial);
+        assert!(
+            expr.sql.contains("to_tsquery('simple', $2)"),
+            "{}",
+            expr.sql
+        );
+        assert_eq!(
+            expr.binds,
+            vec!["ligh", "'flight' | 'light'", "ab", "'ab':*", "work", "zzzz"]
+        );
+        // Exact matching leaves the named lexemes alone.
+        assert_eq!(
+            query.to_sql(1, Matching::Exact).binds,
+            vec!["ligh", "ab", "work", "zzzz"]
+        );
         let any = query.any_wanted_sql(1, Matching::Partial);
         assert!(!any.binds.contains(&"work".to_string()));
     }
