@@ -376,35 +376,62 @@ fn find_sql(tsquery: &str) -> String {
     )
 }
 
-/// The statement that finds a page for [`Matching::Literal`]: every journal of the user is read, its texts
-/// tested with `condition` (which gives the SQL test of the query on a text expression).
+/// The statement that finds a page for [`Matching::Literal`], its texts tested with
+/// `condition` (which gives the SQL test of the query on a text expression). As
+/// [`find_sql`]: the journals whose head (title, tags, notes) matches, ranked; then those
+/// that only the transcript matches, newest first, reading transcripts only until the
+/// page is full (a common word such as `there` fills it within a few journals). The
+/// transcript test is a subquery for each journal in date order (`OFFSET 0` keeps the
+/// order apart), so PostgreSQL, which cannot know how common the words are, cannot choose
+/// to test them all first.
 fn literal_find_sql(condition: impl Fn(&str) -> String) -> String {
     // The texts grow as the rank classes do: title, + tags, + notes, + transcript.
     // journals is read under row-level security as well as by user_id.
+    let texts = |s: &str| {
+        format!(
+            "FROM journals j \
+             CROSS JOIN LATERAL (SELECT j.title || E'\\n' || array_to_string({s}.tags, E'\\n') AS tagged) t1 \
+             CROSS JOIN LATERAL (SELECT t1.tagged || E'\\n' || coalesce(j.notes, '') AS head) t2 \
+             WHERE j.id = {s}.journal_id AND j.user_id = $1"
+        )
+    };
     format!(
         "SELECT h.journal_id, h.created_at, h.class FROM ( \
-             SELECT s.journal_id, s.created_at, \
-                    CASE WHEN {title} THEN 0 WHEN {tagged} THEN 1 WHEN {head} THEN 2 ELSE 3 END AS class \
-             FROM journal_search s \
-             JOIN journals j ON j.id = s.journal_id \
-             CROSS JOIN LATERAL (SELECT j.title || E'\\n' || array_to_string(s.tags, E'\\n') AS tagged) t1 \
-             CROSS JOIN LATERAL (SELECT t1.tagged || E'\\n' || coalesce(j.notes, '') AS head) t2 \
-             WHERE s.user_id = $1 AND j.user_id = $1 \
-               AND ($2::timestamptz IS NULL OR s.created_at >= $2) \
-               AND ($3::timestamptz IS NULL OR s.created_at < $3) \
-               AND (cardinality($4::text[]) = 0 OR s.tags @> $4::text[]) \
-               AND {document} \
+             (SELECT a.journal_id, a.created_at, a.class FROM ( \
+                 SELECT s.journal_id, s.created_at, \
+                        CASE WHEN {title} THEN 0 WHEN {tagged} THEN 1 ELSE 2 END AS class \
+                 FROM journal_search s, LATERAL (SELECT j.title, t1.tagged, t2.head {s_texts}) x \
+                 WHERE s.user_id = $1 {FILTERS} AND ($5::int IS NULL OR $5 < 3) \
+                   AND {x_head} AND {x_document} \
+             ) a \
+             WHERE $5::int IS NULL OR a.class > $5 \
+                OR (a.class = $5 AND (a.created_at, a.journal_id) < ($6, $7)) \
+             ORDER BY a.class, a.created_at DESC, a.journal_id DESC LIMIT $8) \
+             UNION ALL \
+             (SELECT o.journal_id, o.created_at, 3 FROM ( \
+                  SELECT s.journal_id, s.created_at, s.tags FROM journal_search s \
+                  WHERE s.user_id = $1 {FILTERS} \
+                    AND ($5::int IS NULL OR $5 < 3 OR (s.created_at, s.journal_id) < ($6, $7)) \
+                  ORDER BY s.created_at DESC, s.journal_id DESC OFFSET 0) o \
+              WHERE (SELECT NOT {head} AND {document} {o_texts}) \
+              ORDER BY o.created_at DESC, o.journal_id DESC LIMIT $8) \
          ) h \
-         WHERE $5::int IS NULL OR h.class > $5 \
-            OR (h.class = $5 AND (h.created_at, h.journal_id) < ($6, $7)) \
          ORDER BY h.class, h.created_at DESC, h.journal_id DESC LIMIT $8",
-        title = condition("j.title"),
-        tagged = condition("t1.tagged"),
+        s_texts = texts("s"),
+        o_texts = texts("o"),
+        title = condition("x.title"),
+        tagged = condition("x.tagged"),
+        x_head = condition("x.head"),
+        x_document = condition(&document("x.head", "s")),
         head = condition("t2.head"),
-        document = condition(
-            "(t2.head || E'\\n' || coalesce(weft_current_transcript_text(s.journal_id), ''))"
-        ),
+        document = condition(&document("t2.head", "o")),
     )
+}
+
+/// The whole searchable text of a journal, given its head's expression and the alias of
+/// its journal_search row.
+fn document(head: &str, s: &str) -> String {
+    format!("({head} || E'\\n' || coalesce(weft_current_transcript_text({s}.journal_id), ''))")
 }
 
 /// How PostgreSQL runs the first page of a search for `q` (EXPLAIN ANALYZE), one line a
@@ -467,8 +494,7 @@ async fn details(
     // a segment that contains none of the keys cannot match and is not stemmed.
     let sql = details_sql(
         Some(&expr.sql),
-        "EXISTS (SELECT 1 FROM unnest(q.keys) AS k(key) \
-                 WHERE strpos(lower(e.seg->>'text'), k.key) > 0) \
+        "lower(e.seg->>'text') LIKE ANY (q.keys) \
          AND to_tsvector('english', e.seg->>'text') @@ q.q",
         &format!("ts_headline('english', m.text, q.q, {options})"),
         &format!("ts_headline('english', {head}, q.q, {fragments})"),
@@ -568,17 +594,19 @@ fn details_sql(
 /// How many moments of a journal its snippet shows.
 const SNIPPET_MOMENTS: usize = 2;
 
-/// The SQL for the substrings that a text must contain (lower-cased) to contain any
-/// lexeme of the tsquery `q`, one for each lexeme: its letters but the last two. An
+/// The SQL for the LIKE patterns of which a text (lower-cased) must match one to contain
+/// any lexeme of the tsquery `q`, one for each lexeme: its letters but the last two. An
 /// English stem differs from its word only in its last two letters ("possibility" is
 /// `possibl`, "dying" is `die`, "skies" is `sky`) and every other lexeme is the lower-cased
 /// word itself, so a text without any of them has no word that stems to a lexeme of `q`,
 /// nor to one that a prefix of `q` begins. Read from q's text form, where each lexeme is
-/// quoted with its quotes doubled.
+/// quoted with its quotes doubled. LIKE ANY, unlike a subquery per text, costs little
+/// more than the comparisons.
 fn tsquery_keys_sql(q: &str) -> String {
+    let key = "left(l.lexeme, greatest(length(l.lexeme) - 2, 1))";
+    let escaped = format!(r"replace(replace(replace({key}, '\', '\\'), '%', '\%'), '_', '\_')");
     format!(
-        "(SELECT coalesce(array_agg(DISTINCT left(l.lexeme, greatest(length(l.lexeme) - 2, 1))), \
-                          '{{}}') \
+        "(SELECT coalesce(array_agg(DISTINCT '%' || {escaped} || '%'), '{{}}') \
           FROM regexp_matches({q}::text, '''((?:[^'']|'''')*)''', 'g') AS m(found) \
           CROSS JOIN LATERAL (SELECT replace(m.found[1], '''''', '''') AS lexeme) l)"
     )
