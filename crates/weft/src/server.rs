@@ -32,6 +32,8 @@ pub struct ApiContext {
     pub scratch: std::path::PathBuf,
     /// When transcription is on: the attempts a new job gets. None: transcription is off.
     pub transcription: Option<i32>,
+    /// Timeline pages answered again while nothing they show has changed.
+    pub timelines: Arc<crate::routes::journals::page_cache::PageCache>,
 }
 
 /// Request limits.
@@ -72,6 +74,7 @@ impl ApiContext {
             storage,
             scratch,
             transcription: None,
+            timelines: Arc::default(),
         }
     }
 

@@ -816,3 +816,91 @@ async fn deleting_the_account_removes_its_video_files() {
     assert_eq!(journal_count(&app).await, 0);
     app.stop().await;
 }
+
+#[tokio::test]
+async fn a_timeline_page_answered_again_shows_every_change_made_since() {
+    let app = spawn_app().await;
+    let jane = app.register("jane").await;
+    let bob = app.register("bob").await;
+    seed_journals(
+        &app,
+        &jane,
+        &[
+            ("first", "2026-01-10T10:00:00Z", &["walk"]),
+            ("second", "2026-02-10T10:00:00Z", &[]),
+        ],
+    )
+    .await;
+    let page = |who: &Account| {
+        let token = who.token.clone();
+        let app = &app;
+        async move {
+            app.get_as(&token, "/api/v1/journals?limit=5")
+                .await
+                .json::<Value>()
+                .await
+                .unwrap()
+        }
+    };
+    let first = page(&jane).await;
+    assert_eq!(titles(&first), ["second", "first"]);
+    assert_eq!(page(&jane).await, first, "the same page again");
+    // Another user asking the same thing gets their own page.
+    assert_eq!(titles(&page(&bob).await), Vec::<String>::new());
+
+    let jane_id: uuid::Uuid = jane.id.parse().unwrap();
+    let second: uuid::Uuid = first["items"][0]["id"].as_str().unwrap().parse().unwrap();
+    let version = || async {
+        sqlx::query_scalar::<_, i64>("SELECT version FROM timeline_versions WHERE user_id = $1")
+            .bind(jane_id)
+            .fetch_one(&app.db.admin)
+            .await
+            .unwrap()
+    };
+    // Each change, made as jane or by a maintenance connection acting for no one.
+    let change = |sql: &'static str| {
+        let app = &app;
+        async move {
+            let mut tx = weft::db::scoped::begin_for_user(&app.db.pool, jane_id)
+                .await
+                .unwrap();
+            sqlx::query(sql)
+                .bind(second)
+                .execute(&mut *tx)
+                .await
+                .unwrap();
+            tx.commit().await.unwrap();
+        }
+    };
+    change("UPDATE journals SET title = 'renamed' WHERE id = $1").await;
+    assert_eq!(page(&jane).await["items"][0]["title"], "renamed");
+    change("INSERT INTO tags (journal_id, tag) VALUES ($1, 'sea')").await;
+    assert_eq!(page(&jane).await["items"][0]["tags"], json!(["sea"]));
+    sqlx::query("UPDATE tags SET tag = 'ocean' WHERE tag = 'sea'")
+        .execute(&app.db.admin)
+        .await
+        .unwrap();
+    assert_eq!(page(&jane).await["items"][0]["tags"], json!(["ocean"]));
+    change(
+        "INSERT INTO transcription_jobs (journal_id, user_id) \
+         SELECT id, user_id FROM journals WHERE id = $1",
+    )
+    .await;
+    assert_eq!(page(&jane).await["items"][0]["transcriptStatus"], "queued");
+    change("UPDATE transcription_jobs SET state = 'running' WHERE journal_id = $1").await;
+    assert_eq!(page(&jane).await["items"][0]["transcriptStatus"], "running");
+    // A heartbeat changes nothing the timeline shows: the version stays.
+    let before = version().await;
+    change(
+        "UPDATE transcription_jobs SET heartbeat_at = now(), progress = 0.5 WHERE journal_id = $1",
+    )
+    .await;
+    assert_eq!(version().await, before);
+    change("INSERT INTO transcripts (journal_id, text) VALUES ($1, 'hello')").await;
+    change("DELETE FROM transcription_jobs WHERE journal_id = $1").await;
+    assert_eq!(page(&jane).await["items"][0]["transcriptStatus"], "done");
+    change("DELETE FROM journals WHERE id = $1").await;
+    assert_eq!(titles(&page(&jane).await), ["first"]);
+    assert_eq!(titles(&page(&bob).await), Vec::<String>::new());
+    app.stop().await;
+}

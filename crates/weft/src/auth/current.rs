@@ -30,6 +30,8 @@ const TOUCH_EVERY_SECONDS: i64 = 60;
 pub struct CurrentUser {
     pub user: User,
     pub session_id: Uuid,
+    /// The user's timeline version when the session was looked up.
+    pub timeline_version: i64,
 }
 
 /// The raw session token of a request and whether it came from the cookie.
@@ -86,6 +88,7 @@ impl FromRequestParts<ApiContext> for CurrentUser {
         Ok(CurrentUser {
             user: found.user,
             session_id: found.session_id,
+            timeline_version: found.timeline_version,
         })
     }
 }

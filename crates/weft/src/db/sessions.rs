@@ -26,6 +26,9 @@ pub struct Authenticated {
     pub session_id: Uuid,
     pub last_seen_at: DateTime<Utc>,
     pub user: User,
+    /// The user's timeline version (migrations/0007_timeline_versions.sql), read with the
+    /// session so that a kept timeline page can be answered without another round trip.
+    pub timeline_version: i64,
 }
 
 /// Stores a new session for `user_id` that expires after `ttl`.
@@ -56,6 +59,7 @@ pub async fn create(
 struct AuthRow {
     session_id: Uuid,
     last_seen_at: DateTime<Utc>,
+    timeline_version: i64,
     #[sqlx(flatten)]
     user: User,
 }
@@ -67,7 +71,9 @@ pub async fn authenticate(
     token_hash: &[u8],
 ) -> Result<Option<Authenticated>, sqlx::Error> {
     let row: Option<AuthRow> = sqlx::query_as(
-        "SELECT s.id AS session_id, s.last_seen_at, u.* \
+        "SELECT s.id AS session_id, s.last_seen_at, u.*, \
+                coalesce((SELECT v.version FROM timeline_versions v WHERE v.user_id = u.id), 0) \
+                    AS timeline_version \
          FROM sessions s JOIN users u ON u.id = s.user_id \
          WHERE s.token_hash = $1 AND s.expires_at > now()",
     )
@@ -78,6 +84,7 @@ pub async fn authenticate(
         session_id: row.session_id,
         last_seen_at: row.last_seen_at,
         user: row.user,
+        timeline_version: row.timeline_version,
     }))
 }
 

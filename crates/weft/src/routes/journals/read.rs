@@ -1,6 +1,8 @@
 //! Reading journals: one, or the timeline with keyset paging and filters.
 
-use axum::extract::{Path, Query, State};
+use axum::extract::{Path, Query, RawQuery, State};
+use axum::http::header;
+use axum::response::{IntoResponse, Response};
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine;
 use chrono::{DateTime, NaiveDate, Utc};
@@ -73,8 +75,15 @@ pub struct JournalPage {
 pub(super) async fn list_journals(
     State(context): State<ApiContext>,
     current: CurrentUser,
+    RawQuery(raw_query): RawQuery,
     Query(query): Query<ListQuery>,
-) -> Result<ApiJson<JournalPage>, ApiError> {
+) -> Result<Response, ApiError> {
+    // Only pages that were answered are kept: a request found here was valid.
+    let request = raw_query.unwrap_or_default();
+    let (user_id, version) = (current.user.id, current.timeline_version);
+    if let Some(body) = context.timelines.get(user_id, &request, version) {
+        return Ok(json_response(body));
+    }
     let limit = query.limit.unwrap_or(20);
     if !(1..=100).contains(&limit) {
         return Err(ApiError::invalid(
@@ -114,7 +123,18 @@ pub(super) async fn list_journals(
                 id: last.journal.id,
             })
         });
-    Ok(ApiJson(JournalPage { items, next_cursor }))
+    let body =
+        serde_json::to_vec(&JournalPage { items, next_cursor }).map_err(ApiError::internal)?;
+    let body = axum::body::Bytes::from(body);
+    context
+        .timelines
+        .put(user_id, &request, version, body.clone());
+    Ok(json_response(body))
+}
+
+/// A JSON body as it is.
+fn json_response(body: axum::body::Bytes) -> Response {
+    ([(header::CONTENT_TYPE, "application/json")], body).into_response()
 }
 
 /// An opaque cursor: the last entry's creation time (microseconds) and id.
