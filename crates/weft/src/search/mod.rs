@@ -126,7 +126,6 @@ pub async fn search(
     request: &SearchRequest,
 ) -> Result<SearchPage, SearchError> {
     let mut query = Query::parse(&request.q)?;
-    name_prefix_lexemes(conn, &mut query).await?;
     let cursor = request.cursor.as_deref().map(Cursor::decode).transpose()?;
     let limit = request.limit.clamp(1, 100);
     let mut matching = match cursor {
@@ -134,6 +133,10 @@ pub async fn search(
         Some(Cursor { p: 2, .. }) => Matching::Literal,
         _ => Matching::Exact,
     };
+    // Matching as written reads the texts themselves: it has nothing to name.
+    if matching != Matching::Literal {
+        name_prefix_lexemes(conn, &mut query).await?;
+    }
     if matching == Matching::Partial {
         name_partial_lexemes(conn, &mut query).await?;
     }
@@ -343,8 +346,8 @@ const FILTERS: &str = "AND ($2::timestamptz IS NULL OR s.created_at >= $2) \
      AND ($3::timestamptz IS NULL OR s.created_at < $3) \
      AND (cardinality($4::text[]) = 0 OR s.tags @> $4::text[])";
 
-/// The statement that finds a page of journals matching whole words, for the tsquery
-/// expression: the journals whose head (title, tags, notes) matches, ranked, found through
+/// The statement that finds a page of journals matching whole words (or the named words of
+/// prefixes and partial words), for the tsquery expression: the journals whose head (title, tags, notes) matches, ranked, found through
 /// journal_search_head_idx; then those that only the transcript matches, newest first.
 /// The second part never ranks all of its matches: PostgreSQL either reads the user's
 /// journals newest first until the page is full (a common word) or the few matches from
