@@ -1,9 +1,11 @@
-//! Embeds the SQL migrations of `migrations/` (at the workspace root) into the binary.
+//! Embeds the SQL migrations of `migrations/` (at the workspace root) into the binary, and
+//! records where the prebuilt libctranslate2 lives in the binaries that link it.
 
 use std::fmt::Write;
 use std::path::Path;
 
 fn main() {
+    ctranslate2_runpath();
     // Read at run time: a build script compiled for one checkout may be reused by cargo
     // for another that shares the target folder.
     let manifest_dir = std::env::var("CARGO_MANIFEST_DIR").expect("cargo sets CARGO_MANIFEST_DIR");
@@ -41,4 +43,15 @@ fn main() {
     code.push_str("]\n");
     let out = Path::new(&std::env::var("OUT_DIR").expect("OUT_DIR")).join("migrations.rs");
     std::fs::write(out, code).expect("write migrations.rs");
+}
+
+/// With the `prebuilt` feature, weft-whisper links the libctranslate2 that scripts/install-deps
+/// unpacked and names its folder: the binaries and tests of this crate look there at run time
+/// (an absolute RUNPATH, so a copy installed elsewhere still finds it), and crates that link
+/// weft (weft-bench) read the same folder from `DEP_WEFT_CT2_LIBDIR`.
+fn ctranslate2_runpath() {
+    if let Ok(dir) = std::env::var("DEP_WEFT_CT2_LIBDIR") {
+        println!("cargo:rustc-link-arg=-Wl,-rpath,{dir}");
+        println!("cargo:ct2_libdir={dir}");
+    }
 }
