@@ -276,3 +276,31 @@ async fn the_whisper_engine_reports_progress_after_each_window() {
     );
     assert!((reported[reported.len() - 1] - duration).abs() < 1e-6);
 }
+
+/// The default build links the libctranslate2 that scripts/install-deps unpacked and records
+/// its folder in the binary: a copy installed elsewhere (`install target/release/weft
+/// /usr/local/bin/`, a systemd unit) transcribes with nothing in its environment pointing
+/// at the library or the build tree.
+#[cfg(feature = "prebuilt")]
+#[test]
+fn an_installed_copy_of_the_binary_finds_its_ctranslate2_library() {
+    let dir = tempfile::tempdir().unwrap();
+    let video = spoken_video(dir.path());
+    let bin = dir.path().join("bin");
+    std::fs::create_dir(&bin).unwrap();
+    let installed = bin.join("weft");
+    std::fs::copy(common::weft_bin(), &installed).unwrap();
+    let output = Command::new(&installed)
+        .current_dir(dir.path())
+        .env_clear()
+        .env("PATH", std::env::var_os("PATH").unwrap())
+        .env("HOME", dir.path())
+        .env("WEFT_TRANSCRIBER", "whisper")
+        .env("WEFT_WHISPER_MODEL", common::model_dir())
+        .env("WEFT_LANGUAGE", "en")
+        .arg("transcribe")
+        .arg(&video)
+        .output()
+        .unwrap();
+    assert_has_key_words(&stdout_of(&output));
+}
