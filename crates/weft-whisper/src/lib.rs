@@ -23,20 +23,14 @@ pub use engine::Whisper;
 pub use error::Error;
 pub use mel::SAMPLE_RATE;
 
-/// Threads one transcription uses unless told otherwise: 2 with PyPI's library (the default
-/// `prebuilt`: oneDNN and MKL), oneDNN (`dnnl`) or CUDA; 1 with CTranslate2 compiled with ruy
-/// (`source`). Ruy's extra worker threads busy-wait for 2 ms after every matrix product, and
-/// decoding does hundreds of small ones per window: on two cores a second thread doubled the
-/// CPU time and made transcription slower, not faster (docs/BENCHMARKS.md). More cores are
-/// better spent on more transcriptions at once (Weft's `WEFT_WORKERS`).
-pub const DEFAULT_THREADS: usize = if RUY_ONLY { 1 } else { 2 };
-
-/// Whether the matrix products run on ruy alone: CTranslate2 compiled from source without
-/// oneDNN or CUDA.
-const RUY_ONLY: bool = cfg!(all(
-    feature = "source",
-    not(any(feature = "dnnl", feature = "cuda"))
-));
+/// Threads one transcription uses unless told otherwise: 1. On two cores a second thread
+/// made no transcription faster, with any backend: with PyPI's library (the default
+/// `prebuilt`) 87 s of speech took 3.9 s at 1 thread and 4.3 s at 2, with a third more CPU
+/// time; with ruy (`source`) the extra worker busy-waits after each of the decoder's small
+/// matrix products and doubled the CPU time (docs/BENCHMARKS.md). More cores are better
+/// spent on more transcriptions at once (Weft's `WEFT_WORKERS`), or given with
+/// `WEFT_WHISPER_THREADS` to a larger model.
+pub const DEFAULT_THREADS: usize = 1;
 
 /// Where inference runs.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
@@ -119,17 +113,11 @@ mod tests {
     }
 
     #[test]
-    fn default_options_are_faster_whispers_cpu_defaults_with_the_backends_threads() {
+    fn default_options_are_faster_whispers_cpu_defaults_with_one_thread() {
         let options = Options::default();
         assert_eq!(options.compute_type, "int8");
         assert_eq!((options.threads, options.beam_size), (DEFAULT_THREADS, 5));
-        let expected =
-            if cfg!(feature = "prebuilt") || cfg!(any(feature = "dnnl", feature = "cuda")) {
-                2
-            } else {
-                1
-            };
-        assert_eq!(DEFAULT_THREADS, expected);
+        assert_eq!(DEFAULT_THREADS, 1);
         assert_eq!(options.language, None);
         assert_eq!(options.device, Device::Cpu);
     }

@@ -35,8 +35,7 @@ pub struct TranscriberArgs {
     #[arg(long, env = "WEFT_WHISPER_COMPUTE_TYPE", default_value = "int8")]
     pub whisper_compute_type: String,
 
-    /// Threads one Whisper transcription uses [default: 2; 1 when CTranslate2 was compiled
-    /// with ruy, the whisper-source feature].
+    /// Threads one Whisper transcription uses [default: 1].
     #[arg(long, env = "WEFT_WHISPER_THREADS")]
     pub whisper_threads: Option<usize>,
 
