@@ -143,7 +143,10 @@ impl Ingest {
     /// length and seek in it. The streams themselves are copied as they are.
     async fn readable(&self, video: TempFile) -> Result<(TempFile, VideoInfo), IngestError> {
         match probe::probe(video.path(), TOOL_LIMIT).await {
-            Ok(info) => Ok((video, info)),
+            Ok(info) => {
+                probe::check_complete(video.path(), TOOL_LIMIT).await?;
+                Ok((video, info))
+            }
             Err(ProbeError::NoDuration(container)) => {
                 let remuxed = TempFile::new_in(&self.scratch, container.extension())
                     .map_err(StorageError::from)?;

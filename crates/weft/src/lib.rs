@@ -12,6 +12,7 @@ pub mod media;
 pub mod metrics;
 pub mod middleware;
 pub mod routes;
+pub mod scratch;
 pub mod search;
 pub mod server;
 pub mod storage;

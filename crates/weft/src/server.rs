@@ -47,8 +47,11 @@ pub struct Limits {
     pub upload_bytes: u64,
     /// An upload that sends nothing for this long is abandoned.
     pub upload_idle: Duration,
-    /// A connection that takes longer than this to send a request's headers is closed.
+    /// A connection that takes longer than this to send a request's headers (or, new, its
+    /// first byte) is closed.
     pub header_read_timeout: Duration,
+    /// Connections held open at once; more wait in the listen queue.
+    pub max_connections: usize,
 }
 
 impl Default for Limits {
@@ -59,6 +62,7 @@ impl Default for Limits {
             upload_bytes: 2 * 1024 * 1024 * 1024,
             upload_idle: Duration::from_secs(60),
             header_read_timeout: Duration::from_secs(30),
+            max_connections: 512,
         }
     }
 }
@@ -101,6 +105,7 @@ pub fn router(context: ApiContext) -> Router {
         .method_not_allowed_fallback(error::method_not_allowed_fallback)
         .with_state(context)
         .layer(axum::middleware::from_fn(crate::api::plain_errors::json_errors))
+        .layer(axum::middleware::from_fn(crate::api::text::refuse_nul_in_uri))
         .layer(DefaultBodyLimit::max(limits.json_body_bytes))
         .layer(axum::middleware::from_fn(move |request, next| {
             time_limit(limits.request_timeout, request, next)
@@ -153,8 +158,19 @@ pub async fn launch(
     listener: TcpListener,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
-    let header_read_timeout = context.limits.header_read_timeout;
-    crate::connections::serve(listener, router(context), header_read_timeout, shutdown).await
+    let Limits {
+        header_read_timeout,
+        max_connections,
+        ..
+    } = context.limits;
+    crate::connections::serve(
+        listener,
+        router(context),
+        header_read_timeout,
+        max_connections,
+        shutdown,
+    )
+    .await
 }
 
 /// Completes on SIGINT or SIGTERM.

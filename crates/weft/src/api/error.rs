@@ -159,6 +159,19 @@ impl From<sqlx::Error> for ApiError {
                 tracing::warn!(%error, "database unavailable");
                 ApiError::unavailable("the database is unavailable; try again shortly")
             }
+            // Text PostgreSQL refuses (NUL) that got past the checks at the edge: the
+            // client's to fix, and the statement changed nothing.
+            sqlx::Error::Database(db)
+                if matches!(db.code().as_deref(), Some("22021" | "22P05")) =>
+            {
+                tracing::warn!(%error, "text the database cannot store reached a statement");
+                ApiError::new(
+                    StatusCode::UNPROCESSABLE_ENTITY,
+                    "invalid_text",
+                    "the request holds a character Weft cannot store (NUL, U+0000); remove it \
+                     and send again",
+                )
+            }
             _ => ApiError::internal(error),
         }
     }
@@ -176,7 +189,8 @@ impl From<anyhow::Error> for ApiError {
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
         if let Some(source) = &self.source {
-            tracing::error!(error = ?source, code = self.code, "request failed");
+            // The cause and its chain on one line ("{:#}"); never a backtrace per request.
+            tracing::error!(error = %format_args!("{source:#}"), code = self.code, "request failed");
         }
         let body = ErrorBody {
             error: ErrorDetail {

@@ -1,13 +1,14 @@
 //! `ApiJson<T>`: a JSON body whose every failure is an [`ApiError`] in the API's shape.
 
+use axum::body::Bytes;
 use axum::extract::rejection::JsonRejection;
 use axum::extract::{FromRequest, Request};
-use axum::http::StatusCode;
+use axum::http::{header, StatusCode};
 use axum::response::{IntoResponse, Response};
 use serde::de::DeserializeOwned;
 use serde::Serialize;
 
-use super::ApiError;
+use super::{text, ApiError};
 
 /// A JSON request body (or response).
 #[derive(Debug, Clone, Copy, Default)]
@@ -21,20 +22,43 @@ where
     type Rejection = ApiError;
 
     async fn from_request(request: Request, state: &S) -> Result<Self, Self::Rejection> {
-        match axum::Json::<T>::from_request(request, state).await {
-            Ok(axum::Json(value)) => Ok(ApiJson(value)),
-            Err(rejection) => Err(rejection_to_error(rejection)),
+        if !is_json(&request) {
+            return Err(not_json());
         }
+        let bytes = Bytes::from_request(request, state)
+            .await
+            .map_err(|rejection| unreadable(rejection.status(), rejection.body_text()))?;
+        let axum::Json(value) = axum::Json::<T>::from_bytes(&bytes).map_err(rejection_to_error)?;
+        // Text PostgreSQL would refuse is turned away here, for every JSON endpoint at once.
+        if let Some(field) = text::nul_in_json(&bytes) {
+            return Err(text::nul_error(&field));
+        }
+        Ok(ApiJson(value))
     }
+}
+
+/// `Content-Type: application/json`, or another JSON type (`application/*+json`).
+fn is_json(request: &Request) -> bool {
+    let Some(value) = request
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+    else {
+        return false;
+    };
+    let essence = value
+        .split(';')
+        .next()
+        .unwrap_or_default()
+        .trim()
+        .to_ascii_lowercase();
+    essence == "application/json"
+        || (essence.starts_with("application/") && essence.ends_with("+json"))
 }
 
 fn rejection_to_error(rejection: JsonRejection) -> ApiError {
     match rejection {
-        JsonRejection::MissingJsonContentType(_) => ApiError::new(
-            StatusCode::UNSUPPORTED_MEDIA_TYPE,
-            "unsupported_media_type",
-            "send the body as JSON, with Content-Type: application/json",
-        ),
+        JsonRejection::MissingJsonContentType(_) => not_json(),
         JsonRejection::JsonSyntaxError(error) => ApiError::bad_request(
             "invalid_json",
             format!("the body is not valid JSON: {}", error.body_text()),
@@ -55,12 +79,28 @@ fn rejection_to_error(rejection: JsonRejection) -> ApiError {
                 None => error,
             }
         }
-        other if other.status() == StatusCode::PAYLOAD_TOO_LARGE => ApiError::new(
+        other => unreadable(other.status(), other.body_text()),
+    }
+}
+
+fn not_json() -> ApiError {
+    ApiError::new(
+        StatusCode::UNSUPPORTED_MEDIA_TYPE,
+        "unsupported_media_type",
+        "send the body as JSON, with Content-Type: application/json",
+    )
+}
+
+/// A body that could not be read: too large, or cut off.
+fn unreadable(status: StatusCode, text: String) -> ApiError {
+    if status == StatusCode::PAYLOAD_TOO_LARGE {
+        ApiError::new(
             StatusCode::PAYLOAD_TOO_LARGE,
             "payload_too_large",
             "the request body is too large",
-        ),
-        other => ApiError::bad_request("invalid_body", other.body_text()),
+        )
+    } else {
+        ApiError::bad_request("invalid_body", text)
     }
 }
 

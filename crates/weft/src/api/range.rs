@@ -28,16 +28,17 @@ pub fn parse(header: Option<&str>, size: u64) -> RangeRequest {
     let (start, end) = (start.trim(), end.trim());
     let parsed = if start.is_empty() {
         // Suffix: the last N bytes.
-        match end.parse::<u64>() {
+        match position(end) {
             Ok(0) => return RangeRequest::Unsatisfiable,
             Ok(n) => Some(size.saturating_sub(n)..size),
             Err(_) => None,
         }
     } else {
-        match (start.parse::<u64>(), end) {
+        match (position(start), end) {
             (Ok(first), "") => Some(first..size),
-            (Ok(first), last) => match last.parse::<u64>() {
-                Ok(last) if last >= first => Some(first..(last + 1).min(size)),
+            (Ok(first), last) => match position(last) {
+                // The last byte may lie past the end, however far: the range stops there.
+                Ok(last) if last >= first => Some(first..last.saturating_add(1).min(size)),
                 _ => None,
             },
             _ => None,
@@ -48,6 +49,15 @@ pub fn parse(header: Option<&str>, size: u64) -> RangeRequest {
         Some(range) if range.start >= size || range.is_empty() => RangeRequest::Unsatisfiable,
         Some(range) => RangeRequest::Partial(range),
     }
+}
+
+/// A byte position: digits only, and a number too large for u64 is as good as u64::MAX
+/// (no object is that large).
+fn position(digits: &str) -> Result<u64, ()> {
+    if digits.is_empty() || !digits.bytes().all(|b| b.is_ascii_digit()) {
+        return Err(());
+    }
+    Ok(digits.parse::<u64>().unwrap_or(u64::MAX))
 }
 
 #[cfg(test)]
@@ -61,6 +71,23 @@ mod tests {
         assert_eq!(parse(Some("bytes=500-599"), 1000), Partial(500..600));
         assert_eq!(parse(Some("bytes=900-"), 1000), Partial(900..1000));
         assert_eq!(parse(Some("bytes=900-5000"), 1000), Partial(900..1000));
+    }
+
+    #[test]
+    fn a_last_byte_at_or_past_u64_max_means_to_the_end() {
+        for last in [
+            "18446744073709551614",
+            "18446744073709551615",
+            "99999999999999999999999",
+        ] {
+            let header = format!("bytes=0-{last}");
+            assert_eq!(parse(Some(&header), 1000), Partial(0..1000), "{header}");
+        }
+        assert_eq!(
+            parse(Some("bytes=-99999999999999999999999"), 1000),
+            Partial(0..1000)
+        );
+        assert_eq!(parse(Some("bytes=+5-9"), 1000), Full);
     }
 
     #[test]

@@ -1,5 +1,7 @@
-//! Log-in throttling: too many failures for one account, or from one address, inside a
-//! window get 429 with `Retry-After` until the window ends.
+//! Throttling of everything that checks a password or costs a bcrypt hash: too many failed
+//! log-ins (or password re-checks of a signed-in account) for one account, or from one
+//! address, and too many registrations from one address, inside a window get 429 with
+//! `Retry-After` until the window ends.
 
 use chrono::Duration;
 use sqlx::PgPool;
@@ -15,6 +17,9 @@ pub struct ThrottleConfig {
     /// Failures allowed per client address in a window.
     pub per_address: i32,
     pub window: Duration,
+    /// Registrations allowed per client address in `registration_window`.
+    pub registrations_per_address: i32,
+    pub registration_window: Duration,
 }
 
 impl Default for ThrottleConfig {
@@ -23,6 +28,8 @@ impl Default for ThrottleConfig {
             per_account: 5,
             per_address: 20,
             window: Duration::minutes(15),
+            registrations_per_address: 10,
+            registration_window: Duration::hours(1),
         }
     }
 }
@@ -33,6 +40,18 @@ fn account_key(login: &str) -> String {
 
 fn address_key(address: &str) -> String {
     format!("ip:{address}")
+}
+
+fn registration_key(address: &str) -> String {
+    format!("register:{address}")
+}
+
+fn wait(seconds: i64, what: &str) -> ApiError {
+    let seconds = seconds.max(1);
+    ApiError::too_many_requests(
+        seconds as u64,
+        format!("{what}; try again in {seconds} seconds"),
+    )
 }
 
 /// Refuses with 429 when either the account or the address has used up its failures.
@@ -57,15 +76,61 @@ pub async fn check(
     )
     .await?;
     match account.into_iter().chain(by_address).max() {
-        Some(seconds) => Err(ApiError::too_many_requests(
-            seconds.max(1) as u64,
-            format!(
-                "too many failed log-ins; try again in {} seconds",
-                seconds.max(1)
-            ),
-        )),
+        Some(seconds) => Err(wait(seconds, "too many failed log-ins")),
         None => Ok(()),
     }
+}
+
+/// Refuses with 429 when a signed-in account has used up its failures: a password re-check
+/// (changing the password, the username or email, deleting the account) counts like a
+/// log-in, so a stolen session cannot be used to guess the password.
+pub async fn check_account(
+    pool: &PgPool,
+    config: &ThrottleConfig,
+    account: &str,
+) -> Result<(), ApiError> {
+    let blocked = throttle::blocked_for(
+        pool,
+        &[account_key(account)],
+        config.per_account,
+        config.window,
+    )
+    .await?;
+    match blocked {
+        Some(seconds) => Err(wait(seconds, "too many wrong passwords")),
+        None => Ok(()),
+    }
+}
+
+/// Counts a wrong password of a signed-in account.
+pub async fn failed_account(
+    pool: &PgPool,
+    config: &ThrottleConfig,
+    account: &str,
+) -> Result<(), ApiError> {
+    throttle::record_failure(pool, &[account_key(account)], config.window).await?;
+    Ok(())
+}
+
+/// Counts a registration from `address` (each costs a bcrypt hash), or refuses with 429
+/// when the address has used up its registrations.
+pub async fn register(
+    pool: &PgPool,
+    config: &ThrottleConfig,
+    address: &str,
+) -> Result<(), ApiError> {
+    let key = [registration_key(address)];
+    let window = config.registration_window;
+    if let Some(seconds) =
+        throttle::blocked_for(pool, &key, config.registrations_per_address, window).await?
+    {
+        return Err(wait(
+            seconds,
+            "too many accounts registered from this address",
+        ));
+    }
+    throttle::record_failure(pool, &key, window).await?;
+    Ok(())
 }
 
 /// Counts a failed log-in against the account and the address.

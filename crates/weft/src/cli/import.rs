@@ -76,10 +76,12 @@ async fn import(
     let user = users::find_by_login(db.pool(), &args.user)
         .await?
         .with_context(|| format!("no account with the username or email {}", args.user))?;
+    let scratch = crate::scratch::Scratch::claim(&data_dir.join("tmp"), "import")
+        .context("claiming the scratch folder")?;
     let ingest = Ingest {
         pool: db.pool().clone(),
         storage,
-        scratch: data_dir.join("tmp"),
+        scratch: scratch.dir().to_path_buf(),
         transcription: (args.transcriber.chosen() != super::transcriber::Transcriber::None)
             .then_some(args.transcriber.job_max_attempts),
     };

@@ -11,6 +11,7 @@ use crate::auth::throttle::ThrottleConfig;
 use crate::auth::AuthConfig;
 use crate::config::GlobalArgs;
 use crate::db::Database;
+use crate::scratch::Scratch;
 use crate::server::{self, ApiContext, Limits};
 
 /// Whether anyone may create an account.
@@ -55,6 +56,11 @@ pub struct ServeArgs {
           value_parser = clap::value_parser!(i32).range(1..))]
     pub login_max_failures_per_ip: i32,
 
+    /// Accounts that may be registered from one client address in an hour before 429.
+    #[arg(long, env = "WEFT_REGISTRATIONS_PER_IP", default_value_t = 10,
+          value_parser = clap::value_parser!(i32).range(1..))]
+    pub registrations_per_ip: i32,
+
     /// Trust X-Forwarded-For for the client address (only behind your own reverse proxy).
     #[arg(long, env = "WEFT_TRUST_PROXY", default_value_t = false)]
     pub trust_proxy: bool,
@@ -68,6 +74,12 @@ pub struct ServeArgs {
     #[arg(long, env = "WEFT_HEADER_READ_TIMEOUT", default_value_t = 30,
           value_parser = clap::value_parser!(u64).range(1..))]
     pub header_read_timeout: u64,
+
+    /// Connections held open at once; more wait until one closes. Keep it under the open-file
+    /// limit (`ulimit -n`), which the database connections and uploads also use.
+    #[arg(long, env = "WEFT_MAX_CONNECTIONS", default_value_t = 512,
+          value_parser = clap::value_parser!(u64).range(1..=1_000_000))]
+    pub max_connections: u64,
 
     /// Largest video upload, in bytes [default: 2 GiB].
     #[arg(long, env = "WEFT_MAX_UPLOAD_BYTES", default_value_t = 2 * 1024 * 1024 * 1024,
@@ -104,6 +116,7 @@ impl ServeArgs {
             throttle: ThrottleConfig {
                 per_account: self.login_max_failures,
                 per_address: self.login_max_failures_per_ip,
+                registrations_per_address: self.registrations_per_ip,
                 ..ThrottleConfig::default()
             },
             trust_proxy: self.trust_proxy,
@@ -142,8 +155,15 @@ pub async fn run(global: &GlobalArgs, args: ServeArgs) -> anyhow::Result<()> {
         }
     };
     tracing::info!(storage = storage.describe(), "media storage");
-    let scratch = config.data_dir.join("tmp");
-    sweep_scratch(&scratch);
+    // Held until the server stops; what a killed earlier run left is removed here.
+    let scratch_guard = match Scratch::claim(&config.data_dir.join("tmp"), "serve") {
+        Ok(scratch) => scratch,
+        Err(error) => {
+            db.close().await;
+            return Err(anyhow::Error::from(error).context("claiming the scratch folder"));
+        }
+    };
+    let scratch = scratch_guard.dir().to_path_buf();
     let transcribing = args.transcriber.chosen() != super::transcriber::Transcriber::None;
     // With no local workers the model is not loaded: jobs wait for `weft worker` elsewhere.
     let local_engine = if args.transcriber.workers == 0 {
@@ -165,6 +185,7 @@ pub async fn run(global: &GlobalArgs, args: ServeArgs) -> anyhow::Result<()> {
             request_timeout: Duration::from_secs(args.request_timeout),
             upload_bytes: args.max_upload_bytes,
             header_read_timeout: Duration::from_secs(args.header_read_timeout),
+            max_connections: args.max_connections as usize,
             ..Limits::default()
         },
         transcription: transcribing.then_some(args.transcriber.job_max_attempts),
@@ -209,32 +230,9 @@ pub async fn run(global: &GlobalArgs, args: ServeArgs) -> anyhow::Result<()> {
     sweeper.abort();
     orphans.abort();
     db.close().await;
+    drop(scratch_guard);
     tracing::info!("stopped");
     result.context("the HTTP server failed")
-}
-
-/// Removes scratch files a crash left behind (uploads and job files older than a day; a
-/// younger one may belong to a `weft worker` sharing this data directory).
-fn sweep_scratch(scratch: &std::path::Path) {
-    let Ok(entries) = std::fs::read_dir(scratch) else {
-        return;
-    };
-    let day = Duration::from_secs(24 * 3600);
-    let mut removed = 0;
-    for entry in entries.flatten() {
-        let old = entry
-            .metadata()
-            .and_then(|m| m.modified())
-            .ok()
-            .and_then(|t| t.elapsed().ok())
-            .is_some_and(|age| age > day);
-        if old && std::fs::remove_file(entry.path()).is_ok() {
-            removed += 1;
-        }
-    }
-    if removed > 0 {
-        tracing::info!(removed, "removed scratch files left by an earlier crash");
-    }
 }
 
 /// Deletes expired sessions once an hour.

@@ -1,6 +1,6 @@
 //! `weft worker`: transcription workers without the web server.
 
-use anyhow::bail;
+use anyhow::{bail, Context};
 use clap::Args;
 use tokio_util::sync::CancellationToken;
 
@@ -27,10 +27,13 @@ pub async fn run(global: &GlobalArgs, args: WorkerArgs) -> anyhow::Result<()> {
     let config = global.db_config()?;
     let storage = global.storage()?;
     let db = Database::open_migrated(&config).await?;
+    // Held until the worker stops; what a killed earlier run left is removed here.
+    let scratch = crate::scratch::Scratch::claim(&config.data_dir.join("tmp"), "worker")
+        .context("claiming the scratch folder")?;
     let pipeline = Pipeline {
         pool: db.pool().clone(),
         storage,
-        scratch: config.data_dir.join("tmp"),
+        scratch: scratch.dir().to_path_buf(),
         engine,
     };
     let shutdown = CancellationToken::new();

@@ -115,6 +115,28 @@ struct Format {
     tags: std::collections::HashMap<String, String>,
 }
 
+/// Reads every packet of every stream to the end of the file, without decoding (ffmpeg
+/// copies them to nowhere, at the disk's speed). A file whose index promises more than it
+/// holds (an upload cut off with its index at the front: `-movflags +faststart`) fails here,
+/// though ffprobe, which reads only the index, takes it for whole.
+pub async fn check_complete(path: &Path, limit: Duration) -> Result<(), ProbeError> {
+    let mut command = Command::new("ffmpeg");
+    command
+        .args(["-hide_banner", "-nostdin", "-v", "error", "-xerror", "-i"])
+        .arg(path)
+        .args(["-map", "0", "-c", "copy", "-f", "null", "-"]);
+    let output = run_tool("ffmpeg", command, limit).await?;
+    if output.status.success() {
+        return Ok(());
+    }
+    // Answered like any video ffmpeg cannot read through: 422 `unreadable_video`.
+    let reason = last_line(&output.stderr).replace(&path.display().to_string(), "the file");
+    Err(ProbeError::Tool(ToolError::Failed {
+        tool: "ffmpeg",
+        message: format!("the video is incomplete or damaged: {reason}"),
+    }))
+}
+
 /// Runs ffprobe on a file and reads its report.
 pub async fn probe(path: &Path, limit: Duration) -> Result<VideoInfo, ProbeError> {
     let mut command = Command::new("ffprobe");

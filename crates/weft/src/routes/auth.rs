@@ -144,6 +144,7 @@ pub(crate) fn clear_cookies(jar: CookieJar) -> CookieJar {
         (status = 403, description = "Registration is closed", body = ErrorBody),
         (status = 409, description = "Username or email taken", body = ErrorBody),
         (status = 422, description = "A field is not acceptable", body = ErrorBody),
+        (status = 429, description = "Too many registrations from this address; see Retry-After", body = ErrorBody),
     )
 )]
 pub(crate) async fn register(
@@ -161,6 +162,7 @@ pub(crate) async fn register(
     let username = auth::validate_username(&request.username)?;
     let email = auth::validate_email(&request.email)?;
     auth::validate_password(&request.password, "password")?;
+    throttle::register(&context.pool, &context.auth.throttle, &client.address).await?;
     let hash = context.auth.hash_password(&request.password).await?;
     let user = users::create(&context.pool, &username, &email, &hash)
         .await

@@ -12,7 +12,7 @@ use super::auth::{clear_cookies, conflict};
 use crate::api::error::ErrorBody;
 use crate::api::{ApiError, ApiJson};
 use crate::auth::current::CurrentUser;
-use crate::auth::{self};
+use crate::auth::{self, throttle};
 use crate::db::sessions;
 use crate::db::users::{self, User};
 use crate::server::ApiContext;
@@ -47,13 +47,17 @@ pub struct DeleteMeRequest {
     pub password: String,
 }
 
-/// 422 on the given field unless `password` is the user's current password.
+/// 422 on the given field unless `password` is the user's current password; 429 once the
+/// account has had too many wrong passwords (log-ins and re-checks count together).
 async fn confirm_password(
     context: &ApiContext,
     user: &User,
     password: &str,
     field: &str,
 ) -> Result<(), ApiError> {
+    let config = &context.auth.throttle;
+    let account = user.id.to_string();
+    throttle::check_account(&context.pool, config, &account).await?;
     if context
         .auth
         .verify_password(password, Some(&user.password_hash))
@@ -61,6 +65,7 @@ async fn confirm_password(
     {
         Ok(())
     } else {
+        throttle::failed_account(&context.pool, config, &account).await?;
         Err(ApiError::invalid(
             field,
             "the current password is not correct",
@@ -87,6 +92,7 @@ async fn get_me(current: CurrentUser) -> ApiJson<User> {
         (status = 401, body = ErrorBody),
         (status = 409, description = "Username or email taken", body = ErrorBody),
         (status = 422, description = "Invalid value or wrong password", body = ErrorBody),
+        (status = 429, description = "Too many wrong passwords; see Retry-After", body = ErrorBody),
     ),
     security(("bearer" = []), ("cookie" = []))
 )]
@@ -125,6 +131,7 @@ pub(crate) async fn update_me(
         (status = 204, description = "Changed"),
         (status = 401, body = ErrorBody),
         (status = 422, description = "Weak new password or wrong current one", body = ErrorBody),
+        (status = 429, description = "Too many wrong passwords; see Retry-After", body = ErrorBody),
     ),
     security(("bearer" = []), ("cookie" = []))
 )]
@@ -157,6 +164,7 @@ pub(crate) async fn change_password(
         (status = 204, description = "Deleted"),
         (status = 401, body = ErrorBody),
         (status = 422, description = "Wrong password", body = ErrorBody),
+        (status = 429, description = "Too many wrong passwords; see Retry-After", body = ErrorBody),
     ),
     security(("bearer" = []), ("cookie" = []))
 )]

@@ -6,7 +6,6 @@ use serde::Serialize;
 use utoipa::ToSchema;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
-use uuid::Uuid;
 
 use crate::api::error::ErrorBody;
 use crate::api::{ApiError, ApiJson};
@@ -68,7 +67,7 @@ async fn revoke_session(
     current: CurrentUser,
     Path(id): Path<String>,
 ) -> Result<StatusCode, ApiError> {
-    let id = Uuid::parse_str(&id).map_err(|_| ApiError::not_found("session"))?;
+    let id = crate::api::parse_id(&id).ok_or_else(|| ApiError::not_found("session"))?;
     if sessions::revoke(&context.pool, current.user.id, id).await? {
         Ok(StatusCode::NO_CONTENT)
     } else {

@@ -316,7 +316,7 @@ pub async fn revoke(
     posted: Posted<super::auth::Empty>,
 ) -> Result<Response, WebError> {
     let user = posted.viewer.current.user.id;
-    let id = uuid::Uuid::parse_str(&id).map_err(|_| ApiError::not_found("session"))?;
+    let id = crate::api::parse_id(&id).ok_or_else(|| ApiError::not_found("session"))?;
     if !sessions::revoke(&context.pool, user, id).await? {
         return Err(ApiError::not_found("session").into());
     }

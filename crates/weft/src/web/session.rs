@@ -10,7 +10,7 @@ use serde::de::DeserializeOwned;
 use serde::Deserialize;
 
 use super::layout;
-use crate::api::ApiError;
+use crate::api::{text, ApiError};
 use crate::auth::current::{session_token, CurrentUser};
 use crate::auth::token;
 use crate::server::ApiContext;
@@ -228,14 +228,17 @@ async fn read_form(parts: &Parts, body: axum::body::Body) -> Result<bytes::Bytes
         )
         .into());
     }
-    axum::body::to_bytes(body, FORM_BYTES).await.map_err(|_| {
-        ApiError::new(
+    let bytes = axum::body::to_bytes(body, FORM_BYTES).await.map_err(|_| {
+        WebError::from(ApiError::new(
             StatusCode::PAYLOAD_TOO_LARGE,
             "form_too_large",
             "that form is larger than a page ever sends",
-        )
-        .into()
-    })
+        ))
+    })?;
+    if let Some(field) = text::nul_in_form(&bytes) {
+        return Err(text::nul_error(&field).into());
+    }
+    Ok(bytes)
 }
 
 fn bad_form(error: serde_urlencoded::de::Error) -> WebError {

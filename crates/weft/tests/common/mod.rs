@@ -291,10 +291,15 @@ pub fn test_storage(dir: &std::path::Path) -> weft::storage::Storage {
     weft::storage::Storage::local(&dir.join("media")).expect("local storage")
 }
 
-/// Account settings for tests: the lowest accepted bcrypt cost.
+/// Account settings for tests: the lowest accepted bcrypt cost, and room for every account
+/// a test registers from 127.0.0.1 (the registration limit has its own test).
 pub fn test_auth() -> weft::auth::AuthConfig {
     weft::auth::AuthConfig {
         bcrypt_cost: 10,
+        throttle: weft::auth::throttle::ThrottleConfig {
+            registrations_per_address: 10_000,
+            ..Default::default()
+        },
         ..Default::default()
     }
 }

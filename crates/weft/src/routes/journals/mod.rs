@@ -51,7 +51,7 @@ pub fn router(upload_bytes: u64) -> OpenApiRouter<ApiContext> {
 
 /// Parses a journal id from the path; a malformed one is simply "not found".
 pub(crate) fn journal_id(raw: &str) -> Result<Uuid, ApiError> {
-    Uuid::parse_str(raw).map_err(|_| ApiError::not_found("journal"))
+    crate::api::parse_id(raw).ok_or_else(|| ApiError::not_found("journal"))
 }
 
 /// One of the signed-in user's journals, or 404 (also for someone else's).

@@ -149,9 +149,13 @@ pub(super) async fn correct_transcript(
             .await?;
     let job = jobs::latest_for_journal(&mut *tx, view.journal.id).await?;
     tx.commit().await?;
+    // As a read would now say: the latest job's state, else "done" (a transcript exists).
+    let status = job
+        .as_ref()
+        .map_or_else(|| "done".to_string(), |job| job.state.clone());
     Ok(ApiJson(TranscriptView {
         transcript: Some(transcript),
-        status: view.transcript_status,
+        status,
         job,
     }))
 }

@@ -10,7 +10,7 @@ use utoipa::ToSchema;
 
 use super::{optional_text, validate_title};
 use crate::api::error::ErrorBody;
-use crate::api::{ApiError, ApiJson};
+use crate::api::{text, ApiError, ApiJson};
 use crate::auth::current::CurrentUser;
 use crate::db::journals::JournalView;
 use crate::db::tags;
@@ -184,8 +184,11 @@ async fn text(field: Field<'_>, limit: u64) -> Result<String, ApiError> {
     if bytes.len() > MAX_TEXT_FIELD {
         return Err(ApiError::invalid(&name, format!("{name} is too long")));
     }
-    String::from_utf8(bytes.to_vec())
-        .map_err(|_| ApiError::invalid(&name, format!("{name} is not UTF-8 text")))
+    let value = String::from_utf8(bytes.to_vec())
+        .map_err(|_| ApiError::invalid(&name, format!("{name} is not UTF-8 text")))?;
+    // Turned away as it arrives: a title sent before the video is refused before the video.
+    text::check(&name, &value)?;
+    Ok(value)
 }
 
 fn ingest_error(error: IngestError) -> ApiError {
