@@ -1,7 +1,8 @@
 //! Answers that whole families of routes give, added to the OpenAPI document in one place
 //! rather than repeated on every handler: 401 for a route that needs a session, 400, 413, 415
 //! and 422 for a JSON body that is malformed, too large, not JSON or of the wrong shape
-//! ([`super::ApiJson`]), 400 for a query string that does not parse, and 503 while the
+//! ([`super::ApiJson`]), 400 for a query string that does not parse, 422 for NUL in a path
+//! or query parameter ([`super::text`]), and 503 while the
 //! database is unavailable. A status a route already documents is left as it is.
 
 use utoipa::openapi::path::{Operation, ParameterIn};
@@ -52,6 +53,19 @@ fn add_common(operation: &mut Operation) {
         .any(|p| matches!(p.parameter_in, ParameterIn::Query));
     if query {
         add(operation, "400", "The query string is malformed");
+    }
+    // The check at the edge (`api::text`) refuses NUL in any path or query string.
+    let in_uri = operation
+        .parameters
+        .iter()
+        .flatten()
+        .any(|p| matches!(p.parameter_in, ParameterIn::Query | ParameterIn::Path));
+    if in_uri {
+        add(
+            operation,
+            "422",
+            "A parameter holds a NUL character (`invalid_text`)",
+        );
     }
     // Everything but the document itself and the liveness check reads the database.
     let id = operation.operation_id.as_deref();

@@ -28,11 +28,12 @@ where
         let bytes = Bytes::from_request(request, state)
             .await
             .map_err(|rejection| unreadable(rejection.status(), rejection.body_text()))?;
-        let axum::Json(value) = axum::Json::<T>::from_bytes(&bytes).map_err(rejection_to_error)?;
-        // Text PostgreSQL would refuse is turned away here, for every JSON endpoint at once.
+        // Text PostgreSQL would refuse is turned away here, for every JSON endpoint at once,
+        // and before the shape is checked: whatever field holds it, the answer is the same.
         if let Some(field) = text::nul_in_json(&bytes) {
             return Err(text::nul_error(&field));
         }
+        let axum::Json(value) = axum::Json::<T>::from_bytes(&bytes).map_err(rejection_to_error)?;
         Ok(ApiJson(value))
     }
 }
