@@ -34,6 +34,8 @@ pub struct ApiContext {
     pub transcription: Option<i32>,
     /// Timeline pages answered again while nothing they show has changed.
     pub timelines: Arc<crate::routes::journals::page_cache::PageCache>,
+    /// Set while the embedded database is known to be down (its supervisor restarts it).
+    pub database: crate::db::supervise::DatabaseHealth,
 }
 
 /// Request limits.
@@ -79,6 +81,7 @@ impl ApiContext {
             scratch,
             transcription: None,
             timelines: Arc::default(),
+            database: Default::default(),
         }
     }
 
@@ -97,6 +100,7 @@ impl ApiContext {
 pub fn router(context: ApiContext) -> Router {
     let request_id = HeaderName::from_static("x-request-id");
     let limits = context.limits;
+    let database = context.database.clone();
     let (api, _) = routes::api_with(limits.upload_bytes);
     // /metrics is for the operator's scraper: outside the versioned API and its document.
     api.route("/metrics", axum::routing::get(crate::metrics::handler))
@@ -105,6 +109,9 @@ pub fn router(context: ApiContext) -> Router {
         .method_not_allowed_fallback(error::method_not_allowed_fallback)
         .with_state(context)
         .layer(axum::middleware::from_fn(crate::api::plain_errors::json_errors))
+        .layer(axum::middleware::from_fn(move |request, next| {
+            database_gate(database.clone(), request, next)
+        }))
         .layer(axum::middleware::from_fn(crate::api::text::refuse_nul_in_uri))
         .layer(DefaultBodyLimit::max(limits.json_body_bytes))
         .layer(axum::middleware::from_fn(move |request, next| {
@@ -126,6 +133,52 @@ pub fn router(context: ApiContext) -> Router {
         .layer(SetRequestIdLayer::new(request_id, MakeRequestUuid))
 }
 
+/// While the database is known to be down, answers 503 at once (rather than after the
+/// pool's wait for a connection), except for what needs no database: the liveness check,
+/// the API document, metrics and the web UI's assets. `/ready` says why.
+async fn database_gate(
+    database: crate::db::supervise::DatabaseHealth,
+    request: Request<axum::body::Body>,
+    next: axum::middleware::Next,
+) -> axum::response::Response {
+    use axum::response::IntoResponse;
+    let path = request.uri().path();
+    let without_database = matches!(path, "/health" | "/metrics" | "/api/v1/openapi.json")
+        || path.starts_with("/assets/");
+    let api = path.starts_with("/api/");
+    if without_database || path == "/ready" || long_running(&request) {
+        return next.run(request).await;
+    }
+    if !database.is_down() {
+        // A request already waiting for a connection when the database dies gets its 503
+        // then, not after the pool's wait.
+        tokio::select! {
+            response = next.run(request) => return response,
+            () = database.down() => {}
+        }
+    }
+    let error = error::ApiError::unavailable(
+        "the database is restarting after a failure; try again in a few seconds",
+    );
+    if api {
+        return error.into_response();
+    }
+    let mut response = (
+        StatusCode::SERVICE_UNAVAILABLE,
+        [(
+            axum::http::header::CONTENT_TYPE,
+            "text/plain; charset=utf-8",
+        )],
+        error.message().to_string(),
+    )
+        .into_response();
+    response.headers_mut().insert(
+        axum::http::header::RETRY_AFTER,
+        axum::http::HeaderValue::from_static("5"),
+    );
+    response
+}
+
 /// Answers 408 when a request takes longer than `limit`, except uploads and media
 /// streams, which take as long as the network needs (an upload has its own idle limit).
 async fn time_limit(
@@ -134,10 +187,7 @@ async fn time_limit(
     next: axum::middleware::Next,
 ) -> axum::response::Response {
     use axum::response::IntoResponse;
-    let path = request.uri().path();
-    let long_running = (request.method() == axum::http::Method::POST && path == "/api/v1/journals")
-        || path.ends_with("/video");
-    if long_running {
+    if long_running(&request) {
         return next.run(request).await;
     }
     match tokio::time::timeout(limit, next.run(request)).await {
@@ -149,6 +199,14 @@ async fn time_limit(
         )
         .into_response(),
     }
+}
+
+/// Uploads and media streams: they take as long as the network needs, and most of it needs
+/// no database.
+fn long_running(request: &Request<axum::body::Body>) -> bool {
+    let path = request.uri().path();
+    (request.method() == axum::http::Method::POST && path == "/api/v1/journals")
+        || path.ends_with("/video")
 }
 
 /// Serves the application on `listener` until `shutdown` completes, then finishes the

@@ -191,6 +191,16 @@ pub async fn run(global: &GlobalArgs, args: ServeArgs) -> anyhow::Result<()> {
         transcription: transcribing.then_some(args.transcriber.job_max_attempts),
         ..ApiContext::new(db.pool().clone(), storage, scratch)
     };
+    // The embedded database is Weft's own: started again if it dies.
+    let supervisor = match db.target() {
+        crate::db::Target::Embedded(_) => Some(tokio::spawn(crate::db::supervise::embedded(
+            config.data_dir.clone(),
+            db.pool().clone(),
+            context.database.clone(),
+        ))),
+        crate::db::Target::External(_) => None,
+    };
+    let reaper = tokio::spawn(crate::db::supervise::reap_orphans_as_init());
     let sweeper = tokio::spawn(sweep_sessions(db.pool().clone()));
     // In the background: listing a big bucket must not delay serving.
     let orphans = tokio::spawn(crate::sweep::at_start_up(
@@ -229,6 +239,10 @@ pub async fn run(global: &GlobalArgs, args: ServeArgs) -> anyhow::Result<()> {
     }
     sweeper.abort();
     orphans.abort();
+    if let Some(supervisor) = supervisor {
+        supervisor.abort();
+    }
+    reaper.abort();
     db.close().await;
     drop(scratch_guard);
     tracing::info!("stopped");

@@ -5,8 +5,9 @@
 //! processes may share one data directory: the first starts the cluster, the others reuse
 //! it, and the last one to leave stops it. That bookkeeping uses file locks, which the
 //! kernel releases when a process dies, so a killed `weft` never leaves the directory
-//! locked; a killed PostgreSQL leaves a stale `postmaster.pid`, which is cleared on the next
-//! start.
+//! locked; a killed PostgreSQL leaves a stale `postmaster.pid` and socket lock, which are
+//! cleared on the next start. A server that dies while `weft serve` runs is started again by
+//! it ([`crate::db::supervise`]).
 //!
 //! Files in the data directory:
 //! - `postgres/`        the cluster (owned by the `postgres` user when Weft runs as root);
@@ -207,7 +208,7 @@ impl Cluster {
             init_cluster(&layout, &bin_dir, run_as)?;
         }
         if running_pid(&cluster_dir).is_none() {
-            clear_stale_pid_file(&cluster_dir)?;
+            clear_stale_locks(&layout)?;
             start_server(&layout, &bin_dir, run_as)?;
         }
         bootstrap_roles(&layout, &bin_dir)?;
@@ -247,6 +248,30 @@ impl Cluster {
         }
         Ok(())
     }
+}
+
+/// Starts the cluster of a data directory again when its server is gone (killed, crashed),
+/// for a process that uses it. Returns false when a server was running after all (another
+/// process started it first). Blocking.
+pub fn restart(data_dir: &Path) -> Result<bool, EmbeddedError> {
+    let layout = Layout::new(data_dir);
+    let run_as = run_as()?;
+    let _start_lock = lock_exclusive(&layout.lock_file())?;
+    if layout.is_running() {
+        return Ok(false);
+    }
+    let existing = fs::read_to_string(layout.cluster_dir().join("PG_VERSION"))
+        .ok()
+        .and_then(|v| v.trim().parse::<u32>().ok());
+    let bin_dir = find_bin_dir_for(existing)?;
+    clear_stale_locks(&layout)?;
+    start_server(&layout, &bin_dir, run_as)?;
+    Ok(true)
+}
+
+/// The PID of the server running on the cluster of a data directory, if one is.
+pub fn postmaster_pid(data_dir: &Path) -> Option<i32> {
+    running_pid(&Layout::new(data_dir).cluster_dir())
 }
 
 /// Stops the embedded cluster of a data directory (for `weft db stop`). Refuses while another
@@ -507,15 +532,64 @@ fn running_pid(cluster_dir: &Path) -> Option<i32> {
     alive.then_some(pid)
 }
 
-fn clear_stale_pid_file(cluster_dir: &Path) -> Result<(), EmbeddedError> {
-    match fs::remove_file(cluster_dir.join("postmaster.pid")) {
-        Ok(()) => {
-            tracing::warn!("removed a stale postmaster.pid left by an unclean stop");
-            Ok(())
-        }
-        Err(error) if error.kind() == io::ErrorKind::NotFound => Ok(()),
-        Err(error) => Err(io_err("removing a stale postmaster.pid")(error)),
+/// How many processes are still attached to the shared memory of the server that wrote
+/// postmaster.pid (its seventh line: the segment's key and id), from /proc/sysvipc/shm; None
+/// when none are, or nothing says.
+fn old_backends_attached(cluster_dir: &Path) -> Option<u64> {
+    let pid_file = fs::read_to_string(cluster_dir.join("postmaster.pid")).ok()?;
+    let shmid = pid_file
+        .lines()
+        .nth(6)?
+        .split_whitespace()
+        .nth(1)?
+        .to_string();
+    let table = fs::read_to_string("/proc/sysvipc/shm").ok()?;
+    table.lines().skip(1).find_map(|line| {
+        let fields: Vec<&str> = line.split_whitespace().collect();
+        // key shmid perms size cpid lpid nattch ...
+        (fields.get(1) == Some(&shmid.as_str()))
+            .then(|| fields.get(6)?.parse::<u64>().ok())
+            .flatten()
+            .filter(|attached| *attached > 0)
+    })
+}
+
+/// Removes what a server that is gone left behind: `postmaster.pid`, and the socket with its
+/// lock file (`.s.PGSQL.5432.lock`). PostgreSQL's own check of that lock asks only whether
+/// its PID is alive, and a zombie is: a server killed after the `weft` that started it, where
+/// init does not reap orphans (many containers), would refuse every later start. Called
+/// with the start lock held and no live server of this cluster ([`running_pid`]); the
+/// socket folder is this cluster's alone.
+fn clear_stale_locks(layout: &Layout) -> Result<(), EmbeddedError> {
+    let cluster_dir = layout.cluster_dir();
+    // Backends of the dead server may still be finishing: while they hold its shared memory,
+    // no new server may start (PostgreSQL checks this itself through postmaster.pid, which
+    // must therefore stay until they are gone).
+    if let Some(attached) = old_backends_attached(&cluster_dir) {
+        return Err(EmbeddedError::Command {
+            command: "starting the embedded PostgreSQL".into(),
+            status: "waiting".into(),
+            output: format!(
+                "{attached} processes of the stopped server still hold its shared memory"
+            ),
+        });
     }
+    match fs::remove_file(cluster_dir.join("postmaster.pid")) {
+        Ok(()) => tracing::warn!("removed a stale postmaster.pid left by an unclean stop"),
+        Err(error) if error.kind() == io::ErrorKind::NotFound => {}
+        Err(error) => return Err(io_err("removing a stale postmaster.pid")(error)),
+    }
+    let Ok(entries) = fs::read_dir(layout.socket_dir()) else {
+        return Ok(());
+    };
+    for entry in entries.flatten() {
+        let name = entry.file_name();
+        if name.to_string_lossy().starts_with(".s.PGSQL.") {
+            fs::remove_file(entry.path()).map_err(io_err("removing a stale socket lock"))?;
+            tracing::warn!(file = %entry.path().display(), "removed a stale PostgreSQL socket file");
+        }
+    }
+    Ok(())
 }
 
 fn start_server(

@@ -8,6 +8,7 @@ pub mod migrate;
 pub mod scoped;
 pub mod seed;
 pub mod sessions;
+pub mod supervise;
 pub mod tags;
 pub mod throttle;
 pub mod transcripts;

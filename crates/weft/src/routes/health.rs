@@ -33,6 +33,12 @@ async fn health() -> Json<Value> {
     ))]
 async fn ready(State(context): State<ApiContext>) -> (StatusCode, Json<Value>) {
     let check = async {
+        if context.database.is_down() {
+            return Err((
+                "database_restarting",
+                "the embedded database stopped unexpectedly and is being started again".to_string(),
+            ));
+        }
         crate::db::ping(&context.pool, context.ready_timeout)
             .await
             .map_err(|reason| {
