@@ -2,8 +2,11 @@
 //! user of a request; log-in throttling.
 
 pub mod current;
+pub mod secret;
 pub mod throttle;
 pub mod token;
+
+pub use secret::Secret;
 
 use crate::api::ApiError;
 

@@ -17,10 +17,20 @@ pub enum UrlError {
 }
 
 /// A parsed `DATABASE_URL` with Weft's own parameters taken out.
-#[derive(Debug, Clone)]
+#[derive(Clone)]
 pub struct DatabaseUrl {
     url: Url,
     pool_max: Option<u32>,
+}
+
+/// Shows the URL with its password replaced, like every other place Weft names it.
+impl std::fmt::Debug for DatabaseUrl {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("DatabaseUrl")
+            .field("url", &self.redacted())
+            .field("pool_max", &self.pool_max)
+            .finish()
+    }
 }
 
 impl DatabaseUrl {
@@ -114,6 +124,18 @@ impl DatabaseUrl {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn debug_never_shows_the_password() {
+        let url = DatabaseUrl::parse(
+            "postgres://weft:s3cret-pw@db.example:5432/weft?password=other-pw&pool_max=5",
+        )
+        .unwrap();
+        let printed = format!("{url:?} {url:#?}");
+        assert!(!printed.contains("s3cret-pw"), "{printed}");
+        assert!(!printed.contains("other-pw"), "{printed}");
+        assert!(printed.contains("db.example"), "{printed}");
+    }
 
     #[test]
     fn pool_max_is_read_and_stripped() {

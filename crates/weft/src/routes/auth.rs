@@ -13,6 +13,7 @@ use utoipa_axum::routes;
 use crate::api::error::ErrorBody;
 use crate::api::{ApiError, ApiJson};
 use crate::auth::current::{ClientInfo, CurrentUser, CSRF_COOKIE, SESSION_COOKIE};
+use crate::auth::Secret;
 use crate::auth::{self, throttle, token, AuthConfig};
 use crate::db::sessions;
 use crate::db::users::{self, UniqueField, User, UserError};
@@ -33,7 +34,8 @@ pub struct RegisterRequest {
     pub username: String,
     pub email: String,
     /// At least 8 characters, at most 72 bytes.
-    pub password: String,
+    #[schema(value_type = String)]
+    pub password: Secret,
 }
 
 /// Log in with a username or an email address.
@@ -41,7 +43,8 @@ pub struct RegisterRequest {
 pub struct LoginRequest {
     /// Username or email (either letter case).
     pub login: String,
-    pub password: String,
+    #[schema(value_type = String)]
+    pub password: Secret,
 }
 
 /// A signed-in session: the user and the token for `Authorization: Bearer`. The same token

@@ -12,6 +12,7 @@ use super::auth::{clear_cookies, conflict};
 use crate::api::error::ErrorBody;
 use crate::api::{ApiError, ApiJson};
 use crate::auth::current::CurrentUser;
+use crate::auth::Secret;
 use crate::auth::{self, throttle};
 use crate::db::sessions;
 use crate::db::users::{self, User};
@@ -30,21 +31,25 @@ pub struct UpdateMeRequest {
     pub username: Option<String>,
     pub email: Option<String>,
     /// The current password.
-    pub password: String,
+    #[schema(value_type = String)]
+    pub password: Secret,
 }
 
 /// A new password; the current one confirms it. Other sessions are signed out.
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct ChangePasswordRequest {
-    pub current_password: String,
-    pub new_password: String,
+    #[schema(value_type = String)]
+    pub current_password: Secret,
+    #[schema(value_type = String)]
+    pub new_password: Secret,
 }
 
 /// The password confirms the deletion.
 #[derive(Debug, Deserialize, ToSchema)]
 pub struct DeleteMeRequest {
-    pub password: String,
+    #[schema(value_type = String)]
+    pub password: Secret,
 }
 
 /// 422 on the given field unless `password` is the user's current password; 429 once the

@@ -11,6 +11,7 @@ use serde::Deserialize;
 use super::layout::{self, Frame, Nav};
 use super::session::{Posted, Viewer, WebError};
 use crate::api::{ApiError, ApiJson};
+use crate::auth::Secret;
 use crate::db::sessions::{self, Session};
 use crate::routes::me::{self, ChangePasswordRequest, DeleteMeRequest, UpdateMeRequest};
 use crate::server::ApiContext;
@@ -26,21 +27,21 @@ pub struct AccountQuery {
 pub struct IdentityForm {
     username: String,
     email: String,
-    password: String,
+    password: Secret,
 }
 
 /// A new password, typed twice.
 #[derive(Debug, Deserialize)]
 pub struct PasswordForm {
-    current: String,
-    new: String,
-    repeat: String,
+    current: Secret,
+    new: Secret,
+    repeat: Secret,
 }
 
 /// Deleting the account: the password and a ticked box.
 #[derive(Debug, Deserialize)]
 pub struct DeleteForm {
-    password: String,
+    password: Secret,
     confirm: Option<String>,
 }
 

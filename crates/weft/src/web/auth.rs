@@ -11,6 +11,7 @@ use super::layout::{self, Frame, Nav};
 use super::session::{safe_next, AnonymousForm, Posted, Viewer, WebError};
 use crate::api::ApiJson;
 use crate::auth::current::ClientInfo;
+use crate::auth::Secret;
 use crate::routes::auth::{self as api, LoginRequest, RegisterRequest};
 use crate::server::ApiContext;
 
@@ -26,7 +27,7 @@ pub struct SignInQuery {
 #[derive(Debug, Deserialize)]
 pub struct SignInForm {
     login: String,
-    password: String,
+    password: Secret,
     next: Option<String>,
 }
 
@@ -35,7 +36,7 @@ pub struct SignInForm {
 pub struct SignUpForm {
     username: String,
     email: String,
-    password: String,
+    password: Secret,
 }
 
 /// An empty form (only its CSRF field matters).
