@@ -135,20 +135,22 @@ pub fn router(context: ApiContext) -> Router {
 
 /// While the database is known to be down, answers 503 at once (rather than after the
 /// pool's wait for a connection), except for what needs no database: the liveness check,
-/// the API document, metrics and the web UI's assets. `/ready` says why.
+/// the API document, metrics and the web UI's assets, and `/ready`, which says why.
 async fn database_gate(
     database: crate::db::supervise::DatabaseHealth,
     request: Request<axum::body::Body>,
     next: axum::middleware::Next,
 ) -> axum::response::Response {
-    use axum::response::IntoResponse;
     let path = request.uri().path();
-    let without_database = matches!(path, "/health" | "/metrics" | "/api/v1/openapi.json")
-        || path.starts_with("/assets/");
-    let api = path.starts_with("/api/");
-    if without_database || path == "/ready" || long_running(&request) {
+    let without_database = matches!(
+        path,
+        "/health" | "/ready" | "/metrics" | "/api/v1/openapi.json"
+    ) || path.starts_with("/assets/");
+    if without_database || long_running(&request) {
         return next.run(request).await;
     }
+    // Cheap to clone (shared bytes); the request itself goes to the handler.
+    let uri = request.uri().clone();
     if !database.is_down() {
         // A request already waiting for a connection when the database dies gets its 503
         // then, not after the pool's wait.
@@ -157,26 +159,10 @@ async fn database_gate(
             () = database.down() => {}
         }
     }
-    let error = error::ApiError::unavailable(
+    error::ApiError::unavailable(
         "the database is restarting after a failure; try again in a few seconds",
-    );
-    if api {
-        return error.into_response();
-    }
-    let mut response = (
-        StatusCode::SERVICE_UNAVAILABLE,
-        [(
-            axum::http::header::CONTENT_TYPE,
-            "text/plain; charset=utf-8",
-        )],
-        error.message().to_string(),
     )
-        .into_response();
-    response.headers_mut().insert(
-        axum::http::header::RETRY_AFTER,
-        axum::http::HeaderValue::from_static("5"),
-    );
-    response
+    .into_response_for(uri.path())
 }
 
 /// Answers 408 when a request takes longer than `limit`, except uploads and media

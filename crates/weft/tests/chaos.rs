@@ -91,27 +91,18 @@ async fn client_loop(
         let url = base.read().unwrap().clone();
         let kind = round % 4;
         let (what, result) = match kind {
-            0 => {
-                let path = "/api/v1/journals?limit=20";
-                (
-                    path.to_string(),
-                    client
-                        .get(format!("{url}{path}"))
-                        .bearer_auth(&token)
-                        .send()
-                        .await,
-                )
-            }
-            1 => {
-                let path = "/api/v1/search?q=upload";
-                (
-                    path.to_string(),
-                    client
-                        .get(format!("{url}{path}"))
-                        .bearer_auth(&token)
-                        .send()
-                        .await,
-                )
+            0 | 1 => {
+                let path = if kind == 0 {
+                    "/api/v1/journals?limit=20"
+                } else {
+                    "/api/v1/search?q=upload"
+                };
+                let result = client
+                    .get(format!("{url}{path}"))
+                    .bearer_auth(&token)
+                    .send()
+                    .await;
+                (path.to_string(), result)
             }
             2 => {
                 let title = format!("upload {n}.{round}");
@@ -196,19 +187,6 @@ async fn until_ready(client: &reqwest::Client, url: &str, limit: Duration) -> f6
     }
 }
 
-fn postmaster_pid(data: &Path) -> i32 {
-    let text = std::fs::read_to_string(data.join("postgres/postmaster.pid")).unwrap();
-    text.lines().next().unwrap().trim().parse().unwrap()
-}
-
-fn kill9(pid: i32) {
-    let status = std::process::Command::new("kill")
-        .args(["-KILL", &pid.to_string()])
-        .status()
-        .unwrap();
-    assert!(status.success(), "kill -9 {pid}");
-}
-
 /// Every stored video key under the media folder.
 fn stored_videos(media: &Path) -> Vec<String> {
     let mut keys = Vec::new();
@@ -284,8 +262,8 @@ async fn under_load_killing_the_worker_the_database_and_the_server_loses_nothing
     tokio::time::sleep(SETTLE).await;
 
     // 2. The embedded postmaster. Weft starts it again by itself.
-    let old = postmaster_pid(&data);
-    kill9(old);
+    let old = processes::postmaster_pid(&data);
+    processes::kill9(old);
     let killed = Instant::now();
     faults.push(format!(
         "postmaster (pid {old}) killed at {:.1} s",

@@ -8,6 +8,7 @@ mod common;
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
+use common::processes::{kill9, postmaster_pid};
 use weft::config::PoolConfig;
 use weft::db::embedded::{self, Cluster, Layout};
 use weft::db::{self, Target};
@@ -95,22 +96,13 @@ async fn stop_refuses_while_the_cluster_is_in_use_unless_forced() {
     drop(cluster);
 }
 
-fn postmaster_pid(dir: &std::path::Path) -> i32 {
-    let text = std::fs::read_to_string(dir.join("postgres/postmaster.pid")).unwrap();
-    text.lines().next().unwrap().trim().parse().unwrap()
-}
-
 #[tokio::test]
 async fn a_killed_server_is_recovered_on_the_next_start() {
     let dir = data_dir();
     let cluster = start(dir.path()).await;
     let pid = postmaster_pid(dir.path());
 
-    let status = Command::new("kill")
-        .args(["-KILL", &pid.to_string()])
-        .status()
-        .unwrap();
-    assert!(status.success());
+    kill9(pid);
     drop(cluster);
     // The stale postmaster.pid is still there; the next start must cope with it.
     assert!(dir.path().join("postgres/postmaster.pid").exists());

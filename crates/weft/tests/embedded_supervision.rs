@@ -23,19 +23,6 @@ fn serve(data: &Path, log: &Path) -> Weft {
     )
 }
 
-fn postmaster_pid(data: &Path) -> i32 {
-    let text = std::fs::read_to_string(data.join("postgres/postmaster.pid")).unwrap();
-    text.lines().next().unwrap().trim().parse().unwrap()
-}
-
-fn kill9(pid: i32) {
-    let status = std::process::Command::new("kill")
-        .args(["-KILL", &pid.to_string()])
-        .status()
-        .unwrap();
-    assert!(status.success(), "kill -9 {pid}");
-}
-
 /// The state letter of /proc/PID/stat (R, S, Z, ...), if the process exists.
 fn state(pid: i32) -> Option<char> {
     let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
@@ -53,13 +40,13 @@ async fn a_killed_embedded_postgres_is_answered_with_503_at_once_and_started_aga
     let mut server = serve(&data, &dir.path().join("serve.log"));
     server.wait_ready(&client).await;
     let token = processes::register(&client, &server.url(""), "robin").await;
-    let old = postmaster_pid(&data);
+    let old = processes::postmaster_pid(&data);
 
     // Holding the cluster's start lock keeps Weft from starting the server again for a few
     // seconds: long enough to see how it answers while the database is down.
     let start_lock = std::fs::File::open(data.join("postgres.lock")).unwrap();
     start_lock.lock().unwrap();
-    kill9(old);
+    processes::kill9(old);
     let killed = Instant::now();
     let mut slowest = Duration::ZERO;
     let mut unavailable = 0;
@@ -125,7 +112,7 @@ async fn a_killed_embedded_postgres_is_answered_with_503_at_once_and_started_aga
         "requests saw the database down: {unavailable}"
     );
     assert!(ready_said_no, "/ready said the database is restarting");
-    assert_ne!(postmaster_pid(&data), old, "a new server runs");
+    assert_ne!(processes::postmaster_pid(&data), old, "a new server runs");
     let log = server.log_text();
     assert!(log.contains("starting it again"), "{log}");
     assert!(log.contains("running again"), "{log}");
@@ -153,10 +140,10 @@ async fn a_zombie_postmaster_left_by_two_kills_does_not_stop_the_next_start() {
     let mut first = serve(&data, &dir.path().join("serve-1.log"));
     first.wait_ready(&client).await;
     let token = processes::register(&client, &first.url(""), "sasha").await;
-    let postmaster = postmaster_pid(&data);
+    let postmaster = processes::postmaster_pid(&data);
 
     first.kill();
-    kill9(postmaster);
+    processes::kill9(postmaster);
     let deadline = Instant::now() + Duration::from_secs(10);
     while state(postmaster) != Some('Z') {
         assert!(

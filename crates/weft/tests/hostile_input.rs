@@ -9,43 +9,16 @@ mod common;
 
 use std::time::Duration;
 
-use common::{spawn_app, spawn_app_with, Account, TestApp};
+use common::{assert_invalid_text, spawn_app, spawn_app_with};
 use reqwest::multipart::{Form, Part};
 use serde_json::{json, Value};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
-
-/// A journal of `account`'s, written straight to the database (no video needed).
-async fn journal(app: &TestApp, account: &Account, title: &str) -> String {
-    let user: uuid::Uuid = account.id.parse().unwrap();
-    let mut tx = weft::db::scoped::begin_for_user(&app.db.pool, user)
-        .await
-        .unwrap();
-    let id: uuid::Uuid = sqlx::query_scalar(
-        "INSERT INTO journals (user_id, title, video_path, duration) \
-         VALUES ($1, $2, 'videos/x.mp4', 5) RETURNING id",
-    )
-    .bind(user)
-    .bind(title)
-    .fetch_one(&mut *tx)
-    .await
-    .unwrap();
-    tx.commit().await.unwrap();
-    id.to_string()
-}
-
-/// The answer is 422 `invalid_text` naming `field`.
-async fn refused_as_nul(response: reqwest::Response, field: &str, what: &str) {
-    assert_eq!(response.status(), 422, "{what}");
-    let body: Value = response.json().await.unwrap();
-    assert_eq!(body["error"]["code"], "invalid_text", "{what}: {body}");
-    assert_eq!(body["error"]["field"], field, "{what}: {body}");
-}
 
 #[tokio::test]
 async fn nul_in_any_text_field_query_or_path_is_refused_with_422_and_nothing_changes() {
     let app = spawn_app().await;
     let jane = app.register("jane").await;
-    let id = journal(&app, &jane, "Harbour walk").await;
+    let id = app.insert_journal(&jane, "Harbour walk").await;
     let client = &app.client;
 
     let login = client
@@ -54,14 +27,14 @@ async fn nul_in_any_text_field_query_or_path_is_refused_with_422_and_nothing_cha
         .send()
         .await
         .unwrap();
-    refused_as_nul(login, "login", "log-in").await;
+    assert_invalid_text(login, "login", "log-in").await;
     let register = client
         .post(app.url("/api/v1/auth/register"))
         .json(&json!({"username": "nul", "email": "n@example.com", "password": "pass\u{0}word"}))
         .send()
         .await
         .unwrap();
-    refused_as_nul(register, "password", "registration").await;
+    assert_invalid_text(register, "password", "registration").await;
 
     for (field, body) in [
         ("title", json!({"title": "a\u{0}b"})),
@@ -75,7 +48,7 @@ async fn nul_in_any_text_field_query_or_path_is_refused_with_422_and_nothing_cha
             .send()
             .await
             .unwrap();
-        refused_as_nul(edit, field, "journal edit").await;
+        assert_invalid_text(edit, field, "journal edit").await;
     }
     let correction = client
         .put(app.url(&format!("/api/v1/journals/{id}/transcript")))
@@ -87,7 +60,7 @@ async fn nul_in_any_text_field_query_or_path_is_refused_with_422_and_nothing_cha
         .send()
         .await
         .unwrap();
-    refused_as_nul(correction, "segments[1].text", "transcript correction").await;
+    assert_invalid_text(correction, "segments[1].text", "transcript correction").await;
     let tags = client
         .put(app.url(&format!("/api/v1/journals/{id}/tags")))
         .bearer_auth(&jane.token)
@@ -95,10 +68,10 @@ async fn nul_in_any_text_field_query_or_path_is_refused_with_422_and_nothing_cha
         .send()
         .await
         .unwrap();
-    refused_as_nul(tags, "tags[1]", "tags").await;
+    assert_invalid_text(tags, "tags[1]", "tags").await;
 
     let search = app.get_as(&jane.token, "/api/v1/search?q=a%00b").await;
-    refused_as_nul(search, "q", "search").await;
+    assert_invalid_text(search, "q", "search").await;
     let rename = client
         .post(app.url("/api/v1/tags/a%00b/rename"))
         .bearer_auth(&jane.token)
@@ -106,7 +79,7 @@ async fn nul_in_any_text_field_query_or_path_is_refused_with_422_and_nothing_cha
         .send()
         .await
         .unwrap();
-    refused_as_nul(rename, "path", "a tag in the path").await;
+    assert_invalid_text(rename, "path", "a tag in the path").await;
 
     // Pages: the search page's query and the sign-in form.
     let page = client
@@ -161,7 +134,7 @@ async fn nul_in_a_log_in_is_422_not_500_while_the_address_is_locked_out() {
     }
     assert!(locked, "the throttle locks the account out");
     let response = app.login("jane\u{0}", "wrong-password").await;
-    refused_as_nul(response, "login", "a locked-out log-in").await;
+    assert_invalid_text(response, "login", "a locked-out log-in").await;
     // The lock-out still holds for the real name.
     assert_eq!(app.login("jane", "password-of-jane").await.status(), 429);
     app.stop().await;
@@ -184,7 +157,7 @@ async fn a_title_with_nul_sent_before_the_video_is_refused_and_nothing_is_kept()
         .send()
         .await
         .unwrap();
-    refused_as_nul(response, "title", "an upload's title").await;
+    assert_invalid_text(response, "title", "an upload's title").await;
     let journals: i64 = sqlx::query_scalar("SELECT count(*) FROM journals")
         .fetch_one(&app.db.admin)
         .await
@@ -341,7 +314,7 @@ async fn connections_past_the_limit_wait_until_one_closes() {
 async fn only_the_lower_case_hyphenated_id_names_a_journal() {
     let app = spawn_app().await;
     let jane = app.register("jane").await;
-    let id = journal(&app, &jane, "One spelling").await;
+    let id = app.insert_journal(&jane, "One spelling").await;
     let ok = app
         .get_as(&jane.token, &format!("/api/v1/journals/{id}"))
         .await;
@@ -373,7 +346,7 @@ async fn only_the_lower_case_hyphenated_id_names_a_journal() {
 async fn a_corrections_answer_gives_the_status_a_read_gives_next() {
     let app = spawn_app().await;
     let jane = app.register("jane").await;
-    let id = journal(&app, &jane, "No engine ran").await;
+    let id = app.insert_journal(&jane, "No engine ran").await;
     let put: Value = app
         .client
         .put(app.url(&format!("/api/v1/journals/{id}/transcript")))

@@ -9,7 +9,7 @@
 
 mod common;
 
-use common::{Account, TestApp};
+use common::{assert_invalid_text, TestApp};
 use proptest::strategy::{Strategy, ValueTree};
 use proptest::test_runner::{Config, TestRunner};
 use reqwest::Method;
@@ -128,34 +128,6 @@ fn replace(value: &mut Value, path: &str, text: &str) {
     *at = json!(text);
 }
 
-/// What the server must answer: 422 `invalid_text` for `field`.
-async fn assert_refused(response: reqwest::Response, field: &str, what: &str) {
-    let status = response.status();
-    let body = response.text().await.unwrap();
-    assert_eq!(status, 422, "{what}: {body}");
-    let body: Value = serde_json::from_str(&body).unwrap();
-    assert_eq!(body["error"]["code"], "invalid_text", "{what}: {body}");
-    assert_eq!(body["error"]["field"], field, "{what}: {body}");
-}
-
-/// A journal of `account`'s, written straight to the database.
-async fn journal(app: &TestApp, account: &Account) -> String {
-    let user: uuid::Uuid = account.id.parse().unwrap();
-    let mut tx = weft::db::scoped::begin_for_user(&app.db.pool, user)
-        .await
-        .unwrap();
-    let id: uuid::Uuid = sqlx::query_scalar(
-        "INSERT INTO journals (user_id, title, video_path, duration) \
-         VALUES ($1, 'Untouched', 'videos/x.mp4', 5) RETURNING id",
-    )
-    .bind(user)
-    .fetch_one(&mut *tx)
-    .await
-    .unwrap();
-    tx.commit().await.unwrap();
-    id.to_string()
-}
-
 /// Rows of every table a request could write to, to check that none was.
 async fn written(app: &TestApp) -> Vec<i64> {
     let mut counts = Vec::new();
@@ -186,7 +158,7 @@ async fn nul_anywhere_in_any_route_of_the_document_is_refused_with_422_invalid_t
     })
     .await;
     let jane = app.register("jane").await;
-    let id = journal(&app, &jane).await;
+    let id = app.insert_journal(&jane, "Untouched").await;
     let before = written(&app).await;
     let doc: Value = app
         .client
@@ -269,7 +241,8 @@ async fn nul_anywhere_in_any_route_of_the_document_is_refused_with_422_invalid_t
                         continue;
                     };
                     let response = send(path, body.clone()).await.unwrap();
-                    assert_refused(response, &field, &what(&format!("parameter {name}"))).await;
+                    assert_invalid_text(response, &field, &what(&format!("parameter {name}")))
+                        .await;
                     sent += 1;
                 }
             }
@@ -279,7 +252,7 @@ async fn nul_anywhere_in_any_route_of_the_document_is_refused_with_422_invalid_t
                         let mut hostile = body.clone();
                         replace(&mut hostile, field, &text);
                         let response = send(real_path.clone(), Some(hostile)).await.unwrap();
-                        assert_refused(response, field, &what(&format!("body field {field}")))
+                        assert_invalid_text(response, field, &what(&format!("body field {field}")))
                             .await;
                         sent += 1;
                     }
@@ -322,7 +295,8 @@ async fn nul_anywhere_in_any_route_of_the_document_is_refused_with_422_invalid_t
                             .send()
                             .await
                             .unwrap();
-                        assert_refused(response, name, &what(&format!("form field {name}"))).await;
+                        assert_invalid_text(response, name, &what(&format!("form field {name}")))
+                            .await;
                         sent += 1;
                     }
                 }
@@ -346,7 +320,7 @@ async fn nul_anywhere_in_any_route_of_the_document_is_refused_with_422_invalid_t
 async fn nul_in_any_form_or_query_of_the_web_pages_is_refused_with_422() {
     let app = common::spawn_app().await;
     let jane = app.register("jane").await;
-    let id = journal(&app, &jane).await;
+    let id = app.insert_journal(&jane, "Untouched").await;
     let cookie = format!("weft_session={}", jane.token);
     let before = written(&app).await;
     let mut runner = TestRunner::new(Config::default());

@@ -209,6 +209,28 @@ impl IntoResponse for ApiError {
     }
 }
 
+impl ApiError {
+    /// The answer for a request to `path`: the JSON error shape under /api/, plain text
+    /// elsewhere (the pages), with the same status, message and `Retry-After`.
+    pub fn into_response_for(self, path: &str) -> Response {
+        if path.starts_with("/api/") {
+            return self.into_response();
+        }
+        let mut response = (
+            self.status,
+            [(header::CONTENT_TYPE, "text/plain; charset=utf-8")],
+            self.message,
+        )
+            .into_response();
+        if let Some(seconds) = self.retry_after {
+            if let Ok(value) = HeaderValue::from_str(&seconds.to_string()) {
+                response.headers_mut().insert(header::RETRY_AFTER, value);
+            }
+        }
+        response
+    }
+}
+
 /// The answer for paths that do not exist.
 pub async fn not_found_fallback() -> ApiError {
     ApiError::not_found("route")

@@ -6,9 +6,9 @@
 //! used by `ApiJson`), forms ([`nul_in_form`]) and multipart fields ([`check`]).
 
 use axum::extract::Request;
-use axum::http::{header, StatusCode};
+use axum::http::StatusCode;
 use axum::middleware::Next;
-use axum::response::{IntoResponse, Response};
+use axum::response::Response;
 use serde_json::Value;
 
 use super::ApiError;
@@ -118,16 +118,7 @@ pub async fn refuse_nul_in_uri(request: Request, next: Next) -> Response {
     let Some(field) = field else {
         return next.run(request).await;
     };
-    let error = nul_error(&field);
-    if uri.path().starts_with("/api/") {
-        return error.into_response();
-    }
-    (
-        error.status(),
-        [(header::CONTENT_TYPE, "text/plain; charset=utf-8")],
-        error.message().to_string(),
-    )
-        .into_response()
+    nul_error(&field).into_response_for(uri.path())
 }
 
 #[cfg(test)]

@@ -199,10 +199,7 @@ impl Cluster {
         prepare_data_dir(data_dir, run_as)?;
 
         let _start_lock = lock_exclusive(&layout.lock_file())?;
-        let existing = fs::read_to_string(layout.cluster_dir().join("PG_VERSION"))
-            .ok()
-            .and_then(|v| v.trim().parse::<u32>().ok());
-        let bin_dir = find_bin_dir_for(existing)?;
+        let bin_dir = bin_dir_for_cluster(&layout)?;
         let cluster_dir = layout.cluster_dir();
         if !cluster_dir.join("PG_VERSION").exists() {
             init_cluster(&layout, &bin_dir, run_as)?;
@@ -260,10 +257,7 @@ pub fn restart(data_dir: &Path) -> Result<bool, EmbeddedError> {
     if layout.is_running() {
         return Ok(false);
     }
-    let existing = fs::read_to_string(layout.cluster_dir().join("PG_VERSION"))
-        .ok()
-        .and_then(|v| v.trim().parse::<u32>().ok());
-    let bin_dir = find_bin_dir_for(existing)?;
+    let bin_dir = bin_dir_for_cluster(&layout)?;
     clear_stale_locks(&layout)?;
     start_server(&layout, &bin_dir, run_as)?;
     Ok(true)
@@ -359,6 +353,14 @@ fn lock_exclusive(path: &Path) -> Result<File, EmbeddedError> {
     file.lock()
         .map_err(io_err(format!("locking {}", path.display())))?;
     Ok(file)
+}
+
+/// The server binaries for the cluster: of its own major version once it exists.
+fn bin_dir_for_cluster(layout: &Layout) -> Result<PathBuf, EmbeddedError> {
+    let existing = fs::read_to_string(layout.cluster_dir().join("PG_VERSION"))
+        .ok()
+        .and_then(|v| v.trim().parse::<u32>().ok());
+    find_bin_dir_for(existing)
 }
 
 /// Finds a folder holding `initdb`, `postgres` and `pg_ctl` of a supported version.

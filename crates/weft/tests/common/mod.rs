@@ -387,6 +387,24 @@ impl TestApp {
             .expect("login request")
     }
 
+    /// A journal of `account`'s, written straight to the database (no video needed); its id.
+    pub async fn insert_journal(&self, account: &Account, title: &str) -> String {
+        let journal = weft::db::journals::insert(
+            &self.db.admin,
+            &weft::db::journals::NewJournal {
+                user_id: account.id.parse().expect("a user id"),
+                title,
+                video_path: "videos/x.mp4",
+                duration: 5,
+                location: None,
+                notes: None,
+            },
+        )
+        .await
+        .expect("insert a journal");
+        journal.id.to_string()
+    }
+
     /// GET with a bearer token.
     pub async fn get_as(&self, token: &str, path: &str) -> reqwest::Response {
         self.client
@@ -418,4 +436,14 @@ pub fn model_dir() -> PathBuf {
         dir.display()
     );
     dir
+}
+
+/// Asserts the answer is 422 `invalid_text` (text holding NUL) naming `field`.
+pub async fn assert_invalid_text(response: reqwest::Response, field: &str, what: &str) {
+    let status = response.status();
+    let body = response.text().await.expect("a body");
+    assert_eq!(status, 422, "{what}: {body}");
+    let body: serde_json::Value = serde_json::from_str(&body).expect("a JSON body");
+    assert_eq!(body["error"]["code"], "invalid_text", "{what}: {body}");
+    assert_eq!(body["error"]["field"], field, "{what}: {body}");
 }

@@ -291,6 +291,20 @@ impl Drop for S3Server {
     }
 }
 
+/// The PID of the PostgreSQL server running on the embedded cluster of `data_dir`.
+pub fn postmaster_pid(data_dir: &Path) -> i32 {
+    weft::db::embedded::postmaster_pid(data_dir).expect("a PostgreSQL server runs on the cluster")
+}
+
+/// SIGKILL to `pid`.
+pub fn kill9(pid: i32) {
+    let status = Command::new("kill")
+        .args(["-KILL", &pid.to_string()])
+        .status()
+        .expect("kill runs");
+    assert!(status.success(), "kill -9 {pid}");
+}
+
 /// A short H.264/AAC test video (a test picture and a tone) made with ffmpeg.
 pub fn test_video(dir: &Path, seconds: u32) -> PathBuf {
     let path = dir.join(format!("fault-clip-{seconds}s.mp4"));
