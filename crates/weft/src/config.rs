@@ -6,6 +6,7 @@ use std::time::Duration;
 use clap::{Args, ValueEnum};
 
 use crate::db::url::{DatabaseUrl, UrlError};
+use crate::db::{DbConfig, PoolConfig};
 
 /// Whether this is a development or a production deployment. Destructive development
 /// commands (`db push`, `db reset`) refuse to run in production.
@@ -79,34 +80,6 @@ pub struct GlobalArgs {
     pub log_format: LogFormat,
 }
 
-/// Connection pool settings.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct PoolConfig {
-    pub max: u32,
-    pub idle_timeout: Duration,
-    pub connect_timeout: Duration,
-}
-
-impl Default for PoolConfig {
-    fn default() -> Self {
-        Self {
-            max: 10,
-            idle_timeout: Duration::from_secs(20),
-            connect_timeout: Duration::from_secs(10),
-        }
-    }
-}
-
-/// Everything needed to reach the database.
-#[derive(Debug, Clone)]
-pub struct DbConfig {
-    /// An external server, or `None` for the embedded cluster.
-    pub url: Option<DatabaseUrl>,
-    pub data_dir: PathBuf,
-    pub pool: PoolConfig,
-    pub environment: Environment,
-}
-
 impl GlobalArgs {
     /// Resolves the database settings; a bad `DATABASE_URL` is an error here.
     pub fn db_config(&self) -> Result<DbConfig, UrlError> {
@@ -126,7 +99,6 @@ impl GlobalArgs {
             url,
             data_dir: self.data_dir.clone().unwrap_or_else(default_data_dir),
             pool,
-            environment: self.environment,
         })
     }
 }

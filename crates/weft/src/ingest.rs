@@ -2,7 +2,7 @@
 //! then write the row and its tags in one transaction. Shared by the upload endpoint and
 //! `weft import`. On any failure nothing is left behind: no row, no stored object.
 
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::time::Duration;
 
 use chrono::{DateTime, Utc};
@@ -12,6 +12,7 @@ use crate::db::journals::{self, JournalView, NewJournal};
 use crate::db::{scoped, tags};
 use crate::media::probe::{self, ProbeError, VideoInfo};
 use crate::media::{thumbnail, ToolError};
+use crate::scratch::TempFile;
 use crate::storage::{Storage, StorageError};
 
 /// How long ffprobe and ffmpeg may take on one file.
@@ -25,34 +26,6 @@ pub fn video_key(user_id: Uuid, journal_id: Uuid, extension: &str) -> String {
 /// The storage key of a journal's thumbnail.
 pub fn thumbnail_key(user_id: Uuid, journal_id: Uuid) -> String {
     format!("thumbnails/{user_id}/{journal_id}.jpg")
-}
-
-/// A file in the scratch folder that is deleted when dropped (also when the request that
-/// was writing it is cancelled because the client went away).
-#[derive(Debug)]
-pub struct TempFile {
-    path: PathBuf,
-}
-
-impl TempFile {
-    /// A new, not yet created, file name in `dir`.
-    pub fn new_in(dir: &Path, suffix: &str) -> std::io::Result<Self> {
-        std::fs::create_dir_all(dir)?;
-        Ok(Self {
-            path: dir.join(format!("{}.{suffix}", Uuid::new_v4())),
-        })
-    }
-
-    /// Its path.
-    pub fn path(&self) -> &Path {
-        &self.path
-    }
-}
-
-impl Drop for TempFile {
-    fn drop(&mut self) {
-        let _ = std::fs::remove_file(&self.path);
-    }
 }
 
 /// The text fields of a new journal, already validated.

@@ -1,13 +1,15 @@
 //! Weft: a self-hosted video journal.
 
+pub mod accounts;
 pub mod api;
-pub mod auth;
 pub mod cli;
 pub mod config;
 pub mod connections;
 pub mod db;
+pub mod domain;
 pub mod ingest;
 pub mod jobs;
+pub mod journals;
 pub mod media;
 pub mod metrics;
 pub mod middleware;

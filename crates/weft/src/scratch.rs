@@ -11,6 +11,7 @@ use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use rustix::fs::{flock, FlockOperation};
+use uuid::Uuid;
 
 /// Loose files from before folders were claimed are removed once this old.
 const LOOSE_FILE_AGE: Duration = Duration::from_secs(24 * 3600);
@@ -116,6 +117,34 @@ fn older_than(path: &Path, age: Duration) -> bool {
 
 fn count_files(dir: &Path) -> usize {
     std::fs::read_dir(dir).map_or(0, |entries| entries.count())
+}
+
+/// A file in the scratch folder that is deleted when dropped (also when the request that
+/// was writing it is cancelled because the client went away).
+#[derive(Debug)]
+pub struct TempFile {
+    path: PathBuf,
+}
+
+impl TempFile {
+    /// A new, not yet created, file name in `dir`.
+    pub fn new_in(dir: &Path, suffix: &str) -> std::io::Result<Self> {
+        std::fs::create_dir_all(dir)?;
+        Ok(Self {
+            path: dir.join(format!("{}.{suffix}", Uuid::new_v4())),
+        })
+    }
+
+    /// Its path.
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+}
+
+impl Drop for TempFile {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_file(&self.path);
+    }
 }
 
 #[cfg(test)]

@@ -1,100 +1,17 @@
 //! The HTTP server: shared state, the router, and `launch`, which tests drive directly.
 
 use std::future::Future;
-use std::sync::Arc;
 use std::time::Duration;
 
 use axum::extract::DefaultBodyLimit;
 use axum::http::{HeaderName, Request, StatusCode};
 use axum::Router;
-use sqlx::PgPool;
 use tokio::net::TcpListener;
 use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer};
 use tower_http::trace::TraceLayer;
 
-use crate::api::error;
-use crate::auth::AuthConfig;
-use crate::ingest::Ingest;
+use crate::api::{error, ApiContext, Limits};
 use crate::routes;
-use crate::storage::Storage;
-
-/// What every handler can reach.
-#[derive(Debug, Clone)]
-pub struct ApiContext {
-    pub pool: PgPool,
-    /// How long `/ready` waits for the database before answering 503.
-    pub ready_timeout: Duration,
-    pub auth: Arc<AuthConfig>,
-    pub limits: Limits,
-    /// Videos and thumbnails.
-    pub storage: Storage,
-    /// Scratch space for uploads in progress.
-    pub scratch: std::path::PathBuf,
-    /// When transcription is on: the attempts a new job gets. None: transcription is off.
-    pub transcription: Option<i32>,
-    /// Timeline pages answered again while nothing they show has changed.
-    pub timelines: Arc<crate::routes::journals::page_cache::PageCache>,
-    /// Set while the embedded database is known to be down (its supervisor restarts it).
-    pub database: crate::db::supervise::DatabaseHealth,
-}
-
-/// Request limits.
-#[derive(Debug, Clone, Copy)]
-pub struct Limits {
-    /// Largest JSON body accepted.
-    pub json_body_bytes: usize,
-    /// Longest a request (other than uploads and media streams) may take.
-    pub request_timeout: Duration,
-    /// Largest video upload, in bytes.
-    pub upload_bytes: u64,
-    /// An upload that sends nothing for this long is abandoned.
-    pub upload_idle: Duration,
-    /// A connection that takes longer than this to send a request's headers (or, new, its
-    /// first byte) is closed.
-    pub header_read_timeout: Duration,
-    /// Connections held open at once; more wait in the listen queue.
-    pub max_connections: usize,
-}
-
-impl Default for Limits {
-    fn default() -> Self {
-        Self {
-            json_body_bytes: 64 * 1024,
-            request_timeout: Duration::from_secs(30),
-            upload_bytes: 2 * 1024 * 1024 * 1024,
-            upload_idle: Duration::from_secs(60),
-            header_read_timeout: Duration::from_secs(30),
-            max_connections: 512,
-        }
-    }
-}
-
-impl ApiContext {
-    /// A context with default settings.
-    pub fn new(pool: PgPool, storage: Storage, scratch: std::path::PathBuf) -> Self {
-        Self {
-            pool,
-            ready_timeout: Duration::from_secs(2),
-            auth: Arc::new(AuthConfig::default()),
-            limits: Limits::default(),
-            storage,
-            scratch,
-            transcription: None,
-            timelines: Arc::default(),
-            database: Default::default(),
-        }
-    }
-
-    /// The journal-making pipeline over this context's database and storage.
-    pub fn ingest(&self) -> Ingest {
-        Ingest {
-            pool: self.pool.clone(),
-            storage: self.storage.clone(),
-            scratch: self.scratch.clone(),
-            transcription: self.transcription,
-        }
-    }
-}
 
 /// The whole application router.
 pub fn router(context: ApiContext) -> Router {

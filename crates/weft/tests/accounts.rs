@@ -55,7 +55,7 @@ async fn only_a_hash_of_the_token_is_stored() {
         .unwrap();
     assert_eq!(stored.len(), 1);
     assert_ne!(stored[0], jane.token.as_bytes());
-    assert_eq!(stored[0], weft::auth::token::hash(&jane.token));
+    assert_eq!(stored[0], weft::accounts::token::hash(&jane.token));
     app.stop().await;
 }
 
@@ -384,7 +384,7 @@ async fn repeated_failures_are_throttled_with_retry_after() {
     let app = common::spawn_app_with(db, |context| {
         let mut auth = common::test_auth();
         auth.throttle.per_account = 3;
-        weft::server::ApiContext {
+        weft::api::ApiContext {
             auth: std::sync::Arc::new(auth),
             ..context
         }
@@ -417,7 +417,7 @@ async fn failures_from_one_address_are_throttled_across_accounts() {
     let app = common::spawn_app_with(db, |context| {
         let mut auth = common::test_auth();
         auth.throttle.per_address = 4;
-        weft::server::ApiContext {
+        weft::api::ApiContext {
             auth: std::sync::Arc::new(auth),
             ..context
         }
@@ -434,11 +434,11 @@ async fn failures_from_one_address_are_throttled_across_accounts() {
 async fn closed_registration_refuses_with_403() {
     let db = common::fresh_db().await;
     let app = common::spawn_app_with(db, |context| {
-        let auth = weft::auth::AuthConfig {
+        let auth = weft::accounts::AuthConfig {
             registration_open: false,
             ..common::test_auth()
         };
-        weft::server::ApiContext {
+        weft::api::ApiContext {
             auth: std::sync::Arc::new(auth),
             ..context
         }

@@ -221,7 +221,7 @@ async fn app_with_a_worker() -> (
     tokio::task::JoinHandle<()>,
 ) {
     let db = common::fresh_db().await;
-    let app = common::spawn_app_with(db, |context| weft::server::ApiContext {
+    let app = common::spawn_app_with(db, |context| weft::api::ApiContext {
         transcription: Some(3),
         ..context
     })

@@ -9,7 +9,7 @@ use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
 use common::processes::{kill9, postmaster_pid};
-use weft::config::PoolConfig;
+use weft::db::PoolConfig;
 use weft::db::embedded::{self, Cluster, Layout};
 use weft::db::{self, Target};
 

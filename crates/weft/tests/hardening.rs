@@ -69,7 +69,7 @@ async fn an_exhausted_pool_answers_503_with_a_reason_before_the_client_gives_up(
         .await
         .unwrap();
     let held_pool = pool.clone();
-    let app = common::spawn_app_with(db, move |context| weft::server::ApiContext {
+    let app = common::spawn_app_with(db, move |context| weft::api::ApiContext {
         pool: held_pool,
         ..context
     })
@@ -193,8 +193,8 @@ async fn the_start_up_sweep_removes_only_old_objects_that_no_journal_references(
 async fn a_client_that_never_finishes_its_headers_is_disconnected() {
     use tokio::io::{AsyncReadExt, AsyncWriteExt};
     let db = common::fresh_db().await;
-    let app = common::spawn_app_with(db, |context| weft::server::ApiContext {
-        limits: weft::server::Limits {
+    let app = common::spawn_app_with(db, |context| weft::api::ApiContext {
+        limits: weft::api::Limits {
             header_read_timeout: Duration::from_secs(1),
             ..context.limits
         },

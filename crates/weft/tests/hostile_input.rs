@@ -214,9 +214,9 @@ async fn wrong_current_passwords_are_throttled_like_log_ins() {
 #[tokio::test]
 async fn registrations_from_one_address_are_limited() {
     let db = common::fresh_db().await;
-    let app = spawn_app_with(db, |context| weft::server::ApiContext {
-        auth: std::sync::Arc::new(weft::auth::AuthConfig {
-            throttle: weft::auth::throttle::ThrottleConfig {
+    let app = spawn_app_with(db, |context| weft::api::ApiContext {
+        auth: std::sync::Arc::new(weft::accounts::AuthConfig {
+            throttle: weft::accounts::throttle::ThrottleConfig {
                 registrations_per_address: 3,
                 ..Default::default()
             },
@@ -251,9 +251,9 @@ async fn registrations_from_one_address_are_limited() {
 fn with_limits(
     header_read_timeout: Duration,
     max_connections: usize,
-) -> impl FnOnce(weft::server::ApiContext) -> weft::server::ApiContext {
-    move |context| weft::server::ApiContext {
-        limits: weft::server::Limits {
+) -> impl FnOnce(weft::api::ApiContext) -> weft::api::ApiContext {
+    move |context| weft::api::ApiContext {
+        limits: weft::api::Limits {
             header_read_timeout,
             max_connections,
             ..context.limits

@@ -140,13 +140,11 @@ async fn a_backup_restored_into_an_empty_instance_has_the_same_rows_and_identica
     let (media_a, media_b) = (here.path().join("media-a"), here.path().join("media-b"));
     let storage_a = weft::storage::Storage::local(&media_a).unwrap();
     let scratch = here.path().join("scratch");
-    let app = common::spawn_app_with(common::fresh_db().await, |context| {
-        weft::server::ApiContext {
-            storage: storage_a,
-            scratch,
-            transcription: Some(3),
-            ..context
-        }
+    let app = common::spawn_app_with(common::fresh_db().await, |context| weft::api::ApiContext {
+        storage: storage_a,
+        scratch,
+        transcription: Some(3),
+        ..context
     })
     .await;
     let jane = app.register("jane").await;
@@ -304,12 +302,10 @@ async fn a_backup_of_an_s3_instance_restores_into_another_prefix_byte_for_byte()
     let storage_b = weft::storage::Storage::s3(&format!("s3://{bucket}/{prefix_b}")).unwrap();
     let here = tempfile::tempdir().unwrap();
     let scratch = here.path().join("scratch");
-    let app = common::spawn_app_with(common::fresh_db().await, |context| {
-        weft::server::ApiContext {
-            storage: storage_a.clone(),
-            scratch,
-            ..context
-        }
+    let app = common::spawn_app_with(common::fresh_db().await, |context| weft::api::ApiContext {
+        storage: storage_a.clone(),
+        scratch,
+        ..context
     })
     .await;
     let jane = app.register("jane").await;

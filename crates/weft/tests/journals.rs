@@ -400,8 +400,8 @@ async fn a_text_file_named_mp4_is_refused_with_415_and_leaves_nothing() {
 #[tokio::test]
 async fn an_upload_over_the_limit_is_refused_with_413_and_nothing_is_kept() {
     let db = common::fresh_db().await;
-    let app = common::spawn_app_with(db, |context| weft::server::ApiContext {
-        limits: weft::server::Limits {
+    let app = common::spawn_app_with(db, |context| weft::api::ApiContext {
+        limits: weft::api::Limits {
             upload_bytes: 64 * 1024,
             ..context.limits
         },

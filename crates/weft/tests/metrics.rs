@@ -143,7 +143,7 @@ async fn the_pool_figures_are_reported() {
 #[tokio::test]
 async fn a_transcribed_upload_moves_the_queue_figures_and_records_its_speed() {
     let db = common::fresh_db().await;
-    let app = common::spawn_app_with(db, |context| weft::server::ApiContext {
+    let app = common::spawn_app_with(db, |context| weft::api::ApiContext {
         transcription: Some(3),
         ..context
     })
@@ -221,7 +221,7 @@ async fn a_transcribed_upload_moves_the_queue_figures_and_records_its_speed() {
 #[tokio::test]
 async fn a_job_whose_video_is_gone_is_counted_as_a_failure() {
     let db = common::fresh_db().await;
-    let app = common::spawn_app_with(db, |context| weft::server::ApiContext {
+    let app = common::spawn_app_with(db, |context| weft::api::ApiContext {
         transcription: Some(3),
         ..context
     })

@@ -236,7 +236,7 @@ async fn a_request_the_server_refuses_gives_a_permanent_error() {
 
 async fn app_with_transcription() -> TestApp {
     let db = common::fresh_db().await;
-    common::spawn_app_with(db, |context| weft::server::ApiContext {
+    common::spawn_app_with(db, |context| weft::api::ApiContext {
         transcription: Some(3),
         ..context
     })

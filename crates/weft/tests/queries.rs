@@ -79,9 +79,12 @@ fn ids(journals: &[Journal]) -> Vec<Uuid> {
 #[tokio::test]
 async fn a_created_user_is_found_by_username_or_email_in_any_letter_case() {
     let db = fresh_db().await;
-    let hash = users::hash_password("correct horse".to_string(), users::MIN_BCRYPT_COST)
-        .await
-        .expect("hash a password");
+    let hash = weft::domain::password::hash(
+        "correct horse".to_string(),
+        weft::domain::password::MIN_BCRYPT_COST,
+    )
+    .await
+    .expect("hash a password");
 
     let created = users::create(&db.admin, "JaneDoe", "Jane.Doe@Example.com", &hash)
         .await
@@ -93,11 +96,12 @@ async fn a_created_user_is_found_by_username_or_email_in_any_letter_case() {
         "{}",
         created.password_hash
     );
-    assert!(
-        users::verify_password("correct horse".to_string(), created.password_hash.clone())
-            .await
-            .expect("verify")
-    );
+    assert!(weft::domain::password::verify(
+        "correct horse".to_string(),
+        created.password_hash.clone()
+    )
+    .await
+    .expect("verify"));
     for login in [
         "janedoe",
         "JANEDOE",

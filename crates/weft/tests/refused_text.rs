@@ -152,7 +152,7 @@ async fn written(app: &TestApp) -> Vec<i64> {
 #[tokio::test]
 async fn nul_anywhere_in_any_route_of_the_document_is_refused_with_422_invalid_text() {
     let db = common::fresh_db().await;
-    let app = common::spawn_app_with(db, |context| weft::server::ApiContext {
+    let app = common::spawn_app_with(db, |context| weft::api::ApiContext {
         transcription: Some(3),
         ..context
     })

@@ -11,8 +11,9 @@ use common::fresh_db;
 use sqlx::PgPool;
 use uuid::Uuid;
 use weft::db::journals::{self, NewJournal};
-use weft::db::transcripts::{self, Segment};
+use weft::db::transcripts;
 use weft::db::users::{self, UniqueField, UserError};
+use weft::domain::Segment;
 
 /// A bcrypt-shaped hash; these tests never check a password.
 const HASH: &str = "$2b$10$abcdefghijklmnopqrstuuM9Qb7T3Y8rXQm0eL5m7m1e8K9b3b2Ge";

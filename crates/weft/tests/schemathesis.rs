@@ -103,7 +103,7 @@ fn summary(report: &str) -> &str {
 async fn schemathesis_finds_no_server_error_and_no_answer_outside_the_document() {
     // Transcription on, as on a server with an engine (jobs are queued; nothing runs them).
     let db = common::fresh_db().await;
-    let app = common::spawn_app_with(db, |context| weft::server::ApiContext {
+    let app = common::spawn_app_with(db, |context| weft::api::ApiContext {
         transcription: Some(3),
         ..context
     })

@@ -11,7 +11,8 @@ use serde_json::{json, Value};
 use uuid::Uuid;
 use weft::db::journals::{self, NewJournal};
 use weft::db::tags;
-use weft::db::transcripts::{self, Segment};
+use weft::db::transcripts;
+use weft::domain::Segment;
 
 /// What a test journal holds.
 #[derive(Default)]

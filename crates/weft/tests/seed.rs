@@ -10,7 +10,6 @@ use std::process::{Command, Output};
 use common::{fresh_db, TestDb};
 use sqlx::PgPool;
 use weft::db::seed::{self, SeedReport, SEED_PASSWORD};
-use weft::db::users;
 
 /// Row counts of users, journals, transcripts and tags.
 async fn counts(pool: &PgPool) -> [i64; 4] {
@@ -177,13 +176,13 @@ async fn seeded_passwords_are_bcrypt_hashes_of_the_documented_password() {
     for hash in hashes {
         assert!(bcrypt_cost(&hash) >= 10, "{hash}");
         assert!(
-            users::verify_password(SEED_PASSWORD.to_string(), hash.clone())
+            weft::domain::password::verify(SEED_PASSWORD.to_string(), hash.clone())
                 .await
                 .expect("verify"),
             "the seed password matches {hash}"
         );
         assert!(
-            !users::verify_password("not-the-password".to_string(), hash.clone())
+            !weft::domain::password::verify("not-the-password".to_string(), hash.clone())
                 .await
                 .expect("verify"),
             "another password does not match {hash}"

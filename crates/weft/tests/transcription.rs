@@ -161,7 +161,7 @@ async fn wait_for_status(
 
 async fn app_with_transcription() -> TestApp {
     let db = common::fresh_db().await;
-    common::spawn_app_with(db, |context| weft::server::ApiContext {
+    common::spawn_app_with(db, |context| weft::api::ApiContext {
         transcription: Some(3),
         ..context
     })

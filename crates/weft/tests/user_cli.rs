@@ -118,7 +118,7 @@ async fn an_operator_creates_lists_resets_and_deletes_users() {
         .unwrap();
     assert_ne!(hash_before, hash_after);
     assert!(
-        weft::db::users::verify_password("another password".into(), hash_after)
+        weft::domain::password::verify("another password".into(), hash_after)
             .await
             .unwrap()
     );

@@ -11,7 +11,8 @@ use reqwest::redirect::Policy;
 use reqwest::{Response, StatusCode};
 use uuid::Uuid;
 use weft::db::journals::{self, NewJournal};
-use weft::db::transcripts::{self, Segment};
+use weft::db::transcripts;
+use weft::domain::Segment;
 
 /// A browser with JavaScript off: it keeps its cookies and does not follow redirects.
 struct Browser {

@@ -135,6 +135,47 @@ impl ApiError {
     }
 }
 
+/// The accounts service's refusals, with the codes and sentences the API documents.
+impl From<crate::accounts::AccountError> for ApiError {
+    fn from(error: crate::accounts::AccountError) -> Self {
+        use crate::accounts::AccountError;
+        use crate::db::users::UniqueField;
+        match error {
+            AccountError::Invalid(error) => error.into(),
+            AccountError::RegistrationClosed => Self::forbidden(
+                "registration_closed",
+                "registration is closed on this server; ask its operator for an account",
+            ),
+            AccountError::Taken(UniqueField::Username) => {
+                Self::conflict("username", "that username is already taken")
+            }
+            AccountError::Taken(UniqueField::Email) => {
+                Self::conflict("email", "an account with that email address already exists")
+            }
+            AccountError::InvalidCredentials => Self::new(
+                StatusCode::UNAUTHORIZED,
+                "invalid_credentials",
+                "wrong username, email or password",
+            ),
+            AccountError::WrongPassword { field } => {
+                Self::invalid(&field, "the current password is not correct")
+            }
+            error @ AccountError::Throttled { seconds, .. } => {
+                Self::too_many_requests(seconds, error.to_string())
+            }
+            AccountError::Database(error) => error.into(),
+            AccountError::Hashing(error) => error.into(),
+        }
+    }
+}
+
+/// A value refused by the domain's rules: 422 `invalid_field`, naming the field.
+impl From<crate::domain::ValidationError> for ApiError {
+    fn from(error: crate::domain::ValidationError) -> Self {
+        Self::invalid(&error.field, error.message)
+    }
+}
+
 impl From<sqlx::Error> for ApiError {
     fn from(error: sqlx::Error) -> Self {
         match &error {

@@ -1,12 +1,15 @@
 //! The API's conventions: one error shape, JSON bodies, and the signed-in user.
 
 pub mod common_responses;
+mod context;
+pub mod current;
 pub mod error;
 pub mod json;
 pub mod plain_errors;
 pub mod range;
 pub mod text;
 
+pub use context::{ApiContext, Limits};
 pub use error::ApiError;
 pub use json::ApiJson;
 

@@ -21,7 +21,7 @@ use tokio::runtime::Handle;
 use crate::config::GlobalArgs;
 use crate::db::backup::{self, Format, Privileged};
 use crate::db::{migrate, Database};
-use crate::ingest::TempFile;
+use crate::scratch::TempFile;
 use crate::storage::{ByteStream, Storage};
 
 const MARKER: &str = "weft-backup";

@@ -135,7 +135,7 @@ pub async fn run(global: &GlobalArgs, command: DbCommand) -> anyhow::Result<()> 
                 | DbCommand::Migrate => Database::open(&config).await?,
                 _ => Database::open_migrated(&config).await?,
             };
-            let result = with_database(&db, &config.environment, command).await;
+            let result = with_database(&db, &global.environment, command).await;
             db.close().await;
             result
         }

@@ -8,7 +8,8 @@ use indicatif::{ProgressBar, ProgressStyle};
 
 use crate::config::GlobalArgs;
 use crate::db::{users, Database};
-use crate::ingest::{Details, Ingest, TempFile};
+use crate::ingest::{Details, Ingest};
+use crate::scratch::TempFile;
 
 /// Options of `weft import`.
 #[derive(Debug, Args)]
@@ -52,7 +53,7 @@ pub fn title_from(path: &Path) -> String {
 }
 
 pub async fn run(global: &GlobalArgs, args: ImportArgs) -> anyhow::Result<()> {
-    let tags = crate::db::tags::parse_list(&args.tags)?;
+    let tags = crate::domain::parse_tag_list(&args.tags)?;
     for file in &args.files {
         if !file.is_file() {
             bail!("{} is not a readable file", file.display());

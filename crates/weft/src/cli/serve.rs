@@ -7,12 +7,13 @@ use std::time::Duration;
 use anyhow::Context;
 use clap::{Args, ValueEnum};
 
-use crate::auth::throttle::ThrottleConfig;
-use crate::auth::AuthConfig;
+use crate::accounts::throttle::ThrottleConfig;
+use crate::accounts::AuthConfig;
+use crate::api::{ApiContext, Limits};
 use crate::config::GlobalArgs;
 use crate::db::Database;
 use crate::scratch::Scratch;
-use crate::server::{self, ApiContext, Limits};
+use crate::server;
 
 /// Whether anyone may create an account.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -259,7 +260,7 @@ async fn sweep_sessions(pool: sqlx::PgPool) {
             Ok(n) => tracing::info!(removed = n, "swept expired sessions"),
             Err(error) => tracing::warn!(%error, "sweeping expired sessions failed"),
         }
-        let window = crate::auth::throttle::ThrottleConfig::default().window;
+        let window = crate::accounts::throttle::ThrottleConfig::default().window;
         if let Err(error) =
             crate::db::throttle::sweep(&pool, window.max(chrono::Duration::hours(1))).await
         {

@@ -9,8 +9,8 @@ use clap::{Args, ValueEnum};
 use indicatif::{ProgressBar, ProgressStyle};
 
 use super::transcriber::TranscriberArgs;
-use crate::ingest::TempFile;
 use crate::media::{probe, ToolError};
+use crate::scratch::TempFile;
 use crate::transcribe::{audio, captions, join_segments, Progress};
 
 /// Output formats.

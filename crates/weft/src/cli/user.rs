@@ -5,11 +5,10 @@ use std::io::{BufRead, IsTerminal, Write};
 use anyhow::{bail, Context};
 use clap::Subcommand;
 
-use crate::api::ApiError;
-use crate::auth;
 use crate::config::GlobalArgs;
 use crate::db::users::{self, UniqueField, UserError};
 use crate::db::{sessions, Database};
+use crate::domain::{check_new_password, Email, Username, ValidationError};
 
 /// The user subcommands.
 #[derive(Debug, Subcommand)]
@@ -60,8 +59,8 @@ pub async fn run(global: &GlobalArgs, command: UserCommand) -> anyhow::Result<()
             password_stdin,
             ..
         } => {
-            auth::validate_username(username).map_err(api_message)?;
-            auth::validate_email(email).map_err(api_message)?;
+            Username::parse(username).map_err(refused)?;
+            Email::parse(email).map_err(refused)?;
             Some(read_password(*password_stdin)?)
         }
         UserCommand::SetPassword { password_stdin, .. } => Some(read_password(*password_stdin)?),
@@ -88,9 +87,10 @@ async fn with_database(
             bcrypt_cost,
             ..
         } => {
-            let hash = users::hash_password(password.unwrap_or_default(), bcrypt_cost).await?;
-            let username = auth::validate_username(&username).map_err(api_message)?;
-            let email = auth::validate_email(&email).map_err(api_message)?;
+            let hash =
+                crate::domain::password::hash(password.unwrap_or_default(), bcrypt_cost).await?;
+            let username = Username::parse(&username).map_err(refused)?.into_string();
+            let email = Email::parse(&email).map_err(refused)?.into_string();
             match users::create(pool, &username, &email, &hash).await {
                 Ok(user) => println!("created {} <{}> ({})", user.username, user.email, user.id),
                 Err(UserError::Taken(UniqueField::Username)) => {
@@ -141,7 +141,8 @@ async fn with_database(
             let user = users::find_by_login(pool, &login)
                 .await?
                 .with_context(|| format!("no account with the username or email {login}"))?;
-            let hash = users::hash_password(password.unwrap_or_default(), bcrypt_cost).await?;
+            let hash =
+                crate::domain::password::hash(password.unwrap_or_default(), bcrypt_cost).await?;
             let mut tx = pool.begin().await?;
             users::set_password_hash(&mut *tx, user.id, &hash).await?;
             let revoked = sessions::revoke_others(&mut *tx, user.id, None).await?;
@@ -155,8 +156,9 @@ async fn with_database(
     Ok(())
 }
 
-fn api_message(error: ApiError) -> anyhow::Error {
-    anyhow::anyhow!("{}", error.message())
+/// A refused value, said as the API would say it (the field is the command's argument).
+fn refused(error: ValidationError) -> anyhow::Error {
+    anyhow::anyhow!("{}", error.message)
 }
 
 /// Reads a new password: from standard input's first line, or asked twice at a terminal.
@@ -173,7 +175,7 @@ fn read_password(from_stdin: bool) -> anyhow::Result<String> {
         }
         first
     };
-    auth::validate_password(&password, "password").map_err(api_message)?;
+    check_new_password(&password, "password").map_err(refused)?;
     Ok(password)
 }
 

@@ -15,14 +15,41 @@ pub mod transcripts;
 pub mod url;
 pub mod users;
 
+use std::path::PathBuf;
 use std::time::Duration;
 
 use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
 use sqlx::PgPool;
 
-use crate::config::{DbConfig, PoolConfig};
 use embedded::{Cluster, EmbeddedError, Layout};
 use url::{DatabaseUrl, UrlError};
+
+/// Connection pool settings.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct PoolConfig {
+    pub max: u32,
+    pub idle_timeout: Duration,
+    pub connect_timeout: Duration,
+}
+
+impl Default for PoolConfig {
+    fn default() -> Self {
+        Self {
+            max: 10,
+            idle_timeout: Duration::from_secs(20),
+            connect_timeout: Duration::from_secs(10),
+        }
+    }
+}
+
+/// Everything needed to reach the database.
+#[derive(Debug, Clone)]
+pub struct DbConfig {
+    /// An external server, or `None` for the embedded cluster.
+    pub url: Option<DatabaseUrl>,
+    pub data_dir: PathBuf,
+    pub pool: PoolConfig,
+}
 
 /// Why the database could not be reached. Every message says what to check.
 #[derive(Debug, thiserror::Error)]

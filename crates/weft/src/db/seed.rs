@@ -4,7 +4,7 @@
 use sqlx::PgPool;
 use uuid::{uuid, Uuid};
 
-use super::transcripts::Segment;
+use crate::domain::Segment;
 
 /// The password of both sample users (stated in the README).
 pub const SEED_PASSWORD: &str = "weft-demo-password";
@@ -137,7 +137,7 @@ pub struct SeedReport {
 /// Inserts whatever part of the sample data is missing, in one transaction.
 pub async fn seed(pool: &PgPool, bcrypt_cost: u32) -> anyhow::Result<SeedReport> {
     let mut report = SeedReport::default();
-    let hash = super::users::hash_password(SEED_PASSWORD.to_string(), bcrypt_cost).await?;
+    let hash = crate::domain::password::hash(SEED_PASSWORD.to_string(), bcrypt_cost).await?;
     let mut tx = pool.begin().await?;
     for user in &USERS {
         report.users += sqlx::query(

@@ -3,58 +3,6 @@
 use sqlx::PgExecutor;
 use uuid::Uuid;
 
-/// The longest tag accepted, in characters.
-pub const MAX_TAG_CHARS: usize = 50;
-/// The most tags one journal may carry.
-pub const MAX_TAGS: usize = 20;
-
-/// Why a tag list is refused.
-#[derive(Debug, thiserror::Error, PartialEq, Eq)]
-pub enum TagError {
-    #[error("a tag has at most {MAX_TAG_CHARS} characters: {0:?} is longer")]
-    TooLong(String),
-    #[error("a journal carries at most {MAX_TAGS} tags")]
-    TooMany,
-    #[error("a tag cannot contain a comma or a control character: {0:?}")]
-    BadCharacter(String),
-}
-
-/// Normalises one tag: trimmed, lower-case; `None` for a blank one.
-pub fn normalise(raw: &str) -> Result<Option<String>, TagError> {
-    let tag = raw.trim().to_lowercase();
-    if tag.is_empty() {
-        return Ok(None);
-    }
-    if tag.chars().any(|c| c == ',' || c.is_control()) {
-        return Err(TagError::BadCharacter(tag));
-    }
-    if tag.chars().count() > MAX_TAG_CHARS {
-        return Err(TagError::TooLong(tag));
-    }
-    Ok(Some(tag))
-}
-
-/// Normalises a list, dropping blanks and duplicates, keeping the first order.
-pub fn normalise_all<'a>(raw: impl IntoIterator<Item = &'a str>) -> Result<Vec<String>, TagError> {
-    let mut tags: Vec<String> = Vec::new();
-    for item in raw {
-        if let Some(tag) = normalise(item)? {
-            if !tags.contains(&tag) {
-                tags.push(tag);
-            }
-        }
-    }
-    if tags.len() > MAX_TAGS {
-        return Err(TagError::TooMany);
-    }
-    Ok(tags)
-}
-
-/// Splits a comma-separated list (as sent in an upload form).
-pub fn parse_list(raw: &str) -> Result<Vec<String>, TagError> {
-    normalise_all(raw.split(','))
-}
-
 /// Adds tags to a journal; ones it already has are left alone.
 pub async fn add(
     executor: impl PgExecutor<'_>,
@@ -178,35 +126,4 @@ pub async fn rename(
     .await?
     .rows_affected();
     Ok(merged + renamed)
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn tags_are_trimmed_lowercased_and_deduplicated() {
-        assert_eq!(
-            parse_list(" Travel, family ,, TRAVEL ,").unwrap(),
-            vec!["travel", "family"]
-        );
-        assert_eq!(parse_list("").unwrap(), Vec::<String>::new());
-    }
-
-    #[test]
-    fn overlong_and_too_many_tags_are_refused() {
-        assert!(matches!(
-            normalise(&"x".repeat(51)),
-            Err(TagError::TooLong(_))
-        ));
-        let many: Vec<String> = (0..21).map(|i| format!("t{i}")).collect();
-        assert_eq!(
-            normalise_all(many.iter().map(String::as_str)),
-            Err(TagError::TooMany)
-        );
-        assert!(matches!(
-            normalise("a\u{7}b"),
-            Err(TagError::BadCharacter(_))
-        ));
-    }
 }

@@ -1,21 +1,12 @@
 //! Transcripts and their timestamped segments.
 
 use chrono::{DateTime, Utc};
-use serde::{Deserialize, Serialize};
+use serde::Serialize;
 use sqlx::types::Json;
 use sqlx::PgExecutor;
 use uuid::Uuid;
 
-/// One timestamped piece of a transcript; times are seconds within the video.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
-pub struct Segment {
-    pub start: f64,
-    pub end: f64,
-    pub text: String,
-    /// 0..1, when the engine reports one.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub confidence: Option<f64>,
-}
+use crate::domain::Segment;
 
 /// A row of `transcripts`: one version of a journal's transcript.
 #[derive(Debug, Clone, sqlx::FromRow, Serialize, utoipa::ToSchema)]

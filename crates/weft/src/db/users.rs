@@ -5,9 +5,6 @@ use serde::Serialize;
 use sqlx::PgExecutor;
 use uuid::Uuid;
 
-/// The lowest bcrypt cost Weft accepts (the design's own value).
-pub const MIN_BCRYPT_COST: u32 = 10;
-
 /// A row of `users`. The hash is never serialised.
 #[derive(Debug, Clone, sqlx::FromRow, Serialize, utoipa::ToSchema)]
 #[serde(rename_all = "camelCase")]
@@ -47,18 +44,6 @@ fn taken(error: sqlx::Error) -> UserError {
         }
     }
     UserError::Database(error)
-}
-
-/// Hashes a password with bcrypt on the blocking pool (it takes tens of milliseconds by
-/// design, which must not stall the async threads).
-pub async fn hash_password(password: String, cost: u32) -> anyhow::Result<String> {
-    let cost = cost.max(MIN_BCRYPT_COST);
-    Ok(tokio::task::spawn_blocking(move || bcrypt::hash(password, cost)).await??)
-}
-
-/// Checks a password against a bcrypt hash, on the blocking pool.
-pub async fn verify_password(password: String, hash: String) -> anyhow::Result<bool> {
-    Ok(tokio::task::spawn_blocking(move || bcrypt::verify(password, &hash)).await??)
 }
 
 /// Inserts a user whose password is already hashed.

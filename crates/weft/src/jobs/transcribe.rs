@@ -11,8 +11,8 @@ use tokio::io::AsyncWriteExt;
 
 use crate::db::jobs::{self, Job};
 use crate::db::{journals, scoped, transcripts};
-use crate::ingest::TempFile;
 use crate::media::probe;
+use crate::scratch::TempFile;
 use crate::storage::{Storage, StorageError};
 use crate::transcribe::{audio, Engine, EngineError};
 

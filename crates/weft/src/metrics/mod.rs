@@ -18,7 +18,7 @@ use axum::response::{IntoResponse, Response};
 
 pub use histogram::Histogram;
 
-use crate::server::ApiContext;
+use crate::api::ApiContext;
 
 /// Buckets for request latency, in seconds.
 const LATENCY_BUCKETS: &[f64] = &[

@@ -10,14 +10,13 @@ use utoipa::ToSchema;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
+use crate::accounts::{AuthConfig, NewSession};
+use crate::api::current::{ClientInfo, CurrentUser, CSRF_COOKIE, SESSION_COOKIE};
 use crate::api::error::ErrorBody;
+use crate::api::ApiContext;
 use crate::api::{ApiError, ApiJson};
-use crate::auth::current::{ClientInfo, CurrentUser, CSRF_COOKIE, SESSION_COOKIE};
-use crate::auth::Secret;
-use crate::auth::{self, throttle, token, AuthConfig};
-use crate::db::sessions;
-use crate::db::users::{self, UniqueField, User, UserError};
-use crate::server::ApiContext;
+use crate::db::users::User;
+use crate::domain::Secret;
 
 /// The account routes under /api/v1/auth.
 pub fn router() -> OpenApiRouter<ApiContext> {
@@ -59,57 +58,46 @@ pub struct SignedIn {
     pub expires_at: DateTime<Utc>,
 }
 
-pub(crate) fn conflict(error: UserError) -> ApiError {
-    match error {
-        UserError::Taken(UniqueField::Username) => {
-            ApiError::conflict("username", "that username is already taken")
-        }
-        UserError::Taken(UniqueField::Email) => {
-            ApiError::conflict("email", "an account with that email address already exists")
-        }
-        UserError::Database(error) => error.into(),
-    }
-}
-
-/// Creates a session for `user` and returns the answer plus its cookies.
+/// Starts a session for `user` and returns the answer plus its cookies.
 async fn sign_in(
     context: &ApiContext,
     user: User,
     client: &ClientInfo,
     jar: CookieJar,
 ) -> Result<(CookieJar, SignedIn), ApiError> {
-    let secret = token::generate();
-    let session = sessions::create(
-        &context.pool,
-        user.id,
-        &token::hash(&secret),
-        context.auth.session_ttl,
-        client.user_agent.as_deref(),
-        Some(&client.address),
-    )
-    .await?;
-    let csrf = token::csrf_for(&secret);
-    let jar = jar
-        .add(session_cookie(
-            &context.auth,
-            SESSION_COOKIE,
-            secret.clone(),
-            true,
-        ))
-        .add(session_cookie(
-            &context.auth,
-            CSRF_COOKIE,
-            csrf.clone(),
-            false,
-        ));
+    let session = context
+        .accounts()
+        .start_session(&user, client.as_client())
+        .await?;
+    let jar = add_session_cookies(&context.auth, jar, &session);
     Ok((
         jar,
         SignedIn {
             user,
-            token: secret,
-            csrf_token: csrf,
+            token: session.token,
+            csrf_token: session.csrf_token,
             expires_at: session.expires_at,
         },
+    ))
+}
+
+/// Sets the session and CSRF cookies of a new session.
+pub(crate) fn add_session_cookies(
+    config: &AuthConfig,
+    jar: CookieJar,
+    session: &NewSession,
+) -> CookieJar {
+    jar.add(session_cookie(
+        config,
+        SESSION_COOKIE,
+        session.token.clone(),
+        true,
+    ))
+    .add(session_cookie(
+        config,
+        CSRF_COOKIE,
+        session.csrf_token.clone(),
+        false,
     ))
 }
 
@@ -156,21 +144,15 @@ pub(crate) async fn register(
     jar: CookieJar,
     ApiJson(request): ApiJson<RegisterRequest>,
 ) -> Result<(StatusCode, CookieJar, ApiJson<SignedIn>), ApiError> {
-    if !context.auth.registration_open {
-        return Err(ApiError::forbidden(
-            "registration_closed",
-            "registration is closed on this server; ask its operator for an account",
-        ));
-    }
-    let username = auth::validate_username(&request.username)?;
-    let email = auth::validate_email(&request.email)?;
-    auth::validate_password(&request.password, "password")?;
-    throttle::register(&context.pool, &context.auth.throttle, &client.address).await?;
-    let hash = context.auth.hash_password(&request.password).await?;
-    let user = users::create(&context.pool, &username, &email, &hash)
-        .await
-        .map_err(conflict)?;
-    tracing::info!(user_id = %user.id, "registered");
+    let user = context
+        .accounts()
+        .register(
+            client.as_client(),
+            &request.username,
+            &request.email,
+            &request.password,
+        )
+        .await?;
     let (jar, signed_in) = sign_in(&context, user, &client, jar).await?;
     Ok((StatusCode::CREATED, jar, ApiJson(signed_in)))
 }
@@ -191,36 +173,10 @@ pub(crate) async fn login(
     jar: CookieJar,
     ApiJson(request): ApiJson<LoginRequest>,
 ) -> Result<(CookieJar, ApiJson<SignedIn>), ApiError> {
-    let config = &context.auth.throttle;
-    let login = request.login.trim();
-    let user = if login.is_empty() || login.len() > 254 {
-        None
-    } else {
-        users::find_by_login(&context.pool, login).await?
-    };
-    // Failures count against the account, whichever of its names was typed (and against
-    // the typed name when there is no such account, so probing costs the same).
-    let account = user
-        .as_ref()
-        .map(|u| u.id.to_string())
-        .unwrap_or_else(|| login.to_lowercase());
-    throttle::check(&context.pool, config, &account, &client.address).await?;
-    let valid = context
-        .auth
-        .verify_password(
-            &request.password,
-            user.as_ref().map(|u| u.password_hash.as_str()),
-        )
+    let user = context
+        .accounts()
+        .log_in(client.as_client(), &request.login, &request.password)
         .await?;
-    let Some(user) = user.filter(|_| valid) else {
-        throttle::failed(&context.pool, config, &account, &client.address).await?;
-        return Err(ApiError::new(
-            StatusCode::UNAUTHORIZED,
-            "invalid_credentials",
-            "wrong username, email or password",
-        ));
-    };
-    throttle::succeeded(&context.pool, &account).await?;
     let (jar, signed_in) = sign_in(&context, user, &client, jar).await?;
     Ok((jar, ApiJson(signed_in)))
 }
@@ -239,6 +195,9 @@ pub(crate) async fn logout(
     current: CurrentUser,
     jar: CookieJar,
 ) -> Result<(StatusCode, CookieJar), ApiError> {
-    sessions::revoke(&context.pool, current.user.id, current.session_id).await?;
+    context
+        .accounts()
+        .end_session(current.user.id, current.session_id)
+        .await?;
     Ok((StatusCode::NO_CONTENT, clear_cookies(jar)))
 }

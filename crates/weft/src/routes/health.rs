@@ -8,8 +8,8 @@ use serde_json::{json, Value};
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
+use crate::api::ApiContext;
 use crate::db::migrate;
-use crate::server::ApiContext;
 
 /// The health routes.
 pub fn router() -> OpenApiRouter<ApiContext> {

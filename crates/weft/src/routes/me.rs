@@ -8,15 +8,13 @@ use utoipa::ToSchema;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
-use super::auth::{clear_cookies, conflict};
+use super::auth::clear_cookies;
+use crate::api::current::CurrentUser;
 use crate::api::error::ErrorBody;
+use crate::api::ApiContext;
 use crate::api::{ApiError, ApiJson};
-use crate::auth::current::CurrentUser;
-use crate::auth::Secret;
-use crate::auth::{self, throttle};
-use crate::db::sessions;
-use crate::db::users::{self, User};
-use crate::server::ApiContext;
+use crate::db::users::User;
+use crate::domain::Secret;
 
 /// The routes under /api/v1/me.
 pub fn router() -> OpenApiRouter<ApiContext> {
@@ -52,32 +50,6 @@ pub struct DeleteMeRequest {
     pub password: Secret,
 }
 
-/// 422 on the given field unless `password` is the user's current password; 429 once the
-/// account has had too many wrong passwords (log-ins and re-checks count together).
-async fn confirm_password(
-    context: &ApiContext,
-    user: &User,
-    password: &str,
-    field: &str,
-) -> Result<(), ApiError> {
-    let config = &context.auth.throttle;
-    let account = user.id.to_string();
-    throttle::check_account(&context.pool, config, &account).await?;
-    if context
-        .auth
-        .verify_password(password, Some(&user.password_hash))
-        .await?
-    {
-        Ok(())
-    } else {
-        throttle::failed_account(&context.pool, config, &account).await?;
-        Err(ApiError::invalid(
-            field,
-            "the current password is not correct",
-        ))
-    }
-}
-
 /// The signed-in account.
 #[utoipa::path(
     get, path = "/api/v1/me", tag = "accounts",
@@ -106,25 +78,15 @@ pub(crate) async fn update_me(
     current: CurrentUser,
     ApiJson(request): ApiJson<UpdateMeRequest>,
 ) -> Result<ApiJson<User>, ApiError> {
-    let username = request
-        .username
-        .as_deref()
-        .map(auth::validate_username)
-        .transpose()?;
-    let email = request
-        .email
-        .as_deref()
-        .map(auth::validate_email)
-        .transpose()?;
-    confirm_password(&context, &current.user, &request.password, "password").await?;
-    let user = users::update_identity(
-        &context.pool,
-        current.user.id,
-        username.as_deref(),
-        email.as_deref(),
-    )
-    .await
-    .map_err(conflict)?;
+    let user = context
+        .accounts()
+        .update_identity(
+            &current.user,
+            request.username.as_deref(),
+            request.email.as_deref(),
+            &request.password,
+        )
+        .await?;
     Ok(ApiJson(user))
 }
 
@@ -145,19 +107,15 @@ pub(crate) async fn change_password(
     current: CurrentUser,
     ApiJson(request): ApiJson<ChangePasswordRequest>,
 ) -> Result<StatusCode, ApiError> {
-    auth::validate_password(&request.new_password, "newPassword")?;
-    confirm_password(
-        &context,
-        &current.user,
-        &request.current_password,
-        "currentPassword",
-    )
-    .await?;
-    let hash = context.auth.hash_password(&request.new_password).await?;
-    let mut tx = crate::metrics::begin(&context.pool).await?;
-    users::set_password_hash(&mut *tx, current.user.id, &hash).await?;
-    sessions::revoke_others(&mut *tx, current.user.id, Some(current.session_id)).await?;
-    tx.commit().await?;
+    context
+        .accounts()
+        .change_password(
+            &current.user,
+            current.session_id,
+            &request.current_password,
+            &request.new_password,
+        )
+        .await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
@@ -179,13 +137,9 @@ pub(crate) async fn delete_me(
     jar: CookieJar,
     ApiJson(request): ApiJson<DeleteMeRequest>,
 ) -> Result<(StatusCode, CookieJar), ApiError> {
-    confirm_password(&context, &current.user, &request.password, "password").await?;
-    users::delete(&context.pool, current.user.id).await?;
-    // Rows first: files whose removal fails are orphans for the sweep, never rows that
-    // point at nothing.
-    if let Err(error) = crate::ingest::remove_user_media(&context.storage, current.user.id).await {
-        tracing::warn!(%error, user_id = %current.user.id, "could not remove a deleted account's files");
-    }
-    tracing::info!(user_id = %current.user.id, "account deleted");
+    context
+        .accounts()
+        .delete(&current.user, &request.password, &context.storage)
+        .await?;
     Ok((StatusCode::NO_CONTENT, clear_cookies(jar)))
 }

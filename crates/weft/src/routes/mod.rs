@@ -17,7 +17,7 @@ use utoipa::openapi::OpenApi as OpenApiDoc;
 use utoipa::{Modify, OpenApi};
 use utoipa_axum::router::OpenApiRouter;
 
-use crate::server::ApiContext;
+use crate::api::ApiContext;
 
 /// The top of the OpenAPI document.
 #[derive(OpenApi)]
@@ -57,7 +57,7 @@ impl Modify for SecuritySchemes {
         components.add_security_scheme(
             "cookie",
             SecurityScheme::ApiKey(ApiKey::Cookie(ApiKeyValue::with_description(
-                crate::auth::current::SESSION_COOKIE,
+                crate::api::current::SESSION_COOKIE,
                 "The session cookie; unsafe methods also need the X-CSRF-Token header",
             ))),
         );
@@ -93,7 +93,7 @@ pub fn api_with(upload_bytes: u64) -> (Router<ApiContext>, OpenApiDoc) {
 
 /// Every route with the default limits, and the OpenAPI document.
 pub fn api() -> (Router<ApiContext>, OpenApiDoc) {
-    api_with(crate::server::Limits::default().upload_bytes)
+    api_with(crate::api::Limits::default().upload_bytes)
 }
 
 /// The OpenAPI document (for `weft openapi` and tests).

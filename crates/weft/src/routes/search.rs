@@ -7,14 +7,14 @@ use utoipa::{IntoParams, ToSchema};
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
+use crate::api::current::CurrentUser;
 use crate::api::error::ErrorBody;
+use crate::api::ApiContext;
 use crate::api::{ApiError, ApiJson};
-use crate::auth::current::CurrentUser;
 use crate::db::journals::JournalView;
-use crate::db::{scoped, tags};
+use crate::db::scoped;
 use crate::routes::journals::read::parse_time;
 use crate::search::{self, Moment, QueryError, SearchError, SearchRequest};
-use crate::server::ApiContext;
 
 /// The search route.
 pub fn router() -> OpenApiRouter<ApiContext> {
@@ -90,8 +90,8 @@ pub(crate) async fn search_journals(
     }
     let request = SearchRequest {
         q: query.q.unwrap_or_default(),
-        tags: tags::parse_list(query.tag.as_deref().unwrap_or(""))
-            .map_err(|e| ApiError::invalid("tag", e.to_string()))?,
+        tags: crate::domain::parse_tag_list(query.tag.as_deref().unwrap_or(""))
+            .map_err(|e| e.in_field("tag"))?,
         from: query
             .from
             .as_deref()

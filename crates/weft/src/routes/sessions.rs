@@ -7,11 +7,11 @@ use utoipa::ToSchema;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
+use crate::api::current::CurrentUser;
 use crate::api::error::ErrorBody;
+use crate::api::ApiContext;
 use crate::api::{ApiError, ApiJson};
-use crate::auth::current::CurrentUser;
 use crate::db::sessions::{self, Session};
-use crate::server::ApiContext;
 
 /// The routes under /api/v1/sessions.
 pub fn router() -> OpenApiRouter<ApiContext> {

@@ -6,12 +6,13 @@ use utoipa::ToSchema;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
+use crate::api::current::CurrentUser;
 use crate::api::error::ErrorBody;
+use crate::api::ApiContext;
 use crate::api::{ApiError, ApiJson};
-use crate::auth::current::CurrentUser;
 use crate::db::scoped;
 use crate::db::tags::{self, TagCount};
-use crate::server::ApiContext;
+use crate::domain::Tag;
 
 /// The routes under /api/v1/tags.
 pub fn router() -> OpenApiRouter<ApiContext> {
@@ -93,5 +94,7 @@ pub(crate) async fn rename_tag(
 
 /// One tag from a request, normalised; `None` when blank.
 pub(crate) fn one_tag(raw: &str, field: &str) -> Result<Option<String>, ApiError> {
-    tags::normalise(raw).map_err(|e| ApiError::invalid(field, e.to_string()))
+    Ok(Tag::parse(raw)
+        .map_err(|e| e.in_field(field))?
+        .map(Tag::into_string))
 }

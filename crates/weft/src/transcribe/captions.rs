@@ -1,6 +1,6 @@
 //! Captions from transcript segments: WebVTT and SRT.
 
-use crate::db::transcripts::Segment;
+use crate::domain::Segment;
 
 fn timestamp(seconds: f64, decimal: char) -> String {
     let millis = (seconds.max(0.0) * 1000.0).round() as u64;

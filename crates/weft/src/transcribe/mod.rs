@@ -8,7 +8,7 @@ pub mod whisper;
 
 use std::path::Path;
 
-use crate::db::transcripts::Segment;
+use crate::domain::Segment;
 
 /// Hears how many seconds of the audio are transcribed so far (engines that can tell call it
 /// after each 30-second window). Called from the engine's own thread: keep it quick.

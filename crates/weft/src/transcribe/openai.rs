@@ -7,7 +7,7 @@ use std::time::Duration;
 use serde::Deserialize;
 
 use super::{EngineError, EngineOutput};
-use crate::db::transcripts::Segment;
+use crate::domain::Segment;
 
 /// The longest the audio's compression may take (an hour of audio takes seconds).
 const COMPRESS_LIMIT: Duration = Duration::from_secs(30 * 60);
@@ -68,7 +68,7 @@ impl OpenAiEngine {
         // Opus, not the WAV: an hour is 14 MB instead of 115, under hosted APIs' 25 MB limit
         // up to almost two hours. Made next to the WAV, removed when done.
         let scratch = wav.parent().unwrap_or(Path::new("."));
-        let ogg = crate::ingest::TempFile::new_in(scratch, "ogg")
+        let ogg = crate::scratch::TempFile::new_in(scratch, "ogg")
             .map_err(|e| EngineError::retryable(format!("writing the audio: {e}")))?;
         super::audio::to_opus(wav, ogg.path(), COMPRESS_LIMIT)
             .await

@@ -6,7 +6,7 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use super::{audio, EngineError, EngineOutput, Progress};
-use crate::db::transcripts::Segment;
+use crate::domain::Segment;
 
 /// A loaded model.
 #[derive(Clone)]

@@ -9,12 +9,13 @@ use maud::{html, Markup};
 use serde::Deserialize;
 
 use super::layout::{self, Frame, Nav};
-use super::session::{Posted, Viewer, WebError};
-use crate::api::{ApiError, ApiJson};
-use crate::auth::Secret;
+use super::session::{Posted, WebError};
+use super::viewer::Viewer;
+use crate::api::ApiContext;
+use crate::api::ApiError;
 use crate::db::sessions::{self, Session};
-use crate::routes::me::{self, ChangePasswordRequest, DeleteMeRequest, UpdateMeRequest};
-use crate::server::ApiContext;
+use crate::domain::Secret;
+use crate::routes::auth::clear_cookies;
 
 /// Query of the account page: which change just succeeded.
 #[derive(Debug, Deserialize)]
@@ -267,20 +268,18 @@ pub async fn identity(
     posted: Posted<IdentityForm>,
 ) -> Result<Response, WebError> {
     let Posted { viewer, form } = posted;
-    let request = UpdateMeRequest {
-        username: Some(form.username),
-        email: Some(form.email),
-        password: form.password,
-    };
-    match me::update_me(
-        State(context.clone()),
-        viewer.current.clone(),
-        ApiJson(request),
-    )
-    .await
-    {
+    let changed = context
+        .accounts()
+        .update_identity(
+            &viewer.current.user,
+            Some(&form.username),
+            Some(&form.email),
+            &form.password,
+        )
+        .await;
+    match changed {
         Ok(_) => Ok(Redirect::to("/account?done=identity").into_response()),
-        Err(error) => refused(&context, &viewer, Section::Identity, error).await,
+        Err(error) => refused(&context, &viewer, Section::Identity, error.into()).await,
     }
 }
 
@@ -294,19 +293,18 @@ pub async fn password(
         let error = ApiError::invalid("repeat", "the two new passwords are not the same");
         return refused(&context, &viewer, Section::Password, error).await;
     }
-    let request = ChangePasswordRequest {
-        current_password: form.current,
-        new_password: form.new,
-    };
-    match me::change_password(
-        State(context.clone()),
-        viewer.current.clone(),
-        ApiJson(request),
-    )
-    .await
-    {
-        Ok(_) => Ok(Redirect::to("/account?done=password").into_response()),
-        Err(error) => refused(&context, &viewer, Section::Password, error).await,
+    let changed = context
+        .accounts()
+        .change_password(
+            &viewer.current.user,
+            viewer.current.session_id,
+            &form.current,
+            &form.new,
+        )
+        .await;
+    match changed {
+        Ok(()) => Ok(Redirect::to("/account?done=password").into_response()),
+        Err(error) => refused(&context, &viewer, Section::Password, error.into()).await,
     }
 }
 
@@ -318,7 +316,12 @@ pub async fn revoke(
 ) -> Result<Response, WebError> {
     let user = posted.viewer.current.user.id;
     let id = crate::api::parse_id(&id).ok_or_else(|| ApiError::not_found("session"))?;
-    if !sessions::revoke(&context.pool, user, id).await? {
+    if !context
+        .accounts()
+        .end_session(user, id)
+        .await
+        .map_err(ApiError::from)?
+    {
         return Err(ApiError::not_found("session").into());
     }
     Ok(Redirect::to("/account?done=revoked").into_response())
@@ -335,19 +338,13 @@ pub async fn delete(
         let error = ApiError::invalid("confirm", "tick the box to confirm the deletion");
         return refused(&context, &viewer, Section::Delete, error).await;
     }
-    let request = DeleteMeRequest {
-        password: form.password,
-    };
-    match me::delete_me(
-        State(context.clone()),
-        viewer.current.clone(),
-        jar,
-        ApiJson(request),
-    )
-    .await
-    {
-        Ok((_, jar)) => Ok((jar, Redirect::to("/signin?done=deleted")).into_response()),
-        Err(error) => refused(&context, &viewer, Section::Delete, error).await,
+    let deleted = context
+        .accounts()
+        .delete(&viewer.current.user, &form.password, &context.storage)
+        .await;
+    match deleted {
+        Ok(()) => Ok((clear_cookies(jar), Redirect::to("/signin?done=deleted")).into_response()),
+        Err(error) => refused(&context, &viewer, Section::Delete, error.into()).await,
     }
 }
 

@@ -1,5 +1,5 @@
-//! Sign in, sign up and sign out. The forms call the API's own handlers, so the rules
-//! (validation, throttling, cookies) are the API's.
+//! Sign in, sign up and sign out. The forms go through the accounts service and set the
+//! API's cookies, so the rules (validation, throttling, sessions) are the API's.
 
 use axum::extract::{Query, State};
 use axum::response::{IntoResponse, Redirect, Response};
@@ -8,12 +8,14 @@ use maud::{html, Markup};
 use serde::Deserialize;
 
 use super::layout::{self, Frame, Nav};
-use super::session::{safe_next, AnonymousForm, Posted, Viewer, WebError};
-use crate::api::ApiJson;
-use crate::auth::current::ClientInfo;
-use crate::auth::Secret;
-use crate::routes::auth::{self as api, LoginRequest, RegisterRequest};
-use crate::server::ApiContext;
+use super::session::{safe_next, AnonymousForm, Posted, WebError};
+use super::viewer::Viewer;
+use crate::accounts::{AccountError, NewSession};
+use crate::api::current::ClientInfo;
+use crate::api::{ApiContext, ApiError};
+use crate::db::users::User;
+use crate::domain::Secret;
+use crate::routes::auth::{add_session_cookies, clear_cookies};
 
 /// Query of the sign-in page.
 #[derive(Debug, Deserialize)]
@@ -102,16 +104,21 @@ pub async fn signin(
     AnonymousForm(form): AnonymousForm<SignInForm>,
 ) -> Response {
     let next = safe_next(form.next.as_deref());
-    let request = LoginRequest {
-        login: form.login.clone(),
-        password: form.password,
+    let accounts = context.accounts();
+    let signed_in = async {
+        let user = accounts
+            .log_in(client.as_client(), &form.login, &form.password)
+            .await?;
+        start_session(&context, &user, &client).await
     };
-    match api::login(State(context), client, jar, ApiJson(request)).await {
-        Ok((jar, _)) => (jar, Redirect::to(&next)).into_response(),
+    match signed_in.await {
+        Ok(session) => (
+            add_session_cookies(&context.auth, jar, &session),
+            Redirect::to(&next),
+        )
+            .into_response(),
         Err(error) => {
-            let status = error.status();
-            let message = error.message().to_string();
-            drop(error.into_response());
+            let (status, message) = refusal(error);
             (
                 status,
                 signin_view(&form.login, &next, Some((false, &message))),
@@ -119,6 +126,26 @@ pub async fn signin(
                 .into_response()
         }
     }
+}
+
+async fn start_session(
+    context: &ApiContext,
+    user: &User,
+    client: &ClientInfo,
+) -> Result<NewSession, AccountError> {
+    context
+        .accounts()
+        .start_session(user, client.as_client())
+        .await
+}
+
+/// The status and sentence of a refused form, as the API would answer it (a server error
+/// is logged as the API logs it).
+fn refusal(error: AccountError) -> (axum::http::StatusCode, String) {
+    let error = ApiError::from(error);
+    let answer = (error.status(), error.message().to_string());
+    drop(error.into_response());
+    answer
 }
 
 /// GET /signup.
@@ -181,17 +208,26 @@ pub async fn signup(
     jar: CookieJar,
     AnonymousForm(form): AnonymousForm<SignUpForm>,
 ) -> Response {
-    let request = RegisterRequest {
-        username: form.username.clone(),
-        email: form.email.clone(),
-        password: form.password,
+    let signed_up = async {
+        let user = context
+            .accounts()
+            .register(
+                client.as_client(),
+                &form.username,
+                &form.email,
+                &form.password,
+            )
+            .await?;
+        start_session(&context, &user, &client).await
     };
-    match api::register(State(context), client, jar, ApiJson(request)).await {
-        Ok((_, jar, _)) => (jar, Redirect::to("/")).into_response(),
+    match signed_up.await {
+        Ok(session) => (
+            add_session_cookies(&context.auth, jar, &session),
+            Redirect::to("/"),
+        )
+            .into_response(),
         Err(error) => {
-            let status = error.status();
-            let message = error.message().to_string();
-            drop(error.into_response());
+            let (status, message) = refusal(error);
             (
                 status,
                 signup_view(&form.username, &form.email, Some(&message)),
@@ -207,6 +243,11 @@ pub async fn signout(
     jar: CookieJar,
     posted: Posted<Empty>,
 ) -> Result<Response, WebError> {
-    let (_, jar) = api::logout(State(context), posted.viewer.current, jar).await?;
-    Ok((jar, Redirect::to("/signin?done=signedout")).into_response())
+    let current = &posted.viewer.current;
+    context
+        .accounts()
+        .end_session(current.user.id, current.session_id)
+        .await
+        .map_err(ApiError::from)?;
+    Ok((clear_cookies(jar), Redirect::to("/signin?done=signedout")).into_response())
 }

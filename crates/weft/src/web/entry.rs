@@ -8,15 +8,18 @@ use maud::{html, Markup};
 use serde::Deserialize;
 
 use super::layout::{self, Frame, Nav};
-use super::session::{Posted, Viewer, WebError};
+use super::session::{Posted, WebError};
+use super::viewer::Viewer;
+use crate::api::ApiContext;
 use crate::api::ApiError;
 use crate::db::jobs::{self, Job};
 use crate::db::journals::{self, JournalChanges, JournalView};
-use crate::db::transcripts::{self, Segment};
+use crate::db::transcripts;
 use crate::db::{scoped, tags};
+use crate::domain::Segment;
+use crate::domain::{optional_text, Title, MAX_LOCATION_CHARS, MAX_NOTES_CHARS};
 use crate::routes::journals::edit as journal_edit;
-use crate::routes::journals::{journal_id, load, optional_text, transcript, validate_title};
-use crate::server::ApiContext;
+use crate::routes::journals::{journal_id, load, transcript};
 
 /// Query of the entry page.
 #[derive(Debug, Deserialize)]
@@ -316,12 +319,15 @@ async fn save(
     form: &EditForm,
 ) -> Result<(), ApiError> {
     let changes = JournalChanges {
-        title: Some(validate_title(&form.title)?),
-        location: Some(optional_text(Some(&form.location), "location", 500)?),
-        notes: Some(optional_text(Some(&form.notes), "notes", 20_000)?),
+        title: Some(Title::parse(&form.title)?.into_string()),
+        location: Some(optional_text(
+            Some(&form.location),
+            "location",
+            MAX_LOCATION_CHARS,
+        )?),
+        notes: Some(optional_text(Some(&form.notes), "notes", MAX_NOTES_CHARS)?),
     };
-    let tag_list =
-        tags::parse_list(&form.tags).map_err(|e| ApiError::invalid("tags", e.to_string()))?;
+    let tag_list = crate::domain::parse_tag_list(&form.tags).map_err(|e| e.in_field("tags"))?;
     let user = viewer.current.user.id;
     let mut tx = scoped::begin_for_user(&context.pool, user).await?;
     journals::update(&mut *tx, user, journal, &changes)

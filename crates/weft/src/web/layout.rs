@@ -6,7 +6,7 @@ use chrono::{DateTime, Utc};
 use maud::{html, Markup, PreEscaped, DOCTYPE};
 
 use super::assets;
-use super::session::{Viewer, CSRF_FIELD};
+use super::viewer::{encode_component, Viewer, CSRF_FIELD};
 
 /// Which navigation item a page belongs to.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -182,7 +182,7 @@ pub fn status_badge(status: &str) -> Markup {
 /// A tag as a link to the timeline filtered by it.
 pub fn tag_link(tag: &str) -> Markup {
     html! {
-        a.tag href={ "/?tag=" (super::session::encode_component(tag)) } {
+        a.tag href={ "/?tag=" (encode_component(tag)) } {
             span aria-hidden="true" { "#" } (tag)
         }
     }

@@ -1,7 +1,6 @@
 //! The web UI, served by the same binary: server-rendered pages (reading and searching work
 //! without JavaScript) with small scripts where they help (recording, the live transcript).
-//! Pages call the same database functions and handlers as the JSON API; scripts call the
-//! API itself with the `X-CSRF-Token` header, whose value the page carries in a `<meta>`.
+//! Pages call the same services as the JSON API; scripts call the API itself with the `X-CSRF-Token` header, whose value the page carries in a `<meta>`.
 
 mod account;
 mod assets;
@@ -12,11 +11,12 @@ mod new_entry;
 mod search;
 mod session;
 mod timeline;
+mod viewer;
 
 use axum::routing::{get, post};
 use axum::Router;
 
-use crate::server::ApiContext;
+use crate::api::ApiContext;
 
 /// Every page of the UI and its assets.
 pub fn router() -> Router<ApiContext> {

@@ -6,8 +6,8 @@ use chrono::Utc;
 use maud::{html, Markup};
 
 use super::layout::{self, Frame, Nav};
-use super::session::Viewer;
-use crate::server::ApiContext;
+use super::viewer::Viewer;
+use crate::api::ApiContext;
 
 /// GET /new.
 pub async fn page(State(context): State<ApiContext>, viewer: Viewer) -> Markup {

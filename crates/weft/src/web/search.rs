@@ -8,11 +8,12 @@ use maud::{html, Markup};
 use serde::Deserialize;
 
 use super::layout::{self, Frame, Nav};
-use super::session::{encode_component, Viewer, WebError};
+use super::session::WebError;
+use super::viewer::{encode_component, Viewer};
+use crate::api::ApiContext;
 use crate::api::ApiError;
 use crate::db::scoped;
 use crate::search::{self, SearchHit, SearchPage, SearchRequest};
-use crate::server::ApiContext;
 
 /// Results on one page.
 const PAGE: i64 = 20;

@@ -10,23 +10,14 @@ use serde::de::DeserializeOwned;
 use serde::Deserialize;
 
 use super::layout;
+use super::viewer::{encode_component, Viewer};
+use crate::accounts::token;
+use crate::api::current::{session_token, CurrentUser};
+use crate::api::ApiContext;
 use crate::api::{text, ApiError};
-use crate::auth::current::{session_token, CurrentUser};
-use crate::auth::token;
-use crate::server::ApiContext;
-
-/// The name of the hidden form field that carries the CSRF token.
-pub const CSRF_FIELD: &str = "csrf";
 
 /// The largest form body a page accepts (uploads go to the API, not through forms).
 const FORM_BYTES: usize = 64 * 1024;
-
-/// The signed-in person viewing a page, with the CSRF token their forms carry.
-#[derive(Debug, Clone)]
-pub struct Viewer {
-    pub current: CurrentUser,
-    pub csrf: String,
-}
 
 /// Why a page could not be shown: not signed in (go and sign in), or an API error, which
 /// becomes a friendly page.
@@ -39,6 +30,12 @@ pub enum WebError {
 impl From<ApiError> for WebError {
     fn from(error: ApiError) -> Self {
         WebError::Api(error)
+    }
+}
+
+impl From<crate::domain::ValidationError> for WebError {
+    fn from(error: crate::domain::ValidationError) -> Self {
+        WebError::Api(error.into())
     }
 }
 
@@ -64,11 +61,6 @@ impl IntoResponse for WebError {
             }
         }
     }
-}
-
-/// Percent-encodes a query value.
-pub fn encode_component(raw: &str) -> String {
-    url::form_urlencoded::byte_serialize(raw.as_bytes()).collect()
 }
 
 /// A path to return to after signing in: only a local path, never another site.

@@ -5,12 +5,12 @@ use maud::{html, Markup};
 use serde::Deserialize;
 
 use super::layout::{self, Frame, Nav};
-use super::session::{encode_component, Viewer, WebError};
-use crate::api::ApiError;
+use super::session::WebError;
+use super::viewer::{encode_component, Viewer};
+use crate::api::ApiContext;
 use crate::db::journals::{self, Cursor, JournalView, TimelineFilter};
-use crate::db::tags;
+use crate::domain::Tag;
 use crate::routes::journals::read::{decode_cursor, encode_cursor};
-use crate::server::ApiContext;
 
 /// Entries on one page.
 const PAGE: i64 = 24;
@@ -31,10 +31,11 @@ pub async fn page(
     let tag = query
         .tag
         .as_deref()
-        .map(tags::normalise)
+        .map(Tag::parse)
         .transpose()
-        .map_err(|e| ApiError::invalid("tag", e.to_string()))?
-        .flatten();
+        .map_err(|e| e.in_field("tag"))?
+        .flatten()
+        .map(Tag::into_string);
     let cursor = query
         .cursor
         .as_deref()

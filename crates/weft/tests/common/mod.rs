@@ -293,10 +293,10 @@ pub fn test_storage(dir: &std::path::Path) -> weft::storage::Storage {
 
 /// Account settings for tests: the lowest accepted bcrypt cost, and room for every account
 /// a test registers from 127.0.0.1 (the registration limit has its own test).
-pub fn test_auth() -> weft::auth::AuthConfig {
-    weft::auth::AuthConfig {
+pub fn test_auth() -> weft::accounts::AuthConfig {
+    weft::accounts::AuthConfig {
         bcrypt_cost: 10,
-        throttle: weft::auth::throttle::ThrottleConfig {
+        throttle: weft::accounts::throttle::ThrottleConfig {
             registrations_per_address: 10_000,
             ..Default::default()
         },
@@ -307,7 +307,7 @@ pub fn test_auth() -> weft::auth::AuthConfig {
 /// Starts the real router with a customised context.
 pub async fn spawn_app_with(
     db: TestDb,
-    customise: impl FnOnce(weft::server::ApiContext) -> weft::server::ApiContext,
+    customise: impl FnOnce(weft::api::ApiContext) -> weft::api::ApiContext,
 ) -> TestApp {
     let media = tempfile::tempdir().expect("media folder");
     let storage = test_storage(media.path());
@@ -316,9 +316,9 @@ pub async fn spawn_app_with(
         .await
         .expect("bind port 0");
     let address = format!("http://{}", listener.local_addr().expect("address"));
-    let context = customise(weft::server::ApiContext {
+    let context = customise(weft::api::ApiContext {
         auth: std::sync::Arc::new(test_auth()),
-        ..weft::server::ApiContext::new(db.pool.clone(), storage.clone(), scratch.clone())
+        ..weft::api::ApiContext::new(db.pool.clone(), storage.clone(), scratch.clone())
     });
     let (tx, rx) = oneshot::channel::<()>();
     let handle = tokio::spawn(weft::server::launch(context, listener, async move {

@@ -5,14 +5,15 @@ use axum::http::StatusCode;
 use serde::{Deserialize, Deserializer};
 use utoipa::ToSchema;
 
-use super::{journal_id, optional_text, validate_title};
+use super::journal_id;
+use crate::api::current::CurrentUser;
 use crate::api::error::ErrorBody;
+use crate::api::ApiContext;
 use crate::api::{ApiError, ApiJson};
-use crate::auth::current::CurrentUser;
 use crate::db::journals::{self, JournalChanges, JournalView};
 use crate::db::scoped;
+use crate::domain::{optional_text, Title, MAX_LOCATION_CHARS, MAX_NOTES_CHARS};
 use crate::ingest::thumbnail_key;
-use crate::server::ApiContext;
 
 /// Fields to change; a field left out stays as it is, `null` clears location or notes.
 #[derive(Debug, Deserialize, ToSchema)]
@@ -53,14 +54,19 @@ pub(super) async fn update_journal(
 ) -> Result<ApiJson<JournalView>, ApiError> {
     let id = journal_id(&id)?;
     let changes = JournalChanges {
-        title: request.title.as_deref().map(validate_title).transpose()?,
+        title: request
+            .title
+            .as_deref()
+            .map(Title::parse)
+            .transpose()?
+            .map(Title::into_string),
         location: request
             .location
-            .map(|v| optional_text(v.as_deref(), "location", 500))
+            .map(|v| optional_text(v.as_deref(), "location", MAX_LOCATION_CHARS))
             .transpose()?,
         notes: request
             .notes
-            .map(|v| optional_text(v.as_deref(), "notes", 20_000))
+            .map(|v| optional_text(v.as_deref(), "notes", MAX_NOTES_CHARS))
             .transpose()?,
     };
     let user = current.user.id;

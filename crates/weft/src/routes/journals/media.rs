@@ -7,13 +7,13 @@ use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 
 use super::{journal_id, load};
+use crate::api::current::CurrentUser;
 use crate::api::error::ErrorBody;
 use crate::api::range::{self, RangeRequest};
+use crate::api::ApiContext;
 use crate::api::ApiError;
-use crate::auth::current::CurrentUser;
 use crate::ingest::thumbnail_key;
 use crate::media::probe::Container;
-use crate::server::ApiContext;
 use crate::storage::StorageError;
 
 fn storage_error(error: StorageError) -> ApiError {

@@ -2,7 +2,6 @@
 
 pub(crate) mod edit;
 mod media;
-pub mod page_cache;
 pub(crate) mod read;
 pub(crate) mod tags;
 pub(crate) mod transcript;
@@ -13,11 +12,11 @@ use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 use uuid::Uuid;
 
+use crate::api::current::CurrentUser;
+use crate::api::ApiContext;
 use crate::api::ApiError;
-use crate::auth::current::CurrentUser;
 use crate::db::journals::{self, JournalView};
 use crate::db::scoped;
-use crate::server::ApiContext;
 
 /// The routes under /api/v1/journals. `upload_bytes` is the upload size limit.
 pub fn router(upload_bytes: u64) -> OpenApiRouter<ApiContext> {
@@ -64,35 +63,4 @@ pub(crate) async fn load(
     let view = journals::view(&mut *tx, current.user.id, id).await?;
     tx.commit().await?;
     view.ok_or_else(|| ApiError::not_found("journal"))
-}
-
-/// Checks a title: 1 to 200 characters after trimming.
-pub(crate) fn validate_title(raw: &str) -> Result<String, ApiError> {
-    let title = raw.trim();
-    match title.chars().count() {
-        0 => Err(ApiError::invalid("title", "a journal needs a title")),
-        1..=200 => Ok(title.to_string()),
-        _ => Err(ApiError::invalid(
-            "title",
-            "a title has at most 200 characters",
-        )),
-    }
-}
-
-/// Checks an optional text field: trimmed, empty means none, at most `max` characters.
-pub(crate) fn optional_text(
-    raw: Option<&str>,
-    field: &str,
-    max: usize,
-) -> Result<Option<String>, ApiError> {
-    let Some(text) = raw.map(str::trim).filter(|t| !t.is_empty()) else {
-        return Ok(None);
-    };
-    if text.chars().count() > max {
-        return Err(ApiError::invalid(
-            field,
-            format!("{field} has at most {max} characters"),
-        ));
-    }
-    Ok(Some(text.to_string()))
 }

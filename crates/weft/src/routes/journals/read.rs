@@ -10,12 +10,11 @@ use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
 use super::{journal_id, load};
+use crate::api::current::CurrentUser;
 use crate::api::error::ErrorBody;
+use crate::api::ApiContext;
 use crate::api::{ApiError, ApiJson};
-use crate::auth::current::CurrentUser;
 use crate::db::journals::{self, Cursor, JournalView, TimelineFilter};
-use crate::db::tags;
-use crate::server::ApiContext;
 
 /// One journal with its tags and transcription status.
 #[utoipa::path(
@@ -92,8 +91,8 @@ pub(super) async fn list_journals(
         ));
     }
     let cursor = query.cursor.as_deref().map(decode_cursor).transpose()?;
-    let tag_list = tags::parse_list(query.tag.as_deref().unwrap_or(""))
-        .map_err(|e| ApiError::invalid("tag", e.to_string()))?;
+    let tag_list = crate::domain::parse_tag_list(query.tag.as_deref().unwrap_or(""))
+        .map_err(|e| e.in_field("tag"))?;
     let mut filter = TimelineFilter {
         from: query
             .from

@@ -5,14 +5,15 @@ use serde::Deserialize;
 use utoipa::ToSchema;
 
 use super::journal_id;
+use crate::api::current::CurrentUser;
 use crate::api::error::ErrorBody;
+use crate::api::ApiContext;
 use crate::api::{ApiError, ApiJson};
-use crate::auth::current::CurrentUser;
 use crate::db::journals::{self, JournalView};
 use crate::db::scoped;
-use crate::db::tags::{self, MAX_TAGS};
+use crate::db::tags;
+use crate::domain::{Tag, MAX_TAGS};
 use crate::routes::tags::one_tag;
-use crate::server::ApiContext;
 
 /// A journal's whole tag list.
 #[derive(Debug, Deserialize, ToSchema)]
@@ -49,8 +50,8 @@ pub(crate) async fn set_tags(
     ApiJson(request): ApiJson<SetTagsRequest>,
 ) -> Result<ApiJson<JournalView>, ApiError> {
     let id = journal_id(&id)?;
-    let list = tags::normalise_all(request.tags.iter().map(String::as_str))
-        .map_err(|e| ApiError::invalid("tags", e.to_string()))?;
+    let list =
+        Tag::parse_all(request.tags.iter().map(String::as_str)).map_err(|e| e.in_field("tags"))?;
     let user = current.user.id;
     let mut tx = scoped::begin_for_user(&context.pool, user).await?;
     lock_journal(&mut tx, user, id).await?;
@@ -124,7 +125,7 @@ pub(crate) async fn remove_tag(
     let mut tx = scoped::begin_for_user(&context.pool, user).await?;
     lock_journal(&mut tx, user, id).await?;
     // A tag that could never have been stored (too long, a comma) is simply not there.
-    if let Ok(Some(tag)) = tags::normalise(&tag) {
+    if let Ok(Some(tag)) = Tag::parse(&tag) {
         tags::remove(&mut *tx, id, &tag).await?;
     }
     let view = reload(&mut tx, user, id).await?;

@@ -8,13 +8,14 @@ use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
 use super::{journal_id, load};
+use crate::api::current::CurrentUser;
 use crate::api::error::ErrorBody;
+use crate::api::ApiContext;
 use crate::api::{ApiError, ApiJson};
-use crate::auth::current::CurrentUser;
 use crate::db::jobs::{self, Job};
 use crate::db::scoped;
-use crate::db::transcripts::{self, Segment, Transcript};
-use crate::server::ApiContext;
+use crate::db::transcripts::{self, Transcript};
+use crate::domain::Segment;
 use crate::transcribe::{captions, join_segments};
 
 /// The current transcript and the state of the journal's latest transcription job.

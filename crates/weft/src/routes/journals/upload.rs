@@ -8,15 +8,15 @@ use axum::http::{header, HeaderMap, StatusCode};
 use tokio::io::AsyncWriteExt;
 use utoipa::ToSchema;
 
-use super::{optional_text, validate_title};
+use crate::api::current::CurrentUser;
 use crate::api::error::ErrorBody;
+use crate::api::ApiContext;
 use crate::api::{text, ApiError, ApiJson};
-use crate::auth::current::CurrentUser;
 use crate::db::journals::JournalView;
-use crate::db::tags;
-use crate::ingest::{Details, IngestError, TempFile};
+use crate::domain::{optional_text, Title, MAX_LOCATION_CHARS, MAX_NOTES_CHARS};
+use crate::ingest::{Details, IngestError};
 use crate::media::ToolError;
-use crate::server::ApiContext;
+use crate::scratch::TempFile;
 
 /// The multipart form of an upload (for the OpenAPI document).
 #[derive(Debug, ToSchema)]
@@ -98,11 +98,11 @@ pub(super) async fn create_journal(
         }
     }
     let details = Details {
-        title: validate_title(title.as_deref().unwrap_or(""))?,
-        location: optional_text(location.as_deref(), "location", 500)?,
-        notes: optional_text(notes.as_deref(), "notes", 20_000)?,
-        tags: tags::parse_list(tag_list.as_deref().unwrap_or(""))
-            .map_err(|e| ApiError::invalid("tags", e.to_string()))?,
+        title: Title::parse(title.as_deref().unwrap_or(""))?.into_string(),
+        location: optional_text(location.as_deref(), "location", MAX_LOCATION_CHARS)?,
+        notes: optional_text(notes.as_deref(), "notes", MAX_NOTES_CHARS)?,
+        tags: crate::domain::parse_tag_list(tag_list.as_deref().unwrap_or(""))
+            .map_err(|e| e.in_field("tags"))?,
         created_at: None,
         prefer_recorded_at: false,
     };

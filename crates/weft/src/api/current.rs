@@ -9,11 +9,11 @@ use axum::http::{header, Method, StatusCode};
 use axum_extra::extract::CookieJar;
 use uuid::Uuid;
 
-use super::token;
+use crate::accounts::{token, Client};
+use crate::api::ApiContext;
 use crate::api::ApiError;
 use crate::db::sessions;
 use crate::db::users::User;
-use crate::server::ApiContext;
 
 /// The session cookie (HttpOnly).
 pub const SESSION_COOKIE: &str = "weft_session";
@@ -98,6 +98,16 @@ impl FromRequestParts<ApiContext> for CurrentUser {
 pub struct ClientInfo {
     pub address: String,
     pub user_agent: Option<String>,
+}
+
+impl ClientInfo {
+    /// The same, as the accounts service takes it.
+    pub fn as_client(&self) -> Client<'_> {
+        Client {
+            address: &self.address,
+            user_agent: self.user_agent.as_deref(),
+        }
+    }
 }
 
 impl FromRequestParts<ApiContext> for ClientInfo {

@@ -1,12 +1,12 @@
 //! Throttling of everything that checks a password or costs a bcrypt hash: too many failed
 //! log-ins (or password re-checks of a signed-in account) for one account, or from one
-//! address, and too many registrations from one address, inside a window get 429 with
-//! `Retry-After` until the window ends.
+//! address, and too many registrations from one address, inside a window are refused
+//! ([`AccountError::Throttled`], 429 with `Retry-After` over HTTP) until the window ends.
 
 use chrono::Duration;
 use sqlx::PgPool;
 
-use crate::api::ApiError;
+use super::AccountError;
 use crate::db::throttle;
 
 /// Limits for failed log-ins.
@@ -46,21 +46,20 @@ fn registration_key(address: &str) -> String {
     format!("register:{address}")
 }
 
-fn wait(seconds: i64, what: &str) -> ApiError {
-    let seconds = seconds.max(1);
-    ApiError::too_many_requests(
-        seconds as u64,
-        format!("{what}; try again in {seconds} seconds"),
-    )
+fn wait(seconds: i64, what: &'static str) -> AccountError {
+    AccountError::Throttled {
+        seconds: seconds.max(1).unsigned_abs(),
+        what,
+    }
 }
 
-/// Refuses with 429 when either the account or the address has used up its failures.
+/// Refuses when either the account or the address has used up its failures.
 pub async fn check(
     pool: &PgPool,
     config: &ThrottleConfig,
     login: &str,
     address: &str,
-) -> Result<(), ApiError> {
+) -> Result<(), AccountError> {
     let account = throttle::blocked_for(
         pool,
         &[account_key(login)],
@@ -81,14 +80,14 @@ pub async fn check(
     }
 }
 
-/// Refuses with 429 when a signed-in account has used up its failures: a password re-check
+/// Refuses when a signed-in account has used up its failures: a password re-check
 /// (changing the password, the username or email, deleting the account) counts like a
 /// log-in, so a stolen session cannot be used to guess the password.
 pub async fn check_account(
     pool: &PgPool,
     config: &ThrottleConfig,
     account: &str,
-) -> Result<(), ApiError> {
+) -> Result<(), AccountError> {
     let blocked = throttle::blocked_for(
         pool,
         &[account_key(account)],
@@ -107,18 +106,18 @@ pub async fn failed_account(
     pool: &PgPool,
     config: &ThrottleConfig,
     account: &str,
-) -> Result<(), ApiError> {
+) -> Result<(), AccountError> {
     throttle::record_failure(pool, &[account_key(account)], config.window).await?;
     Ok(())
 }
 
-/// Counts a registration from `address` (each costs a bcrypt hash), or refuses with 429
+/// Counts a registration from `address` (each costs a bcrypt hash), or refuses
 /// when the address has used up its registrations.
 pub async fn register(
     pool: &PgPool,
     config: &ThrottleConfig,
     address: &str,
-) -> Result<(), ApiError> {
+) -> Result<(), AccountError> {
     let key = [registration_key(address)];
     let window = config.registration_window;
     if let Some(seconds) =
@@ -139,7 +138,7 @@ pub async fn failed(
     config: &ThrottleConfig,
     login: &str,
     address: &str,
-) -> Result<(), ApiError> {
+) -> Result<(), AccountError> {
     throttle::record_failure(
         pool,
         &[account_key(login), address_key(address)],
@@ -150,7 +149,7 @@ pub async fn failed(
 }
 
 /// Forgets the account's failures after a successful log-in.
-pub async fn succeeded(pool: &PgPool, login: &str) -> Result<(), ApiError> {
+pub async fn succeeded(pool: &PgPool, login: &str) -> Result<(), AccountError> {
     throttle::clear(pool, &account_key(login)).await?;
     Ok(())
 }

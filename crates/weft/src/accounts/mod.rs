@@ -1,0 +1,298 @@
+//! The accounts service: registering, signing in and out, and changing or deleting an
+//! account, with the rules that go with them (valid names, throttled password checks,
+//! sessions). It answers in [`AccountError`], which the HTTP layer turns into its answers.
+
+pub mod throttle;
+pub mod token;
+
+use chrono::{DateTime, Utc};
+use sqlx::PgPool;
+use uuid::Uuid;
+
+use crate::db::sessions;
+use crate::db::users::{self, UniqueField, User, UserError};
+use crate::domain::{check_new_password, password, Email, Username, ValidationError};
+use crate::storage::Storage;
+
+/// Account and session settings of a running server.
+#[derive(Debug)]
+pub struct AuthConfig {
+    /// bcrypt cost for new hashes (10 or more).
+    pub bcrypt_cost: u32,
+    /// Whether anyone may register.
+    pub registration_open: bool,
+    /// How long a session lives without use.
+    pub session_ttl: chrono::Duration,
+    /// Mark cookies `Secure` (the public URL is https).
+    pub secure_cookies: bool,
+    pub throttle: throttle::ThrottleConfig,
+    /// Take the client address from `X-Forwarded-For` (behind a trusted reverse proxy).
+    pub trust_proxy: bool,
+    /// A hash to check unknown users against, so they cost as much as a wrong password.
+    pub dummy_hash: tokio::sync::OnceCell<String>,
+}
+
+impl Default for AuthConfig {
+    fn default() -> Self {
+        Self {
+            bcrypt_cost: 12,
+            registration_open: true,
+            session_ttl: chrono::Duration::days(30),
+            secure_cookies: false,
+            throttle: throttle::ThrottleConfig::default(),
+            trust_proxy: false,
+            dummy_hash: tokio::sync::OnceCell::new(),
+        }
+    }
+}
+
+impl AuthConfig {
+    /// Hashes a new password at the configured cost, off the async threads.
+    pub async fn hash_password(&self, password: &str) -> anyhow::Result<String> {
+        password::hash(password.to_string(), self.bcrypt_cost).await
+    }
+
+    /// Checks a password against a user's hash, or against a dummy hash of the same cost
+    /// when there is no such user, so both take the same time. Off the async threads.
+    pub async fn verify_password(
+        &self,
+        password: &str,
+        hash: Option<&str>,
+    ) -> anyhow::Result<bool> {
+        let (hash, real) = match hash {
+            Some(hash) => (hash.to_string(), true),
+            None => {
+                let dummy = self
+                    .dummy_hash
+                    .get_or_try_init(|| password::hash(token::generate(), self.bcrypt_cost))
+                    .await?;
+                (dummy.clone(), false)
+            }
+        };
+        let matches = password::verify(password.to_string(), hash).await?;
+        Ok(matches && real)
+    }
+}
+
+/// Why an account operation was refused or failed.
+#[derive(Debug, thiserror::Error)]
+pub enum AccountError {
+    #[error(transparent)]
+    Invalid(#[from] ValidationError),
+    #[error("registration is closed on this server")]
+    RegistrationClosed,
+    #[error("that {0:?} is already taken")]
+    Taken(UniqueField),
+    /// A log-in with an unknown name or a wrong password (the same answer for both).
+    #[error("wrong username, email or password")]
+    InvalidCredentials,
+    /// A signed-in user's password re-check failed; `field` is where it was typed.
+    #[error("the current password is not correct")]
+    WrongPassword { field: String },
+    #[error("{what}; try again in {seconds} seconds")]
+    Throttled { seconds: u64, what: &'static str },
+    #[error(transparent)]
+    Database(#[from] sqlx::Error),
+    /// Hashing failed (a blocking task died).
+    #[error(transparent)]
+    Hashing(#[from] anyhow::Error),
+}
+
+impl From<UserError> for AccountError {
+    fn from(error: UserError) -> Self {
+        match error {
+            UserError::Taken(field) => Self::Taken(field),
+            UserError::Database(error) => Self::Database(error),
+        }
+    }
+}
+
+/// Who is asking: the client's address (for throttling) and user agent (for the session
+/// list).
+#[derive(Debug, Clone, Copy)]
+pub struct Client<'a> {
+    pub address: &'a str,
+    pub user_agent: Option<&'a str>,
+}
+
+/// A new session: the token to hand to the client once, and its CSRF companion.
+#[derive(Debug)]
+pub struct NewSession {
+    pub token: String,
+    pub csrf_token: String,
+    pub expires_at: DateTime<Utc>,
+}
+
+/// The accounts of one server: its database and its account settings.
+#[derive(Debug, Clone, Copy)]
+pub struct Accounts<'a> {
+    pub pool: &'a PgPool,
+    pub config: &'a AuthConfig,
+}
+
+impl Accounts<'_> {
+    /// Registers a new account. Each registration costs a bcrypt hash, so they are
+    /// throttled per address.
+    pub async fn register(
+        &self,
+        client: Client<'_>,
+        username: &str,
+        email: &str,
+        password: &str,
+    ) -> Result<User, AccountError> {
+        if !self.config.registration_open {
+            return Err(AccountError::RegistrationClosed);
+        }
+        let username = Username::parse(username)?;
+        let email = Email::parse(email)?;
+        check_new_password(password, "password")?;
+        throttle::register(self.pool, &self.config.throttle, client.address).await?;
+        let hash = self.config.hash_password(password).await?;
+        let user = users::create(self.pool, &username, &email, &hash).await?;
+        tracing::info!(user_id = %user.id, "registered");
+        Ok(user)
+    }
+
+    /// Checks a log-in by username or email. Failures count against the account and the
+    /// address; too many get [`AccountError::Throttled`].
+    pub async fn log_in(
+        &self,
+        client: Client<'_>,
+        login: &str,
+        password: &str,
+    ) -> Result<User, AccountError> {
+        let config = &self.config.throttle;
+        let login = login.trim();
+        let user = if login.is_empty() || login.len() > 254 {
+            None
+        } else {
+            users::find_by_login(self.pool, login).await?
+        };
+        // Failures count against the account, whichever of its names was typed (and against
+        // the typed name when there is no such account, so probing costs the same).
+        let account = user
+            .as_ref()
+            .map(|u| u.id.to_string())
+            .unwrap_or_else(|| login.to_lowercase());
+        throttle::check(self.pool, config, &account, client.address).await?;
+        let valid = self
+            .config
+            .verify_password(password, user.as_ref().map(|u| u.password_hash.as_str()))
+            .await?;
+        let Some(user) = user.filter(|_| valid) else {
+            throttle::failed(self.pool, config, &account, client.address).await?;
+            return Err(AccountError::InvalidCredentials);
+        };
+        throttle::succeeded(self.pool, &account).await?;
+        Ok(user)
+    }
+
+    /// Starts a session for `user`.
+    pub async fn start_session(
+        &self,
+        user: &User,
+        client: Client<'_>,
+    ) -> Result<NewSession, AccountError> {
+        let token = token::generate();
+        let session = sessions::create(
+            self.pool,
+            user.id,
+            &token::hash(&token),
+            self.config.session_ttl,
+            client.user_agent,
+            Some(client.address),
+        )
+        .await?;
+        Ok(NewSession {
+            csrf_token: token::csrf_for(&token),
+            token,
+            expires_at: session.expires_at,
+        })
+    }
+
+    /// Ends one of the user's sessions; false when it was not theirs or already ended.
+    pub async fn end_session(&self, user_id: Uuid, session_id: Uuid) -> Result<bool, AccountError> {
+        Ok(sessions::revoke(self.pool, user_id, session_id).await?)
+    }
+
+    /// Refuses unless `password` is the user's current one. A wrong one counts like a
+    /// failed log-in (log-ins and re-checks share the account's count), so a stolen session
+    /// cannot be used to guess the password.
+    pub async fn confirm_password(
+        &self,
+        user: &User,
+        password: &str,
+        field: &str,
+    ) -> Result<(), AccountError> {
+        let config = &self.config.throttle;
+        let account = user.id.to_string();
+        throttle::check_account(self.pool, config, &account).await?;
+        if self
+            .config
+            .verify_password(password, Some(&user.password_hash))
+            .await?
+        {
+            Ok(())
+        } else {
+            throttle::failed_account(self.pool, config, &account).await?;
+            Err(AccountError::WrongPassword {
+                field: field.to_string(),
+            })
+        }
+    }
+
+    /// Changes the username and/or email, confirmed by the current password.
+    pub async fn update_identity(
+        &self,
+        user: &User,
+        username: Option<&str>,
+        email: Option<&str>,
+        password: &str,
+    ) -> Result<User, AccountError> {
+        let username = username.map(Username::parse).transpose()?;
+        let email = email.map(Email::parse).transpose()?;
+        self.confirm_password(user, password, "password").await?;
+        Ok(
+            users::update_identity(self.pool, user.id, username.as_deref(), email.as_deref())
+                .await?,
+        )
+    }
+
+    /// Changes the password, confirmed by the current one; every session but `keep` ends.
+    pub async fn change_password(
+        &self,
+        user: &User,
+        keep: Uuid,
+        current: &str,
+        new: &str,
+    ) -> Result<(), AccountError> {
+        check_new_password(new, "newPassword")?;
+        self.confirm_password(user, current, "currentPassword")
+            .await?;
+        let hash = self.config.hash_password(new).await?;
+        let mut tx = crate::metrics::begin(self.pool).await?;
+        users::set_password_hash(&mut *tx, user.id, &hash).await?;
+        sessions::revoke_others(&mut *tx, user.id, Some(keep)).await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    /// Deletes the account with every journal, transcript, tag, session and video of it,
+    /// confirmed by the password.
+    pub async fn delete(
+        &self,
+        user: &User,
+        password: &str,
+        storage: &Storage,
+    ) -> Result<(), AccountError> {
+        self.confirm_password(user, password, "password").await?;
+        users::delete(self.pool, user.id).await?;
+        // Rows first: files whose removal fails are orphans for the sweep, never rows that
+        // point at nothing.
+        if let Err(error) = crate::ingest::remove_user_media(storage, user.id).await {
+            tracing::warn!(%error, user_id = %user.id, "could not remove a deleted account's files");
+        }
+        tracing::info!(user_id = %user.id, "account deleted");
+        Ok(())
+    }
+}
