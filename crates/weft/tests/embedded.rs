@@ -9,8 +9,8 @@ use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
 use common::processes::{kill9, postmaster_pid};
-use weft::db::PoolConfig;
 use weft::db::embedded::{self, Cluster, Layout};
+use weft::db::PoolConfig;
 use weft::db::{self, Target};
 
 /// A data directory under /tmp (reachable by the `postgres` user when tests run as root).

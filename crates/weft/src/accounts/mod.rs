@@ -14,6 +14,11 @@ use crate::db::users::{self, UniqueField, User, UserError};
 use crate::domain::{check_new_password, password, Email, Username, ValidationError};
 use crate::storage::Storage;
 
+/// The bcrypt cost of new hashes unless the operator chooses another.
+pub const DEFAULT_BCRYPT_COST: u32 = 12;
+/// Days a session lasts without use unless the operator chooses another length.
+pub const DEFAULT_SESSION_DAYS: i64 = 30;
+
 /// Account and session settings of a running server.
 #[derive(Debug)]
 pub struct AuthConfig {
@@ -35,9 +40,9 @@ pub struct AuthConfig {
 impl Default for AuthConfig {
     fn default() -> Self {
         Self {
-            bcrypt_cost: 12,
+            bcrypt_cost: DEFAULT_BCRYPT_COST,
             registration_open: true,
-            session_ttl: chrono::Duration::days(30),
+            session_ttl: chrono::Duration::days(DEFAULT_SESSION_DAYS),
             secure_cookies: false,
             throttle: throttle::ThrottleConfig::default(),
             trust_proxy: false,

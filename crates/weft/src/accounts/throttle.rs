@@ -22,15 +22,20 @@ pub struct ThrottleConfig {
     pub registration_window: Duration,
 }
 
+impl ThrottleConfig {
+    /// The defaults, which `weft serve`'s flags show and start from.
+    pub const DEFAULT: ThrottleConfig = ThrottleConfig {
+        per_account: 5,
+        per_address: 20,
+        window: Duration::minutes(15),
+        registrations_per_address: 10,
+        registration_window: Duration::hours(1),
+    };
+}
+
 impl Default for ThrottleConfig {
     fn default() -> Self {
-        Self {
-            per_account: 5,
-            per_address: 20,
-            window: Duration::minutes(15),
-            registrations_per_address: 10,
-            registration_window: Duration::hours(1),
-        }
+        Self::DEFAULT
     }
 }
 

@@ -8,6 +8,7 @@ use sqlx::PgPool;
 
 use crate::accounts::{Accounts, AuthConfig};
 use crate::ingest::Ingest;
+use crate::journals::Journals;
 use crate::storage::Storage;
 
 /// What every handler can reach.
@@ -48,16 +49,21 @@ pub struct Limits {
     pub max_connections: usize,
 }
 
+impl Limits {
+    /// The defaults, which `weft serve`'s flags show and start from.
+    pub const DEFAULT: Limits = Limits {
+        json_body_bytes: 64 * 1024,
+        request_timeout: Duration::from_secs(30),
+        upload_bytes: 2 * 1024 * 1024 * 1024,
+        upload_idle: Duration::from_secs(60),
+        header_read_timeout: Duration::from_secs(30),
+        max_connections: 512,
+    };
+}
+
 impl Default for Limits {
     fn default() -> Self {
-        Self {
-            json_body_bytes: 64 * 1024,
-            request_timeout: Duration::from_secs(30),
-            upload_bytes: 2 * 1024 * 1024 * 1024,
-            upload_idle: Duration::from_secs(60),
-            header_read_timeout: Duration::from_secs(30),
-            max_connections: 512,
-        }
+        Self::DEFAULT
     }
 }
 
@@ -82,6 +88,14 @@ impl ApiContext {
         Accounts {
             pool: &self.pool,
             config: &self.auth,
+        }
+    }
+
+    /// The journals service over this context's database and storage.
+    pub fn journals(&self) -> Journals<'_> {
+        Journals {
+            pool: &self.pool,
+            storage: &self.storage,
         }
     }
 

@@ -169,6 +169,28 @@ impl From<crate::accounts::AccountError> for ApiError {
     }
 }
 
+/// The journals service's refusals, with the codes and sentences the API documents.
+impl From<crate::journals::JournalError> for ApiError {
+    fn from(error: crate::journals::JournalError) -> Self {
+        use crate::journals::JournalError;
+        match error {
+            JournalError::NotFound => Self::not_found("journal"),
+            JournalError::Invalid(error) => error.into(),
+            JournalError::TranscriptionOff => Self::new(
+                StatusCode::CONFLICT,
+                "transcription_off",
+                "transcription is turned off on this server (WEFT_TRANSCRIBER=none)",
+            ),
+            JournalError::AlreadyQueued => Self::new(
+                StatusCode::CONFLICT,
+                "already_queued",
+                "a transcription of this journal is already queued or running",
+            ),
+            JournalError::Database(error) => error.into(),
+        }
+    }
+}
+
 /// A value refused by the domain's rules: 422 `invalid_field`, naming the field.
 impl From<crate::domain::ValidationError> for ApiError {
     fn from(error: crate::domain::ValidationError) -> Self {

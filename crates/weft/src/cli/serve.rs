@@ -8,7 +8,7 @@ use anyhow::Context;
 use clap::{Args, ValueEnum};
 
 use crate::accounts::throttle::ThrottleConfig;
-use crate::accounts::AuthConfig;
+use crate::accounts::{self, AuthConfig};
 use crate::api::{ApiContext, Limits};
 use crate::config::GlobalArgs;
 use crate::db::Database;
@@ -38,27 +38,27 @@ pub struct ServeArgs {
     pub registration: Registration,
 
     /// bcrypt cost for password hashes (10 to 16; each step doubles the work).
-    #[arg(long, env = "WEFT_BCRYPT_COST", default_value_t = 12,
+    #[arg(long, env = "WEFT_BCRYPT_COST", default_value_t = accounts::DEFAULT_BCRYPT_COST,
           value_parser = clap::value_parser!(u32).range(10..=16))]
     pub bcrypt_cost: u32,
 
     /// Days a session lasts without use (each use extends it).
-    #[arg(long, env = "WEFT_SESSION_DAYS", default_value_t = 30,
+    #[arg(long, env = "WEFT_SESSION_DAYS", default_value_t = accounts::DEFAULT_SESSION_DAYS,
           value_parser = clap::value_parser!(i64).range(1..=3650))]
     pub session_days: i64,
 
     /// Failed log-ins allowed per account in 15 minutes before 429.
-    #[arg(long, env = "WEFT_LOGIN_MAX_FAILURES", default_value_t = 5,
+    #[arg(long, env = "WEFT_LOGIN_MAX_FAILURES", default_value_t = ThrottleConfig::DEFAULT.per_account,
           value_parser = clap::value_parser!(i32).range(1..))]
     pub login_max_failures: i32,
 
     /// Failed log-ins allowed per client address in 15 minutes before 429.
-    #[arg(long, env = "WEFT_LOGIN_MAX_FAILURES_PER_IP", default_value_t = 20,
+    #[arg(long, env = "WEFT_LOGIN_MAX_FAILURES_PER_IP", default_value_t = ThrottleConfig::DEFAULT.per_address,
           value_parser = clap::value_parser!(i32).range(1..))]
     pub login_max_failures_per_ip: i32,
 
     /// Accounts that may be registered from one client address in an hour before 429.
-    #[arg(long, env = "WEFT_REGISTRATIONS_PER_IP", default_value_t = 10,
+    #[arg(long, env = "WEFT_REGISTRATIONS_PER_IP", default_value_t = ThrottleConfig::DEFAULT.registrations_per_address,
           value_parser = clap::value_parser!(i32).range(1..))]
     pub registrations_per_ip: i32,
 
@@ -67,23 +67,23 @@ pub struct ServeArgs {
     pub trust_proxy: bool,
 
     /// Seconds a request may take before 408.
-    #[arg(long, env = "WEFT_REQUEST_TIMEOUT", default_value_t = 30,
+    #[arg(long, env = "WEFT_REQUEST_TIMEOUT", default_value_t = Limits::DEFAULT.request_timeout.as_secs(),
           value_parser = clap::value_parser!(u64).range(1..))]
     pub request_timeout: u64,
 
     /// Seconds a client may take to send a request's headers before its connection is closed.
-    #[arg(long, env = "WEFT_HEADER_READ_TIMEOUT", default_value_t = 30,
+    #[arg(long, env = "WEFT_HEADER_READ_TIMEOUT", default_value_t = Limits::DEFAULT.header_read_timeout.as_secs(),
           value_parser = clap::value_parser!(u64).range(1..))]
     pub header_read_timeout: u64,
 
     /// Connections held open at once; more wait until one closes. Keep it under the open-file
     /// limit (`ulimit -n`), which the database connections and uploads also use.
-    #[arg(long, env = "WEFT_MAX_CONNECTIONS", default_value_t = 512,
+    #[arg(long, env = "WEFT_MAX_CONNECTIONS", default_value_t = Limits::DEFAULT.max_connections as u64,
           value_parser = clap::value_parser!(u64).range(1..=1_000_000))]
     pub max_connections: u64,
 
     /// Largest video upload, in bytes [default: 2 GiB].
-    #[arg(long, env = "WEFT_MAX_UPLOAD_BYTES", default_value_t = 2 * 1024 * 1024 * 1024,
+    #[arg(long, env = "WEFT_MAX_UPLOAD_BYTES", default_value_t = Limits::DEFAULT.upload_bytes,
           value_parser = clap::value_parser!(u64).range(1024..))]
     pub max_upload_bytes: u64,
 
@@ -98,7 +98,7 @@ pub struct ServeArgs {
     pub transcriber: super::transcriber::TranscriberArgs,
 
     /// Largest JSON request body, in bytes.
-    #[arg(long, env = "WEFT_MAX_JSON_BYTES", default_value_t = 65536,
+    #[arg(long, env = "WEFT_MAX_JSON_BYTES", default_value_t = Limits::DEFAULT.json_body_bytes as u64,
           value_parser = clap::value_parser!(u64).range(1024..))]
     pub max_json_bytes: u64,
 }

@@ -13,13 +13,12 @@ use super::viewer::Viewer;
 use crate::api::ApiContext;
 use crate::api::ApiError;
 use crate::db::jobs::{self, Job};
-use crate::db::journals::{self, JournalChanges, JournalView};
+use crate::db::journals::{JournalChanges, JournalView};
+use crate::db::scoped;
 use crate::db::transcripts;
-use crate::db::{scoped, tags};
 use crate::domain::Segment;
 use crate::domain::{optional_text, Title, MAX_LOCATION_CHARS, MAX_NOTES_CHARS};
-use crate::routes::journals::edit as journal_edit;
-use crate::routes::journals::{journal_id, load, transcript};
+use crate::routes::journals::{journal_id, load};
 
 /// Query of the entry page.
 #[derive(Debug, Deserialize)]
@@ -328,13 +327,10 @@ async fn save(
         notes: Some(optional_text(Some(&form.notes), "notes", MAX_NOTES_CHARS)?),
     };
     let tag_list = crate::domain::parse_tag_list(&form.tags).map_err(|e| e.in_field("tags"))?;
-    let user = viewer.current.user.id;
-    let mut tx = scoped::begin_for_user(&context.pool, user).await?;
-    journals::update(&mut *tx, user, journal, &changes)
-        .await?
-        .ok_or_else(|| ApiError::not_found("journal"))?;
-    tags::replace(&mut tx, journal, &tag_list).await?;
-    tx.commit().await?;
+    context
+        .journals()
+        .edit(viewer.current.user.id, journal, &changes, Some(&tag_list))
+        .await?;
     Ok(())
 }
 
@@ -351,7 +347,12 @@ pub async fn delete(
         )
         .into());
     }
-    journal_edit::delete_journal(State(context), posted.viewer.current, Path(id)).await?;
+    let user = posted.viewer.current.user.id;
+    context
+        .journals()
+        .delete(user, journal_id(&id)?)
+        .await
+        .map_err(ApiError::from)?;
     Ok(Redirect::to("/").into_response())
 }
 
@@ -362,6 +363,11 @@ pub async fn retry(
     posted: Posted<super::auth::Empty>,
 ) -> Result<Response, WebError> {
     let journal = journal_id(&id)?;
-    transcript::retry_transcript(State(context), posted.viewer.current, Path(id)).await?;
+    let user = posted.viewer.current.user.id;
+    context
+        .journals()
+        .transcribe_again(user, journal, context.transcription)
+        .await
+        .map_err(ApiError::from)?;
     Ok(Redirect::to(&format!("/entries/{journal}")).into_response())
 }

@@ -10,10 +10,8 @@ use crate::api::current::CurrentUser;
 use crate::api::error::ErrorBody;
 use crate::api::ApiContext;
 use crate::api::{ApiError, ApiJson};
-use crate::db::journals::{self, JournalChanges, JournalView};
-use crate::db::scoped;
+use crate::db::journals::{JournalChanges, JournalView};
 use crate::domain::{optional_text, Title, MAX_LOCATION_CHARS, MAX_NOTES_CHARS};
-use crate::ingest::thumbnail_key;
 
 /// Fields to change; a field left out stays as it is, `null` clears location or notes.
 #[derive(Debug, Deserialize, ToSchema)]
@@ -69,15 +67,10 @@ pub(super) async fn update_journal(
             .map(|v| optional_text(v.as_deref(), "notes", MAX_NOTES_CHARS))
             .transpose()?,
     };
-    let user = current.user.id;
-    let mut tx = scoped::begin_for_user(&context.pool, user).await?;
-    journals::update(&mut *tx, user, id, &changes)
-        .await?
-        .ok_or_else(|| ApiError::not_found("journal"))?;
-    let view = journals::view(&mut *tx, user, id)
-        .await?
-        .ok_or_else(|| ApiError::not_found("journal"))?;
-    tx.commit().await?;
+    let view = context
+        .journals()
+        .edit(current.user.id, id, &changes, None)
+        .await?;
     Ok(ApiJson(view))
 }
 
@@ -94,18 +87,6 @@ pub(crate) async fn delete_journal(
     Path(id): Path<String>,
 ) -> Result<StatusCode, ApiError> {
     let id = journal_id(&id)?;
-    let user = current.user.id;
-    let mut tx = scoped::begin_for_user(&context.pool, user).await?;
-    let journal = journals::delete(&mut *tx, user, id)
-        .await?
-        .ok_or_else(|| ApiError::not_found("journal"))?;
-    tx.commit().await?;
-    // The row is gone first: a file whose removal fails is an orphan for the sweep, never a
-    // row pointing at nothing.
-    for key in [journal.video_path, thumbnail_key(user, id)] {
-        if let Err(error) = context.storage.delete(&key).await {
-            tracing::warn!(%error, key, "could not remove a deleted journal's file");
-        }
-    }
+    context.journals().delete(current.user.id, id).await?;
     Ok(StatusCode::NO_CONTENT)
 }

@@ -15,8 +15,7 @@ use uuid::Uuid;
 use crate::api::current::CurrentUser;
 use crate::api::ApiContext;
 use crate::api::ApiError;
-use crate::db::journals::{self, JournalView};
-use crate::db::scoped;
+use crate::db::journals::JournalView;
 
 /// The routes under /api/v1/journals. `upload_bytes` is the upload size limit.
 pub fn router(upload_bytes: u64) -> OpenApiRouter<ApiContext> {
@@ -59,8 +58,5 @@ pub(crate) async fn load(
     current: &CurrentUser,
     id: Uuid,
 ) -> Result<JournalView, ApiError> {
-    let mut tx = scoped::begin_for_user(&context.pool, current.user.id).await?;
-    let view = journals::view(&mut *tx, current.user.id, id).await?;
-    tx.commit().await?;
-    view.ok_or_else(|| ApiError::not_found("journal"))
+    Ok(context.journals().view(current.user.id, id).await?)
 }

@@ -179,26 +179,11 @@ pub(crate) async fn retry_transcript(
     current: CurrentUser,
     Path(id): Path<String>,
 ) -> Result<(StatusCode, ApiJson<Job>), ApiError> {
-    let view = load(&context, &current, journal_id(&id)?).await?;
-    // Not a passing outage (503) but how this server is set up: asking again will not help.
-    let Some(max_attempts) = context.transcription else {
-        return Err(ApiError::new(
-            StatusCode::CONFLICT,
-            "transcription_off",
-            "transcription is turned off on this server (WEFT_TRANSCRIBER=none)",
-        ));
-    };
-    let mut tx = scoped::begin_for_user(&context.pool, current.user.id).await?;
-    let job = jobs::enqueue(&mut tx, view.journal.id, current.user.id, max_attempts).await?;
-    tx.commit().await?;
-    match job {
-        Some(job) => Ok((StatusCode::ACCEPTED, ApiJson(job))),
-        None => Err(ApiError::new(
-            StatusCode::CONFLICT,
-            "already_queued",
-            "a transcription of this journal is already queued or running",
-        )),
-    }
+    let job = context
+        .journals()
+        .transcribe_again(current.user.id, journal_id(&id)?, context.transcription)
+        .await?;
+    Ok((StatusCode::ACCEPTED, ApiJson(job)))
 }
 
 async fn caption_segments(
