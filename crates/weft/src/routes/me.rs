@@ -154,7 +154,7 @@ pub(crate) async fn change_password(
     )
     .await?;
     let hash = context.auth.hash_password(&request.new_password).await?;
-    let mut tx = crate::metrics::begin(&context.pool).await?;
+    let mut tx = crate::db::scoped::begin(&context.pool).await?;
     users::set_password_hash(&mut *tx, current.user.id, &hash).await?;
     sessions::revoke_others(&mut *tx, current.user.id, Some(current.session_id)).await?;
     tx.commit().await?;
