@@ -20,7 +20,7 @@ pub fn router(context: ApiContext) -> Router {
     let database = context.database.clone();
     let (api, _) = routes::api_with(limits.upload_bytes);
     // /metrics is for the operator's scraper: outside the versioned API and its document.
-    api.route("/metrics", axum::routing::get(crate::metrics::handler))
+    api.route("/metrics", axum::routing::get(routes::metrics::handler))
         .merge(crate::web::router())
         .fallback(error::not_found_fallback)
         .method_not_allowed_fallback(error::method_not_allowed_fallback)
@@ -34,7 +34,9 @@ pub fn router(context: ApiContext) -> Router {
         .layer(axum::middleware::from_fn(move |request, next| {
             time_limit(limits.request_timeout, request, next)
         }))
-        .layer(axum::middleware::from_fn(crate::metrics::track_http))
+        .layer(axum::middleware::from_fn(
+            crate::middleware::metrics::track_http,
+        ))
         .layer(axum::middleware::from_fn(
             crate::middleware::headers::security_headers,
         ))

@@ -229,7 +229,7 @@ async fn clients_that_hang_up_mid_request_leave_no_connection_inside_a_transacti
     // beginning of their transaction included. (A guard of the end state: the race it
     // guards against, a cancel between BEGIN sent and answered, is narrow on an idle
     // machine; the benchmark's wrk runs, which hang up 20 requests at once under full load,
-    // showed it before the fix in metrics::begin_with.)
+    // showed it before the fix in db::scoped::begin_with.)
     let mut waves = Vec::new();
     for wave in 0..20u64 {
         let (url, token) = (app.url("/api/v1/journals?limit=20"), jane.token.clone());

@@ -275,7 +275,7 @@ impl Accounts<'_> {
         self.confirm_password(user, current, "currentPassword")
             .await?;
         let hash = self.config.hash_password(new).await?;
-        let mut tx = crate::metrics::begin(self.pool).await?;
+        let mut tx = crate::db::scoped::begin(self.pool).await?;
         users::set_password_hash(&mut *tx, user.id, &hash).await?;
         sessions::revoke_others(&mut *tx, user.id, Some(keep)).await?;
         tx.commit().await?;

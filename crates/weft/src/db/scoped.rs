@@ -1,5 +1,8 @@
 //! Transactions that act for one user. Row-level security on journals, transcripts and tags
-//! shows and accepts only the rows of the user named here.
+//! shows and accepts only the rows of the user named here. Every request's transaction
+//! begins through [`begin_with`], which a cancelled request cannot leave half-begun.
+
+use std::time::Instant;
 
 use sqlx::{PgPool, Postgres, Transaction};
 use uuid::Uuid;
@@ -9,7 +12,7 @@ pub async fn begin_for_user(
     pool: &PgPool,
     user_id: Uuid,
 ) -> Result<Transaction<'static, Postgres>, sqlx::Error> {
-    begin_with(pool, user_id, "").await
+    begin_for(pool, user_id, "").await
 }
 
 /// [`begin_for_user`], in which every statement is planned for its actual parameters
@@ -19,7 +22,7 @@ pub async fn begin_for_user_planning_each(
     pool: &PgPool,
     user_id: Uuid,
 ) -> Result<Transaction<'static, Postgres>, sqlx::Error> {
-    begin_with(
+    begin_for(
         pool,
         user_id,
         "; SET LOCAL plan_cache_mode = force_custom_plan",
@@ -27,7 +30,7 @@ pub async fn begin_for_user_planning_each(
     .await
 }
 
-async fn begin_with(
+async fn begin_for(
     pool: &PgPool,
     user_id: Uuid,
     more: &'static str,
@@ -35,8 +38,35 @@ async fn begin_with(
     // BEGIN and the settings go in one simple query: one round trip instead of two or
     // three. A uuid prints as hex digits and hyphens only, so the text is safe.
     let statement = format!("BEGIN; SELECT set_config('weft.user_id', '{user_id}', true){more}");
-    // Timed for /metrics: the wait for a pooled connection shows pool pressure.
-    crate::metrics::begin_with(pool, statement).await
+    begin_with(pool, statement).await
+}
+
+/// Begins a transaction on `pool` with the simple-query `statement` (`BEGIN` and what
+/// should run with it in the same round trip), timing the wait for a connection for
+/// `/metrics` (it shows pool pressure).
+///
+/// The begin runs to its end on a task of its own even when the request that asked for it
+/// is cancelled (a client that hangs up): cancelled halfway, sqlx would put the connection
+/// back in the pool with the server still inside the transaction, and the next request on
+/// it would run in that transaction (PostgreSQL's warning "there is already a transaction
+/// in progress"). Finished on its task, the transaction is simply dropped and rolled back.
+pub async fn begin_with(
+    pool: &PgPool,
+    statement: String,
+) -> Result<Transaction<'static, Postgres>, sqlx::Error> {
+    let waited = pool.num_idle() == 0 && pool.size() >= pool.options().get_max_connections();
+    let started = Instant::now();
+    let task_pool = pool.clone();
+    let result = tokio::spawn(async move { task_pool.begin_with(statement).await })
+        .await
+        .unwrap_or_else(|_| Err(sqlx::Error::WorkerCrashed));
+    crate::metrics::registry().pool_acquired(started.elapsed(), waited);
+    result
+}
+
+/// [`begin_with`] a plain `BEGIN`: a transaction that acts for no user.
+pub async fn begin(pool: &PgPool) -> Result<Transaction<'static, Postgres>, sqlx::Error> {
+    begin_with(pool, "BEGIN".to_string()).await
 }
 
 /// Makes the rest of an open transaction act for `user_id`.

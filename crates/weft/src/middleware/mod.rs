@@ -1,3 +1,4 @@
-//! Middleware applied to every response.
+//! Middleware applied to every request and response.
 
 pub mod headers;
+pub mod metrics;

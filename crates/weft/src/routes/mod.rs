@@ -5,6 +5,7 @@ pub mod auth;
 pub mod health;
 pub mod journals;
 pub mod me;
+pub mod metrics;
 pub mod search;
 pub mod sessions;
 pub mod tags;
