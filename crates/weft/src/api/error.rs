@@ -175,6 +175,7 @@ impl From<crate::journals::JournalError> for ApiError {
         use crate::journals::JournalError;
         match error {
             JournalError::NotFound => Self::not_found("journal"),
+            JournalError::TagNotFound => Self::not_found("tag"),
             JournalError::Invalid(error) => error.into(),
             JournalError::TranscriptionOff => Self::new(
                 StatusCode::CONFLICT,

@@ -292,6 +292,23 @@ pub async fn update(
     .await
 }
 
+/// Locks one of a user's journals for the rest of the transaction (against concurrent
+/// changes of its tags); false when the user has no such journal.
+#[tracing::instrument(skip(executor))]
+pub async fn lock_for_update(
+    executor: impl PgExecutor<'_>,
+    user_id: Uuid,
+    id: Uuid,
+) -> Result<bool, sqlx::Error> {
+    let found: Option<Uuid> =
+        sqlx::query_scalar("SELECT id FROM journals WHERE id = $1 AND user_id = $2 FOR UPDATE")
+            .bind(id)
+            .bind(user_id)
+            .fetch_optional(executor)
+            .await?;
+    Ok(found.is_some())
+}
+
 /// Deletes one of a user's journals (its transcripts and tags go with it) and returns it.
 #[tracing::instrument(skip(executor))]
 pub async fn delete(

@@ -5,6 +5,7 @@
 //! into its answers.
 
 pub mod page_cache;
+mod tag_lists;
 
 use sqlx::PgPool;
 use uuid::Uuid;
@@ -22,6 +23,9 @@ pub enum JournalError {
     /// No such journal of this user (also: one of another user).
     #[error("no such journal")]
     NotFound,
+    /// No journal of this user carries the tag.
+    #[error("no such tag")]
+    TagNotFound,
     #[error(transparent)]
     Invalid(#[from] ValidationError),
     /// Transcription is turned off on this server: asking again will not help.

@@ -10,9 +10,7 @@ use crate::api::current::CurrentUser;
 use crate::api::error::ErrorBody;
 use crate::api::ApiContext;
 use crate::api::{ApiError, ApiJson};
-use crate::db::scoped;
-use crate::db::tags::{self, TagCount};
-use crate::domain::Tag;
+use crate::db::tags::TagCount;
 
 /// The routes under /api/v1/tags.
 pub fn router() -> OpenApiRouter<ApiContext> {
@@ -38,9 +36,7 @@ pub(crate) async fn list_tags(
     State(context): State<ApiContext>,
     current: CurrentUser,
 ) -> Result<ApiJson<TagList>, ApiError> {
-    let mut tx = scoped::begin_for_user(&context.pool, current.user.id).await?;
-    let items = tags::counts_for_user(&mut *tx, current.user.id).await?;
-    tx.commit().await?;
+    let items = context.journals().tag_counts(current.user.id).await?;
     Ok(ApiJson(TagList { items }))
 }
 
@@ -80,21 +76,9 @@ pub(crate) async fn rename_tag(
     Path(from): Path<String>,
     ApiJson(request): ApiJson<RenameTagRequest>,
 ) -> Result<ApiJson<RenamedTag>, ApiError> {
-    let from = one_tag(&from, "tag")?.ok_or_else(|| ApiError::not_found("tag"))?;
-    let to = one_tag(&request.to, "to")?
-        .ok_or_else(|| ApiError::invalid("to", "the new name cannot be empty"))?;
-    let mut tx = scoped::begin_for_user(&context.pool, current.user.id).await?;
-    let journals = tags::rename(&mut tx, current.user.id, &from, &to).await?;
-    if journals == 0 {
-        return Err(ApiError::not_found("tag"));
-    }
-    tx.commit().await?;
-    Ok(ApiJson(RenamedTag { tag: to, journals }))
-}
-
-/// One tag from a request, normalised; `None` when blank.
-pub(crate) fn one_tag(raw: &str, field: &str) -> Result<Option<String>, ApiError> {
-    Ok(Tag::parse(raw)
-        .map_err(|e| e.in_field(field))?
-        .map(Tag::into_string))
+    let (tag, journals) = context
+        .journals()
+        .rename_tag(current.user.id, &from, &request.to)
+        .await?;
+    Ok(ApiJson(RenamedTag { tag, journals }))
 }

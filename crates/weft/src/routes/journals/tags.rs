@@ -9,11 +9,7 @@ use crate::api::current::CurrentUser;
 use crate::api::error::ErrorBody;
 use crate::api::ApiContext;
 use crate::api::{ApiError, ApiJson};
-use crate::db::journals::{self, JournalView};
-use crate::db::scoped;
-use crate::db::tags;
-use crate::domain::{Tag, MAX_TAGS};
-use crate::routes::tags::one_tag;
+use crate::db::journals::JournalView;
 
 /// A journal's whole tag list.
 #[derive(Debug, Deserialize, ToSchema)]
@@ -50,14 +46,10 @@ pub(crate) async fn set_tags(
     ApiJson(request): ApiJson<SetTagsRequest>,
 ) -> Result<ApiJson<JournalView>, ApiError> {
     let id = journal_id(&id)?;
-    let list =
-        Tag::parse_all(request.tags.iter().map(String::as_str)).map_err(|e| e.in_field("tags"))?;
-    let user = current.user.id;
-    let mut tx = scoped::begin_for_user(&context.pool, user).await?;
-    lock_journal(&mut tx, user, id).await?;
-    tags::replace(&mut tx, id, &list).await?;
-    let view = reload(&mut tx, user, id).await?;
-    tx.commit().await?;
+    let view = context
+        .journals()
+        .set_tags(current.user.id, id, &request.tags)
+        .await?;
     Ok(ApiJson(view))
 }
 
@@ -81,23 +73,10 @@ pub(crate) async fn add_tag(
     ApiJson(request): ApiJson<AddTagRequest>,
 ) -> Result<ApiJson<JournalView>, ApiError> {
     let id = journal_id(&id)?;
-    let tag = one_tag(&request.tag, "tag")?
-        .ok_or_else(|| ApiError::invalid("tag", "a tag cannot be empty"))?;
-    let user = current.user.id;
-    let mut tx = scoped::begin_for_user(&context.pool, user).await?;
-    lock_journal(&mut tx, user, id).await?;
-    let existing = tags::for_journal(&mut *tx, id).await?;
-    if !existing.contains(&tag) {
-        if existing.len() >= MAX_TAGS {
-            return Err(ApiError::invalid(
-                "tag",
-                format!("a journal carries at most {MAX_TAGS} tags"),
-            ));
-        }
-        tags::add(&mut *tx, id, std::slice::from_ref(&tag)).await?;
-    }
-    let view = reload(&mut tx, user, id).await?;
-    tx.commit().await?;
+    let view = context
+        .journals()
+        .add_tag(current.user.id, id, &request.tag)
+        .await?;
     Ok(ApiJson(view))
 }
 
@@ -121,42 +100,9 @@ pub(crate) async fn remove_tag(
     Path((id, tag)): Path<(String, String)>,
 ) -> Result<ApiJson<JournalView>, ApiError> {
     let id = journal_id(&id)?;
-    let user = current.user.id;
-    let mut tx = scoped::begin_for_user(&context.pool, user).await?;
-    lock_journal(&mut tx, user, id).await?;
-    // A tag that could never have been stored (too long, a comma) is simply not there.
-    if let Ok(Some(tag)) = Tag::parse(&tag) {
-        tags::remove(&mut *tx, id, &tag).await?;
-    }
-    let view = reload(&mut tx, user, id).await?;
-    tx.commit().await?;
+    let view = context
+        .journals()
+        .remove_tag(current.user.id, id, &tag)
+        .await?;
     Ok(ApiJson(view))
-}
-
-/// Locks one of the user's journals against concurrent tag changes (so that the 20-tag
-/// limit holds), or 404.
-async fn lock_journal(
-    tx: &mut sqlx::PgConnection,
-    user: uuid::Uuid,
-    id: uuid::Uuid,
-) -> Result<(), ApiError> {
-    sqlx::query_scalar::<_, uuid::Uuid>(
-        "SELECT id FROM journals WHERE id = $1 AND user_id = $2 FOR UPDATE",
-    )
-    .bind(id)
-    .bind(user)
-    .fetch_optional(&mut *tx)
-    .await?
-    .map(|_| ())
-    .ok_or_else(|| ApiError::not_found("journal"))
-}
-
-async fn reload(
-    tx: &mut sqlx::PgConnection,
-    user: uuid::Uuid,
-    id: uuid::Uuid,
-) -> Result<JournalView, ApiError> {
-    journals::view(&mut *tx, user, id)
-        .await?
-        .ok_or_else(|| ApiError::not_found("journal"))
 }
