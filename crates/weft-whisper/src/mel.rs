@@ -7,6 +7,11 @@
 //! clip Whisper was trained on was normalised. The part of the last window after the end of
 //! the audio is 0, as in faster-whisper (OpenAI's code pads with silence instead; with 0 the
 //! model is less prone to invent words there, and the results match faster-whisper's).
+//!
+//! Weft computes this itself rather than with a mel crate: the model's accuracy depends on
+//! reproducing exactly that preprocessing (the filterbank is checked against faster-whisper's
+//! values in the tests), the FFT, its one heavy part, is rustfft's, and the rest is a
+//! filterbank and a few loops.
 
 use std::sync::Arc;
 

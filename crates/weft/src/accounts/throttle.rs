@@ -2,6 +2,11 @@
 //! log-ins (or password re-checks of a signed-in account) for one account, or from one
 //! address, and too many registrations from one address, inside a window are refused
 //! ([`AccountError::Throttled`], 429 with `Retry-After` over HTTP) until the window ends.
+//!
+//! Weft keeps its own rather than a rate-limiting crate (governor, tower_governor): those
+//! count requests in the memory of one process, while this counts failures, in PostgreSQL
+//! (`db::throttle`), so every API process shares the count, a restart does not reset it, and
+//! a successful log-in clears the account's.
 
 use chrono::Duration;
 use sqlx::PgPool;

@@ -1,4 +1,9 @@
 //! HTTP Range requests (RFC 9110 §14) for one byte range, so a player can seek.
+//!
+//! Weft keeps its own parser: tower-http's `ServeDir` serves files on disk, not the
+//! object_store streams Weft's media come from, and the `headers` crate's `Range` yields only
+//! the satisfiable ranges, so it cannot tell a 416 from a header to ignore, and it drops a
+//! suffix longer than the object (or a position past u64), which RFC 9110 serves whole.
 
 use std::ops::Range;
 

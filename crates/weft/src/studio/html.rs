@@ -1,24 +1,11 @@
-//! The studio's pages: plain HTML with one stylesheet and no scripts.
+//! The studio's pages: plain HTML with one stylesheet and no scripts, written with maud,
+//! which escapes every value it is given.
 
 use std::fmt::Write;
 
-use super::catalog::{Column, Definition, Table};
+use maud::{html, Markup, DOCTYPE};
 
-/// Escapes text for HTML content and attribute values.
-pub fn escape(text: &str) -> String {
-    let mut out = String::with_capacity(text.len());
-    for c in text.chars() {
-        match c {
-            '&' => out.push_str("&amp;"),
-            '<' => out.push_str("&lt;"),
-            '>' => out.push_str("&gt;"),
-            '"' => out.push_str("&quot;"),
-            '\'' => out.push_str("&#39;"),
-            c => out.push(c),
-        }
-    }
-    out
-}
+use super::catalog::{Column, Definition, Table};
 
 /// Encodes a query-string value.
 pub fn encode(text: &str) -> String {
@@ -34,34 +21,48 @@ max-width:28rem;overflow-wrap:anywhere}th{background:#f3f3f3}\
 code{font-size:12px}form{margin:.5rem 0}nav{margin:.5rem 0}";
 
 /// A whole page around `body`.
-pub fn page(title: &str, body: &str) -> String {
-    format!(
-        "<!doctype html><html lang=\"en\"><head><meta charset=\"utf-8\">\
-         <title>{} · weft studio</title><link rel=\"stylesheet\" href=\"/style.css\"></head>\
-         <body><header><a href=\"/\">weft studio</a> · read-only</header>{body}</body></html>",
-        escape(title)
-    )
+pub fn page(title: &str, body: Markup) -> Markup {
+    html! {
+        (DOCTYPE)
+        html lang="en" {
+            head {
+                meta charset="utf-8";
+                title { (title) " · weft studio" }
+                link rel="stylesheet" href="/style.css";
+            }
+            body {
+                header { a href="/" { "weft studio" } " · read-only" }
+                (body)
+            }
+        }
+    }
+}
+
+/// A short page that says what went wrong.
+pub fn problem(message: &str) -> Markup {
+    page("Problem", html! { p { (message) } })
 }
 
 /// The list of tables.
-pub fn index(tables: &[Table], note: Option<&str>) -> String {
-    let mut body = String::from("<h1>Tables</h1>");
-    if let Some(note) = note {
-        let _ = write!(body, "<p class=\"note\">{}</p>", escape(note));
-    }
-    body.push_str("<table><tr><th>table</th><th>rows (estimate)</th><th>size</th><th>row-level security</th></tr>");
-    for table in tables {
-        let _ = write!(
-            body,
-            "<tr><td><a href=\"/tables/{name}\">{name}</a></td><td>{rows}</td><td>{kib} KiB</td><td>{rls}</td></tr>",
-            name = escape(&table.name),
-            rows = table.estimated_rows.max(0.0) as i64,
-            kib = table.total_bytes / 1024,
-            rls = if table.row_security { "on" } else { "off" },
-        );
-    }
-    body.push_str("</table>");
-    page("Tables", &body)
+pub fn index(tables: &[Table], note: Option<&str>) -> Markup {
+    let body = html! {
+        h1 { "Tables" }
+        @if let Some(note) = note {
+            p.note { (note) }
+        }
+        table {
+            tr { th { "table" } th { "rows (estimate)" } th { "size" } th { "row-level security" } }
+            @for table in tables {
+                tr {
+                    td { a href={ "/tables/" (table.name) } { (table.name) } }
+                    td { (table.estimated_rows.max(0.0) as i64) }
+                    td { (table.total_bytes / 1024) " KiB" }
+                    td { (if table.row_security { "on" } else { "off" }) }
+                }
+            }
+        }
+    };
+    page("Tables", body)
 }
 
 /// What the table page shows.
@@ -85,7 +86,7 @@ fn masked(column: &str) -> bool {
 }
 
 impl TableView<'_> {
-    /// A link to this table with some settings changed.
+    /// A link to this table with some settings changed (maud escapes it in the page).
     fn link(&self, sort: Option<(&str, bool)>, page: i64) -> String {
         let mut query = format!("page={page}");
         if let Some((column, descending)) = sort {
@@ -95,106 +96,139 @@ impl TableView<'_> {
         if let Some((column, text)) = self.filter {
             let _ = write!(query, "&column={}&q={}", encode(column), encode(text));
         }
-        format!("/tables/{}?{}", encode(self.table), escape(&query))
+        format!("/tables/{}?{query}", encode(self.table))
+    }
+
+    /// One cell: a value, or a grey word for null and for a secret.
+    fn cell(row: &serde_json::Map<String, serde_json::Value>, column: &Column) -> Markup {
+        html! {
+            @match row.get(&column.name) {
+                None | Some(serde_json::Value::Null) => span.null { "null" },
+                Some(_) if masked(&column.name) => span.null { "hidden" },
+                Some(serde_json::Value::String(text)) => (text),
+                Some(other) => (other.to_string()),
+            }
+        }
     }
 
     /// The page.
-    pub fn render(&self) -> String {
-        let mut body = format!("<h1>{}</h1>", escape(self.table));
-        body.push_str("<form method=\"get\"><label>Filter <select name=\"column\">");
-        for column in self.columns {
-            let chosen = self.filter.is_some_and(|(c, _)| c == column.name);
-            let _ = write!(
-                body,
-                "<option{}>{}</option>",
-                if chosen { " selected" } else { "" },
-                escape(&column.name)
-            );
-        }
-        let text = self.filter.map(|(_, t)| t).unwrap_or("");
-        let _ = write!(
-            body,
-            "</select></label> contains <input name=\"q\" value=\"{}\">",
-            escape(text)
-        );
-        if let Some((column, descending)) = self.sort {
-            let _ = write!(
-                body,
-                "<input type=\"hidden\" name=\"sort\" value=\"{}\"><input type=\"hidden\" name=\"dir\" value=\"{}\">",
-                escape(column),
-                if descending { "desc" } else { "asc" }
-            );
-        }
-        body.push_str(" <button>Filter</button></form><table><tr>");
-        for column in self.columns {
-            let descending = matches!(self.sort, Some((c, false)) if c == column.name);
-            let arrow = match self.sort {
-                Some((c, false)) if c == column.name => " ▲",
-                Some((c, true)) if c == column.name => " ▼",
-                _ => "",
-            };
-            let _ = write!(
-                body,
-                "<th><a href=\"{}\">{}</a>{arrow}</th>",
-                self.link(Some((&column.name, descending)), 1),
-                escape(&column.name)
-            );
-        }
-        body.push_str("</tr>");
-        for row in self.rows {
-            body.push_str("<tr>");
-            for column in self.columns {
-                let cell = match row.get(&column.name) {
-                    None | Some(serde_json::Value::Null) => {
-                        "<span class=\"null\">null</span>".into()
+    pub fn render(&self) -> Markup {
+        let filter_text = self.filter.map(|(_, t)| t).unwrap_or("");
+        let body = html! {
+            h1 { (self.table) }
+            form method="get" {
+                label {
+                    "Filter "
+                    select name="column" {
+                        @for column in self.columns {
+                            @let chosen = self.filter.is_some_and(|(c, _)| c == column.name);
+                            option selected[chosen] { (column.name) }
+                        }
                     }
-                    Some(_) if masked(&column.name) => "<span class=\"null\">hidden</span>".into(),
-                    Some(serde_json::Value::String(text)) => escape(text),
-                    Some(other) => escape(&other.to_string()),
-                };
-                let _ = write!(body, "<td>{cell}</td>");
+                }
+                " contains "
+                input name="q" value=(filter_text);
+                @if let Some((column, descending)) = self.sort {
+                    input type="hidden" name="sort" value=(column);
+                    input type="hidden" name="dir" value=(if descending { "desc" } else { "asc" });
+                }
+                " "
+                button { "Filter" }
             }
-            body.push_str("</tr>");
-        }
-        let _ = write!(body, "</table><nav>page {}", self.page);
-        if self.page > 1 {
-            let _ = write!(
-                body,
-                " · <a href=\"{}\">previous</a>",
-                self.link(self.sort, self.page - 1)
-            );
-        }
-        if self.has_next {
-            let _ = write!(
-                body,
-                " · <a href=\"{}\">next</a>",
-                self.link(self.sort, self.page + 1)
-            );
-        }
-        body.push_str("</nav><h2>Columns</h2><table><tr><th>column</th><th>type</th><th>null</th><th>default</th></tr>");
-        for column in self.columns {
-            let _ = write!(
-                body,
-                "<tr><td>{}</td><td>{}</td><td>{}</td><td><code>{}</code></td></tr>",
-                escape(&column.name),
-                escape(&column.data_type),
-                if column.not_null { "not null" } else { "null" },
-                escape(column.default.as_deref().unwrap_or(""))
-            );
-        }
-        body.push_str("</table>");
-        for (title, items) in [("Indexes", self.indexes), ("Constraints", self.constraints)] {
-            let _ = write!(body, "<h2>{title}</h2><table>");
-            for item in items {
-                let _ = write!(
-                    body,
-                    "<tr><td>{}</td><td><code>{}</code></td></tr>",
-                    escape(&item.name),
-                    escape(&item.definition)
-                );
+            table {
+                tr {
+                    @for column in self.columns {
+                        @let descending = matches!(self.sort, Some((c, false)) if c == column.name);
+                        @let arrow = match self.sort {
+                            Some((c, false)) if c == column.name => " ▲",
+                            Some((c, true)) if c == column.name => " ▼",
+                            _ => "",
+                        };
+                        th { a href=(self.link(Some((&column.name, descending)), 1)) { (column.name) } (arrow) }
+                    }
+                }
+                @for row in self.rows {
+                    tr {
+                        @for column in self.columns {
+                            td { (Self::cell(row, column)) }
+                        }
+                    }
+                }
             }
-            body.push_str("</table>");
-        }
-        page(self.table, &body)
+            nav {
+                "page " (self.page)
+                @if self.page > 1 {
+                    " · " a href=(self.link(self.sort, self.page - 1)) { "previous" }
+                }
+                @if self.has_next {
+                    " · " a href=(self.link(self.sort, self.page + 1)) { "next" }
+                }
+            }
+            h2 { "Columns" }
+            table {
+                tr { th { "column" } th { "type" } th { "null" } th { "default" } }
+                @for column in self.columns {
+                    tr {
+                        td { (column.name) }
+                        td { (column.data_type) }
+                        td { (if column.not_null { "not null" } else { "null" }) }
+                        td { code { (column.default.as_deref().unwrap_or("")) } }
+                    }
+                }
+            }
+            @for (title, items) in [("Indexes", self.indexes), ("Constraints", self.constraints)] {
+                h2 { (title) }
+                table {
+                    @for item in items {
+                        tr { td { (item.name) } td { code { (item.definition) } } }
+                    }
+                }
+            }
+        };
+        page(self.table, body)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn values_names_and_links_are_escaped() {
+        let columns = [Column {
+            name: "a\"b".into(),
+            data_type: "text".into(),
+            not_null: false,
+            default: None,
+        }];
+        let mut row = serde_json::Map::new();
+        row.insert("a\"b".into(), serde_json::json!("<script>&"));
+        let view = TableView {
+            table: "t<1>",
+            columns: &columns,
+            rows: &[row],
+            sort: None,
+            filter: Some(("a\"b", "x&y")),
+            page: 1,
+            has_next: true,
+            indexes: &[],
+            constraints: &[],
+        };
+
+        let page = view.render().into_string();
+
+        assert!(page.contains("<td>&lt;script&gt;&amp;</td>"), "{page}");
+        assert!(page.contains("<h1>t&lt;1&gt;</h1>"), "{page}");
+        assert!(
+            page.contains("<option selected>a&quot;b</option>"),
+            "{page}"
+        );
+        assert!(
+            page.contains(
+                r#"href="/tables/t%3C1%3E?page=2&amp;column=a%22b&amp;q=x%26y">next</a>"#
+            ),
+            "{page}"
+        );
+        assert!(!page.contains("<script>"));
     }
 }

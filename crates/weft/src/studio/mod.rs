@@ -13,7 +13,7 @@ use std::time::Duration;
 
 use axum::extract::{Path, Query, State};
 use axum::http::{header, StatusCode};
-use axum::response::{Html, IntoResponse, Response};
+use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use axum::Router;
 use serde::Deserialize;
@@ -69,14 +69,7 @@ pub fn router(studio: Studio) -> Router {
 
 /// An answer for a problem: a short page with its status.
 fn problem(status: StatusCode, message: &str) -> Response {
-    (
-        status,
-        Html(html::page(
-            "Problem",
-            &format!("<p>{}</p>", html::escape(message)),
-        )),
-    )
-        .into_response()
+    (status, html::problem(message)).into_response()
 }
 
 fn failed(error: sqlx::Error) -> Response {
@@ -96,7 +89,7 @@ async fn style() -> impl IntoResponse {
 
 async fn index(State(studio): State<Studio>) -> Response {
     match catalog::tables(&studio.pool).await {
-        Ok(tables) => Html(html::index(&tables, studio.note.as_deref())).into_response(),
+        Ok(tables) => html::index(&tables, studio.note.as_deref()).into_response(),
         Err(error) => failed(error),
     }
 }
@@ -181,7 +174,7 @@ async fn table(
         indexes: &indexes,
         constraints: &constraints,
     };
-    Html(view.render()).into_response()
+    view.render().into_response()
 }
 
 /// Serves the studio on `listener` until `shutdown` completes.
