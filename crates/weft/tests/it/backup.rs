@@ -5,7 +5,8 @@
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
-use crate::common::{self, empty_db, fresh_db, TestDb};
+use crate::common::cli::{self, assert_success};
+use crate::common::{empty_db, fresh_db, TestDb};
 use sqlx::PgPool;
 use weft::db::migrate;
 
@@ -39,31 +40,17 @@ async fn seeded() -> (TestDb, tempfile::TempDir) {
     (db, tempfile::tempdir().expect("a folder for dumps"))
 }
 
+/// Runs `weft ARGS` against `db` in development, with its superuser URL for the dumps.
 fn weft(db: &TestDb, args: &[&str]) -> Output {
-    let cwd = tempfile::tempdir().expect("a working folder");
-    Command::new(common::weft_bin())
-        .args(args)
-        .current_dir(cwd.path())
-        .env("DATABASE_URL", db.url())
-        .env("WEFT_ADMIN_DATABASE_URL", &db.admin_url)
-        .env("WEFT_LOG", "warn")
-        .env("WEFT_ENV", "development")
-        .output()
-        .expect("run the weft binary")
+    let env = [
+        ("WEFT_ADMIN_DATABASE_URL", db.admin_url.as_str()),
+        ("WEFT_ENV", "development"),
+    ];
+    cli::weft(db, args, &env)
 }
 
 fn path_arg(path: &Path) -> &str {
     path.to_str().expect("a UTF-8 path")
-}
-
-fn assert_success(output: &Output) {
-    assert!(
-        output.status.success(),
-        "failed ({}):\nstdout: {}\nstderr: {}",
-        output.status,
-        String::from_utf8_lossy(&output.stdout),
-        String::from_utf8_lossy(&output.stderr)
-    );
 }
 
 /// Backs `db` up into `dir/name` with the binary and returns the file's path.

@@ -5,12 +5,12 @@
 //! Screenshots of the timeline, entry and search pages at laptop and phone width are saved
 //! under `target/screenshots/`.
 
-use std::net::TcpListener;
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
+use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
-use crate::common;
+use crate::common::processes::{self, KillOnDrop};
+use crate::common::{self, media};
 use fantoccini::{Client, ClientBuilder, Locator};
 use hyper_util::client::legacy::connect::HttpConnector;
 use serde_json::{json, Value};
@@ -36,13 +36,7 @@ fn speech_wav(dir: &Path) -> PathBuf {
     let mut said = Vec::new();
     for (n, sentence) in SENTENCES.iter().enumerate() {
         let wav = dir.join(format!("sentence-{n}.wav"));
-        let status = Command::new("espeak-ng")
-            .args(["-s", "165", "-w"])
-            .arg(&wav)
-            .arg(sentence)
-            .status()
-            .expect("espeak-ng runs (scripts/install-deps installs it)");
-        assert!(status.success(), "espeak-ng spoke");
+        media::speech(&wav, 165, sentence);
         said.push(wav);
     }
     let wav = dir.join("microphone.wav");
@@ -82,32 +76,26 @@ fn screenshot_dir() -> PathBuf {
     dir
 }
 
-fn free_port() -> u16 {
-    TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
-}
-
 /// chromedriver on a loopback port; killed (by its process id) when dropped.
 struct ChromeDriver {
-    child: Child,
+    _process: KillOnDrop,
     url: String,
 }
 
 impl ChromeDriver {
     async fn start() -> ChromeDriver {
-        let port = free_port();
-        let child = Command::new("chromedriver")
-            .arg(format!("--port={port}"))
-            .arg("--allowed-ips=127.0.0.1")
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .expect("chromedriver runs (scripts/install-deps installs chromium-driver)");
+        let port = processes::free_port();
+        let process = KillOnDrop(
+            Command::new("chromedriver")
+                .arg(format!("--port={port}"))
+                .arg("--allowed-ips=127.0.0.1")
+                .stdout(Stdio::null())
+                .stderr(Stdio::null())
+                .spawn()
+                .expect("chromedriver runs (scripts/install-deps installs chromium-driver)"),
+        );
         let driver = ChromeDriver {
-            child,
+            _process: process,
             url: format!("http://127.0.0.1:{port}"),
         };
         let deadline = Instant::now() + Duration::from_secs(20);
@@ -122,13 +110,6 @@ impl ChromeDriver {
             assert!(Instant::now() < deadline, "chromedriver did not start");
             tokio::time::sleep(Duration::from_millis(100)).await;
         }
-    }
-}
-
-impl Drop for ChromeDriver {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
     }
 }
 
@@ -216,12 +197,7 @@ async fn app_with_a_worker() -> (
     CancellationToken,
     tokio::task::JoinHandle<()>,
 ) {
-    let db = common::fresh_db().await;
-    let app = common::spawn_app_with(db, |context| weft::server::ApiContext {
-        transcription: Some(3),
-        ..context
-    })
-    .await;
+    let app = common::spawn_app_with_transcription().await;
     let engine = WhisperEngine::load(
         &common::model_dir(),
         weft_whisper::Options {

@@ -20,6 +20,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, RwLock};
 use std::time::{Duration, Instant};
 
+use crate::common::media::{self, Container};
 use crate::common::processes::{self, FakeTranscriber, Weft};
 use serde_json::{json, Value};
 
@@ -210,7 +211,7 @@ async fn under_load_killing_the_worker_the_database_and_the_server_loses_nothing
     let media = data.join("media");
     // Each job takes 0.3 s, so that the worker is caught in the middle of one.
     let fake = FakeTranscriber::start(Duration::from_millis(300)).await;
-    let video = Arc::new(std::fs::read(processes::test_video(dir.path(), 2)).unwrap());
+    let video = Arc::new(std::fs::read(media::test_video(dir.path(), Container::Mp4, 2)).unwrap());
     let http = reqwest::Client::new();
     let started = Instant::now();
 

@@ -5,7 +5,7 @@ use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
 use crate::common;
-use crate::common::processes::{kill9, postmaster_pid};
+use crate::common::processes::{self, kill9, postmaster_pid};
 use weft::config::PoolConfig;
 use weft::db::embedded::{self, Cluster, Layout};
 use weft::db::{self, Target};
@@ -138,26 +138,18 @@ async fn wait_ready(client: &reqwest::Client, port: u16) -> u16 {
     }
 }
 
-fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
-}
-
 #[tokio::test]
 async fn serve_recovers_after_being_killed_and_stops_the_cluster_on_sigterm() {
     let dir = data_dir();
     let client = reqwest::Client::new();
 
-    let port = free_port();
+    let port = processes::free_port();
     let mut first = spawn_serve(dir.path(), port);
     assert_eq!(wait_ready(&client, port).await, 200);
     first.kill().unwrap();
     first.wait().unwrap();
 
-    let port = free_port();
+    let port = processes::free_port();
     let mut second = spawn_serve(dir.path(), port);
     assert_eq!(wait_ready(&client, port).await, 200);
     let pid = second.id().to_string();

@@ -11,6 +11,7 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use crate::common;
+use crate::common::media::{self, Container};
 use crate::common::processes::{self, Weft};
 use sqlx::PgPool;
 use uuid::Uuid;
@@ -121,7 +122,7 @@ async fn a_server_killed_mid_upload_leaves_rows_and_videos_in_step_and_transcrib
 ) {
     let db = common::fresh_db().await;
     let data = tempfile::tempdir().unwrap();
-    let video = Arc::new(std::fs::read(processes::test_video(data.path(), 2)).unwrap());
+    let video = Arc::new(std::fs::read(media::test_video(data.path(), Container::Mp4, 2)).unwrap());
     let client = reqwest::Client::new();
 
     // The first run only queues jobs (no workers), so the machine's cores go to uploads.

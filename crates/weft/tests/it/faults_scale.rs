@@ -10,6 +10,7 @@ use std::collections::BTreeMap;
 use std::time::{Duration, Instant};
 
 use crate::common;
+use crate::common::media::{self, Container};
 use crate::common::processes::{self, FakeTranscriber, S3Server, Weft};
 use uuid::Uuid;
 
@@ -22,7 +23,7 @@ async fn two_servers_and_two_workers_on_one_database_and_store_process_each_uplo
     // Each job takes a while, so that workers polling together would collide if they could.
     let fake = FakeTranscriber::start(Duration::from_millis(300)).await;
     let dir = tempfile::tempdir().unwrap();
-    let video = processes::test_video(dir.path(), 2);
+    let video = media::test_video(dir.path(), Container::Mp4, 2);
     let bytes = std::fs::read(&video).unwrap();
     let prefix = Uuid::new_v4().simple().to_string();
     let client = reqwest::Client::new();

@@ -5,6 +5,7 @@
 
 use std::time::Duration;
 
+use crate::common::media::{self, Container};
 use crate::common::{self, assert_invalid_text, spawn_app, spawn_app_with};
 use reqwest::multipart::{Form, Part};
 use serde_json::{json, Value};
@@ -371,7 +372,7 @@ async fn an_mp4_cut_off_after_its_index_is_refused_as_unreadable() {
     let app = spawn_app().await;
     let jane = app.register("jane").await;
     let dir = tempfile::tempdir().unwrap();
-    let clip = common::processes::test_video(dir.path(), 5);
+    let clip = media::test_video(dir.path(), Container::Mp4, 5);
     // Index at the front, then keep only the first 60 %: ffprobe still reads 5 s from it.
     let faststart = dir.path().join("fs.mp4");
     let status = std::process::Command::new("ffmpeg")

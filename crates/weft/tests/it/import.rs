@@ -1,55 +1,25 @@
 //! `weft import`: existing videos become journals, with titles from their names and times
 //! from the videos' own metadata (else the files' modification times).
 
-use std::path::Path;
 use std::process::Command;
 
 use crate::common;
-
-fn video(path: &Path, metadata: &[&str]) {
-    let status = Command::new("ffmpeg")
-        .args([
-            "-hide_banner",
-            "-loglevel",
-            "error",
-            "-y",
-            "-f",
-            "lavfi",
-            "-i",
-            "testsrc=duration=2:size=160x120:rate=10",
-        ])
-        .args([
-            "-c:v",
-            "libx264",
-            "-preset",
-            "ultrafast",
-            "-pix_fmt",
-            "yuv420p",
-        ])
-        .args(metadata)
-        .arg(path)
-        .status()
-        .unwrap();
-    assert!(status.success());
-}
+use crate::common::media::{self, Container};
 
 #[tokio::test]
 async fn imported_videos_become_journals_named_and_dated_by_their_files() {
     let db = common::fresh_db().await;
-    let user: uuid::Uuid = sqlx::query_scalar(
-        "INSERT INTO users (username, email, password_hash) VALUES ('jane', 'jane@example.com', 'x') RETURNING id",
-    )
-    .fetch_one(&db.pool)
-    .await
-    .unwrap();
+    let user = common::insert_user(&db.pool, "jane").await;
     let dir = tempfile::tempdir().unwrap();
     let tagged = dir.path().join("beach_day.mp4");
-    video(
+    media::write_test_video(
         &tagged,
+        Container::Mp4,
+        2,
         &["-metadata", "creation_time=2021-07-04T18:30:00Z"],
     );
     let plain = dir.path().join("garden-walk.mp4");
-    video(&plain, &[]);
+    media::write_test_video(&plain, Container::Mp4, 2, &[]);
     assert!(Command::new("touch")
         .args(["-d", "2019-05-06T07:08:09Z"])
         .arg(&plain)

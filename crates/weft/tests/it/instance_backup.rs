@@ -2,89 +2,36 @@
 //! videos: a round trip into a second database and a second storage folder gives the same
 //! rows and byte-identical media; a restore into anything but an empty instance is refused.
 
-use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
+use std::path::Path;
+use std::process::Output;
 
-use crate::common::{self, TestApp, TestDb};
-use reqwest::multipart::{Form, Part};
+use crate::common::media::{self, Container};
+use crate::common::{self, cli, TestDb};
 
-/// A short video with a tone.
-fn make_video(dir: &Path, name: &str, seconds: u32) -> PathBuf {
-    let path = dir.join(name);
-    let status = Command::new("ffmpeg")
-        .args([
-            "-hide_banner",
-            "-loglevel",
-            "error",
-            "-y",
-            "-f",
-            "lavfi",
-            "-i",
-        ])
-        .arg(format!("testsrc=duration={seconds}:size=160x120:rate=10"))
-        .args(["-f", "lavfi", "-i"])
-        .arg(format!("sine=frequency=330:duration={seconds}"))
-        .args([
-            "-c:v",
-            "libx264",
-            "-preset",
-            "ultrafast",
-            "-pix_fmt",
-            "yuv420p",
-        ])
-        .args(["-c:a", "aac", "-shortest"])
-        .arg(&path)
-        .status()
-        .unwrap();
-    assert!(status.success());
-    path
-}
-
-/// Runs `weft` against a database and a storage folder.
+/// Runs `weft ARGS` against `db` with the storage folder `storage` and the data folder `data`.
 fn weft(db: &TestDb, storage: &Path, data: &Path, args: &[&str]) -> Output {
     let storage = vec![("WEFT_STORAGE", storage.display().to_string())];
     weft_with(db, &storage, data, args)
 }
 
-/// Runs `weft` against a database, with the storage named by `env`.
-fn weft_with(db: &TestDb, env: &[(&str, String)], data: &Path, args: &[&str]) -> Output {
-    Command::new(common::weft_bin())
-        .args(args)
-        .env("DATABASE_URL", db.url())
-        .env("WEFT_ADMIN_DATABASE_URL", &db.admin_url)
-        .envs(env.iter().map(|(k, v)| (*k, v.as_str())))
-        .env("WEFT_DATA_DIR", data)
-        .env("WEFT_LOG", "warn")
-        .output()
-        .unwrap()
+/// Runs `weft ARGS` against `db`, with the storage named by `storage_env` (`WEFT_STORAGE` and
+/// what it needs) and the data folder `data`.
+fn weft_with(db: &TestDb, storage_env: &[(&str, String)], data: &Path, args: &[&str]) -> Output {
+    let data = data.display().to_string();
+    let mut env = vec![
+        ("WEFT_ADMIN_DATABASE_URL", db.admin_url.as_str()),
+        ("WEFT_DATA_DIR", data.as_str()),
+    ];
+    env.extend(
+        storage_env
+            .iter()
+            .map(|(name, value)| (*name, value.as_str())),
+    );
+    cli::weft(db, args, &env)
 }
 
-fn text(output: &Output) -> String {
-    format!(
-        "{}{}",
-        String::from_utf8_lossy(&output.stdout),
-        String::from_utf8_lossy(&output.stderr)
-    )
-}
-
-async fn upload(app: &TestApp, token: &str, video: &Path, title: &str) {
-    let form = Form::new()
-        .part(
-            "video",
-            Part::bytes(std::fs::read(video).unwrap()).file_name("clip.mp4"),
-        )
-        .text("title", title.to_string())
-        .text("tags", "travel, family");
-    let response = app
-        .client
-        .post(app.url("/api/v1/journals"))
-        .bearer_auth(token)
-        .multipart(form)
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(response.status(), 201, "{}", response.text().await.unwrap());
-}
+/// The tags of every upload here.
+const TAGS: (&str, &str) = ("tags", "travel, family");
 
 /// Every row of every table, as JSON in a stable order (seen past row-level security).
 async fn every_row(db: &TestDb) -> Vec<(String, serde_json::Value)> {
@@ -147,25 +94,22 @@ async fn a_backup_restored_into_an_empty_instance_has_the_same_rows_and_identica
     .await;
     let jane = app.register("jane").await;
     let bob = app.register("bob").await;
-    upload(
-        &app,
+    app.upload_journal(
         &jane.token,
-        &make_video(here.path(), "a.mp4", 2),
-        "Lisbon",
+        &media::test_video(here.path(), Container::Mp4, 2),
+        &[("title", "Lisbon"), TAGS],
     )
     .await;
-    upload(
-        &app,
+    app.upload_journal(
         &jane.token,
-        &make_video(here.path(), "b.mp4", 3),
-        "Porto",
+        &media::test_video(here.path(), Container::Mp4, 3),
+        &[("title", "Porto"), TAGS],
     )
     .await;
-    upload(
-        &app,
+    app.upload_journal(
         &bob.token,
-        &make_video(here.path(), "c.mp4", 1),
-        "Home",
+        &media::test_video(here.path(), Container::Mp4, 1),
+        &[("title", "Home"), TAGS],
     )
     .await;
     let archive = here.path().join("instance.tar");
@@ -176,11 +120,15 @@ async fn a_backup_restored_into_an_empty_instance_has_the_same_rows_and_identica
         &here.path().join("data-a"),
         &["backup", archive.to_str().unwrap()],
     );
-    assert!(backed_up.status.success(), "{}", text(&backed_up));
     assert!(
-        text(&backed_up).contains("6 media objects"),
+        backed_up.status.success(),
         "{}",
-        text(&backed_up)
+        cli::output_text(&backed_up)
+    );
+    assert!(
+        cli::output_text(&backed_up).contains("6 media objects"),
+        "{}",
+        cli::output_text(&backed_up)
     );
 
     let second = common::empty_db().await;
@@ -191,7 +139,7 @@ async fn a_backup_restored_into_an_empty_instance_has_the_same_rows_and_identica
         &data_b,
         &["restore", archive.to_str().unwrap()],
     );
-    assert!(restored.status.success(), "{}", text(&restored));
+    assert!(restored.status.success(), "{}", cli::output_text(&restored));
 
     let (rows_a, rows_b) = (every_row(&app.db).await, every_row(&second).await);
     assert_eq!(rows_a.len(), rows_b.len());
@@ -212,9 +160,9 @@ async fn a_backup_restored_into_an_empty_instance_has_the_same_rows_and_identica
     );
     assert!(!again.status.success());
     assert!(
-        text(&again).contains("the database is not empty"),
+        cli::output_text(&again).contains("the database is not empty"),
         "{}",
-        text(&again)
+        cli::output_text(&again)
     );
     let third = common::empty_db().await;
     let into_full_storage = weft(
@@ -225,10 +173,10 @@ async fn a_backup_restored_into_an_empty_instance_has_the_same_rows_and_identica
     );
     assert!(!into_full_storage.status.success());
     assert!(
-        text(&into_full_storage).contains("storage")
-            && text(&into_full_storage).contains("not empty"),
+        cli::output_text(&into_full_storage).contains("storage")
+            && cli::output_text(&into_full_storage).contains("not empty"),
         "{}",
-        text(&into_full_storage)
+        cli::output_text(&into_full_storage)
     );
     app.stop().await;
 }
@@ -257,9 +205,9 @@ async fn a_file_that_is_not_a_weft_backup_is_refused_and_nothing_is_restored() {
 
     assert!(!refused.status.success());
     assert!(
-        text(&refused).contains("not an archive written by `weft backup`"),
+        cli::output_text(&refused).contains("not an archive written by `weft backup`"),
         "{}",
-        text(&refused)
+        cli::output_text(&refused)
     );
     let tables: i64 =
         sqlx::query_scalar("SELECT count(*) FROM pg_tables WHERE schemaname = 'public'")
@@ -309,18 +257,16 @@ async fn a_backup_of_an_s3_instance_restores_into_another_prefix_byte_for_byte()
     })
     .await;
     let jane = app.register("jane").await;
-    upload(
-        &app,
+    app.upload_journal(
         &jane.token,
-        &make_video(here.path(), "a.mp4", 2),
-        "Lisbon",
+        &media::test_video(here.path(), Container::Mp4, 2),
+        &[("title", "Lisbon"), TAGS],
     )
     .await;
-    upload(
-        &app,
+    app.upload_journal(
         &jane.token,
-        &make_video(here.path(), "b.mp4", 1),
-        "Porto",
+        &media::test_video(here.path(), Container::Mp4, 1),
+        &[("title", "Porto"), TAGS],
     )
     .await;
     let archive = here.path().join("s3-instance.tar");
@@ -332,7 +278,11 @@ async fn a_backup_of_an_s3_instance_restores_into_another_prefix_byte_for_byte()
         &here.path().join("data-a"),
         &["backup", path],
     );
-    assert!(backed_up.status.success(), "{}", text(&backed_up));
+    assert!(
+        backed_up.status.success(),
+        "{}",
+        cli::output_text(&backed_up)
+    );
     let second = common::empty_db().await;
     let restored = weft_with(
         &second,
@@ -340,7 +290,7 @@ async fn a_backup_of_an_s3_instance_restores_into_another_prefix_byte_for_byte()
         &here.path().join("data-b"),
         &["restore", path],
     );
-    assert!(restored.status.success(), "{}", text(&restored));
+    assert!(restored.status.success(), "{}", cli::output_text(&restored));
 
     let (rows_a, rows_b) = (every_row(&app.db).await, every_row(&second).await);
     assert!(rows_a == rows_b, "the same rows in every table");

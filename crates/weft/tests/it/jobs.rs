@@ -8,43 +8,18 @@ use uuid::Uuid;
 use weft::db::jobs;
 use weft::db::scoped::begin_for_user;
 
-async fn user(pool: &sqlx::PgPool, name: &str) -> Uuid {
-    sqlx::query_scalar("INSERT INTO users (username, email, password_hash) VALUES ($1, $1 || '@example.com', 'x') RETURNING id")
-        .bind(name)
-        .fetch_one(pool)
-        .await
-        .unwrap()
-}
-
-/// A journal and its job, written in one transaction as an upload does.
-async fn journal_with_job(
-    pool: &sqlx::PgPool,
-    owner: Uuid,
-    max_attempts: i32,
-) -> (Uuid, jobs::Job) {
-    let mut tx = begin_for_user(pool, owner).await.unwrap();
-    let id: Uuid = sqlx::query_scalar(
-        "INSERT INTO journals (user_id, title, video_path, duration) VALUES ($1, 't', 'k', 1) RETURNING id",
-    )
-    .bind(owner)
-    .fetch_one(&mut *tx)
-    .await
-    .unwrap();
-    let job = jobs::enqueue(&mut tx, id, owner, max_attempts)
-        .await
-        .unwrap()
-        .unwrap();
-    tx.commit().await.unwrap();
-    (id, job)
-}
-
 #[tokio::test]
 async fn many_workers_on_many_jobs_never_claim_one_twice_and_finish_all() {
     let db = common::fresh_db().await;
-    let owner = user(&db.pool, "jane").await;
+    let owner = common::insert_user(&db.pool, "jane").await;
     let mut expected = Vec::new();
     for _ in 0..40 {
-        expected.push(journal_with_job(&db.pool, owner, 3).await.1.id);
+        expected.push(
+            common::insert_journal_with_job(&db.pool, owner, 3)
+                .await
+                .1
+                .id,
+        );
     }
 
     let mut workers = Vec::new();
@@ -80,8 +55,8 @@ async fn many_workers_on_many_jobs_never_claim_one_twice_and_finish_all() {
 #[tokio::test]
 async fn a_retryable_failure_is_queued_again_after_a_backoff_until_attempts_run_out() {
     let db = common::fresh_db().await;
-    let owner = user(&db.pool, "jane").await;
-    let (_, job) = journal_with_job(&db.pool, owner, 2).await;
+    let owner = common::insert_user(&db.pool, "jane").await;
+    let (_, job) = common::insert_journal_with_job(&db.pool, owner, 2).await;
 
     let first = jobs::claim(&db.pool, "w").await.unwrap().unwrap();
     assert_eq!(first.attempts, 1);
@@ -127,8 +102,8 @@ async fn a_retryable_failure_is_queued_again_after_a_backoff_until_attempts_run_
 #[tokio::test]
 async fn a_permanent_failure_ends_the_job_with_its_reason() {
     let db = common::fresh_db().await;
-    let owner = user(&db.pool, "jane").await;
-    let (_, job) = journal_with_job(&db.pool, owner, 5).await;
+    let owner = common::insert_user(&db.pool, "jane").await;
+    let (_, job) = common::insert_journal_with_job(&db.pool, owner, 5).await;
     let claimed = jobs::claim(&db.pool, "w").await.unwrap().unwrap();
     jobs::fail(&db.pool, &claimed, "w", "the audio is unreadable", false)
         .await
@@ -145,8 +120,8 @@ async fn a_permanent_failure_ends_the_job_with_its_reason() {
 #[tokio::test]
 async fn the_reaper_requeues_the_job_of_a_worker_that_stopped_answering() {
     let db = common::fresh_db().await;
-    let owner = user(&db.pool, "jane").await;
-    let (_, job) = journal_with_job(&db.pool, owner, 3).await;
+    let owner = common::insert_user(&db.pool, "jane").await;
+    let (_, job) = common::insert_journal_with_job(&db.pool, owner, 3).await;
     let taken = jobs::claim(&db.pool, "dead-worker").await.unwrap().unwrap();
 
     assert_eq!(
@@ -182,8 +157,8 @@ async fn the_reaper_requeues_the_job_of_a_worker_that_stopped_answering() {
 #[tokio::test]
 async fn heartbeats_carry_the_progress_and_a_new_attempt_starts_without_one() {
     let db = common::fresh_db().await;
-    let owner = user(&db.pool, "jane").await;
-    let (_, job) = journal_with_job(&db.pool, owner, 3).await;
+    let owner = common::insert_user(&db.pool, "jane").await;
+    let (_, job) = common::insert_journal_with_job(&db.pool, owner, 3).await;
     let taken = jobs::claim(&db.pool, "w").await.unwrap().unwrap();
     assert_eq!(taken.progress, None);
 
@@ -215,8 +190,8 @@ async fn heartbeats_carry_the_progress_and_a_new_attempt_starts_without_one() {
 #[tokio::test]
 async fn a_job_handed_back_at_shutdown_is_due_at_once_without_losing_an_attempt() {
     let db = common::fresh_db().await;
-    let owner = user(&db.pool, "jane").await;
-    journal_with_job(&db.pool, owner, 3).await;
+    let owner = common::insert_user(&db.pool, "jane").await;
+    common::insert_journal_with_job(&db.pool, owner, 3).await;
     let taken = jobs::claim(&db.pool, "w").await.unwrap().unwrap();
     jobs::give_back(&db.pool, &taken, "w").await.unwrap();
     let again = jobs::claim(&db.pool, "w2").await.unwrap().unwrap();
@@ -226,8 +201,8 @@ async fn a_job_handed_back_at_shutdown_is_due_at_once_without_losing_an_attempt(
 #[tokio::test]
 async fn a_journal_has_at_most_one_pending_job_and_deleting_it_removes_its_jobs() {
     let db = common::fresh_db().await;
-    let owner = user(&db.pool, "jane").await;
-    let (journal, _) = journal_with_job(&db.pool, owner, 3).await;
+    let owner = common::insert_user(&db.pool, "jane").await;
+    let (journal, _) = common::insert_journal_with_job(&db.pool, owner, 3).await;
     let mut tx = begin_for_user(&db.pool, owner).await.unwrap();
     assert!(jobs::enqueue(&mut tx, journal, owner, 3)
         .await

@@ -1,84 +1,21 @@
 //! Journals and their videos through the real router, a real PostgreSQL, real ffmpeg, and
 //! the configured storage (local files, or S3 with WEFT_TEST_STORAGE=s3).
 
-use std::path::{Path, PathBuf};
-use std::process::Command;
+use std::path::PathBuf;
 
+use crate::common::media::{self, Container};
 use crate::common::{self, spawn_app, Account, TestApp};
 use reqwest::multipart::{Form, Part};
 use serde_json::{json, Value};
 
-/// Makes a short test video with a tone, with ffmpeg: `mp4` (H.264/AAC) or `webm`
-/// (VP8/Opus).
-fn make_video(dir: &Path, kind: &str, seconds: u32) -> PathBuf {
-    let path = dir.join(format!("clip-{seconds}s.{kind}"));
-    let status = test_source(kind, seconds)
-        .arg("-shortest")
-        .arg(&path)
-        .status()
-        .expect("ffmpeg runs");
-    assert!(status.success(), "ffmpeg made {kind}");
-    path
-}
-
-/// An ffmpeg command with a test picture and a tone of `seconds`, encoded for `kind`; the
-/// caller adds the output.
-fn test_source(kind: &str, seconds: u32) -> Command {
-    let codecs: &[&str] = match kind {
-        "mp4" => &[
-            "-c:v",
-            "libx264",
-            "-preset",
-            "ultrafast",
-            "-pix_fmt",
-            "yuv420p",
-            "-c:a",
-            "aac",
-        ],
-        "webm" => &["-c:v", "libvpx", "-deadline", "realtime", "-c:a", "libopus"],
-        other => panic!("no recipe for {other}"),
-    };
-    let mut command = Command::new("ffmpeg");
-    command
-        .args(["-hide_banner", "-loglevel", "error", "-y"])
-        .args([
-            "-f",
-            "lavfi",
-            "-i",
-            &format!("testsrc=duration={seconds}:size=320x240:rate=25"),
-        ])
-        .args([
-            "-f",
-            "lavfi",
-            "-i",
-            &format!("sine=frequency=440:duration={seconds}"),
-        ])
-        .args(codecs);
-    command
-}
-
-async fn upload(
-    app: &TestApp,
-    account: &Account,
-    file: &Path,
-    title: &str,
-    tags: &str,
-) -> reqwest::Response {
-    let bytes = std::fs::read(file).unwrap();
-    let name = file.file_name().unwrap().to_string_lossy().to_string();
-    let form = Form::new()
-        .part("video", Part::bytes(bytes).file_name(name))
-        .text("title", title.to_string())
-        .text("location", "Lisbon")
-        .text("notes", "a note")
-        .text("tags", tags.to_string());
-    app.client
-        .post(app.url("/api/v1/journals"))
-        .bearer_auth(&account.token)
-        .multipart(form)
-        .send()
-        .await
-        .unwrap()
+/// The text fields of every upload here: `title` and `tags`, with a location and a note.
+fn fields<'a>(title: &'a str, tags: &'a str) -> [(&'static str, &'a str); 4] {
+    [
+        ("title", title),
+        ("location", "Lisbon"),
+        ("notes", "a note"),
+        ("tags", tags),
+    ]
 }
 
 async fn journal_count(app: &TestApp) -> i64 {
@@ -103,16 +40,15 @@ async fn an_uploaded_mp4_becomes_a_journal_with_its_real_duration_and_a_server_k
     let app = spawn_app().await;
     let jane = app.register("jane").await;
     let dir = tempfile::tempdir().unwrap();
-    let video = make_video(dir.path(), "mp4", 3);
+    let video = media::test_video(dir.path(), Container::Mp4, 3);
 
-    let response = upload(
-        &app,
-        &jane,
-        &video,
-        "  First day  ",
-        "Travel, family,travel",
-    )
-    .await;
+    let response = app
+        .upload(
+            &jane.token,
+            &video,
+            &fields("  First day  ", "Travel, family,travel"),
+        )
+        .await;
     assert_eq!(response.status(), 201);
     let body: Value = response.json().await.unwrap();
     assert_eq!(body["title"], "First day");
@@ -170,9 +106,10 @@ async fn a_webm_recording_is_accepted_and_served_as_webm() {
     let app = spawn_app().await;
     let jane = app.register("jane").await;
     let dir = tempfile::tempdir().unwrap();
-    let video = make_video(dir.path(), "webm", 2);
+    let video = media::test_video(dir.path(), Container::WebM, 2);
 
-    let body: Value = upload(&app, &jane, &video, "Recorded", "")
+    let body: Value = app
+        .upload(&jane.token, &video, &fields("Recorded", ""))
         .await
         .json()
         .await
@@ -187,43 +124,16 @@ async fn a_webm_recording_is_accepted_and_served_as_webm() {
     app.stop().await;
 }
 
-/// The duration a file's container states, as ffprobe prints it (`N/A` when it has none).
-fn container_duration(path: &Path) -> String {
-    let probe = Command::new("ffprobe")
-        .args(["-v", "error", "-show_entries", "format=duration"])
-        .args(["-of", "csv=p=0"])
-        .arg(path)
-        .output()
-        .unwrap();
-    String::from_utf8_lossy(&probe.stdout).trim().to_string()
-}
-
-/// A WebM as browsers record it (MediaRecorder streams it, so it carries no duration and
-/// no seek index): ffmpeg writing to a pipe makes the same kind of file.
-fn make_streamed_webm(dir: &Path, seconds: u32) -> PathBuf {
-    let path = dir.join("recording.webm");
-    let output = test_source("webm", seconds)
-        .args(["-f", "webm", "pipe:1"])
-        .output()
-        .unwrap();
-    assert!(output.status.success());
-    std::fs::write(&path, &output.stdout).unwrap();
-    assert_eq!(
-        container_duration(&path),
-        "N/A",
-        "the recording should have no duration"
-    );
-    path
-}
-
 #[tokio::test]
 async fn a_browser_recording_without_a_duration_is_kept_with_one() {
     let app = spawn_app().await;
     let jane = app.register("jane").await;
     let dir = tempfile::tempdir().unwrap();
-    let video = make_streamed_webm(dir.path(), 3);
+    let video = media::streamed_webm(dir.path(), 3);
 
-    let response = upload(&app, &jane, &video, "From Firefox", "").await;
+    let response = app
+        .upload(&jane.token, &video, &fields("From Firefox", ""))
+        .await;
     assert_eq!(response.status(), 201);
     let body: Value = response.json().await.unwrap();
     assert_eq!(body["duration"], 3);
@@ -237,7 +147,7 @@ async fn a_browser_recording_without_a_duration_is_kept_with_one() {
     assert_eq!(kept.headers()["content-type"], "video/webm");
     let kept_path = dir.path().join("kept.webm");
     std::fs::write(&kept_path, kept.bytes().await.unwrap()).unwrap();
-    let duration: f64 = container_duration(&kept_path).parse().unwrap();
+    let duration: f64 = media::container_duration(&kept_path).parse().unwrap();
     assert!((duration - 3.0).abs() < 0.1, "{duration}");
     assert_eq!(journal_count(&app).await, 1);
     app.stop().await;
@@ -248,8 +158,9 @@ async fn the_thumbnail_is_a_jpeg_and_the_video_downloads_byte_identical() {
     let app = spawn_app().await;
     let jane = app.register("jane").await;
     let dir = tempfile::tempdir().unwrap();
-    let video = make_video(dir.path(), "mp4", 3);
-    let body: Value = upload(&app, &jane, &video, "Day", "")
+    let video = media::test_video(dir.path(), Container::Mp4, 3);
+    let body: Value = app
+        .upload(&jane.token, &video, &fields("Day", ""))
         .await
         .json()
         .await
@@ -285,10 +196,11 @@ async fn range_requests_serve_the_asked_bytes_so_players_can_seek() {
     let app = spawn_app().await;
     let jane = app.register("jane").await;
     let dir = tempfile::tempdir().unwrap();
-    let video = make_video(dir.path(), "mp4", 3);
+    let video = media::test_video(dir.path(), Container::Mp4, 3);
     let original = std::fs::read(&video).unwrap();
     let size = original.len();
-    let body: Value = upload(&app, &jane, &video, "Day", "")
+    let body: Value = app
+        .upload(&jane.token, &video, &fields("Day", ""))
         .await
         .json()
         .await
@@ -383,7 +295,7 @@ async fn a_text_file_named_mp4_is_refused_with_415_and_leaves_nothing() {
     let fake = dir.path().join("holiday.mp4");
     std::fs::write(&fake, "this is just text, not a video\n".repeat(100)).unwrap();
 
-    let response = upload(&app, &jane, &fake, "Fake", "").await;
+    let response = app.upload(&jane.token, &fake, &fields("Fake", "")).await;
     assert_eq!(response.status(), 415);
     let body: Value = response.json().await.unwrap();
     assert_eq!(body["error"]["code"], "unsupported_media_type");
@@ -409,7 +321,7 @@ async fn an_upload_over_the_limit_is_refused_with_413_and_nothing_is_kept() {
     let big = dir.path().join("big.mp4");
     std::fs::write(&big, vec![7u8; 3 * 1024 * 1024]).unwrap();
 
-    let response = upload(&app, &jane, &big, "Too big", "").await;
+    let response = app.upload(&jane.token, &big, &fields("Too big", "")).await;
     assert_eq!(response.status(), 413);
     let body: Value = response.json().await.unwrap();
     assert_eq!(body["error"]["code"], "payload_too_large");
@@ -470,7 +382,7 @@ async fn missing_fields_and_wrong_content_types_are_refused() {
     let app = spawn_app().await;
     let jane = app.register("jane").await;
     let dir = tempfile::tempdir().unwrap();
-    let video = make_video(dir.path(), "mp4", 1);
+    let video = media::test_video(dir.path(), Container::Mp4, 1);
     let post = |form: Form| {
         app.client
             .post(app.url("/api/v1/journals"))
@@ -525,8 +437,9 @@ async fn editing_changes_the_text_fields_and_null_clears_them() {
     let app = spawn_app().await;
     let jane = app.register("jane").await;
     let dir = tempfile::tempdir().unwrap();
-    let video = make_video(dir.path(), "mp4", 1);
-    let body: Value = upload(&app, &jane, &video, "Day", "")
+    let video = media::test_video(dir.path(), Container::Mp4, 1);
+    let body: Value = app
+        .upload(&jane.token, &video, &fields("Day", ""))
         .await
         .json()
         .await
@@ -577,8 +490,9 @@ async fn deleting_a_journal_removes_its_row_and_its_files() {
     let app = spawn_app().await;
     let jane = app.register("jane").await;
     let dir = tempfile::tempdir().unwrap();
-    let video = make_video(dir.path(), "mp4", 1);
-    let body: Value = upload(&app, &jane, &video, "Day", "a")
+    let video = media::test_video(dir.path(), Container::Mp4, 1);
+    let body: Value = app
+        .upload(&jane.token, &video, &fields("Day", "a"))
         .await
         .json()
         .await
@@ -615,8 +529,9 @@ async fn another_user_gets_404_for_the_journal_its_video_and_its_thumbnail() {
     let jane = app.register("jane").await;
     let john = app.register("john").await;
     let dir = tempfile::tempdir().unwrap();
-    let video = make_video(dir.path(), "mp4", 1);
-    let body: Value = upload(&app, &jane, &video, "Private", "")
+    let video = media::test_video(dir.path(), Container::Mp4, 1);
+    let body: Value = app
+        .upload(&jane.token, &video, &fields("Private", ""))
         .await
         .json()
         .await
@@ -668,8 +583,9 @@ async fn the_video_plays_with_the_session_cookie_for_a_video_element() {
     let app = spawn_app().await;
     let jane = app.register("jane").await;
     let dir = tempfile::tempdir().unwrap();
-    let video = make_video(dir.path(), "mp4", 1);
-    let body: Value = upload(&app, &jane, &video, "Day", "")
+    let video = media::test_video(dir.path(), Container::Mp4, 1);
+    let body: Value = app
+        .upload(&jane.token, &video, &fields("Day", ""))
         .await
         .json()
         .await
@@ -795,8 +711,13 @@ async fn deleting_the_account_removes_its_video_files() {
     let app = spawn_app().await;
     let jane = app.register("jane").await;
     let dir = tempfile::tempdir().unwrap();
-    let video = make_video(dir.path(), "mp4", 1);
-    assert_eq!(upload(&app, &jane, &video, "Day", "").await.status(), 201);
+    let video = media::test_video(dir.path(), Container::Mp4, 1);
+    assert_eq!(
+        app.upload(&jane.token, &video, &fields("Day", ""))
+            .await
+            .status(),
+        201
+    );
     assert_eq!(leftovers(&app).await.0.len(), 2);
 
     let deleted = app

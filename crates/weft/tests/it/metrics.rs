@@ -2,12 +2,12 @@
 //! route template and status, the pool, the queue depth, job durations and the real-time
 //! factor. And no secret in the logs of a real `weft serve`.
 
-use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
+use crate::common::media::{self, Container};
+use crate::common::processes::{self, FakeTranscriber};
 use crate::common::{self, spawn_app, TestApp};
-use reqwest::multipart::{Form, Part};
 use tokio_util::sync::CancellationToken;
 use weft::jobs::transcribe::Pipeline;
 use weft::jobs::worker::{self, WorkerConfig};
@@ -27,57 +27,6 @@ fn value(text: &str, series: &str) -> Option<f64> {
     text.lines()
         .find_map(|line| line.strip_prefix(series)?.strip_prefix(' '))
         .map(|v| v.parse().unwrap())
-}
-
-/// A two-second video with a tone.
-fn make_video(dir: &Path) -> PathBuf {
-    let path = dir.join("clip.mp4");
-    let status = Command::new("ffmpeg")
-        .args([
-            "-hide_banner",
-            "-loglevel",
-            "error",
-            "-y",
-            "-f",
-            "lavfi",
-            "-i",
-        ])
-        .arg("testsrc=duration=2:size=160x120:rate=10")
-        .args(["-f", "lavfi", "-i", "sine=frequency=440:duration=2"])
-        .args([
-            "-c:v",
-            "libx264",
-            "-preset",
-            "ultrafast",
-            "-pix_fmt",
-            "yuv420p",
-        ])
-        .args(["-c:a", "aac", "-shortest"])
-        .arg(&path)
-        .status()
-        .unwrap();
-    assert!(status.success());
-    path
-}
-
-/// An OpenAI-compatible transcription service on loopback that always hears one sentence.
-async fn fake_transcription_service() -> (String, tokio::task::JoinHandle<()>) {
-    let router = axum::Router::new().route(
-        "/v1/audio/transcriptions",
-        axum::routing::post(|_body: axum::body::Bytes| async {
-            axum::Json(serde_json::json!({
-                "text": "hello there",
-                "language": "en",
-                "segments": [{ "start": 0.0, "end": 1.5, "text": "hello there" }]
-            }))
-        }),
-    );
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let url = format!("http://{}", listener.local_addr().unwrap());
-    let handle = tokio::spawn(async move {
-        axum::serve(listener, router).await.unwrap();
-    });
-    (url, handle)
 }
 
 #[tokio::test]
@@ -138,30 +87,12 @@ async fn the_pool_figures_are_reported() {
 
 #[tokio::test]
 async fn a_transcribed_upload_moves_the_queue_figures_and_records_its_speed() {
-    let db = common::fresh_db().await;
-    let app = common::spawn_app_with(db, |context| weft::server::ApiContext {
-        transcription: Some(3),
-        ..context
-    })
-    .await;
+    let app = common::spawn_app_with_transcription().await;
     let jane = app.register("jane").await;
     let dir = tempfile::tempdir().unwrap();
-    let video = make_video(dir.path());
-    let form = Form::new()
-        .part(
-            "video",
-            Part::bytes(std::fs::read(&video).unwrap()).file_name("clip.mp4"),
-        )
-        .text("title", "A tone");
-    let uploaded = app
-        .client
-        .post(app.url("/api/v1/journals"))
-        .bearer_auth(&jane.token)
-        .multipart(form)
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(uploaded.status(), 201);
+    let video = media::test_video(dir.path(), Container::Mp4, 2);
+    app.upload_journal(&jane.token, &video, &[("title", "A tone")])
+        .await;
 
     let queued = scrape(&app).await;
     assert_eq!(
@@ -171,12 +102,12 @@ async fn a_transcribed_upload_moves_the_queue_figures_and_records_its_speed() {
     );
     assert_eq!(value(&queued, r#"weft_jobs{state="done"}"#), Some(0.0));
 
-    let (service, server) = fake_transcription_service().await;
+    let service = FakeTranscriber::start(Duration::ZERO).await;
     let pipeline = Pipeline {
         pool: app.db.pool.clone(),
         storage: app.storage.clone(),
         scratch: app.scratch.clone(),
-        engine: Engine::OpenAi(OpenAiEngine::new(&service, None, "whisper-1", None)),
+        engine: Engine::OpenAi(OpenAiEngine::new(&service.url, None, "whisper-1", None)),
     };
     let shutdown = CancellationToken::new();
     let workers = tokio::spawn(worker::run(
@@ -198,7 +129,7 @@ async fn a_transcribed_upload_moves_the_queue_figures_and_records_its_speed() {
     };
     shutdown.cancel();
     workers.await.unwrap();
-    server.abort();
+    drop(service);
 
     assert_eq!(value(&done, r#"weft_jobs{state="queued"}"#), Some(0.0));
     assert!(
@@ -216,32 +147,9 @@ async fn a_transcribed_upload_moves_the_queue_figures_and_records_its_speed() {
 
 #[tokio::test]
 async fn a_job_whose_video_is_gone_is_counted_as_a_failure() {
-    let db = common::fresh_db().await;
-    let app = common::spawn_app_with(db, |context| weft::server::ApiContext {
-        transcription: Some(3),
-        ..context
-    })
-    .await;
-    let owner: uuid::Uuid = sqlx::query_scalar(
-        "INSERT INTO users (username, email, password_hash) VALUES ('jo', 'jo@example.com', 'x') RETURNING id",
-    )
-    .fetch_one(&app.db.pool)
-    .await
-    .unwrap();
-    let mut tx = weft::db::scoped::begin_for_user(&app.db.pool, owner)
-        .await
-        .unwrap();
-    let journal: uuid::Uuid = sqlx::query_scalar(
-        "INSERT INTO journals (user_id, title, video_path, duration) VALUES ($1, 't', 'videos/none.mp4', 1) RETURNING id",
-    )
-    .bind(owner)
-    .fetch_one(&mut *tx)
-    .await
-    .unwrap();
-    weft::db::jobs::enqueue(&mut tx, journal, owner, 3)
-        .await
-        .unwrap();
-    tx.commit().await.unwrap();
+    let app = common::spawn_app_with_transcription().await;
+    let owner = common::insert_user(&app.db.pool, "jo").await;
+    common::insert_journal_with_job(&app.db.pool, owner, 3).await;
 
     let pipeline = Pipeline {
         pool: app.db.pool.clone(),
@@ -279,12 +187,6 @@ async fn a_job_whose_video_is_gone_is_counted_as_a_failure() {
     app.stop().await;
 }
 
-/// A free loopback port (bound and released; the server binds it again at once).
-fn free_port() -> u16 {
-    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
-    listener.local_addr().unwrap().port()
-}
-
 #[tokio::test]
 async fn no_password_token_or_database_url_reaches_the_logs_of_weft_serve() {
     let db = common::fresh_db().await;
@@ -292,7 +194,7 @@ async fn no_password_token_or_database_url_reaches_the_logs_of_weft_serve() {
     let secret_db_password = "db-secret-Zq81";
     let database_url = format!("{}&password={secret_db_password}", db.url());
     let data = tempfile::tempdir().unwrap();
-    let port = free_port();
+    let port = processes::free_port();
     let log = data.path().join("serve.log");
     let mut server = Command::new(common::weft_bin())
         .arg("serve")

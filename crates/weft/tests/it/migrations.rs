@@ -2,13 +2,12 @@
 //! `weft db` commands that drive them.
 
 use std::path::Path;
-use std::process::{Command, Output};
+use std::process::Output;
 
+use crate::common::cli::{self, assert_success, stderr, stdout};
 use crate::common::{self, empty_db, fresh_db, TestDb};
 use sqlx::PgPool;
 use weft::db::migrate::{self, MigrateError, State, MIGRATIONS};
-
-const HASH: &str = "$2b$10$abcdefghijklmnopqrstuuM9Qb7T3Y8rXQm0eL5m7m1e8K9b3b2Ge";
 
 fn all_migrations() -> Vec<String> {
     MIGRATIONS.iter().map(|m| m.file_stem()).collect()
@@ -30,7 +29,7 @@ async fn user_count(pool: &PgPool) -> i64 {
 
 async fn add_user(pool: &PgPool) {
     sqlx::query("INSERT INTO users (username, email, password_hash) VALUES ('kept', 'kept@example.com', $1)")
-        .bind(HASH)
+        .bind(common::PASSWORD_HASH)
         .execute(pool)
         .await
         .expect("insert a user");
@@ -43,38 +42,11 @@ async fn change_checksum(pool: &PgPool) {
         .expect("alter the recorded checksum");
 }
 
-/// Runs `weft ARGS` against the test database, from an empty folder (so no `.env` applies).
+/// Runs `weft ARGS` against the test database in development (unless `env` says otherwise).
 fn weft(db: &TestDb, args: &[&str], env: &[(&str, &str)]) -> Output {
-    let cwd = tempfile::tempdir().expect("a working folder");
-    let mut command = Command::new(common::weft_bin());
-    command
-        .args(args)
-        .current_dir(cwd.path())
-        .env("DATABASE_URL", db.url())
-        .env("WEFT_LOG", "warn")
-        .env("WEFT_ENV", "development");
-    for (key, value) in env {
-        command.env(key, value);
-    }
-    command.output().expect("run the weft binary")
-}
-
-fn stdout(output: &Output) -> String {
-    String::from_utf8_lossy(&output.stdout).into_owned()
-}
-
-fn stderr(output: &Output) -> String {
-    String::from_utf8_lossy(&output.stderr).into_owned()
-}
-
-fn assert_success(output: &Output) {
-    assert!(
-        output.status.success(),
-        "weft failed ({}):\nstdout: {}\nstderr: {}",
-        output.status,
-        stdout(output),
-        stderr(output)
-    );
+    let mut all = vec![("WEFT_ENV", "development")];
+    all.extend_from_slice(env);
+    cli::weft(db, args, &all)
 }
 
 #[tokio::test]

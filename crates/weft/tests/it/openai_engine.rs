@@ -5,36 +5,17 @@
 //! `WEFT_TRANSCRIBER=openai`, and how the engine's failures are classified.
 
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
+use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
-use crate::common::{self, Account, TestApp};
-use reqwest::multipart::{Form, Part};
+use crate::common::processes::{self, KillOnDrop};
+use crate::common::{self, media};
 use serde_json::Value;
 use tokio_util::sync::CancellationToken;
 use weft::jobs::transcribe::Pipeline;
 use weft::jobs::worker::{self, WorkerConfig};
 use weft::transcribe::openai::OpenAiEngine;
 use weft::transcribe::{audio, Engine};
-
-/// A child process killed (by its PID) when the test ends, passed or failed.
-struct KillOnDrop(Child);
-
-impl Drop for KillOnDrop {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
-}
-
-/// A loopback port nobody listens on (the OS picked it free a moment ago).
-fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
-}
 
 /// faster-whisper-server on a loopback port, stopped when dropped.
 struct WhisperServer {
@@ -66,7 +47,7 @@ impl WhisperServer {
         .unwrap();
         let log = dir.path().join("server.log");
         let log_file = std::fs::File::create(&log).unwrap();
-        let port = free_port();
+        let port = processes::free_port();
         let process = KillOnDrop(
             Command::new(&program)
                 .arg("--config")
@@ -118,35 +99,6 @@ fn engine_at(base_url: &str) -> Engine {
     ))
 }
 
-/// espeak-ng speaking `sentences` one after another, as a WAV file.
-fn speech(dir: &Path, sentences: &[&str]) -> PathBuf {
-    let wav = dir.join("speech.wav");
-    let status = Command::new("espeak-ng")
-        .args(["-s", "150", "-w"])
-        .arg(&wav)
-        .arg(sentences.join(" "))
-        .status()
-        .unwrap();
-    assert!(status.success(), "espeak-ng spoke");
-    wav
-}
-
-/// A small video whose sound track is `speech`.
-fn video_of(dir: &Path, speech: &Path) -> PathBuf {
-    let video = dir.join("spoken.mp4");
-    let status = Command::new("ffmpeg")
-        .args(["-hide_banner", "-loglevel", "error", "-y"])
-        .args(["-f", "lavfi", "-i", "testsrc=size=160x120:rate=10", "-i"])
-        .arg(speech)
-        .args(["-shortest", "-c:v", "libx264", "-preset", "ultrafast"])
-        .args(["-pix_fmt", "yuv420p", "-c:a", "aac"])
-        .arg(&video)
-        .status()
-        .unwrap();
-    assert!(status.success(), "ffmpeg made the video");
-    video
-}
-
 /// Weft's own audio extraction (16 kHz mono WAV) and the file's duration.
 async fn extracted(dir: &Path, input: &Path) -> (PathBuf, f64) {
     let wav = dir.join("audio16k.wav");
@@ -181,7 +133,7 @@ const KEY_WORDS: [&str; 4] = ["lighthouse", "painted", "mountains", "train"];
 async fn the_openai_engine_transcribes_speech_through_a_real_compatible_server() {
     let server = WhisperServer::start().await;
     let dir = tempfile::tempdir().unwrap();
-    let (wav, duration) = extracted(dir.path(), &speech(dir.path(), &SENTENCES)).await;
+    let (wav, duration) = extracted(dir.path(), &media::spoken_wav(dir.path(), &SENTENCES)).await;
 
     let output = server.engine().transcribe(&wav, duration).await.unwrap();
 
@@ -201,8 +153,9 @@ async fn the_openai_engine_transcribes_speech_through_a_real_compatible_server()
 #[tokio::test]
 async fn a_server_that_is_down_gives_a_retryable_error() {
     let dir = tempfile::tempdir().unwrap();
-    let (wav, duration) = extracted(dir.path(), &speech(dir.path(), &SENTENCES[..1])).await;
-    let nobody = format!("http://127.0.0.1:{}", free_port());
+    let (wav, duration) =
+        extracted(dir.path(), &media::spoken_wav(dir.path(), &SENTENCES[..1])).await;
+    let nobody = format!("http://127.0.0.1:{}", processes::free_port());
 
     let error = engine_at(&nobody)
         .transcribe(&wav, duration)
@@ -217,7 +170,8 @@ async fn a_server_that_is_down_gives_a_retryable_error() {
 async fn a_request_the_server_refuses_gives_a_permanent_error() {
     let server = WhisperServer::start().await;
     let dir = tempfile::tempdir().unwrap();
-    let (wav, duration) = extracted(dir.path(), &speech(dir.path(), &SENTENCES[..1])).await;
+    let (wav, duration) =
+        extracted(dir.path(), &media::spoken_wav(dir.path(), &SENTENCES[..1])).await;
     // A wrong base URL: the real server answers 404, which no retry can change.
     let wrong = format!("{}/not-here", server.base_url);
 
@@ -230,63 +184,16 @@ async fn a_request_the_server_refuses_gives_a_permanent_error() {
     assert!(error.message.contains("404"), "{error}");
 }
 
-async fn app_with_transcription() -> TestApp {
-    let db = common::fresh_db().await;
-    common::spawn_app_with(db, |context| weft::server::ApiContext {
-        transcription: Some(3),
-        ..context
-    })
-    .await
-}
-
-async fn upload(app: &TestApp, account: &Account, video: &Path) -> Value {
-    let form = Form::new()
-        .part(
-            "video",
-            Part::bytes(std::fs::read(video).unwrap()).file_name("spoken.mp4"),
-        )
-        .text("title", "Spoken words");
-    let response = app
-        .client
-        .post(app.url("/api/v1/journals"))
-        .bearer_auth(&account.token)
-        .multipart(form)
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(response.status(), 201);
-    response.json().await.unwrap()
-}
-
-async fn wait_for_status(app: &TestApp, account: &Account, id: &str, want: &str) -> Value {
-    let deadline = Instant::now() + Duration::from_secs(120);
-    loop {
-        let body: Value = app
-            .get_as(&account.token, &format!("/api/v1/journals/{id}/transcript"))
-            .await
-            .json()
-            .await
-            .unwrap();
-        if body["status"] == want {
-            return body;
-        }
-        assert!(
-            Instant::now() < deadline,
-            "status stayed {} (wanted {want}): {body}",
-            body["status"]
-        );
-        tokio::time::sleep(Duration::from_millis(200)).await;
-    }
-}
-
 #[tokio::test]
 async fn an_upload_is_transcribed_by_a_worker_configured_for_the_openai_engine() {
     let server = WhisperServer::start().await;
-    let app = app_with_transcription().await;
+    let app = common::spawn_app_with_transcription().await;
     let jane = app.register("jane").await;
     let dir = tempfile::tempdir().unwrap();
-    let video = video_of(dir.path(), &speech(dir.path(), &SENTENCES));
-    let journal = upload(&app, &jane, &video).await;
+    let video = media::spoken_video(dir.path(), &SENTENCES);
+    let journal = app
+        .upload_journal(&jane.token, &video, &[("title", "Spoken words")])
+        .await;
     let id = journal["id"].as_str().unwrap().to_string();
     let duration = journal["duration"].as_f64().unwrap();
 
@@ -308,7 +215,9 @@ async fn an_upload_is_transcribed_by_a_worker_configured_for_the_openai_engine()
             .unwrap(),
     );
 
-    let done = wait_for_status(&app, &jane, &id, "done").await;
+    let done = app
+        .wait_for_transcript(&jane.token, &id, "done", Duration::from_secs(120))
+        .await;
     let transcript = &done["transcript"];
     let text = transcript["text"].as_str().unwrap().to_lowercase();
     for word in KEY_WORDS {
@@ -329,11 +238,13 @@ async fn an_upload_is_transcribed_by_a_worker_configured_for_the_openai_engine()
 #[tokio::test]
 async fn a_job_the_server_refuses_ends_failed_with_the_reason_in_the_api() {
     let server = WhisperServer::start().await;
-    let app = app_with_transcription().await;
+    let app = common::spawn_app_with_transcription().await;
     let jane = app.register("jane").await;
     let dir = tempfile::tempdir().unwrap();
-    let video = video_of(dir.path(), &speech(dir.path(), &SENTENCES[..1]));
-    let journal = upload(&app, &jane, &video).await;
+    let video = media::spoken_video(dir.path(), &SENTENCES[..1]);
+    let journal = app
+        .upload_journal(&jane.token, &video, &[("title", "Spoken words")])
+        .await;
     let id = journal["id"].as_str().unwrap().to_string();
 
     let shutdown = CancellationToken::new();
@@ -349,7 +260,9 @@ async fn a_job_the_server_refuses_ends_failed_with_the_reason_in_the_api() {
         shutdown.clone(),
     ));
 
-    let failed = wait_for_status(&app, &jane, &id, "failed").await;
+    let failed = app
+        .wait_for_transcript(&jane.token, &id, "failed", Duration::from_secs(120))
+        .await;
     assert_eq!(
         failed["job"]["attempts"], 1,
         "a refused request is not retried"
@@ -366,7 +279,7 @@ async fn a_job_the_server_refuses_ends_failed_with_the_reason_in_the_api() {
 async fn weft_transcribe_prints_captions_from_the_openai_engine() {
     let server = WhisperServer::start().await;
     let dir = tempfile::tempdir().unwrap();
-    let video = video_of(dir.path(), &speech(dir.path(), &SENTENCES));
+    let video = media::spoken_video(dir.path(), &SENTENCES);
 
     let output = tokio::process::Command::new(common::weft_bin())
         .current_dir(dir.path())

@@ -4,32 +4,13 @@
 //! `$WEFT_TOOLS_DIR/venv` (default `~/.cache/weft/tools/venv`). Without that environment
 //! the test fails and says how to make it; it never skips.
 
-use std::path::PathBuf;
-use std::process::{Command, Output};
+use std::process::Command;
 
-/// Where `scripts/install-deps` puts its tools: `$WEFT_TOOLS_DIR`, else
-/// `~/.cache/weft/tools` (an empty variable counts as unset, as in the script).
-fn tools_dir() -> PathBuf {
-    if let Some(dir) = std::env::var_os("WEFT_TOOLS_DIR").filter(|v| !v.is_empty()) {
-        return PathBuf::from(dir);
-    }
-    let home = std::env::var_os("HOME")
-        .filter(|v| !v.is_empty())
-        .expect("neither WEFT_TOOLS_DIR nor HOME is set: set WEFT_TOOLS_DIR to the folder where scripts/install-deps installed its tools");
-    PathBuf::from(home).join(".cache/weft/tools")
-}
-
-fn text(output: &Output) -> String {
-    format!(
-        "{}{}",
-        String::from_utf8_lossy(&output.stdout),
-        String::from_utf8_lossy(&output.stderr)
-    )
-}
+use crate::common::{self, cli::output_text};
 
 #[test]
 fn the_openapi_document_passes_an_openapi_3_1_validator() {
-    let python = tools_dir().join("venv/bin/python");
+    let python = common::tools_dir().join("venv/bin/python");
     let missing = format!(
         "the OpenAPI validator is not installed: run scripts/install-deps, which creates the \
          virtual environment {} with openapi-spec-validator (set WEFT_TOOLS_DIR to use \
@@ -45,7 +26,7 @@ fn the_openapi_document_passes_an_openapi_3_1_validator() {
     // A scratch folder as the working directory of both programs, so that neither reads a
     // `.env` of the checkout.
     let scratch = tempfile::tempdir().unwrap();
-    let printed = Command::new(env!("CARGO_BIN_EXE_weft"))
+    let printed = Command::new(common::weft_bin())
         .arg("openapi")
         .current_dir(scratch.path())
         .output()
@@ -54,7 +35,7 @@ fn the_openapi_document_passes_an_openapi_3_1_validator() {
         printed.status.success(),
         "`weft openapi` failed ({}):\n{}",
         printed.status,
-        text(&printed)
+        output_text(&printed)
     );
     let document: serde_json::Value =
         serde_json::from_slice(&printed.stdout).expect("`weft openapi` prints a JSON document");
@@ -81,7 +62,7 @@ fn the_openapi_document_passes_an_openapi_3_1_validator() {
         .current_dir(scratch.path())
         .output()
         .unwrap();
-    let report = text(&checked);
+    let report = output_text(&checked);
     assert!(
         !report.contains("No module named openapi_spec_validator"),
         "{missing}:\n{report}"

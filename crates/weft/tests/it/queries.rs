@@ -4,22 +4,12 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
-use crate::common::fresh_db;
+use crate::common::{self, fresh_db};
 use chrono::{DateTime, TimeDelta, Utc};
 use sqlx::{PgConnection, PgPool};
 use uuid::Uuid;
 use weft::db::journals::{self, Journal, NewJournal};
 use weft::db::{transcripts, users};
-
-/// A real-length bcrypt hash (60 characters); these rows never log in.
-const HASH: &str = "$2b$10$abcdefghijklmnopqrstuuM9Qb7T3Y8rXQm0eL5m7m1e8K9b3b2Ge";
-
-async fn new_user(pool: &PgPool, name: &str) -> Uuid {
-    users::create(pool, name, &format!("{name}@example.com"), HASH)
-        .await
-        .expect("create a user")
-        .id
-}
 
 fn base_time() -> DateTime<Utc> {
     "2026-01-01T12:00:00Z".parse().expect("a timestamp")
@@ -117,8 +107,8 @@ async fn a_created_user_is_found_by_username_or_email_in_any_letter_case() {
 async fn a_users_journals_come_newest_first_up_to_the_limit_and_only_their_own() {
     let db = fresh_db().await;
     let pool = &db.admin;
-    let alice = new_user(pool, "alice").await;
-    let bob = new_user(pool, "bob").await;
+    let alice = common::insert_user(pool, "alice").await;
+    let bob = common::insert_user(pool, "bob").await;
     let oldest = journal(pool, alice, 0, "one", None).await;
     let newest = journal(pool, alice, 40, "five", None).await;
     let middle = journal(pool, alice, 20, "three", None).await;
@@ -140,8 +130,8 @@ async fn a_users_journals_come_newest_first_up_to_the_limit_and_only_their_own()
 async fn journals_by_tag_match_a_tag_typed_in_any_case_with_spaces_around_it() {
     let db = fresh_db().await;
     let pool = &db.admin;
-    let alice = new_user(pool, "alice").await;
-    let bob = new_user(pool, "bob").await;
+    let alice = common::insert_user(pool, "alice").await;
+    let bob = common::insert_user(pool, "bob").await;
     let ridge = journal(pool, alice, 0, "Ridge", None).await;
     let lake = journal(pool, alice, 10, "Lake", None).await;
     let market = journal(pool, alice, 20, "Market", None).await;
@@ -171,8 +161,8 @@ async fn journals_by_tag_match_a_tag_typed_in_any_case_with_spaces_around_it() {
 async fn full_text_search_finds_words_in_titles_and_transcripts_with_english_stemming() {
     let db = fresh_db().await;
     let pool = &db.admin;
-    let alice = new_user(pool, "alice").await;
-    let bob = new_user(pool, "bob").await;
+    let alice = common::insert_user(pool, "alice").await;
+    let bob = common::insert_user(pool, "bob").await;
     let hike = journal(
         pool,
         alice,
@@ -241,8 +231,8 @@ async fn full_text_search_finds_words_in_titles_and_transcripts_with_english_ste
 async fn substring_search_matches_inside_words_in_any_case_and_takes_wildcards_literally() {
     let db = fresh_db().await;
     let pool = &db.admin;
-    let alice = new_user(pool, "alice").await;
-    let bob = new_user(pool, "bob").await;
+    let alice = common::insert_user(pool, "alice").await;
+    let bob = common::insert_user(pool, "bob").await;
     let mountain = journal(pool, alice, 0, "Mountain sunrise", None).await;
     let sale = journal(pool, alice, 10, "50% off at the market", None).await;
     let offers = journal(pool, alice, 20, "500 offers", None).await;

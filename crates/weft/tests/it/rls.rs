@@ -4,14 +4,6 @@ use crate::common;
 use uuid::Uuid;
 use weft::db::scoped::begin_for_user;
 
-async fn user(pool: &sqlx::PgPool, name: &str) -> Uuid {
-    sqlx::query_scalar("INSERT INTO users (username, email, password_hash) VALUES ($1, $1 || '@example.com', 'x') RETURNING id")
-        .bind(name)
-        .fetch_one(pool)
-        .await
-        .unwrap()
-}
-
 async fn journal_with_children(pool: &sqlx::PgPool, owner: Uuid, title: &str) -> Uuid {
     let mut tx = begin_for_user(pool, owner).await.unwrap();
     let id: Uuid = sqlx::query_scalar(
@@ -40,8 +32,8 @@ async fn journal_with_children(pool: &sqlx::PgPool, owner: Uuid, title: &str) ->
 #[tokio::test]
 async fn an_unscoped_select_inside_a_users_transaction_sees_only_that_users_rows() {
     let db = common::fresh_db().await;
-    let jane = user(&db.pool, "jane").await;
-    let john = user(&db.pool, "john").await;
+    let jane = common::insert_user(&db.pool, "jane").await;
+    let john = common::insert_user(&db.pool, "john").await;
     journal_with_children(&db.pool, jane, "jane one").await;
     journal_with_children(&db.pool, jane, "jane two").await;
     journal_with_children(&db.pool, john, "john one").await;
@@ -71,7 +63,7 @@ async fn an_unscoped_select_inside_a_users_transaction_sees_only_that_users_rows
 #[tokio::test]
 async fn without_a_user_the_tables_show_and_accept_nothing() {
     let db = common::fresh_db().await;
-    let jane = user(&db.pool, "jane").await;
+    let jane = common::insert_user(&db.pool, "jane").await;
     journal_with_children(&db.pool, jane, "jane one").await;
 
     for table in ["journals", "transcripts", "tags"] {
@@ -96,8 +88,8 @@ async fn without_a_user_the_tables_show_and_accept_nothing() {
 #[tokio::test]
 async fn acting_as_one_user_cannot_write_or_change_anothers_rows() {
     let db = common::fresh_db().await;
-    let jane = user(&db.pool, "jane").await;
-    let john = user(&db.pool, "john").await;
+    let jane = common::insert_user(&db.pool, "jane").await;
+    let john = common::insert_user(&db.pool, "john").await;
     let johns = journal_with_children(&db.pool, john, "john one").await;
 
     let mut tx = begin_for_user(&db.pool, jane).await.unwrap();

@@ -2,7 +2,7 @@
 //! behaviour the migration promises (cascades, triggers, uniqueness, checks) exercised with
 //! real rows.
 
-use crate::common::fresh_db;
+use crate::common::{self, fresh_db, PASSWORD_HASH};
 use chrono::{DateTime, Utc};
 use sqlx::PgPool;
 use uuid::Uuid;
@@ -11,8 +11,6 @@ use weft::db::transcripts::{self, Segment};
 use weft::db::users::{self, UniqueField, UserError};
 
 /// A bcrypt-shaped hash; these tests never check a password.
-const HASH: &str = "$2b$10$abcdefghijklmnopqrstuuM9Qb7T3Y8rXQm0eL5m7m1e8K9b3b2Ge";
-
 /// One column as information_schema reports it: name, data type, nullable, default.
 type Column = (String, String, bool, Option<String>);
 
@@ -70,13 +68,6 @@ async fn count(pool: &PgPool, sql: &str, id: Uuid) -> i64 {
         .fetch_one(pool)
         .await
         .expect("count rows")
-}
-
-async fn new_user(pool: &PgPool, name: &str) -> Uuid {
-    users::create(pool, name, &format!("{name}@example.com"), HASH)
-        .await
-        .expect("create a user")
-        .id
 }
 
 async fn new_journal(pool: &PgPool, user_id: Uuid, title: &str) -> Uuid {
@@ -418,8 +409,8 @@ async fn the_three_foreign_keys_cascade_on_delete() {
 async fn deleting_a_user_cascades_to_journals_transcripts_and_tags() {
     let db = fresh_db().await;
     let pool = &db.admin;
-    let gone = new_user(pool, "gone").await;
-    let kept = new_user(pool, "kept").await;
+    let gone = common::insert_user(pool, "gone").await;
+    let kept = common::insert_user(pool, "kept").await;
     let gone_journal = new_journal(pool, gone, "Leaving").await;
     let kept_journal = new_journal(pool, kept, "Staying").await;
     for journal in [gone_journal, kept_journal] {
@@ -449,7 +440,7 @@ async fn deleting_a_user_cascades_to_journals_transcripts_and_tags() {
 async fn deleting_a_journal_cascades_to_its_transcripts_and_tags_only() {
     let db = fresh_db().await;
     let pool = &db.admin;
-    let owner = new_user(pool, "owner").await;
+    let owner = common::insert_user(pool, "owner").await;
     let deleted = new_journal(pool, owner, "Deleted").await;
     let other = new_journal(pool, owner, "Other").await;
     for journal in [deleted, other] {
@@ -509,7 +500,7 @@ async fn updating_a_user_moves_updated_at_to_now_and_keeps_created_at() {
         "INSERT INTO users (username, email, password_hash, created_at, updated_at) \
          VALUES ('aged', 'aged@example.com', $1, $2, $2) RETURNING id",
     )
-    .bind(HASH)
+    .bind(PASSWORD_HASH)
     .bind(long_ago())
     .fetch_one(&db.admin)
     .await
@@ -530,7 +521,7 @@ async fn updating_a_user_moves_updated_at_to_now_and_keeps_created_at() {
 #[tokio::test]
 async fn updating_a_journal_moves_updated_at_to_now_and_keeps_created_at() {
     let db = fresh_db().await;
-    let owner = new_user(&db.admin, "owner").await;
+    let owner = common::insert_user(&db.admin, "owner").await;
     let id: Uuid = sqlx::query_scalar(
         "INSERT INTO journals (user_id, title, video_path, duration, created_at, updated_at) \
          VALUES ($1, 'Old', 'v.mp4', 5, $2, $2) RETURNING id",
@@ -555,7 +546,7 @@ async fn updating_a_journal_moves_updated_at_to_now_and_keeps_created_at() {
 #[tokio::test]
 async fn an_update_cannot_set_updated_at_to_anything_but_now() {
     let db = fresh_db().await;
-    let owner = new_user(&db.admin, "owner").await;
+    let owner = common::insert_user(&db.admin, "owner").await;
     let journal = new_journal(&db.admin, owner, "Title").await;
 
     let ((_, updated_at), now) = update_and_now(
@@ -576,7 +567,7 @@ async fn usernames_are_unique_regardless_of_case() {
     sqlx::query(insert)
         .bind("johndoe")
         .bind("john@example.com")
-        .bind(HASH)
+        .bind(PASSWORD_HASH)
         .execute(&db.admin)
         .await
         .expect("the first johndoe");
@@ -584,7 +575,7 @@ async fn usernames_are_unique_regardless_of_case() {
     let error = sqlx::query(insert)
         .bind("JohnDoe")
         .bind("other@example.com")
-        .bind(HASH)
+        .bind(PASSWORD_HASH)
         .execute(&db.admin)
         .await
         .expect_err("JohnDoe is the same username as johndoe");
@@ -605,7 +596,7 @@ async fn emails_are_unique_regardless_of_case() {
     sqlx::query(insert)
         .bind("john")
         .bind("john@example.com")
-        .bind(HASH)
+        .bind(PASSWORD_HASH)
         .execute(&db.admin)
         .await
         .expect("the first john@example.com");
@@ -613,7 +604,7 @@ async fn emails_are_unique_regardless_of_case() {
     let error = sqlx::query(insert)
         .bind("other")
         .bind("John@Example.COM")
-        .bind(HASH)
+        .bind(PASSWORD_HASH)
         .execute(&db.admin)
         .await
         .expect_err("John@Example.COM is the same email as john@example.com");
@@ -630,12 +621,12 @@ async fn emails_are_unique_regardless_of_case() {
 #[tokio::test]
 async fn creating_a_user_reports_which_field_is_taken() {
     let db = fresh_db().await;
-    users::create(&db.admin, "johndoe", "john@example.com", HASH)
+    users::create(&db.admin, "johndoe", "john@example.com", PASSWORD_HASH)
         .await
         .expect("the first user");
 
-    let same_name = users::create(&db.admin, "JOHNDOE", "someone@example.com", HASH).await;
-    let same_email = users::create(&db.admin, "someone", "JOHN@example.com", HASH).await;
+    let same_name = users::create(&db.admin, "JOHNDOE", "someone@example.com", PASSWORD_HASH).await;
+    let same_email = users::create(&db.admin, "someone", "JOHN@example.com", PASSWORD_HASH).await;
 
     assert!(
         matches!(same_name, Err(UserError::Taken(UniqueField::Username))),
@@ -655,7 +646,7 @@ async fn creating_a_user_reports_which_field_is_taken() {
 #[tokio::test]
 async fn tags_are_trimmed_and_lower_cased_on_insert() {
     let db = fresh_db().await;
-    let owner = new_user(&db.admin, "owner").await;
+    let owner = common::insert_user(&db.admin, "owner").await;
     let journal = new_journal(&db.admin, owner, "Trip").await;
 
     let travel = insert_tag(&db.admin, journal, " Travel ")
@@ -679,7 +670,7 @@ async fn tags_are_trimmed_and_lower_cased_on_insert() {
 #[tokio::test]
 async fn renaming_a_tag_normalises_it_too() {
     let db = fresh_db().await;
-    let owner = new_user(&db.admin, "owner").await;
+    let owner = common::insert_user(&db.admin, "owner").await;
     let journal = new_journal(&db.admin, owner, "Trip").await;
     insert_tag(&db.admin, journal, "food")
         .await
@@ -699,7 +690,7 @@ async fn renaming_a_tag_normalises_it_too() {
 #[tokio::test]
 async fn a_tag_is_unique_per_journal_but_not_across_journals() {
     let db = fresh_db().await;
-    let owner = new_user(&db.admin, "owner").await;
+    let owner = common::insert_user(&db.admin, "owner").await;
     let first = new_journal(&db.admin, owner, "First").await;
     let second = new_journal(&db.admin, owner, "Second").await;
     insert_tag(&db.admin, first, " Travel ")
@@ -730,7 +721,7 @@ async fn a_tag_is_unique_per_journal_but_not_across_journals() {
 #[tokio::test]
 async fn an_empty_or_blank_tag_is_refused() {
     let db = fresh_db().await;
-    let owner = new_user(&db.admin, "owner").await;
+    let owner = common::insert_user(&db.admin, "owner").await;
     let journal = new_journal(&db.admin, owner, "Trip").await;
 
     for blank in ["", "   ", "\t\r\n"] {
@@ -760,7 +751,7 @@ async fn an_empty_or_blank_tag_is_refused() {
 #[tokio::test]
 async fn a_negative_duration_is_refused() {
     let db = fresh_db().await;
-    let owner = new_user(&db.admin, "owner").await;
+    let owner = common::insert_user(&db.admin, "owner").await;
     let new = NewJournal {
         user_id: owner,
         title: "Backwards",
@@ -786,7 +777,7 @@ async fn a_negative_duration_is_refused() {
 #[tokio::test]
 async fn segments_accept_a_json_array_of_timed_pieces_or_null() {
     let db = fresh_db().await;
-    let owner = new_user(&db.admin, "owner").await;
+    let owner = common::insert_user(&db.admin, "owner").await;
     let journal = new_journal(&db.admin, owner, "Talk").await;
     let insert =
         "INSERT INTO transcripts (journal_id, text, segments) VALUES ($1, 'hi there', $2::jsonb)";
@@ -820,7 +811,7 @@ async fn segments_accept_a_json_array_of_timed_pieces_or_null() {
 #[tokio::test]
 async fn segments_refuse_json_that_is_not_an_array() {
     let db = fresh_db().await;
-    let owner = new_user(&db.admin, "owner").await;
+    let owner = common::insert_user(&db.admin, "owner").await;
     let journal = new_journal(&db.admin, owner, "Talk").await;
     let insert =
         "INSERT INTO transcripts (journal_id, text, segments) VALUES ($1, 'hi', $2::jsonb)";
@@ -855,7 +846,7 @@ async fn segments_refuse_json_that_is_not_an_array() {
 #[tokio::test]
 async fn transcripts_round_trip_their_segments_through_insert_and_for_journal() {
     let db = fresh_db().await;
-    let owner = new_user(&db.admin, "owner").await;
+    let owner = common::insert_user(&db.admin, "owner").await;
     let journal = new_journal(&db.admin, owner, "Talk").await;
     let segments = vec![
         Segment {

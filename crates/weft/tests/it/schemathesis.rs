@@ -10,9 +10,9 @@
 //! next; WEFT_SCHEMATHESIS_SEED and WEFT_SCHEMATHESIS_EXAMPLES change it. Without the tool the
 //! test fails and says how to install it; it never skips.
 
-use std::path::PathBuf;
 use std::process::{Command, Stdio};
 
+use crate::common::media::{self, Container};
 use crate::common::{self, processes};
 
 /// Operations that can sign out the token they are called with.
@@ -21,17 +21,6 @@ const SESSION_ENDING: [&str; 4] = ["logout", "delete_me", "change_password", "re
 /// What every response is checked for.
 const CHECKS: &str = "not_a_server_error,status_code_conformance,content_type_conformance,\
                       response_schema_conformance";
-
-/// Where `scripts/install-deps` puts its tools (as tests/openapi_validates.rs reads it).
-fn tools_dir() -> PathBuf {
-    if let Some(dir) = std::env::var_os("WEFT_TOOLS_DIR").filter(|v| !v.is_empty()) {
-        return PathBuf::from(dir);
-    }
-    let home = std::env::var_os("HOME")
-        .filter(|v| !v.is_empty())
-        .expect("neither WEFT_TOOLS_DIR nor HOME is set");
-    PathBuf::from(home).join(".cache/weft/tools")
-}
 
 fn setting(name: &str, default: &str) -> String {
     std::env::var(name)
@@ -43,7 +32,7 @@ fn setting(name: &str, default: &str) -> String {
 /// Runs schemathesis against the server at `base` as `token`, on the operations that
 /// `selection` (a list of CLI arguments) picks; returns whether it passed and its report.
 fn schemathesis(base: &str, token: &str, config: &str, selection: &[String]) -> (bool, String) {
-    let program = tools_dir().join("venv/bin/schemathesis");
+    let program = common::tools_dir().join("venv/bin/schemathesis");
     assert!(
         program.is_file(),
         "schemathesis is not installed ({} does not exist): run scripts/install-deps, which \
@@ -110,7 +99,7 @@ async fn schemathesis_finds_no_server_error_and_no_answer_outside_the_document()
     // Real journals for the `{id}` of the journal routes half of the time (random ids the
     // other half), so that their handlers run on data and not only answer 404.
     let dir = tempfile::tempdir().unwrap();
-    let video = std::fs::read(processes::test_video(dir.path(), 2)).unwrap();
+    let video = std::fs::read(media::test_video(dir.path(), Container::Mp4, 2)).unwrap();
     let mut ids = Vec::new();
     for n in 0..3 {
         let response =

@@ -1,9 +1,7 @@
 //! The documented sample data: what `seed` inserts, that it is idempotent, that its
 //! passwords are real bcrypt hashes, and `weft db seed` on the command line.
 
-use std::process::{Command, Output};
-
-use crate::common::{self, fresh_db, TestDb};
+use crate::common::{cli, fresh_db};
 use sqlx::PgPool;
 use weft::db::seed::{self, SeedReport, SEED_PASSWORD};
 use weft::db::users;
@@ -21,22 +19,6 @@ async fn counts(pool: &PgPool) -> [i64; 4] {
             .expect("count rows");
     }
     counts
-}
-
-fn weft(db: &TestDb, args: &[&str]) -> Output {
-    let cwd = tempfile::tempdir().expect("a working folder");
-    Command::new(common::weft_bin())
-        .args(args)
-        .current_dir(cwd.path())
-        .env("DATABASE_URL", db.url())
-        .env("WEFT_LOG", "warn")
-        .env_remove("WEFT_BCRYPT_COST")
-        .output()
-        .expect("run the weft binary")
-}
-
-fn stdout(output: &Output) -> String {
-    String::from_utf8_lossy(&output.stdout).into_owned()
 }
 
 /// The cost field of a bcrypt hash (`$2b$NN$...`).
@@ -205,21 +187,25 @@ async fn a_bcrypt_cost_below_ten_is_raised_to_ten() {
 async fn weft_db_seed_reports_what_it_added_and_adds_nothing_the_second_time() {
     let db = fresh_db().await;
 
-    let first = weft(&db, &["db", "seed", "--bcrypt-cost", "10"]);
-    let second = weft(&db, &["db", "seed", "--bcrypt-cost", "10"]);
+    let first = cli::weft(&db, &["db", "seed", "--bcrypt-cost", "10"], &[]);
+    let second = cli::weft(&db, &["db", "seed", "--bcrypt-cost", "10"], &[]);
 
     assert!(first.status.success(), "{first:?}");
     assert!(
-        stdout(&first).contains("seeded: 2 users, 2 journals, 2 transcripts, 6 tags added"),
+        cli::stdout(&first).contains("seeded: 2 users, 2 journals, 2 transcripts, 6 tags added"),
         "{}",
-        stdout(&first)
+        cli::stdout(&first)
     );
-    assert!(stdout(&first).contains(SEED_PASSWORD), "{}", stdout(&first));
+    assert!(
+        cli::stdout(&first).contains(SEED_PASSWORD),
+        "{}",
+        cli::stdout(&first)
+    );
     assert!(second.status.success(), "{second:?}");
     assert!(
-        stdout(&second).contains("seeded: 0 users, 0 journals, 0 transcripts, 0 tags added"),
+        cli::stdout(&second).contains("seeded: 0 users, 0 journals, 0 transcripts, 0 tags added"),
         "{}",
-        stdout(&second)
+        cli::stdout(&second)
     );
     assert_eq!(counts(&db.admin).await, [2, 2, 2, 6]);
     let hash: String =
@@ -234,7 +220,7 @@ async fn weft_db_seed_reports_what_it_added_and_adds_nothing_the_second_time() {
 async fn weft_db_seed_refuses_a_bcrypt_cost_below_ten() {
     let db = fresh_db().await;
 
-    let output = weft(&db, &["db", "seed", "--bcrypt-cost", "9"]);
+    let output = cli::weft(&db, &["db", "seed", "--bcrypt-cost", "9"], &[]);
 
     assert!(!output.status.success(), "{output:?}");
     assert_eq!(counts(&db.admin).await, [0, 0, 0, 0]);

@@ -2,38 +2,16 @@
 //! tiny.en model, in each output format; and the errors a person sees for a missing file or
 //! a file that is not a video.
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::{Command, Output};
 
-use crate::common;
+use crate::common::{self, media};
 
-const SENTENCES: &str = "The lighthouse keeper painted the door green. \
-                         Tomorrow we travel to the mountains by train.";
+const SENTENCES: [&str; 2] = [
+    "The lighthouse keeper painted the door green.",
+    "Tomorrow we travel to the mountains by train.",
+];
 const KEY_WORDS: [&str; 4] = ["lighthouse", "painted", "mountains", "train"];
-
-/// A small video whose sound track is espeak-ng speaking `SENTENCES`.
-fn spoken_video(dir: &Path) -> PathBuf {
-    let speech = dir.join("speech.wav");
-    let status = Command::new("espeak-ng")
-        .args(["-s", "150", "-w"])
-        .arg(&speech)
-        .arg(SENTENCES)
-        .status()
-        .unwrap();
-    assert!(status.success(), "espeak-ng spoke");
-    let video = dir.join("spoken.mp4");
-    let status = Command::new("ffmpeg")
-        .args(["-hide_banner", "-loglevel", "error", "-y"])
-        .args(["-f", "lavfi", "-i", "testsrc=size=160x120:rate=10", "-i"])
-        .arg(&speech)
-        .args(["-shortest", "-c:v", "libx264", "-preset", "ultrafast"])
-        .args(["-pix_fmt", "yuv420p", "-c:a", "aac"])
-        .arg(&video)
-        .status()
-        .unwrap();
-    assert!(status.success(), "ffmpeg made the video");
-    video
-}
 
 /// Runs `weft transcribe` with the Whisper engine, from a folder with no `.env`.
 fn transcribe(file: &Path, format: &str) -> Output {
@@ -99,7 +77,7 @@ fn cue_times(captions: &str) -> Vec<(f64, f64)> {
 #[test]
 fn text_format_prints_the_spoken_words() {
     let dir = tempfile::tempdir().unwrap();
-    let video = spoken_video(dir.path());
+    let video = media::spoken_video(dir.path(), &SENTENCES);
 
     let text = stdout_of(&transcribe(&video, "text"));
 
@@ -110,7 +88,7 @@ fn text_format_prints_the_spoken_words() {
 #[test]
 fn json_format_gives_ordered_segments_within_the_duration() {
     let dir = tempfile::tempdir().unwrap();
-    let video = spoken_video(dir.path());
+    let video = media::spoken_video(dir.path(), &SENTENCES);
 
     let json: serde_json::Value =
         serde_json::from_str(&stdout_of(&transcribe(&video, "json"))).unwrap();
@@ -141,7 +119,7 @@ fn json_format_gives_ordered_segments_within_the_duration() {
 #[test]
 fn vtt_format_is_webvtt_with_timed_cues() {
     let dir = tempfile::tempdir().unwrap();
-    let video = spoken_video(dir.path());
+    let video = media::spoken_video(dir.path(), &SENTENCES);
 
     let vtt = stdout_of(&transcribe(&video, "vtt"));
 
@@ -158,7 +136,7 @@ fn vtt_format_is_webvtt_with_timed_cues() {
 #[test]
 fn srt_format_numbers_its_cues_from_one() {
     let dir = tempfile::tempdir().unwrap();
-    let video = spoken_video(dir.path());
+    let video = media::spoken_video(dir.path(), &SENTENCES);
 
     let srt = stdout_of(&transcribe(&video, "srt"));
 
@@ -230,13 +208,7 @@ async fn the_whisper_engine_reports_progress_after_each_window() {
         "The neighbours invited us to a barbecue on Saturday evening.",
     ]
     .join(" ");
-    let status = Command::new("espeak-ng")
-        .args(["-s", "130", "-w"])
-        .arg(&speech)
-        .arg(&long_text)
-        .status()
-        .unwrap();
-    assert!(status.success(), "espeak-ng spoke");
+    media::speech(&speech, 130, &long_text);
     let wav = dir.path().join("long16k.wav");
     audio::extract(&speech, &wav, std::time::Duration::from_secs(60))
         .await
@@ -282,7 +254,7 @@ async fn the_whisper_engine_reports_progress_after_each_window() {
 #[test]
 fn an_installed_copy_of_the_binary_finds_its_ctranslate2_library() {
     let dir = tempfile::tempdir().unwrap();
-    let video = spoken_video(dir.path());
+    let video = media::spoken_video(dir.path(), &SENTENCES);
     let bin = dir.path().join("bin");
     std::fs::create_dir(&bin).unwrap();
     let installed = bin.join("weft");

@@ -1,36 +1,12 @@
 //! `weft user …` against a real database.
 
-use std::io::Write;
-use std::process::{Command, Output, Stdio};
+use std::process::Output;
 
-use crate::common;
+use crate::common::{self, cli, TestDb};
 
-fn weft(db: &common::TestDb, args: &[&str], stdin: &str) -> Output {
-    let mut child = Command::new(common::weft_bin())
-        .args(args)
-        .env("DATABASE_URL", db.url())
-        .env("WEFT_BCRYPT_COST", "10")
-        .env("WEFT_LOG", "warn")
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    child
-        .stdin
-        .take()
-        .unwrap()
-        .write_all(stdin.as_bytes())
-        .unwrap();
-    child.wait_with_output().unwrap()
-}
-
-fn text(output: &Output) -> String {
-    format!(
-        "{}{}",
-        String::from_utf8_lossy(&output.stdout),
-        String::from_utf8_lossy(&output.stderr)
-    )
+/// Runs `weft ARGS` against `db` with `stdin` as its input (bcrypt at its lowest cost).
+fn weft(db: &TestDb, args: &[&str], stdin: &str) -> Output {
+    cli::weft_with_input(db, args, &[("WEFT_BCRYPT_COST", "10")], stdin)
 }
 
 #[tokio::test]
@@ -48,8 +24,8 @@ async fn an_operator_creates_lists_resets_and_deletes_users() {
         ],
         "a good password\n",
     );
-    assert!(created.status.success(), "{}", text(&created));
-    assert!(text(&created).contains("created jane"));
+    assert!(created.status.success(), "{}", cli::output_text(&created));
+    assert!(cli::output_text(&created).contains("created jane"));
 
     let duplicate = weft(
         &db,
@@ -64,9 +40,9 @@ async fn an_operator_creates_lists_resets_and_deletes_users() {
     );
     assert!(!duplicate.status.success());
     assert!(
-        text(&duplicate).contains("already taken"),
+        cli::output_text(&duplicate).contains("already taken"),
         "{}",
-        text(&duplicate)
+        cli::output_text(&duplicate)
     );
 
     let weak = weft(
@@ -82,17 +58,18 @@ async fn an_operator_creates_lists_resets_and_deletes_users() {
     );
     assert!(!weak.status.success());
     assert!(
-        text(&weak).contains("at least 8 characters"),
+        cli::output_text(&weak).contains("at least 8 characters"),
         "{}",
-        text(&weak)
+        cli::output_text(&weak)
     );
 
     let listed = weft(&db, &["user", "list"], "");
     assert!(listed.status.success());
     assert!(
-        text(&listed).contains("jane@example.com") && text(&listed).contains("1 account(s)"),
+        cli::output_text(&listed).contains("jane@example.com")
+            && cli::output_text(&listed).contains("1 account(s)"),
         "{}",
-        text(&listed)
+        cli::output_text(&listed)
     );
 
     let hash_before: String = sqlx::query_scalar("SELECT password_hash FROM users")
@@ -109,7 +86,7 @@ async fn an_operator_creates_lists_resets_and_deletes_users() {
         ],
         "another password\n",
     );
-    assert!(reset.status.success(), "{}", text(&reset));
+    assert!(reset.status.success(), "{}", cli::output_text(&reset));
     let hash_after: String = sqlx::query_scalar("SELECT password_hash FROM users")
         .fetch_one(&db.pool)
         .await
@@ -127,7 +104,7 @@ async fn an_operator_creates_lists_resets_and_deletes_users() {
         "no terminal, no --yes: nothing deleted"
     );
     let deleted = weft(&db, &["user", "delete", "jane", "--yes"], "");
-    assert!(deleted.status.success(), "{}", text(&deleted));
+    assert!(deleted.status.success(), "{}", cli::output_text(&deleted));
     let left: i64 = sqlx::query_scalar("SELECT count(*) FROM users")
         .fetch_one(&db.pool)
         .await
@@ -136,5 +113,9 @@ async fn an_operator_creates_lists_resets_and_deletes_users() {
 
     let missing = weft(&db, &["user", "delete", "nobody", "--yes"], "");
     assert!(!missing.status.success());
-    assert!(text(&missing).contains("no account"), "{}", text(&missing));
+    assert!(
+        cli::output_text(&missing).contains("no account"),
+        "{}",
+        cli::output_text(&missing)
+    );
 }

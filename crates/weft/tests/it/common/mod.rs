@@ -7,9 +7,12 @@
 
 #![allow(dead_code)]
 
+pub mod cli;
+pub mod media;
 pub mod processes;
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
+use std::time::{Duration, Instant};
 
 use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
 use sqlx::{ConnectOptions, PgPool};
@@ -274,6 +277,17 @@ pub async fn spawn_app() -> TestApp {
     spawn_app_with(db, |context| context).await
 }
 
+/// Starts the real router with transcription on (three attempts a job): uploads queue a job
+/// for a worker the test runs.
+pub async fn spawn_app_with_transcription() -> TestApp {
+    let db = fresh_db().await;
+    spawn_app_with(db, |context| weft::server::ApiContext {
+        transcription: Some(3),
+        ..context
+    })
+    .await
+}
+
 /// The media store for a test: local files under `dir`, or, with WEFT_TEST_STORAGE=s3, a
 /// fresh prefix in the bucket of the S3-compatible test server (WEFT_TEST_S3_ENDPOINT,
 /// WEFT_TEST_S3_BUCKET and the AWS_* credentials; `scripts/s3-test-server` provides them).
@@ -414,14 +428,135 @@ impl TestApp {
             .await
             .expect("request")
     }
+
+    /// Uploads the file `video`, under its own name, as a journal of the holder of `token`,
+    /// with the text `fields` after it (`title`, `tags`, `location`, `notes`); the answer as
+    /// it came.
+    pub async fn upload(
+        &self,
+        token: &str,
+        video: &Path,
+        fields: &[(&str, &str)],
+    ) -> reqwest::Response {
+        let bytes = std::fs::read(video).expect("read the video");
+        let name = video.file_name().expect("a file name").to_string_lossy();
+        self.client
+            .post(self.url("/api/v1/journals"))
+            .bearer_auth(token)
+            .multipart(upload_form(bytes, &name, fields))
+            .send()
+            .await
+            .expect("upload request")
+    }
+
+    /// Uploads as [`TestApp::upload`] does, asserts 201 Created, and returns the new journal.
+    pub async fn upload_journal(
+        &self,
+        token: &str,
+        video: &Path,
+        fields: &[(&str, &str)],
+    ) -> serde_json::Value {
+        let response = self.upload(token, video, fields).await;
+        let status = response.status();
+        let body = response.text().await.expect("an upload's body");
+        assert_eq!(status, 201, "upload of {}: {body}", video.display());
+        serde_json::from_str(&body).expect("a journal")
+    }
+
+    /// Asks for journal `id`'s transcript until its status is `want` (failing after `limit`);
+    /// the last answer.
+    pub async fn wait_for_transcript(
+        &self,
+        token: &str,
+        id: &str,
+        want: &str,
+        limit: Duration,
+    ) -> serde_json::Value {
+        let deadline = Instant::now() + limit;
+        loop {
+            let body: serde_json::Value = self
+                .get_as(token, &format!("/api/v1/journals/{id}/transcript"))
+                .await
+                .json()
+                .await
+                .expect("a transcript answer");
+            if body["status"] == want {
+                return body;
+            }
+            assert!(
+                Instant::now() < deadline,
+                "status stayed {} (wanted {want}): {body}",
+                body["status"]
+            );
+            tokio::time::sleep(Duration::from_millis(200)).await;
+        }
+    }
 }
 
-/// Where scripts/install-deps puts the test tools (`WEFT_TOOLS_DIR`, else
-/// ~/.cache/weft/tools).
+/// The multipart form of a journal upload: the video (`file_name` as the client names it),
+/// then the text `fields`.
+pub fn upload_form(
+    video: Vec<u8>,
+    file_name: &str,
+    fields: &[(&str, &str)],
+) -> reqwest::multipart::Form {
+    let mut form = reqwest::multipart::Form::new().part(
+        "video",
+        reqwest::multipart::Part::bytes(video).file_name(file_name.to_string()),
+    );
+    for (name, value) in fields {
+        form = form.text(name.to_string(), value.to_string());
+    }
+    form
+}
+
+/// A real-length bcrypt hash (60 characters) for rows that never log in.
+pub const PASSWORD_HASH: &str = "$2b$10$abcdefghijklmnopqrstuuM9Qb7T3Y8rXQm0eL5m7m1e8K9b3b2Ge";
+
+/// A user `name` (email `name@example.com`) written straight to the database; its id.
+pub async fn insert_user(pool: &PgPool, name: &str) -> uuid::Uuid {
+    weft::db::users::create(pool, name, &format!("{name}@example.com"), PASSWORD_HASH)
+        .await
+        .expect("create a user")
+        .id
+}
+
+/// A journal of `owner`'s and its transcription job, written in one transaction as an upload
+/// does. Its video (`videos/none.mp4`) is not in any store.
+pub async fn insert_journal_with_job(
+    pool: &PgPool,
+    owner: uuid::Uuid,
+    max_attempts: i32,
+) -> (uuid::Uuid, weft::db::jobs::Job) {
+    let mut tx = weft::db::scoped::begin_for_user(pool, owner)
+        .await
+        .expect("begin as the owner");
+    let id: uuid::Uuid = sqlx::query_scalar(
+        "INSERT INTO journals (user_id, title, video_path, duration) \
+         VALUES ($1, 't', 'videos/none.mp4', 1) RETURNING id",
+    )
+    .bind(owner)
+    .fetch_one(&mut *tx)
+    .await
+    .expect("insert a journal");
+    let job = weft::db::jobs::enqueue(&mut tx, id, owner, max_attempts)
+        .await
+        .expect("enqueue its job")
+        .expect("a new job");
+    tx.commit().await.expect("commit");
+    (id, job)
+}
+
+/// Where scripts/install-deps puts the test tools: `WEFT_TOOLS_DIR`, else
+/// `~/.cache/weft/tools` (an empty variable counts as unset, as in the script).
 pub fn tools_dir() -> PathBuf {
-    std::env::var_os("WEFT_TOOLS_DIR")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| PathBuf::from(std::env::var("HOME").unwrap()).join(".cache/weft/tools"))
+    if let Some(dir) = std::env::var_os("WEFT_TOOLS_DIR").filter(|v| !v.is_empty()) {
+        return PathBuf::from(dir);
+    }
+    let home = std::env::var_os("HOME")
+        .filter(|v| !v.is_empty())
+        .expect("neither WEFT_TOOLS_DIR nor HOME is set: set WEFT_TOOLS_DIR to the folder where scripts/install-deps installed its tools");
+    PathBuf::from(home).join(".cache/weft/tools")
 }
 
 /// The Whisper model the tests use: `WEFT_WHISPER_MODEL`, else tiny.en where

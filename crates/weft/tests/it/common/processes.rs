@@ -1,7 +1,7 @@
 //! Real `weft` processes for the fault tests: started from the built binary on a free loopback
 //! port, with their output in a log file, killed or stopped by PID (and killed on drop, so a
 //! failing test leaves nothing running); a fake OpenAI-compatible transcription service that
-//! counts its calls; a private S3-compatible server (scripts/s3-test-server); test videos.
+//! counts its calls; a private S3-compatible server (scripts/s3-test-server).
 
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, ExitStatus, Stdio};
@@ -150,6 +150,17 @@ impl Weft {
         let text = self.log_text();
         let lines: Vec<&str> = text.lines().collect();
         lines[lines.len().saturating_sub(40)..].join("\n")
+    }
+}
+
+/// A child process killed (by its PID) and reaped when dropped: when the test ends, passed or
+/// failed.
+pub struct KillOnDrop(pub Child);
+
+impl Drop for KillOnDrop {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
     }
 }
 
@@ -305,31 +316,6 @@ pub fn kill9(pid: i32) {
     assert!(status.success(), "kill -9 {pid}");
 }
 
-/// A short H.264/AAC test video (a test picture and a tone) made with ffmpeg.
-pub fn test_video(dir: &Path, seconds: u32) -> PathBuf {
-    let path = dir.join(format!("fault-clip-{seconds}s.mp4"));
-    let status = Command::new("ffmpeg")
-        .args(["-hide_banner", "-loglevel", "error", "-y", "-f", "lavfi"])
-        .arg("-i")
-        .arg(format!("testsrc=duration={seconds}:size=160x120:rate=10"))
-        .args(["-f", "lavfi", "-i"])
-        .arg(format!("sine=frequency=440:duration={seconds}"))
-        .args([
-            "-c:v",
-            "libx264",
-            "-preset",
-            "ultrafast",
-            "-pix_fmt",
-            "yuv420p",
-        ])
-        .args(["-c:a", "aac", "-shortest"])
-        .arg(&path)
-        .status()
-        .expect("ffmpeg runs");
-    assert!(status.success(), "ffmpeg made a test video");
-    path
-}
-
 /// Uploads `video` as a journal titled `title` to the server at `base`.
 pub async fn upload(
     client: &reqwest::Client,
@@ -338,12 +324,7 @@ pub async fn upload(
     video: &[u8],
     title: &str,
 ) -> Result<reqwest::Response, reqwest::Error> {
-    let form = reqwest::multipart::Form::new()
-        .part(
-            "video",
-            reqwest::multipart::Part::bytes(video.to_vec()).file_name("clip.mp4"),
-        )
-        .text("title", title.to_string());
+    let form = super::upload_form(video.to_vec(), "clip.mp4", &[("title", title)]);
     client
         .post(format!("{base}/api/v1/journals"))
         .bearer_auth(token)
