@@ -189,6 +189,8 @@ async fn ready_is_503_while_the_database_is_down_and_200_once_it_is_back() {
             admin_url: cluster.layout().superuser_url(),
             admin: pool.clone(),
             target,
+            // The cluster's own database: it goes with the cluster's folder.
+            teardown: None,
         },
         |context| context,
     )

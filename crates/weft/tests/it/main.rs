@@ -43,6 +43,7 @@ mod schemathesis;
 mod search;
 mod seed;
 mod studio;
+mod test_databases;
 #[cfg(feature = "whisper")]
 mod transcribe_cli;
 #[cfg(feature = "whisper")]

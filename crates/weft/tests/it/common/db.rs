@@ -5,14 +5,16 @@
 //! migrations. And rows written straight to it.
 
 use std::path::PathBuf;
+use std::time::Duration;
 
 use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
-use sqlx::{ConnectOptions, PgPool};
+use sqlx::{ConnectOptions, Connection, PgPool};
 use weft::db::embedded::Cluster;
 use weft::db::url::DatabaseUrl;
 use weft::db::{migrate, Target};
 
-/// A fresh database of its own for one test.
+/// A fresh database of its own for one test, dropped when the `TestDb` is (at the end of
+/// the test, passed or failed).
 pub struct TestDb {
     pub pool: PgPool,
     pub name: String,
@@ -24,6 +26,69 @@ pub struct TestDb {
     pub admin_url: String,
     /// A pool of that role: for tests of the schema itself, which must see every row.
     pub admin: PgPool,
+    /// Drops the database; `None` for one the test does not own (an embedded cluster's own
+    /// `weft` database, say). Last, so that the pools above are dropped before it runs.
+    pub teardown: Option<Teardown>,
+}
+
+/// Drops a test database when dropped: `DROP DATABASE … WITH (FORCE)` over a maintenance
+/// connection, which also ends the sessions still in it (a server task or a child process the
+/// test left running, a pool not yet closed).
+///
+/// `Drop` cannot wait for async work on the test's runtime (often a current-thread one that
+/// is busy running this very drop, or unwinding a panic), so the statement runs on a thread of
+/// its own with a small runtime of its own, and the drop waits for it at most
+/// [`Teardown::WAIT`]: a database that cannot be dropped is reported and left to the
+/// cluster's removal at the end of the run, never a hang. It never panics (a panic while a
+/// failed test unwinds would abort the process).
+pub struct Teardown {
+    name: String,
+    maintenance: PgConnectOptions,
+}
+
+impl Teardown {
+    /// How long a drop waits for the database to go.
+    pub const WAIT: Duration = Duration::from_secs(30);
+
+    fn drop_database(name: &str, maintenance: &PgConnectOptions) -> Result<(), String> {
+        let runtime = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .map_err(|error| format!("a runtime: {error}"))?;
+        runtime.block_on(async {
+            let mut connection = maintenance
+                .connect()
+                .await
+                .map_err(|error| format!("connecting: {error}"))?;
+            sqlx::query(&format!("DROP DATABASE IF EXISTS \"{name}\" WITH (FORCE)"))
+                .execute(&mut connection)
+                .await
+                .map_err(|error| format!("DROP DATABASE: {error}"))?;
+            let _ = connection.close().await;
+            Ok(())
+        })
+    }
+}
+
+impl Drop for Teardown {
+    fn drop(&mut self) {
+        let (name, maintenance) = (self.name.clone(), self.maintenance.clone());
+        let (done, outcome) = std::sync::mpsc::channel();
+        let spawned = std::thread::Builder::new()
+            .name(format!("drop {name}"))
+            .spawn(move || {
+                let _ = done.send(Self::drop_database(&name, &maintenance));
+            });
+        let problem = match spawned {
+            Err(error) => format!("no thread to drop it: {error}"),
+            Ok(_) => match outcome.recv_timeout(Self::WAIT) {
+                Ok(Ok(())) => return,
+                Ok(Err(error)) => error,
+                Err(_) => format!("not gone after {:?}", Self::WAIT),
+            },
+        };
+        eprintln!("test database {} was not dropped: {problem}", self.name);
+    }
 }
 
 impl TestDb {
@@ -60,23 +125,27 @@ async fn server() -> Target {
     Target::Embedded(layout)
 }
 
+/// A superuser connection string for the test server's own database.
+fn superuser_url(target: &Target) -> String {
+    match target {
+        // WEFT_TEST_DATABASE_URL's role creates databases; WEFT_TEST_ADMIN_DATABASE_URL names
+        // a superuser when it is not one.
+        Target::External(url) => std::env::var("WEFT_TEST_ADMIN_DATABASE_URL")
+            .unwrap_or_else(|_| url.as_libpq().to_string()),
+        Target::Embedded(layout) => layout.superuser_url(),
+    }
+}
+
 /// A superuser connection string for database `name` on the test server.
 fn admin_url_for(target: &Target, name: &str) -> String {
+    let base = superuser_url(target);
     match target {
-        Target::External(url) => {
-            // WEFT_TEST_DATABASE_URL's role creates databases; WEFT_TEST_ADMIN_DATABASE_URL
-            // names a superuser when it is not one.
-            let base = std::env::var("WEFT_TEST_ADMIN_DATABASE_URL")
-                .unwrap_or_else(|_| url.as_libpq().to_string());
+        Target::External(_) => {
             let mut parsed = url::Url::parse(&base).expect("url");
             parsed.set_path(&format!("/{name}"));
             parsed.to_string()
         }
-        Target::Embedded(layout) => {
-            layout
-                .superuser_url()
-                .replacen(":///weft?", &format!(":///{name}?"), 1)
-        }
+        Target::Embedded(_) => base.replacen(":///weft?", &format!(":///{name}?"), 1),
     }
 }
 
@@ -176,10 +245,11 @@ async fn create_db(migrated: bool) -> TestDb {
     let admin_options = match &server {
         Target::External(url) => url.connect_options().expect("options"),
         Target::Embedded(layout) => layout.connect_options(),
-    };
+    }
+    .log_statements(tracing::log::LevelFilter::Debug);
     let admin = PgPoolOptions::new()
         .max_connections(1)
-        .connect_with(admin_options.log_statements(tracing::log::LevelFilter::Debug))
+        .connect_with(admin_options.clone())
         .await
         .expect("connect to the test server");
     let name = format!("weft_test_{}", uuid::Uuid::new_v4().simple());
@@ -202,6 +272,15 @@ async fn create_db(migrated: bool) -> TestDb {
             Err(error) => panic!("CREATE DATABASE failed: {error}"),
         }
     }
+    // From here on the database is dropped again, even if connecting to it fails. As a
+    // superuser: WITH (FORCE) must end the sessions of the superuser pool too.
+    let teardown = Teardown {
+        name: name.clone(),
+        maintenance: DatabaseUrl::parse(&superuser_url(&server))
+            .expect("the superuser URL")
+            .connect_options()
+            .expect("superuser options"),
+    };
     admin.close().await;
     let (options, target) = with_database(&server, &name);
     let pool = PgPoolOptions::new()
@@ -227,6 +306,7 @@ async fn create_db(migrated: bool) -> TestDb {
         target,
         admin_url,
         admin,
+        teardown: Some(teardown),
     }
 }
 
