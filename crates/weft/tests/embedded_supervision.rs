@@ -6,6 +6,10 @@
 
 #![allow(clippy::unwrap_used)]
 
+// A binary of its own, not a module of tests/it: the zombie test makes this process a child
+// subreaper and reaps every child it has, which under `cargo test` (one process, a thread per
+// test) would adopt and reap the children of every other test in the binary.
+#[path = "it/common/mod.rs"]
 mod common;
 
 use std::path::Path;

@@ -1,0 +1,371 @@
+//! The web UI in a real browser, end to end: Debian's Chromium driven through chromedriver,
+//! with Chromium's fake camera and a fake microphone that plays an espeak-ng recording of a
+//! known sentence. Sign up, record about 8 seconds, upload, wait for Whisper's transcript on
+//! the entry page, search for a spoken word, open the moment, and find the video there.
+//! Screenshots of the timeline, entry and search pages at laptop and phone width are saved
+//! under `target/screenshots/`.
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
+
+use crate::common::processes::{self, KillOnDrop};
+use crate::common::{self, media};
+use fantoccini::{Client, ClientBuilder, Locator};
+use hyper_util::client::legacy::connect::HttpConnector;
+use serde_json::{json, Value};
+use tokio_util::sync::CancellationToken;
+use weft::jobs::transcribe::Pipeline;
+use weft::jobs::worker::{self, WorkerConfig};
+use weft::transcribe::whisper::WhisperEngine;
+use weft::transcribe::Engine;
+
+/// Two sentences, said with a pause between them so that Whisper makes two segments and
+/// the second starts well after zero.
+const SENTENCES: [&str; 2] = [
+    "The lighthouse keeper painted the door green.",
+    "Tomorrow we travel to the mountains by train.",
+];
+/// Words of the sentence to search for (the first one Whisper heard).
+const SPOKEN_WORDS: &[&str] = &["mountains", "lighthouse", "painted", "travel", "train"];
+
+/// The spoken sentences as a WAV file for Chromium's fake microphone (which plays it in a
+/// loop): a second of silence, the first sentence, two and a half seconds of silence, the
+/// second sentence.
+fn speech_wav(dir: &Path) -> PathBuf {
+    let mut said = Vec::new();
+    for (n, sentence) in SENTENCES.iter().enumerate() {
+        let wav = dir.join(format!("sentence-{n}.wav"));
+        media::speech(&wav, 165, sentence);
+        said.push(wav);
+    }
+    let wav = dir.join("microphone.wav");
+    let status = Command::new("ffmpeg")
+        .args(["-hide_banner", "-loglevel", "error", "-y", "-i"])
+        .arg(&said[0])
+        .arg("-i")
+        .arg(&said[1])
+        .args([
+            "-filter_complex",
+            "[0]adelay=1000,apad=pad_dur=2.5[a];[1]apad=pad_dur=0.5[b];[a][b]concat=n=2:v=0:a=1",
+            "-ar",
+            "48000",
+            "-ac",
+            "1",
+            "-c:a",
+            "pcm_s16le",
+        ])
+        .arg(&wav)
+        .status()
+        .unwrap();
+    assert!(status.success(), "ffmpeg made the microphone's wav");
+    wav
+}
+
+/// Where screenshots go: `screenshots/` in the target folder this test was built in.
+fn screenshot_dir() -> PathBuf {
+    let target = std::env::var_os("CARGO_TARGET_DIR")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| {
+            // target/debug/deps/it-HASH
+            let exe = std::env::current_exe().unwrap();
+            exe.ancestors().nth(3).unwrap().to_path_buf()
+        });
+    let dir = target.join("screenshots");
+    std::fs::create_dir_all(&dir).unwrap();
+    dir
+}
+
+/// chromedriver on a loopback port; killed (by its process id) when dropped.
+struct ChromeDriver {
+    _process: KillOnDrop,
+    url: String,
+}
+
+impl ChromeDriver {
+    async fn start() -> ChromeDriver {
+        let port = processes::free_port();
+        let process = KillOnDrop(
+            Command::new("chromedriver")
+                .arg(format!("--port={port}"))
+                .arg("--allowed-ips=127.0.0.1")
+                .stdout(Stdio::null())
+                .stderr(Stdio::null())
+                .spawn()
+                .expect("chromedriver runs (scripts/install-deps installs chromium-driver)"),
+        );
+        let driver = ChromeDriver {
+            _process: process,
+            url: format!("http://127.0.0.1:{port}"),
+        };
+        let deadline = Instant::now() + Duration::from_secs(20);
+        loop {
+            let ready = reqwest::get(format!("{}/status", driver.url))
+                .await
+                .map(|r| r.status().is_success())
+                .unwrap_or(false);
+            if ready {
+                return driver;
+            }
+            assert!(Instant::now() < deadline, "chromedriver did not start");
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+    }
+}
+
+async fn chromium(driver: &ChromeDriver, wav: &Path, profile: &Path) -> Client {
+    let args = vec![
+        "--headless=new".to_string(),
+        "--no-sandbox".into(),
+        "--disable-gpu".into(),
+        "--disable-dev-shm-usage".into(),
+        "--disable-quic".into(),
+        "--no-first-run".into(),
+        "--disable-background-networking".into(),
+        "--disable-component-update".into(),
+        "--disable-sync".into(),
+        "--use-fake-device-for-media-stream".into(),
+        "--use-fake-ui-for-media-stream".into(),
+        "--autoplay-policy=no-user-gesture-required".into(),
+        format!("--use-file-for-fake-audio-capture={}", wav.display()),
+        format!("--user-data-dir={}", profile.display()),
+        "--window-size=1280,800".into(),
+    ];
+    let capabilities = json!({
+        "browserName": "chrome",
+        "goog:chromeOptions": { "binary": "/usr/bin/chromium", "args": args },
+    });
+    let Value::Object(capabilities) = capabilities else {
+        unreachable!()
+    };
+    ClientBuilder::new(HttpConnector::new())
+        .capabilities(capabilities)
+        .connect(&driver.url)
+        .await
+        .expect("a Chromium session")
+}
+
+/// Waits until `script` (the body of a function) returns something truthy; returns it.
+async fn wait_until(browser: &Client, script: &str, limit: Duration, what: &str) -> Value {
+    let deadline = Instant::now() + limit;
+    loop {
+        let value = browser.execute(script, vec![]).await.unwrap_or(Value::Null);
+        let truthy = match &value {
+            Value::Null => false,
+            Value::Bool(b) => *b,
+            Value::String(s) => !s.is_empty(),
+            _ => true,
+        };
+        if truthy {
+            return value;
+        }
+        assert!(Instant::now() < deadline, "timed out waiting for {what}");
+        tokio::time::sleep(Duration::from_millis(250)).await;
+    }
+}
+
+/// Saves the current page at laptop and phone width.
+async fn screenshots(browser: &Client, name: &str) {
+    let dir = screenshot_dir();
+    for (size, width, height) in [("laptop", 1280, 800), ("phone", 390, 844)] {
+        browser.set_window_size(width, height).await.unwrap();
+        tokio::time::sleep(Duration::from_millis(400)).await;
+        let png = browser.screenshot().await.unwrap();
+        std::fs::write(dir.join(format!("{name}-{size}.png")), png).unwrap();
+    }
+    browser.set_window_size(1280, 800).await.unwrap();
+}
+
+async fn fill(browser: &Client, id: &str, text: &str) {
+    let field = browser.find(Locator::Id(id)).await.unwrap();
+    field.clear().await.unwrap();
+    field.send_keys(text).await.unwrap();
+}
+
+async fn click(browser: &Client, id: &str) {
+    browser
+        .find(Locator::Id(id))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+}
+
+async fn app_with_a_worker() -> (
+    common::TestApp,
+    CancellationToken,
+    tokio::task::JoinHandle<()>,
+) {
+    let app = common::spawn_app_with_transcription().await;
+    let engine = WhisperEngine::load(
+        &common::model_dir(),
+        weft_whisper::Options {
+            language: Some("en".into()),
+            ..Default::default()
+        },
+    )
+    .unwrap();
+    let pipeline = Pipeline {
+        pool: app.db.pool.clone(),
+        storage: app.storage.clone(),
+        scratch: app.scratch.clone(),
+        engine: Engine::Whisper(engine),
+    };
+    let shutdown = CancellationToken::new();
+    let workers = tokio::spawn(worker::run(
+        pipeline,
+        WorkerConfig::default(),
+        shutdown.clone(),
+    ));
+    (app, shutdown, workers)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_recording_made_in_the_browser_is_transcribed_found_and_played_from_the_moment() {
+    let (app, shutdown, workers) = app_with_a_worker().await;
+    let dir = tempfile::tempdir().unwrap();
+    let wav = speech_wav(dir.path());
+    let driver = ChromeDriver::start().await;
+    let browser = chromium(&driver, &wav, &dir.path().join("profile")).await;
+
+    // Sign up.
+    browser.goto(&app.url("/signup")).await.unwrap();
+    fill(&browser, "username", "jane").await;
+    fill(&browser, "email", "jane@example.com").await;
+    fill(&browser, "password", "password-of-jane").await;
+    browser
+        .find(Locator::Css("form[action='/signup'] button[type=submit]"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    wait_until(
+        &browser,
+        "return location.pathname === '/' && document.querySelector('h1').textContent",
+        Duration::from_secs(10),
+        "the timeline after signing up",
+    )
+    .await;
+
+    // Record about 8 seconds with the fake camera and microphone.
+    browser.goto(&app.url("/new")).await.unwrap();
+    click(&browser, "camera-on").await;
+    wait_until(
+        &browser,
+        "return !document.getElementById('record').disabled",
+        Duration::from_secs(10),
+        "the camera",
+    )
+    .await;
+    click(&browser, "record").await;
+    // The microphone loops a file of about 9.5 seconds; 10 seconds hold every word.
+    tokio::time::sleep(Duration::from_secs(10)).await;
+    click(&browser, "stop").await;
+    wait_until(
+        &browser,
+        "return !document.getElementById('save').disabled",
+        Duration::from_secs(10),
+        "the recording",
+    )
+    .await;
+    fill(&browser, "title", "Recorded in the browser").await;
+    fill(&browser, "tags", "test, lighthouse").await;
+    click(&browser, "save").await;
+    let error = "const e = document.getElementById('form-error'); \
+                 return location.pathname.startsWith('/entries/') || (e && !e.hidden && e.textContent)";
+    let uploaded = wait_until(&browser, error, Duration::from_secs(60), "the upload").await;
+    assert_eq!(
+        uploaded,
+        Value::Bool(true),
+        "the upload was refused: {uploaded}"
+    );
+
+    // The entry page shows the transcript by itself when the worker is done (it reloads, so
+    // the segments are read in the same step that finds them).
+    let segments = "const links = document.querySelectorAll('#segments a.seg'); \
+                    return links.length > 0 && Array.from(links).map(a => \
+                        [Number(a.dataset.start), a.querySelector('.text').textContent.toLowerCase()])";
+    let segments = wait_until(
+        &browser,
+        segments,
+        Duration::from_secs(240),
+        "the transcript",
+    )
+    .await;
+    let segments: Vec<(f64, String)> = serde_json::from_value(segments).unwrap();
+    // A word said after the first second, so that opening its moment is a real seek.
+    let heard = |later: bool| {
+        segments.iter().find_map(|(start, text)| {
+            SPOKEN_WORDS
+                .iter()
+                .find(|w| text.contains(*w) && (!later || *start > 1.0))
+        })
+    };
+    let word = heard(true)
+        .or_else(|| heard(false))
+        .unwrap_or_else(|| panic!("none of {SPOKEN_WORDS:?} in {segments:?}"));
+    let entry_url = browser.current_url().await.unwrap();
+    screenshots(&browser, "entry").await;
+
+    browser.goto(&app.url("/")).await.unwrap();
+    screenshots(&browser, "timeline").await;
+
+    // Search for a spoken word and open the moment.
+    browser.goto(&app.url("/")).await.unwrap();
+    browser.goto(&app.url("/search")).await.unwrap();
+    fill(&browser, "q", word).await;
+    browser
+        .find(Locator::Css("form.search-box button[type=submit]"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    let moment = browser
+        .wait()
+        .at_most(Duration::from_secs(10))
+        .for_element(Locator::Css("a.moment"))
+        .await
+        .unwrap();
+    screenshots(&browser, "search").await;
+    let href = moment.attr("href").await.unwrap().unwrap();
+    let start: f64 = href.rsplit("?t=").next().unwrap().parse().unwrap();
+    assert!(
+        href.starts_with(entry_url.path()),
+        "{href} opens {entry_url}"
+    );
+    moment.click().await.unwrap();
+
+    let script = format!(
+        "const v = document.getElementById('player'); \
+         const seg = document.querySelector('a.seg.current'); \
+         return v && v.readyState >= 1 && Math.abs(v.currentTime - {start}) < 0.5 && seg \
+                && [v.currentTime, seg.dataset.start]"
+    );
+    let at = wait_until(
+        &browser,
+        &script,
+        Duration::from_secs(20),
+        "the video at the moment",
+    )
+    .await;
+    let current_time = at[0].as_f64().unwrap();
+    assert!(
+        (current_time - start).abs() < 0.5,
+        "the video is at {current_time}, the moment at {start}"
+    );
+    println!("{word:?} said at {start} s; the video opened at {current_time} s");
+    let segment_start: f64 = at[1].as_str().unwrap().parse().unwrap();
+    assert!(
+        (segment_start - start).abs() < 0.01,
+        "the highlighted segment starts at the moment ({segment_start} vs {start})"
+    );
+
+    browser.close().await.unwrap();
+    drop(driver);
+    shutdown.cancel();
+    workers.await.unwrap();
+    app.stop().await;
+}

@@ -1,0 +1,53 @@
+//! Weft's integration tests, one binary: each module is the suite of one part (named as its
+//! test binary was before they were merged), all sharing the fixtures of `common`. Each test
+//! drives the real router, the built `weft` binary or real child processes against a real
+//! PostgreSQL; under cargo-nextest every test runs in a process of its own.
+//!
+//! One suite stays a binary of its own: `tests/embedded_supervision.rs` makes its process a
+//! child subreaper and reaps every child it has, which would steal the children of tests
+//! sharing its process under `cargo test`.
+
+// Tests may unwrap: a panic there is a failed test with a clear location.
+#![allow(clippy::unwrap_used)]
+
+mod common;
+
+mod accounts;
+mod api;
+mod backup;
+// The browser and the Whisper tests need the engine compiled in (the default build has it).
+#[cfg(feature = "whisper")]
+mod browser;
+mod chaos;
+mod embedded;
+mod faults_kill;
+mod faults_postgres;
+mod faults_scale;
+mod hardening;
+mod health;
+mod hostile_input;
+mod import;
+mod instance_backup;
+mod jobs;
+mod jobs_cli;
+mod journals;
+mod metrics;
+mod migrations;
+mod openai_engine;
+mod openapi_validates;
+mod queries;
+mod refused_text;
+mod rls;
+mod schema;
+mod schemathesis;
+mod search;
+mod seed;
+mod studio;
+mod test_databases;
+#[cfg(feature = "whisper")]
+mod transcribe_cli;
+#[cfg(feature = "whisper")]
+mod transcription;
+mod upload_fuzz;
+mod user_cli;
+mod web_pages;

@@ -1,0 +1,375 @@
+//! Migrations: applying, refusing changed or unknown ones, concurrency, rebuilding, and the
+//! `weft db` commands that drive them.
+
+use std::path::Path;
+use std::process::Output;
+
+use crate::common::cli::{self, assert_success, stderr, stdout};
+use crate::common::{self, empty_db, fresh_db, TestDb};
+use sqlx::PgPool;
+use weft::db::migrate::{self, MigrateError, State, MIGRATIONS};
+
+fn all_migrations() -> Vec<String> {
+    MIGRATIONS.iter().map(|m| m.file_stem()).collect()
+}
+
+async fn applied_rows(pool: &PgPool) -> i64 {
+    sqlx::query_scalar("SELECT count(*) FROM weft_schema_migrations")
+        .fetch_one(pool)
+        .await
+        .expect("count weft_schema_migrations")
+}
+
+async fn user_count(pool: &PgPool) -> i64 {
+    sqlx::query_scalar("SELECT count(*) FROM users")
+        .fetch_one(pool)
+        .await
+        .expect("count users")
+}
+
+async fn add_user(pool: &PgPool) {
+    sqlx::query("INSERT INTO users (username, email, password_hash) VALUES ('kept', 'kept@example.com', $1)")
+        .bind(common::PASSWORD_HASH)
+        .execute(pool)
+        .await
+        .expect("insert a user");
+}
+
+async fn change_checksum(pool: &PgPool) {
+    sqlx::query("UPDATE weft_schema_migrations SET checksum = '\\x00' WHERE version = 1")
+        .execute(pool)
+        .await
+        .expect("alter the recorded checksum");
+}
+
+/// Runs `weft ARGS` against the test database in development (unless `env` says otherwise).
+fn weft(db: &TestDb, args: &[&str], env: &[(&str, &str)]) -> Output {
+    let mut all = vec![("WEFT_ENV", "development")];
+    all.extend_from_slice(env);
+    cli::weft(db, args, &all)
+}
+
+#[tokio::test]
+async fn migrate_applies_every_migration_once_and_then_nothing() {
+    let db = empty_db().await;
+    let before = migrate::status(&db.pool).await.expect("status before");
+    assert!(
+        before.iter().all(|line| line.state == State::Pending),
+        "{before:?}"
+    );
+    assert!(!migrate::is_current(&db.pool)
+        .await
+        .expect("is_current before"));
+
+    let first = migrate::migrate(&db.pool).await.expect("the first migrate");
+    let second = migrate::migrate(&db.pool)
+        .await
+        .expect("the second migrate");
+
+    assert_eq!(first.first().map(String::as_str), Some("0001_initial"));
+    assert_eq!(first, all_migrations());
+    assert!(second.is_empty(), "{second:?}");
+    let status = migrate::status(&db.pool).await.expect("status after");
+    assert_eq!(status.len(), MIGRATIONS.len());
+    for line in &status {
+        assert_eq!(line.state, State::Applied, "{line:?}");
+        assert!(line.applied_at.is_some(), "{line:?}");
+    }
+    assert!(migrate::is_current(&db.pool)
+        .await
+        .expect("is_current after"));
+    assert_eq!(applied_rows(&db.pool).await, MIGRATIONS.len() as i64);
+}
+
+#[tokio::test]
+async fn a_migration_changed_after_it_was_applied_is_refused_with_what_to_do() {
+    let db = fresh_db().await;
+    change_checksum(&db.pool).await;
+
+    let error = migrate::migrate(&db.pool)
+        .await
+        .expect_err("a changed migration is refused");
+
+    assert!(
+        matches!(&error, MigrateError::Changed(name) if name == "0001_initial"),
+        "{error:?}"
+    );
+    let message = error.to_string();
+    assert!(message.contains("weft db generate"), "{message}");
+    assert!(message.contains("weft db push"), "{message}");
+    let status = migrate::status(&db.pool).await.expect("status");
+    let initial = status
+        .iter()
+        .find(|line| line.version == 1)
+        .expect("0001 in status");
+    assert_eq!(initial.state, State::Changed);
+    assert!(!migrate::is_current(&db.pool).await.expect("is_current"));
+}
+
+#[tokio::test]
+async fn a_database_newer_than_the_binary_is_refused_naming_the_unknown_migration() {
+    let db = fresh_db().await;
+    sqlx::query(
+        "INSERT INTO weft_schema_migrations (version, name, checksum) \
+         VALUES (9999, 'from_the_future', '\\x00')",
+    )
+    .execute(&db.pool)
+    .await
+    .expect("record a migration this binary does not know");
+
+    let error = migrate::migrate(&db.pool)
+        .await
+        .expect_err("an unknown migration is refused");
+
+    assert!(matches!(&error, MigrateError::Unknown(_)), "{error:?}");
+    let message = error.to_string();
+    assert!(message.contains("9999"), "{message}");
+    assert!(message.contains("newer than the binary"), "{message}");
+    let status = migrate::status(&db.pool).await.expect("status");
+    let future = status
+        .iter()
+        .find(|line| line.version == 9999)
+        .expect("9999 in status");
+    assert_eq!(future.state, State::Unknown);
+    assert_eq!(future.name, "from_the_future");
+    assert!(!migrate::is_current(&db.pool).await.expect("is_current"));
+}
+
+#[tokio::test]
+async fn two_concurrent_migrations_both_succeed_and_apply_each_migration_once() {
+    let db = empty_db().await;
+    // Two pools, as two processes starting at once would have.
+    let other = sqlx::postgres::PgPoolOptions::new()
+        .max_connections(1)
+        .connect_with(db.options.clone())
+        .await
+        .expect("a second pool");
+
+    // Both run at once on their own connections; the second waits on the first's lock.
+    let (first, second) = tokio::join!(migrate::migrate(&db.pool), migrate::migrate(&other));
+    let first = first.expect("the first migrate");
+    let second = second.expect("the second migrate");
+
+    let mut applied = [first, second].concat();
+    applied.sort();
+    assert_eq!(applied, all_migrations());
+    assert_eq!(applied_rows(&db.pool).await, MIGRATIONS.len() as i64);
+    assert!(migrate::is_current(&db.pool).await.expect("is_current"));
+}
+
+#[tokio::test]
+async fn rebuild_leaves_an_empty_database_at_the_current_schema() {
+    let db = fresh_db().await;
+    weft::db::seed::seed(&db.pool, 10).await.expect("seed");
+    assert!(user_count(&db.pool).await > 0);
+
+    let applied = migrate::rebuild(&db.pool).await.expect("rebuild");
+
+    assert_eq!(applied, all_migrations());
+    assert_eq!(user_count(&db.pool).await, 0);
+    for table in ["journals", "transcripts", "tags"] {
+        let rows: i64 = sqlx::query_scalar(&format!("SELECT count(*) FROM {table}"))
+            .fetch_one(&db.pool)
+            .await
+            .expect("count rows");
+        assert_eq!(rows, 0, "{table}");
+    }
+    assert!(migrate::is_current(&db.pool).await.expect("is_current"));
+}
+
+#[tokio::test]
+async fn weft_db_migrate_applies_then_says_there_is_nothing_to_apply() {
+    let db = empty_db().await;
+
+    let first = weft(&db, &["db", "migrate"], &[]);
+    let second = weft(&db, &["db", "migrate"], &[]);
+
+    assert_success(&first);
+    assert!(
+        stdout(&first).contains("applied 0001_initial"),
+        "{}",
+        stdout(&first)
+    );
+    assert_success(&second);
+    assert!(
+        stdout(&second).contains("nothing to apply"),
+        "{}",
+        stdout(&second)
+    );
+    assert!(migrate::is_current(&db.pool).await.expect("is_current"));
+}
+
+#[tokio::test]
+async fn weft_db_status_lists_applied_and_changed_migrations() {
+    let db = fresh_db().await;
+
+    let current = weft(&db, &["db", "status"], &[]);
+    change_checksum(&db.pool).await;
+    let changed = weft(&db, &["db", "status"], &[]);
+
+    assert_success(&current);
+    let line = stdout(&current);
+    assert!(line.contains("0001_initial"), "{line}");
+    assert!(line.contains("applied"), "{line}");
+    assert_success(&changed);
+    assert!(stdout(&changed).contains("CHANGED"), "{}", stdout(&changed));
+}
+
+#[tokio::test]
+async fn weft_db_status_on_an_empty_database_shows_pending() {
+    let db = empty_db().await;
+
+    let output = weft(&db, &["db", "status"], &[]);
+
+    assert_success(&output);
+    assert!(stdout(&output).contains("pending"), "{}", stdout(&output));
+    assert!(!migrate::is_current(&db.pool).await.expect("is_current"));
+}
+
+#[tokio::test]
+async fn weft_db_push_is_refused_in_production_and_changes_nothing() {
+    let db = fresh_db().await;
+    add_user(&db.pool).await;
+    change_checksum(&db.pool).await;
+
+    let output = weft(&db, &["db", "push"], &[("WEFT_ENV", "production")]);
+
+    assert!(
+        !output.status.success(),
+        "push ran in production: {}",
+        stdout(&output)
+    );
+    assert!(
+        stderr(&output).contains("production"),
+        "{}",
+        stderr(&output)
+    );
+    assert_eq!(user_count(&db.pool).await, 1);
+    let status = migrate::status(&db.pool).await.expect("status");
+    assert_eq!(status[0].state, State::Changed, "the schema was left alone");
+}
+
+#[tokio::test]
+async fn weft_db_push_rebuilds_a_development_database_whose_migrations_changed() {
+    let db = fresh_db().await;
+    add_user(&db.pool).await;
+    change_checksum(&db.pool).await;
+
+    let output = weft(&db, &["db", "push"], &[]);
+
+    assert_success(&output);
+    assert!(
+        stderr(&output).contains("rebuilding"),
+        "{}",
+        stderr(&output)
+    );
+    assert!(
+        stdout(&output).contains("applied 0001_initial"),
+        "{}",
+        stdout(&output)
+    );
+    assert!(migrate::is_current(&db.pool).await.expect("is_current"));
+    assert_eq!(user_count(&db.pool).await, 0, "a rebuild drops the data");
+}
+
+#[tokio::test]
+async fn weft_db_push_on_a_current_database_keeps_its_data() {
+    let db = fresh_db().await;
+    add_user(&db.pool).await;
+
+    let output = weft(&db, &["db", "push"], &[]);
+
+    assert_success(&output);
+    assert!(
+        stdout(&output).contains("already at the current schema"),
+        "{}",
+        stdout(&output)
+    );
+    assert_eq!(user_count(&db.pool).await, 1);
+}
+
+#[tokio::test]
+async fn weft_db_push_applies_pending_migrations_to_an_empty_database() {
+    let db = empty_db().await;
+
+    let output = weft(&db, &["db", "push"], &[]);
+
+    assert_success(&output);
+    assert!(
+        stdout(&output).contains("applied 0001_initial"),
+        "{}",
+        stdout(&output)
+    );
+    assert!(migrate::is_current(&db.pool).await.expect("is_current"));
+}
+
+#[tokio::test]
+async fn weft_db_reset_leaves_no_users_and_the_current_schema() {
+    let db = fresh_db().await;
+    weft::db::seed::seed(&db.pool, 10).await.expect("seed");
+
+    let output = weft(&db, &["db", "reset"], &[]);
+
+    assert_success(&output);
+    assert_eq!(user_count(&db.pool).await, 0);
+    assert!(migrate::is_current(&db.pool).await.expect("is_current"));
+}
+
+#[tokio::test]
+async fn weft_db_reset_is_refused_in_production() {
+    let db = fresh_db().await;
+    add_user(&db.pool).await;
+
+    let output = weft(&db, &["db", "reset"], &[("WEFT_ENV", "production")]);
+
+    assert!(
+        !output.status.success(),
+        "reset ran in production: {}",
+        stdout(&output)
+    );
+    assert!(
+        stderr(&output).contains("production"),
+        "{}",
+        stderr(&output)
+    );
+    assert_eq!(user_count(&db.pool).await, 1);
+}
+
+#[tokio::test]
+async fn weft_db_generate_numbers_the_file_after_the_highest_existing_one() {
+    let db = empty_db().await;
+    let dir = tempfile::tempdir().expect("a migrations folder");
+    std::fs::write(dir.path().join("0001_x.sql"), "-- x\n").expect("write 0001");
+    std::fs::write(dir.path().join("0004_y.sql"), "-- y\n").expect("write 0004");
+    let dir_arg = dir.path().to_str().expect("a UTF-8 path");
+
+    let output = weft(
+        &db,
+        &["db", "generate", "add_things", "--dir", dir_arg],
+        &[],
+    );
+
+    assert_success(&output);
+    let created = dir.path().join("0005_add_things.sql");
+    assert!(created.is_file(), "{} was not created", created.display());
+    assert!(
+        stdout(&output).contains("0005_add_things.sql"),
+        "{}",
+        stdout(&output)
+    );
+    let text = std::fs::read_to_string(&created).expect("read the new migration");
+    assert!(text.starts_with("-- 0005_add_things:"), "{text}");
+    assert_eq!(
+        sql_files(dir.path()),
+        vec!["0001_x.sql", "0004_y.sql", "0005_add_things.sql"]
+    );
+}
+
+fn sql_files(dir: &Path) -> Vec<String> {
+    let mut names: Vec<String> = std::fs::read_dir(dir)
+        .expect("list the folder")
+        .filter_map(|entry| entry.ok()?.file_name().into_string().ok())
+        .collect();
+    names.sort();
+    names
+}

@@ -1,0 +1,621 @@
+//! The documented queries: creating a user and logging in, a user's journals newest first,
+//! journals by tag, full-text and substring search. Each returns the right rows and only the
+//! caller's; at thirty thousand journals each is answered through its index.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use crate::common::{self, fresh_db};
+use chrono::{DateTime, TimeDelta, Utc};
+use sqlx::{PgConnection, PgPool};
+use uuid::Uuid;
+use weft::db::journals::{self, Journal, NewJournal};
+use weft::db::{transcripts, users};
+
+fn base_time() -> DateTime<Utc> {
+    "2026-01-01T12:00:00Z".parse().expect("a timestamp")
+}
+
+/// Inserts a journal created `minutes` after the base time, with an optional transcript.
+async fn journal(
+    pool: &PgPool,
+    user_id: Uuid,
+    minutes: i64,
+    title: &str,
+    transcript: Option<&str>,
+) -> Uuid {
+    let new = NewJournal {
+        user_id,
+        title,
+        video_path: "test/video.mp4",
+        duration: 60,
+        location: None,
+        notes: None,
+    };
+    let id = journals::insert(pool, &new)
+        .await
+        .expect("insert a journal")
+        .id;
+    sqlx::query("UPDATE journals SET created_at = $2 WHERE id = $1")
+        .bind(id)
+        .bind(base_time() + TimeDelta::minutes(minutes))
+        .execute(pool)
+        .await
+        .expect("date the journal");
+    if let Some(text) = transcript {
+        transcripts::insert(pool, id, text, None)
+            .await
+            .expect("insert a transcript");
+    }
+    id
+}
+
+async fn tag(pool: &PgPool, journal_id: Uuid, tag: &str) {
+    sqlx::query("INSERT INTO tags (journal_id, tag) VALUES ($1, $2)")
+        .bind(journal_id)
+        .bind(tag)
+        .execute(pool)
+        .await
+        .expect("tag a journal");
+}
+
+fn ids(journals: &[Journal]) -> Vec<Uuid> {
+    journals.iter().map(|journal| journal.id).collect()
+}
+
+#[tokio::test]
+async fn a_created_user_is_found_by_username_or_email_in_any_letter_case() {
+    let db = fresh_db().await;
+    let hash = weft::domain::password::hash(
+        "correct horse".to_string(),
+        weft::domain::password::MIN_BCRYPT_COST,
+    )
+    .await
+    .expect("hash a password");
+
+    let created = users::create(&db.admin, "JaneDoe", "Jane.Doe@Example.com", &hash)
+        .await
+        .expect("create a user");
+
+    assert_eq!(created.username, "JaneDoe", "the username is kept as typed");
+    assert!(
+        created.password_hash.starts_with("$2b$10$"),
+        "{}",
+        created.password_hash
+    );
+    assert!(weft::domain::password::verify(
+        "correct horse".to_string(),
+        created.password_hash.clone()
+    )
+    .await
+    .expect("verify"));
+    for login in [
+        "janedoe",
+        "JANEDOE",
+        "jane.doe@example.com",
+        "JANE.DOE@EXAMPLE.COM",
+    ] {
+        let found = users::find_by_login(&db.admin, login)
+            .await
+            .expect("look up");
+        assert_eq!(found.map(|user| user.id), Some(created.id), "{login}");
+    }
+    for stranger in ["jane", "doe@example.com", ""] {
+        let found = users::find_by_login(&db.admin, stranger)
+            .await
+            .expect("look up");
+        assert!(found.is_none(), "{stranger:?} found {found:?}");
+    }
+}
+
+#[tokio::test]
+async fn a_users_journals_come_newest_first_up_to_the_limit_and_only_their_own() {
+    let db = fresh_db().await;
+    let pool = &db.admin;
+    let alice = common::insert_user(pool, "alice").await;
+    let bob = common::insert_user(pool, "bob").await;
+    let oldest = journal(pool, alice, 0, "one", None).await;
+    let newest = journal(pool, alice, 40, "five", None).await;
+    let middle = journal(pool, alice, 20, "three", None).await;
+    let second = journal(pool, alice, 30, "four", None).await;
+    let fourth = journal(pool, alice, 10, "two", None).await;
+    journal(pool, bob, 50, "bob's newest", None).await;
+
+    let page = journals::list_for_user(pool, alice, 3).await.expect("list");
+    let all = journals::list_for_user(pool, alice, 100)
+        .await
+        .expect("list");
+
+    assert_eq!(ids(&page), vec![newest, second, middle]);
+    assert_eq!(ids(&all), vec![newest, second, middle, fourth, oldest]);
+    assert!(all.iter().all(|journal| journal.user_id == alice));
+}
+
+#[tokio::test]
+async fn journals_by_tag_match_a_tag_typed_in_any_case_with_spaces_around_it() {
+    let db = fresh_db().await;
+    let pool = &db.admin;
+    let alice = common::insert_user(pool, "alice").await;
+    let bob = common::insert_user(pool, "bob").await;
+    let ridge = journal(pool, alice, 0, "Ridge", None).await;
+    let lake = journal(pool, alice, 10, "Lake", None).await;
+    let market = journal(pool, alice, 20, "Market", None).await;
+    let bobs = journal(pool, bob, 30, "Bob's hike", None).await;
+    tag(pool, ridge, "hiking").await;
+    tag(pool, lake, "Hiking").await;
+    tag(pool, lake, "water").await;
+    tag(pool, market, "food").await;
+    tag(pool, bobs, "hiking").await;
+
+    let found = journals::list_by_tag(pool, alice, " Hiking ", 10)
+        .await
+        .expect("by tag");
+    let limited = journals::list_by_tag(pool, alice, "HIKING", 1)
+        .await
+        .expect("by tag");
+    let none = journals::list_by_tag(pool, alice, "hik", 10)
+        .await
+        .expect("by tag");
+
+    assert_eq!(ids(&found), vec![lake, ridge], "newest first, only alice's");
+    assert_eq!(ids(&limited), vec![lake]);
+    assert!(none.is_empty(), "a tag matches whole, not by prefix");
+}
+
+#[tokio::test]
+async fn full_text_search_finds_words_in_titles_and_transcripts_with_english_stemming() {
+    let db = fresh_db().await;
+    let pool = &db.admin;
+    let alice = common::insert_user(pool, "alice").await;
+    let bob = common::insert_user(pool, "bob").await;
+    let hike = journal(
+        pool,
+        alice,
+        0,
+        "Morning hike up the ridge",
+        Some("I keep hiking every weekend"),
+    )
+    .await;
+    let lighthouse = journal(
+        pool,
+        alice,
+        10,
+        "Quiet evening",
+        Some("We watched the lighthouse blink across the bay"),
+    )
+    .await;
+    journal(pool, alice, 20, "Groceries", Some("bread and milk")).await;
+    journal(
+        pool,
+        bob,
+        30,
+        "Hiking to the lighthouse",
+        Some("a long hike"),
+    )
+    .await;
+
+    let by_stem = journals::search_text(pool, alice, "hiking", 10)
+        .await
+        .expect("search");
+    let in_transcript = journals::search_text(pool, alice, "lighthouse", 10)
+        .await
+        .expect("search");
+    let either = journals::search_text(pool, alice, "ridge or lighthouse", 10)
+        .await
+        .expect("search");
+    let both = journals::search_text(pool, alice, "ridge lighthouse", 10)
+        .await
+        .expect("search");
+    let phrase = journals::search_text(pool, alice, "\"hike up\"", 10)
+        .await
+        .expect("search");
+    let excluded = journals::search_text(pool, alice, "morning -ridge", 10)
+        .await
+        .expect("search");
+    let kept = journals::search_text(pool, alice, "evening -ridge", 10)
+        .await
+        .expect("search");
+
+    // English stemming: "hiking" and "hike" are one lexeme ('hike'), so the title that says
+    // "hike" matches; the transcript that says "hiking" matches too, and the journal is
+    // returned once.
+    assert_eq!(ids(&by_stem), vec![hike]);
+    assert_eq!(
+        ids(&in_transcript),
+        vec![lighthouse],
+        "a word only in a transcript"
+    );
+    assert_eq!(ids(&either), vec![lighthouse, hike], "newest first");
+    assert!(both.is_empty(), "words are ANDed: {both:?}");
+    assert_eq!(ids(&phrase), vec![hike]);
+    assert!(excluded.is_empty(), "-word excludes: {excluded:?}");
+    assert_eq!(ids(&kept), vec![lighthouse]);
+}
+
+#[tokio::test]
+async fn substring_search_matches_inside_words_in_any_case_and_takes_wildcards_literally() {
+    let db = fresh_db().await;
+    let pool = &db.admin;
+    let alice = common::insert_user(pool, "alice").await;
+    let bob = common::insert_user(pool, "bob").await;
+    let mountain = journal(pool, alice, 0, "Mountain sunrise", None).await;
+    let sale = journal(pool, alice, 10, "50% off at the market", None).await;
+    let offers = journal(pool, alice, 20, "500 offers", None).await;
+    let biology = journal(
+        pool,
+        alice,
+        30,
+        "Class notes",
+        Some("all about photosynthesis today"),
+    )
+    .await;
+    journal(pool, bob, 40, "Mountain photosynthesis 50% off_line", None).await;
+
+    let inside_word = journals::search_substring(pool, alice, "OUNTAI", 10)
+        .await
+        .expect("search");
+    let percent = journals::search_substring(pool, alice, "0%", 10)
+        .await
+        .expect("search");
+    let underscore = journals::search_substring(pool, alice, "o_f", 10)
+        .await
+        .expect("search");
+    let transcript = journals::search_substring(pool, alice, "synth", 10)
+        .await
+        .expect("search");
+    let digits = journals::search_substring(pool, alice, "50", 10)
+        .await
+        .expect("search");
+
+    assert_eq!(ids(&inside_word), vec![mountain]);
+    assert_eq!(ids(&percent), vec![sale], "'%' is matched as a character");
+    assert!(
+        underscore.is_empty(),
+        "'_' is matched as a character: {underscore:?}"
+    );
+    assert_eq!(
+        ids(&transcript),
+        vec![biology],
+        "a substring only in a transcript"
+    );
+    assert_eq!(ids(&digits), vec![offers, sale]);
+}
+
+// ------------------------------------------------------------------------------------------
+// The plans at scale
+// ------------------------------------------------------------------------------------------
+
+/// 300 users with 100 journals each (30,000), one transcript per journal, a tag on about a
+/// third. Titles and transcripts are random words from a small vocabulary; the rare word
+/// "zeppelin" is in ten titles and ten transcripts of user1 and one title of user2.
+const BULK: &str = r#"
+SELECT setseed(0.42);
+
+INSERT INTO users (username, email, password_hash)
+SELECT 'user' || i, 'user' || i || '@example.com',
+       '$2b$10$abcdefghijklmnopqrstuuM9Qb7T3Y8rXQm0eL5m7m1e8K9b3b2Ge'
+FROM generate_series(1, 300) AS i;
+
+CREATE TEMP TABLE vocab AS SELECT ARRAY[
+  'morning','evening','walk','hike','ridge','river','coffee','kitchen','garden','train',
+  'office','meeting','project','friend','family','dinner','market','rain','sunshine','snow',
+  'music','guitar','book','library','beach','ocean','mountain','forest','city','bridge',
+  'bicycle','run','park','museum','painting','recipe','bread','travel','airport','holiday',
+  'birthday','weekend','quiet','busy','tired','happy','thoughts','plans'] AS w;
+
+-- Journal n belongs to user (n % 300) + 1 and is n * 17 minutes old.
+INSERT INTO journals (user_id, title, video_path, duration, created_at, updated_at)
+SELECT u.id,
+       CASE WHEN g.n % 3000 IN (0, 1) THEN 'zeppelin ' ELSE '' END
+         || (SELECT string_agg(v.w[1 + floor(random() * array_length(v.w, 1))::int], ' ')
+               FROM vocab v, generate_series(1, 3 + g.n % 4)),
+       'bulk/' || g.n || '.mp4',
+       30 + g.n % 600,
+       now() - g.n * interval '17 minutes',
+       now() - g.n * interval '17 minutes'
+FROM generate_series(0, 29999) AS g(n)
+JOIN users u ON u.username = 'user' || (g.n % 300 + 1);
+
+INSERT INTO transcripts (journal_id, text)
+SELECT j.id,
+       (SELECT string_agg(v.w[1 + floor(random() * array_length(v.w, 1))::int], ' ')
+          FROM vocab v, generate_series(1, 20 + j.duration % 20))
+         || CASE WHEN j.n % 3000 = 300 THEN ' zeppelin' ELSE '' END
+FROM (SELECT id, duration, split_part(split_part(video_path, '/', 2), '.', 1)::int AS n
+        FROM journals) AS j;
+
+INSERT INTO tags (journal_id, tag)
+SELECT id, (ARRAY['travel','family','work','hiking','music',
+                  'food','friends','nature','sport','books'])[1 + floor(random() * 10)::int]
+FROM journals WHERE random() < 1.0 / 3;
+"#;
+
+/// Every index named in a JSON plan (EXPLAIN (FORMAT JSON)).
+fn plan_indexes(plan: &serde_json::Value, found: &mut BTreeSet<String>) {
+    match plan {
+        serde_json::Value::Object(fields) => {
+            if let Some(serde_json::Value::String(name)) = fields.get("Index Name") {
+                found.insert(name.clone());
+            }
+            fields.values().for_each(|value| plan_indexes(value, found));
+        }
+        serde_json::Value::Array(items) => items.iter().for_each(|item| plan_indexes(item, found)),
+        _ => {}
+    }
+}
+
+/// Every table a JSON plan reads with a sequential scan.
+fn plan_seq_scans(plan: &serde_json::Value, found: &mut BTreeSet<String>) {
+    match plan {
+        serde_json::Value::Object(fields) => {
+            if fields.get("Node Type") == Some(&serde_json::json!("Seq Scan")) {
+                if let Some(serde_json::Value::String(table)) = fields.get("Relation Name") {
+                    found.insert(table.clone());
+                }
+            }
+            fields
+                .values()
+                .for_each(|value| plan_seq_scans(value, found));
+        }
+        serde_json::Value::Array(items) => {
+            items.iter().for_each(|item| plan_seq_scans(item, found))
+        }
+        _ => {}
+    }
+}
+
+/// Prepares `sql` as `name` (as the driver does) and explains one execution with literal
+/// arguments, which gets the same custom plan the application's first executions get.
+async fn explain(
+    conn: &mut PgConnection,
+    name: &str,
+    types: &str,
+    sql: &str,
+    args: &str,
+) -> serde_json::Value {
+    sqlx::raw_sql(&format!("PREPARE {name}({types}) AS {sql}"))
+        .execute(&mut *conn)
+        .await
+        .expect("prepare");
+    sqlx::query_scalar(&format!("EXPLAIN (FORMAT JSON) EXECUTE {name}({args})"))
+        .fetch_one(&mut *conn)
+        .await
+        .expect("explain")
+}
+
+/// Index scans counted so far by this backend, per index of the public schema. Inside one
+/// transaction the counts are not flushed, so a difference is what the statements between
+/// two readings used.
+async fn index_scans(conn: &mut PgConnection) -> BTreeMap<String, i64> {
+    sqlx::query_as(
+        "SELECT c.relname::text, pg_stat_get_xact_numscans(c.oid) FROM pg_class c \
+         WHERE c.relkind = 'i' AND c.relnamespace = 'public'::regnamespace",
+    )
+    .fetch_all(&mut *conn)
+    .await
+    .expect("read index scan counts")
+    .into_iter()
+    .collect()
+}
+
+/// Runs one application query in its own transaction and returns (its result, the indexes
+/// it scanned).
+macro_rules! indexes_used {
+    ($pool:expr, |$conn:ident| $call:expr) => {{
+        let mut tx = $pool.begin().await.expect("begin");
+        let before = index_scans(&mut tx).await;
+        let result = {
+            let $conn = &mut *tx;
+            $call.await.expect("the query runs")
+        };
+        let after = index_scans(&mut tx).await;
+        tx.rollback().await.expect("rollback");
+        let used: BTreeSet<String> = after
+            .into_iter()
+            .filter(|(name, scans)| before.get(name).copied().unwrap_or(0) < *scans)
+            .map(|(name, _)| name)
+            .collect();
+        (result, used)
+    }};
+}
+
+// The SQL below is copied from crates/weft/src/db/journals.rs and users.rs. The second half
+// of the test runs the real functions and checks, from PostgreSQL's own scan counters, that
+// they use the same indexes, so a copy that drifts from the code is noticed.
+const TIMELINE: &str = "SELECT * FROM journals WHERE user_id = $1 \
+     ORDER BY created_at DESC, id DESC LIMIT $2";
+const BY_TAG: &str = "SELECT j.* FROM journals j \
+     JOIN tags t ON t.journal_id = j.id \
+     WHERE j.user_id = $1 AND t.tag = lower(btrim($2, E' \\t\\r\\n')) \
+     ORDER BY j.created_at DESC, j.id DESC LIMIT $3";
+const FULL_TEXT: &str = "WITH q AS (SELECT websearch_to_tsquery('english', $2) AS q), \
+     hits AS ( \
+         SELECT j.id FROM journals j, q \
+         WHERE to_tsvector('english', j.title) @@ q.q AND j.user_id = $1 \
+         UNION \
+         SELECT t.journal_id FROM transcripts t JOIN journals j ON j.id = t.journal_id, q \
+         WHERE to_tsvector('english', t.text) @@ q.q AND j.user_id = $1 \
+     ) \
+     SELECT j.* FROM journals j JOIN hits ON hits.id = j.id \
+     ORDER BY j.created_at DESC, j.id DESC LIMIT $3";
+const SUBSTRING: &str = "WITH hits AS ( \
+         SELECT j.id FROM journals j WHERE j.title ILIKE $2 AND j.user_id = $1 \
+         UNION \
+         SELECT t.journal_id FROM transcripts t JOIN journals j ON j.id = t.journal_id \
+         WHERE t.text ILIKE $2 AND j.user_id = $1 \
+     ) \
+     SELECT j.* FROM journals j JOIN hits ON hits.id = j.id \
+     ORDER BY j.created_at DESC, j.id DESC LIMIT $3";
+const LOGIN: &str = "SELECT * FROM users WHERE lower(username) = lower($1) \
+     UNION ALL \
+     SELECT * FROM users WHERE lower(email) = lower($1) \
+     LIMIT 1";
+
+#[tokio::test]
+async fn at_thirty_thousand_journals_each_documented_query_is_answered_through_its_index() {
+    let db = fresh_db().await;
+    sqlx::raw_sql(BULK)
+        .execute(&db.admin)
+        .await
+        .expect("generate the journals");
+    // VACUUM as autovacuum would on a live database: it also merges the GIN indexes'
+    // pending lists, which after a bulk load make every GIN scan look (and be) expensive.
+    sqlx::raw_sql("VACUUM ANALYZE users, journals, transcripts, tags")
+        .execute(&db.admin)
+        .await
+        .expect("vacuum and analyze");
+    let user1: Uuid = sqlx::query_scalar("SELECT id FROM users WHERE username = 'user1'")
+        .fetch_one(&db.admin)
+        .await
+        .expect("user1");
+    let total: i64 = sqlx::query_scalar("SELECT count(*) FROM journals")
+        .fetch_one(&db.admin)
+        .await
+        .expect("count journals");
+    assert_eq!(total, 30_000);
+
+    // What the planner chooses for the documented SQL.
+    let mut conn = db.admin.acquire().await.expect("a connection");
+    let plans = [
+        (
+            "timeline",
+            explain(
+                &mut conn,
+                "timeline",
+                "uuid, bigint",
+                TIMELINE,
+                &format!("'{user1}', 20"),
+            )
+            .await,
+        ),
+        (
+            "by_tag",
+            explain(
+                &mut conn,
+                "by_tag",
+                "uuid, text, bigint",
+                BY_TAG,
+                &format!("'{user1}', ' Hiking ', 20"),
+            )
+            .await,
+        ),
+        (
+            "full_text",
+            explain(
+                &mut conn,
+                "full_text",
+                "uuid, text, bigint",
+                FULL_TEXT,
+                &format!("'{user1}', 'zeppelin', 20"),
+            )
+            .await,
+        ),
+        (
+            "substring",
+            explain(
+                &mut conn,
+                "substring",
+                "uuid, text, bigint",
+                SUBSTRING,
+                &format!("'{user1}', '%EPPELI%', 20"),
+            )
+            .await,
+        ),
+        (
+            "login",
+            explain(&mut conn, "login", "text", LOGIN, "'User42'").await,
+        ),
+    ];
+    drop(conn);
+    let expected: [(&str, &[&str]); 5] = [
+        ("timeline", &["journals_user_id_idx"]),
+        ("by_tag", &[]),
+        (
+            "full_text",
+            &[
+                "journals_title_text_search_idx",
+                "transcripts_text_search_idx",
+            ],
+        ),
+        (
+            "substring",
+            &["journals_title_trgm_idx", "transcripts_text_trgm_idx"],
+        ),
+        ("login", &["users_username_idx", "users_email_idx"]),
+    ];
+    for ((name, plan), (_, wanted)) in plans.iter().zip(expected) {
+        let mut used = BTreeSet::new();
+        plan_indexes(plan, &mut used);
+        for index in wanted {
+            assert!(
+                used.contains(*index),
+                "{name} does not use {index}; plan: {plan:#}"
+            );
+        }
+        if *name == "by_tag" {
+            assert!(
+                used.contains("tags_tag_idx") || used.contains("tags_journal_tag_idx"),
+                "by_tag uses no tags index; plan: {plan:#}"
+            );
+        }
+        let mut seq_scans = BTreeSet::new();
+        plan_seq_scans(plan, &mut seq_scans);
+        assert!(
+            seq_scans.is_empty(),
+            "{name} scans {seq_scans:?} sequentially; plan: {plan:#}"
+        );
+    }
+
+    // What the application's own functions do, and that they find the right rows.
+    let (timeline, used) = indexes_used!(db.admin, |conn| journals::list_for_user(conn, user1, 20));
+    assert_eq!(timeline.len(), 20);
+    assert!(timeline
+        .windows(2)
+        .all(|pair| pair[0].created_at >= pair[1].created_at));
+    assert!(used.contains("journals_user_id_idx"), "{used:?}");
+
+    let (tagged, used) = indexes_used!(db.admin, |conn| journals::list_by_tag(
+        conn, user1, " Hiking ", 20
+    ));
+    assert!(!tagged.is_empty());
+    assert!(
+        used.contains("tags_tag_idx") || used.contains("tags_journal_tag_idx"),
+        "{used:?}"
+    );
+
+    let (found, used) = indexes_used!(db.admin, |conn| journals::search_text(
+        conn, user1, "zeppelin", 50
+    ));
+    assert_eq!(
+        found.len(),
+        20,
+        "ten titles and ten transcripts of user1 say zeppelin"
+    );
+    assert!(found.iter().all(|journal| journal.user_id == user1));
+    assert!(used.contains("journals_title_text_search_idx"), "{used:?}");
+    assert!(used.contains("transcripts_text_search_idx"), "{used:?}");
+
+    let (found, used) = indexes_used!(db.admin, |conn| journals::search_substring(
+        conn, user1, "EPPELI", 50
+    ));
+    assert_eq!(found.len(), 20);
+    assert!(found.iter().all(|journal| journal.user_id == user1));
+    assert!(used.contains("journals_title_trgm_idx"), "{used:?}");
+    assert!(used.contains("transcripts_text_trgm_idx"), "{used:?}");
+
+    let (by_name, used) = indexes_used!(db.admin, |conn| users::find_by_login(conn, "USER42"));
+    assert_eq!(
+        by_name.map(|user| user.username),
+        Some("user42".to_string())
+    );
+    assert!(used.contains("users_username_idx"), "{used:?}");
+
+    let (by_email, used) = indexes_used!(db.admin, |conn| users::find_by_login(
+        conn,
+        "User42@Example.com"
+    ));
+    assert_eq!(
+        by_email.map(|user| user.username),
+        Some("user42".to_string())
+    );
+    assert!(used.contains("users_email_idx"), "{used:?}");
+}

@@ -1,0 +1,1032 @@
+//! Search and tags through the real API: each query form finds what it should in titles,
+//! notes, tags and transcripts, ranked, with moments, and never another user's journals.
+
+use crate::common::{spawn_app, Account, TestApp};
+use chrono::{DateTime, TimeDelta, Utc};
+use serde_json::{json, Value};
+use uuid::Uuid;
+use weft::db::journals::{self, NewJournal};
+use weft::db::tags;
+use weft::db::transcripts;
+use weft::domain::Segment;
+
+/// What a test journal holds.
+#[derive(Default)]
+struct Entry<'a> {
+    title: &'a str,
+    notes: Option<&'a str>,
+    tags: &'a [&'a str],
+    /// Transcript segments, ten seconds each.
+    said: &'a [&'a str],
+    /// Days after 2026-01-01.
+    day: i64,
+}
+
+/// Writes a journal for `owner` straight into the database (as the admin role).
+async fn entry(app: &TestApp, owner: &Account, entry: Entry<'_>) -> Uuid {
+    let pool = &app.db.admin;
+    let user_id: Uuid = owner.id.parse().unwrap();
+    let id = journals::insert(
+        pool,
+        &NewJournal {
+            user_id,
+            title: entry.title,
+            video_path: "test/video.mp4",
+            duration: 10 * entry.said.len() as i32,
+            location: None,
+            notes: entry.notes,
+        },
+    )
+    .await
+    .unwrap()
+    .id;
+    let created: DateTime<Utc> = "2026-01-01T12:00:00Z".parse().unwrap();
+    sqlx::query("UPDATE journals SET created_at = $2 WHERE id = $1")
+        .bind(id)
+        .bind(created + TimeDelta::days(entry.day))
+        .execute(pool)
+        .await
+        .unwrap();
+    let tag_list: Vec<String> = entry.tags.iter().map(|t| t.to_string()).collect();
+    tags::add(pool, id, &tag_list).await.unwrap();
+    if !entry.said.is_empty() {
+        let segments: Vec<Segment> = entry
+            .said
+            .iter()
+            .enumerate()
+            .map(|(i, text)| Segment {
+                start: 10.0 * i as f64,
+                end: 10.0 * i as f64 + 9.5,
+                text: text.to_string(),
+                confidence: Some(0.9),
+            })
+            .collect();
+        transcripts::insert(pool, id, &entry.said.join(" "), Some(&segments))
+            .await
+            .unwrap();
+    }
+    id
+}
+
+async fn search(app: &TestApp, who: &Account, query: &str) -> Value {
+    let url = reqwest::Url::parse_with_params(&app.url("/api/v1/search"), &[("q", query)]).unwrap();
+    let response = app
+        .client
+        .get(url)
+        .bearer_auth(&who.token)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 200, "searching {query:?}");
+    response.json().await.unwrap()
+}
+
+/// The titles of the results, in order.
+async fn titles(app: &TestApp, who: &Account, query: &str) -> Vec<String> {
+    search(app, who, query).await["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|item| item["journal"]["title"].as_str().unwrap().to_string())
+        .collect()
+}
+
+#[tokio::test]
+async fn a_word_is_found_in_the_title_tags_notes_and_transcript() {
+    let app = spawn_app().await;
+    let alice = app.register("alice").await;
+    entry(
+        &app,
+        &alice,
+        Entry {
+            title: "Harbour walk",
+            ..Default::default()
+        },
+    )
+    .await;
+    entry(
+        &app,
+        &alice,
+        Entry {
+            title: "Tuesday",
+            tags: &["harbour"],
+            day: 1,
+            ..Default::default()
+        },
+    )
+    .await;
+    entry(
+        &app,
+        &alice,
+        Entry {
+            title: "Wednesday",
+            notes: Some("Past the harbour wall"),
+            day: 2,
+            ..Default::default()
+        },
+    )
+    .await;
+    entry(
+        &app,
+        &alice,
+        Entry {
+            title: "Thursday",
+            said: &["we sat by the harbour all morning"],
+            day: 3,
+            ..Default::default()
+        },
+    )
+    .await;
+    entry(
+        &app,
+        &alice,
+        Entry {
+            title: "Friday",
+            said: &["nothing to report"],
+            day: 4,
+            ..Default::default()
+        },
+    )
+    .await;
+
+    let found = titles(&app, &alice, "harbour").await;
+
+    // Ranked title, then tags, then notes, then transcript.
+    assert_eq!(
+        found,
+        vec!["Harbour walk", "Tuesday", "Wednesday", "Thursday"]
+    );
+}
+
+#[tokio::test]
+async fn another_users_journals_are_never_found() {
+    let app = spawn_app().await;
+    let alice = app.register("alice").await;
+    let bob = app.register("bob").await;
+    entry(
+        &app,
+        &alice,
+        Entry {
+            title: "Lighthouse keeper",
+            said: &["the lighthouse at dusk"],
+            ..Default::default()
+        },
+    )
+    .await;
+
+    assert!(titles(&app, &bob, "lighthouse").await.is_empty());
+    assert!(titles(&app, &bob, "lightho").await.is_empty());
+    assert!(titles(&app, &bob, "light*").await.is_empty());
+    assert_eq!(
+        titles(&app, &alice, "lighthouse").await,
+        vec!["Lighthouse keeper"]
+    );
+}
+
+#[tokio::test]
+async fn a_phrase_needs_its_words_side_by_side_and_separate_words_do_not() {
+    let app = spawn_app().await;
+    let alice = app.register("alice").await;
+    entry(
+        &app,
+        &alice,
+        Entry {
+            title: "One",
+            said: &["we saw a red kite over the hill"],
+            ..Default::default()
+        },
+    )
+    .await;
+    entry(
+        &app,
+        &alice,
+        Entry {
+            title: "Two",
+            said: &["the kite was red and blue"],
+            day: 1,
+            ..Default::default()
+        },
+    )
+    .await;
+
+    assert_eq!(titles(&app, &alice, "\"red kite\"").await, vec!["One"]);
+    assert_eq!(titles(&app, &alice, "red kite").await, vec!["Two", "One"]);
+}
+
+#[tokio::test]
+async fn excluded_words_or_and_prefixes_work_as_in_a_web_search() {
+    let app = spawn_app().await;
+    let alice = app.register("alice").await;
+    entry(
+        &app,
+        &alice,
+        Entry {
+            title: "Beach day",
+            said: &["the sunrise at the beach"],
+            ..Default::default()
+        },
+    )
+    .await;
+    entry(
+        &app,
+        &alice,
+        Entry {
+            title: "Beach after work",
+            said: &["the sunset after work"],
+            day: 1,
+            ..Default::default()
+        },
+    )
+    .await;
+    entry(
+        &app,
+        &alice,
+        Entry {
+            title: "Garden",
+            said: &["lightning over the garden"],
+            day: 2,
+            ..Default::default()
+        },
+    )
+    .await;
+
+    assert_eq!(titles(&app, &alice, "beach -work").await, vec!["Beach day"]);
+    assert_eq!(
+        titles(&app, &alice, "sunrise OR sunset").await,
+        vec!["Beach after work", "Beach day"]
+    );
+    assert_eq!(titles(&app, &alice, "lightn*").await, vec!["Garden"]);
+    assert!(!search(&app, &alice, "lightn*").await["partial"]
+        .as_bool()
+        .unwrap());
+}
+
+#[tokio::test]
+async fn a_prefix_finds_every_word_it_starts_however_many_there_are() {
+    let app = spawn_app().await;
+    let alice = app.register("alice").await;
+    entry(
+        &app,
+        &alice,
+        Entry {
+            title: "Notes",
+            // `possib` stems to `possib`, `possibilities` to `possibl`: a prefix of the
+            // word, not of the stem, finds it.
+            said: &[
+                "so many possibilities",
+                "the quixotic zqueue",
+                "a Lighthouse",
+            ],
+            ..Default::default()
+        },
+    )
+    .await;
+    // Matched as the few words that start them.
+    assert_eq!(titles(&app, &alice, "possib*").await, vec!["Notes"]);
+    assert_eq!(titles(&app, &alice, "LIGHTH*").await, vec!["Notes"]);
+    assert_eq!(titles(&app, &alice, "lighthouse*").await, vec!["Notes"]);
+    assert!(titles(&app, &alice, "lighthousekeeper*").await.is_empty());
+    assert_eq!(titles(&app, &alice, "zq*").await, vec!["Notes"]);
+    assert_eq!(
+        titles(&app, &alice, "-zq* lighth*").await,
+        Vec::<String>::new()
+    );
+
+    // A prefix that starts more words than are named is matched as a prefix of lexemes.
+    sqlx::query(
+        "INSERT INTO search_words (word) SELECT 'zq' || n FROM generate_series(1000, 1400) AS n",
+    )
+    .execute(&app.db.admin)
+    .await
+    .unwrap();
+    assert_eq!(titles(&app, &alice, "zq*").await, vec!["Notes"]);
+    assert_eq!(titles(&app, &alice, "zqu*").await, vec!["Notes"]);
+    assert!(titles(&app, &alice, "zqx*").await.is_empty());
+}
+
+#[tokio::test]
+async fn part_of_a_word_still_finds_it() {
+    let app = spawn_app().await;
+    let alice = app.register("alice").await;
+    entry(
+        &app,
+        &alice,
+        Entry {
+            title: "Travel",
+            said: &["our flight was delayed"],
+            ..Default::default()
+        },
+    )
+    .await;
+    entry(
+        &app,
+        &alice,
+        Entry {
+            title: "Home",
+            said: &["a quiet evening"],
+            day: 1,
+            ..Default::default()
+        },
+    )
+    .await;
+
+    let results = search(&app, &alice, "ligh").await;
+
+    assert!(results["partial"].as_bool().unwrap());
+    let items = results["items"].as_array().unwrap();
+    assert_eq!(items.len(), 1);
+    assert_eq!(items[0]["journal"]["title"], "Travel");
+    assert_eq!(items[0]["moments"][0]["text"], "our flight was delayed");
+}
+
+#[tokio::test]
+async fn words_that_full_text_search_ignores_are_found_as_written() {
+    let app = spawn_app().await;
+    let alice = app.register("alice").await;
+    let bob = app.register("bob").await;
+    entry(
+        &app,
+        &alice,
+        Entry {
+            title: "Theatre",
+            said: &[
+                "we saw a play",
+                "to be, or not to be: that was the line",
+                "then dinner",
+            ],
+            ..Default::default()
+        },
+    )
+    .await;
+    entry(
+        &app,
+        &alice,
+        Entry {
+            title: "What was that",
+            notes: Some("a <strange> noise"),
+            day: 1,
+            ..Default::default()
+        },
+    )
+    .await;
+    entry(
+        &app,
+        &alice,
+        Entry {
+            title: "Thatcher's garden",
+            said: &["nothing of note"],
+            day: 2,
+            ..Default::default()
+        },
+    )
+    .await;
+    entry(
+        &app,
+        &bob,
+        Entry {
+            title: "That is mine",
+            said: &["to be or not to be"],
+            ..Default::default()
+        },
+    )
+    .await;
+
+    // "that" is a whole word: not in "Thatcher"; the title match ranks first.
+    let results = search(&app, &alice, "that").await;
+    assert!(results["partial"].as_bool().unwrap());
+    let found: Vec<&str> = results["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|item| item["journal"]["title"].as_str().unwrap())
+        .collect();
+    assert_eq!(found, vec!["What was that", "Theatre"]);
+    assert_eq!(
+        results["items"][0]["snippet"],
+        "What was <mark>that</mark> — a &lt;strange&gt; noise"
+    );
+    let moment = &results["items"][1]["moments"][0];
+    assert_eq!(moment["start"], 10.0);
+    assert!(
+        results["items"][1]["snippet"]
+            .as_str()
+            .unwrap()
+            .contains("<mark>that</mark> was the line"),
+        "{results}"
+    );
+
+    // A phrase of stop words, punctuation between them; and its exclusion.
+    assert_eq!(
+        titles(&app, &alice, "\"to be or not to be\"").await,
+        vec!["Theatre"]
+    );
+    assert_eq!(
+        titles(&app, &alice, "that -\"not to be\"").await,
+        vec!["What was that"]
+    );
+    assert_eq!(
+        titles(&app, &alice, "THAT OR what").await,
+        vec!["What was that", "Theatre"]
+    );
+    // Symbols in such a query are only ever text.
+    assert!(titles(&app, &alice, "(the|that)").await.is_empty());
+    // Never another user's.
+    assert_eq!(titles(&app, &bob, "that").await, vec!["That is mine"]);
+}
+
+#[tokio::test]
+async fn moments_point_at_the_segments_where_the_word_was_said() {
+    let app = spawn_app().await;
+    let alice = app.register("alice").await;
+    entry(
+        &app,
+        &alice,
+        Entry {
+            title: "Long talk",
+            said: &[
+                "good morning",
+                "I walked to the bakery",
+                "then home again",
+                "the bakery was closed",
+            ],
+            ..Default::default()
+        },
+    )
+    .await;
+
+    let results = search(&app, &alice, "bakery").await;
+
+    let item = &results["items"][0];
+    let starts: Vec<f64> = item["moments"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|m| m["start"].as_f64().unwrap())
+        .collect();
+    assert_eq!(starts, vec![10.0, 30.0]);
+    assert_eq!(item["moments"][0]["end"], 19.5);
+    assert!(
+        item["snippet"]
+            .as_str()
+            .unwrap()
+            .contains("<mark>bakery</mark>"),
+        "{item}"
+    );
+}
+
+#[tokio::test]
+async fn moments_are_found_for_every_form_of_a_word_and_the_snippet_shows_two() {
+    let app = spawn_app().await;
+    let alice = app.register("alice").await;
+    entry(
+        &app,
+        &alice,
+        Entry {
+            title: "Forms",
+            said: &[
+                "The plant was DYING slowly",
+                "grey skies over the harbour",
+                "so many possibilities today",
+                "my well-being matters",
+                "see HTTP://Example.com/Notes later",
+                "a die was cast",
+                "the sky again, the sky",
+                "another sky at dusk",
+            ],
+            ..Default::default()
+        },
+    )
+    .await;
+
+    // Each query's stem differs from what was said (dying → die, skies → sky,
+    // possibilities → possibl); the moments are still the segments that say it.
+    for (q, expected) in [
+        ("dies", vec![0.0, 50.0]),
+        ("sky", vec![10.0, 60.0, 70.0]),
+        ("possibility", vec![20.0]),
+        ("possi*", vec![20.0]),
+        ("well-being", vec![30.0]),
+        ("example.com/notes", vec![40.0]),
+    ] {
+        let results = search(&app, &alice, q).await;
+        let item = &results["items"][0];
+        let starts: Vec<f64> = item["moments"]
+            .as_array()
+            .unwrap_or_else(|| panic!("{q}: {results}"))
+            .iter()
+            .map(|m| m["start"].as_f64().unwrap())
+            .collect();
+        assert_eq!(starts, expected, "{q}: {item}");
+    }
+
+    let results = search(&app, &alice, "sky").await;
+    let snippet = results["items"][0]["snippet"].as_str().unwrap();
+    assert_eq!(snippet.matches("<mark>").count(), 3, "{snippet}");
+    assert!(snippet.contains("grey <mark>skies</mark>"), "{snippet}");
+    assert!(!snippet.contains("dusk"), "{snippet}");
+}
+
+#[tokio::test]
+async fn a_snippet_is_escaped_html() {
+    let app = spawn_app().await;
+    let alice = app.register("alice").await;
+    entry(
+        &app,
+        &alice,
+        Entry {
+            title: "Code",
+            notes: Some("<script>alert(1)</script> tea & cake"),
+            ..Default::default()
+        },
+    )
+    .await;
+
+    let results = search(&app, &alice, "cake").await;
+
+    let snippet = results["items"][0]["snippet"].as_str().unwrap();
+    // PostgreSQL's headline drops markup; what is left is escaped.
+    assert!(!snippet.contains("<script>"), "{snippet}");
+    assert!(snippet.contains("tea &amp; <mark>cake</mark>"), "{snippet}");
+}
+
+#[tokio::test]
+async fn hostile_queries_answer_200_or_422_never_500() {
+    let app = spawn_app().await;
+    let alice = app.register("alice").await;
+    entry(
+        &app,
+        &alice,
+        Entry {
+            title: "Plain",
+            said: &["it's 50% off"],
+            ..Default::default()
+        },
+    )
+    .await;
+    let hostile = [
+        "'",
+        "\"",
+        "\\",
+        "%",
+        "_",
+        "%_%",
+        "' OR 1=1 --",
+        "a & b | !c",
+        "(((",
+        "):*",
+        "!!",
+        "<->",
+        "a:*B",
+        "\u{0}",
+        "\u{202e}evil",
+        "日本語",
+        "🙂🙂",
+        "-",
+        "--",
+        "OR",
+        "*",
+        "**a",
+        "\"unclosed",
+        "a\\'b",
+        "x'; DROP TABLE journals; --",
+        "\u{feff}",
+        "a\u{301}",
+        &"long ".repeat(60),
+    ];
+    for q in hostile {
+        let url = reqwest::Url::parse_with_params(&app.url("/api/v1/search"), &[("q", q)]).unwrap();
+        let response = app
+            .client
+            .get(url)
+            .bearer_auth(&alice.token)
+            .send()
+            .await
+            .unwrap();
+        let status = response.status().as_u16();
+        assert!(status == 200 || status == 422, "{q:?} answered {status}");
+        if status == 422 {
+            let body: Value = response.json().await.unwrap();
+            // NUL is refused at the edge, for every route alike.
+            let code = if q.contains('\0') {
+                "invalid_text"
+            } else {
+                "invalid_field"
+            };
+            assert_eq!(body["error"]["code"], code, "{q:?}: {body}");
+        }
+    }
+    // The data is still there.
+    assert_eq!(titles(&app, &alice, "50%").await, vec!["Plain"]);
+}
+
+#[tokio::test]
+async fn an_empty_query_a_bad_cursor_and_a_bad_limit_are_422() {
+    let app = spawn_app().await;
+    let alice = app.register("alice").await;
+    for path in [
+        "/api/v1/search",
+        "/api/v1/search?q=",
+        "/api/v1/search?q=%20%20",
+        "/api/v1/search?q=-work",
+        "/api/v1/search?q=tea&cursor=garbage",
+        "/api/v1/search?q=tea&limit=0",
+        "/api/v1/search?q=tea&from=yesterday",
+    ] {
+        let response = app.get_as(&alice.token, path).await;
+        assert_eq!(response.status(), 422, "{path}");
+    }
+    let response = app
+        .client
+        .get(app.url("/api/v1/search?q=tea"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 401);
+}
+
+#[tokio::test]
+async fn paging_walks_every_result_once_in_rank_order() {
+    let app = spawn_app().await;
+    let alice = app.register("alice").await;
+    for day in 0..7 {
+        let title = if day % 3 == 0 {
+            format!("Rain {day}")
+        } else {
+            format!("Day {day}")
+        };
+        entry(
+            &app,
+            &alice,
+            Entry {
+                title: &title,
+                said: &["rain again today"],
+                day,
+                ..Default::default()
+            },
+        )
+        .await;
+    }
+    let mut seen = Vec::new();
+    let mut cursor: Option<String> = None;
+    loop {
+        let mut url = reqwest::Url::parse_with_params(
+            &app.url("/api/v1/search"),
+            &[("q", "rain"), ("limit", "3")],
+        )
+        .unwrap();
+        if let Some(c) = &cursor {
+            url.query_pairs_mut().append_pair("cursor", c);
+        }
+        let page: Value = app
+            .client
+            .get(url)
+            .bearer_auth(&alice.token)
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        for item in page["items"].as_array().unwrap() {
+            seen.push(item["journal"]["title"].as_str().unwrap().to_string());
+        }
+        match page["nextCursor"].as_str() {
+            Some(next) => cursor = Some(next.to_string()),
+            None => break,
+        }
+    }
+    assert_eq!(
+        seen,
+        vec!["Rain 6", "Rain 3", "Rain 0", "Day 5", "Day 4", "Day 2", "Day 1"]
+    );
+}
+
+#[tokio::test]
+async fn the_tag_and_date_filters_narrow_a_search() {
+    let app = spawn_app().await;
+    let alice = app.register("alice").await;
+    entry(
+        &app,
+        &alice,
+        Entry {
+            title: "Swim one",
+            tags: &["sport"],
+            ..Default::default()
+        },
+    )
+    .await;
+    entry(
+        &app,
+        &alice,
+        Entry {
+            title: "Swim two",
+            tags: &["sport", "family"],
+            day: 10,
+            ..Default::default()
+        },
+    )
+    .await;
+    entry(
+        &app,
+        &alice,
+        Entry {
+            title: "Swim three",
+            tags: &["family"],
+            day: 20,
+            ..Default::default()
+        },
+    )
+    .await;
+
+    let tagged = app
+        .get_as(&alice.token, "/api/v1/search?q=swim&tag=sport")
+        .await
+        .json::<Value>()
+        .await
+        .unwrap();
+    assert_eq!(tagged["items"].as_array().unwrap().len(), 2);
+    let both = app
+        .get_as(&alice.token, "/api/v1/search?q=swim&tag=sport,family")
+        .await
+        .json::<Value>()
+        .await
+        .unwrap();
+    assert_eq!(both["items"][0]["journal"]["title"], "Swim two");
+    assert_eq!(both["items"].as_array().unwrap().len(), 1);
+    let dated = app
+        .get_as(
+            &alice.token,
+            "/api/v1/search?q=swim&from=2026-01-05&to=2026-01-15",
+        )
+        .await
+        .json::<Value>()
+        .await
+        .unwrap();
+    assert_eq!(dated["items"].as_array().unwrap().len(), 1);
+    assert_eq!(dated["items"][0]["journal"]["title"], "Swim two");
+}
+
+#[tokio::test]
+async fn search_follows_edits_corrections_tag_changes_and_deletes() {
+    let app = spawn_app().await;
+    let alice = app.register("alice").await;
+    let id = entry(
+        &app,
+        &alice,
+        Entry {
+            title: "Morning",
+            said: &["a walk to the mill"],
+            ..Default::default()
+        },
+    )
+    .await;
+    let path = format!("/api/v1/journals/{id}");
+
+    // A corrected transcript replaces the engine's words in search.
+    let response = app
+        .client
+        .put(app.url(&format!("{path}/transcript")))
+        .bearer_auth(&alice.token)
+        .json(&json!({"text": "a walk to the windmill", "segments": [{"start": 0.0, "end": 3.0, "text": "a walk to the windmill"}]}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 200, "{}", response.text().await.unwrap());
+    assert_eq!(titles(&app, &alice, "windmill").await, vec!["Morning"]);
+    assert!(
+        titles(&app, &alice, "mill").await.is_empty()
+            || search(&app, &alice, "mill").await["partial"] == true
+    );
+
+    // A new title and a new tag are searchable at once.
+    app.client
+        .patch(app.url(&path))
+        .bearer_auth(&alice.token)
+        .json(&json!({"title": "Sunday stroll"}))
+        .send()
+        .await
+        .unwrap();
+    app.client
+        .post(app.url(&format!("{path}/tags")))
+        .bearer_auth(&alice.token)
+        .json(&json!({"tag": "Outdoors"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(titles(&app, &alice, "stroll").await, vec!["Sunday stroll"]);
+    assert_eq!(
+        titles(&app, &alice, "outdoors").await,
+        vec!["Sunday stroll"]
+    );
+
+    // A removed tag no longer finds it; a deleted journal is gone.
+    app.client
+        .delete(app.url(&format!("{path}/tags/outdoors")))
+        .bearer_auth(&alice.token)
+        .send()
+        .await
+        .unwrap();
+    assert!(titles(&app, &alice, "outdoors").await.is_empty());
+    app.client
+        .delete(app.url(&path))
+        .bearer_auth(&alice.token)
+        .send()
+        .await
+        .unwrap();
+    assert!(titles(&app, &alice, "windmill").await.is_empty());
+}
+
+#[tokio::test]
+async fn tags_are_set_added_removed_listed_renamed_and_merged() {
+    let app = spawn_app().await;
+    let alice = app.register("alice").await;
+    let bob = app.register("bob").await;
+    let one = entry(
+        &app,
+        &alice,
+        Entry {
+            title: "One",
+            tags: &["trip"],
+            ..Default::default()
+        },
+    )
+    .await;
+    let two = entry(
+        &app,
+        &alice,
+        Entry {
+            title: "Two",
+            tags: &["travel", "trip"],
+            day: 1,
+            ..Default::default()
+        },
+    )
+    .await;
+    let theirs = entry(
+        &app,
+        &bob,
+        Entry {
+            title: "Bob's",
+            tags: &["trip"],
+            ..Default::default()
+        },
+    )
+    .await;
+
+    // Set: normalised, repeats dropped.
+    let response = app
+        .client
+        .put(app.url(&format!("/api/v1/journals/{one}/tags")))
+        .bearer_auth(&alice.token)
+        .json(&json!({"tags": [" Trip ", "TRIP", "sea"]}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 200);
+    assert_eq!(
+        response.json::<Value>().await.unwrap()["tags"],
+        json!(["sea", "trip"])
+    );
+
+    // Counts, most used first.
+    let list: Value = app
+        .get_as(&alice.token, "/api/v1/tags")
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(
+        list["items"],
+        json!([{"tag": "trip", "count": 2}, {"tag": "sea", "count": 1}, {"tag": "travel", "count": 1}])
+    );
+
+    // Merge "trip" into "travel": journal two carried both and keeps one.
+    let response = app
+        .client
+        .post(app.url("/api/v1/tags/trip/rename"))
+        .bearer_auth(&alice.token)
+        .json(&json!({"to": "Travel"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 200);
+    assert_eq!(
+        response.json::<Value>().await.unwrap(),
+        json!({"tag": "travel", "journals": 2})
+    );
+    let list: Value = app
+        .get_as(&alice.token, "/api/v1/tags")
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(
+        list["items"],
+        json!([{"tag": "travel", "count": 2}, {"tag": "sea", "count": 1}])
+    );
+    let view: Value = app
+        .get_as(&alice.token, &format!("/api/v1/journals/{two}"))
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(view["tags"], json!(["travel"]));
+
+    // Bob's tags are his own.
+    let view: Value = app
+        .get_as(&bob.token, &format!("/api/v1/journals/{theirs}"))
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(view["tags"], json!(["trip"]));
+    let response = app
+        .client
+        .post(app.url("/api/v1/tags/sea/rename"))
+        .bearer_auth(&bob.token)
+        .json(&json!({"to": "ocean"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 404);
+    let response = app
+        .client
+        .post(app.url(&format!("/api/v1/journals/{one}/tags")))
+        .bearer_auth(&bob.token)
+        .json(&json!({"tag": "mine"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 404);
+
+    // Filter the timeline by tags.
+    let page: Value = app
+        .get_as(&alice.token, "/api/v1/journals?tag=travel,sea")
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(page["items"].as_array().unwrap().len(), 1);
+
+    // Bad tags are 422.
+    for body in [
+        json!({"tag": ""}),
+        json!({"tag": "a,b"}),
+        json!({"tag": "x".repeat(51)}),
+    ] {
+        let response = app
+            .client
+            .post(app.url(&format!("/api/v1/journals/{one}/tags")))
+            .bearer_auth(&alice.token)
+            .json(&body)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(response.status(), 422, "{body}");
+    }
+    let response = app
+        .client
+        .post(app.url("/api/v1/tags/sea/rename"))
+        .bearer_auth(&alice.token)
+        .json(&json!({"to": "  "}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 422);
+}
+
+#[tokio::test]
+async fn a_journal_carries_at_most_twenty_tags() {
+    let app = spawn_app().await;
+    let alice = app.register("alice").await;
+    let names: Vec<String> = (0..20).map(|i| format!("t{i}")).collect();
+    let refs: Vec<&str> = names.iter().map(String::as_str).collect();
+    let id = entry(
+        &app,
+        &alice,
+        Entry {
+            title: "Full",
+            tags: &refs,
+            ..Default::default()
+        },
+    )
+    .await;
+
+    let response = app
+        .client
+        .post(app.url(&format!("/api/v1/journals/{id}/tags")))
+        .bearer_auth(&alice.token)
+        .json(&json!({"tag": "one-more"}))
+        .send()
+        .await
+        .unwrap();
+
+    assert_eq!(response.status(), 422);
+    let view: Value = app
+        .get_as(&alice.token, &format!("/api/v1/journals/{id}"))
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(view["tags"].as_array().unwrap().len(), 20);
+}

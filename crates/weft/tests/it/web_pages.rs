@@ -1,0 +1,557 @@
+//! The web UI's pages as a browser without JavaScript sees them: the real router, a real
+//! PostgreSQL, forms posted with the session cookie and the CSRF field.
+
+use crate::common::{spawn_app, TestApp};
+use reqwest::header::{CONTENT_TYPE, COOKIE, LOCATION, SET_COOKIE};
+use reqwest::redirect::Policy;
+use reqwest::{Response, StatusCode};
+use uuid::Uuid;
+use weft::db::journals::{self, NewJournal};
+use weft::db::transcripts;
+use weft::domain::Segment;
+
+/// A browser with JavaScript off: it keeps its cookies and does not follow redirects.
+struct Browser {
+    client: reqwest::Client,
+    base: String,
+    cookies: Vec<(String, String)>,
+}
+
+impl Browser {
+    fn new(app: &TestApp) -> Self {
+        Browser {
+            client: reqwest::Client::builder()
+                .redirect(Policy::none())
+                .build()
+                .unwrap(),
+            base: app.address.clone(),
+            cookies: Vec::new(),
+        }
+    }
+
+    fn keep_cookies(&mut self, response: &Response) {
+        for value in response.headers().get_all(SET_COOKIE) {
+            let text = value.to_str().unwrap();
+            let pair = text.split(';').next().unwrap();
+            let (name, value) = pair.split_once('=').unwrap();
+            self.cookies.retain(|(n, _)| n != name);
+            let expired = text.contains("Max-Age=0") || value.is_empty();
+            if !expired {
+                self.cookies.push((name.to_string(), value.to_string()));
+            }
+        }
+    }
+
+    fn cookie_header(&self) -> String {
+        self.cookies
+            .iter()
+            .map(|(n, v)| format!("{n}={v}"))
+            .collect::<Vec<_>>()
+            .join("; ")
+    }
+
+    /// The CSRF token the pages put in their forms (the same as the `weft_csrf` cookie).
+    fn csrf(&self) -> String {
+        self.cookies
+            .iter()
+            .find(|(n, _)| n == "weft_csrf")
+            .map(|(_, v)| v.clone())
+            .unwrap_or_default()
+    }
+
+    async fn get(&mut self, path: &str) -> Response {
+        let response = self
+            .client
+            .get(format!("{}{path}", self.base))
+            .header(COOKIE, self.cookie_header())
+            .send()
+            .await
+            .unwrap();
+        self.keep_cookies(&response);
+        response
+    }
+
+    async fn post(&mut self, path: &str, fields: &[(&str, &str)]) -> Response {
+        let response = self
+            .client
+            .post(format!("{}{path}", self.base))
+            .header(COOKIE, self.cookie_header())
+            .form(fields)
+            .send()
+            .await
+            .unwrap();
+        self.keep_cookies(&response);
+        response
+    }
+
+    /// Posts a form with the CSRF field, as the page's own form does.
+    async fn submit(&mut self, path: &str, fields: &[(&str, &str)]) -> Response {
+        let csrf = self.csrf();
+        let mut all = vec![("csrf", csrf.as_str())];
+        all.extend_from_slice(fields);
+        self.post(path, &all).await
+    }
+
+    /// A page's HTML, after checking its status.
+    async fn page(&mut self, path: &str, status: StatusCode) -> String {
+        let response = self.get(path).await;
+        assert_eq!(response.status(), status, "GET {path}");
+        assert!(is_html(&response), "GET {path} is HTML");
+        response.text().await.unwrap()
+    }
+}
+
+fn is_html(response: &Response) -> bool {
+    response
+        .headers()
+        .get(CONTENT_TYPE)
+        .is_some_and(|v| v.to_str().unwrap().starts_with("text/html"))
+}
+
+fn location(response: &Response) -> String {
+    response.headers()[LOCATION].to_str().unwrap().to_string()
+}
+
+/// Signs `username` up through the sign-up form.
+async fn signed_up(app: &TestApp, username: &str) -> (Browser, Uuid) {
+    let mut browser = Browser::new(app);
+    let email = format!("{username}@example.com");
+    let password = format!("password-of-{username}");
+    let response = browser
+        .post(
+            "/signup",
+            &[
+                ("username", username),
+                ("email", &email),
+                ("password", &password),
+            ],
+        )
+        .await;
+    assert_eq!(response.status(), StatusCode::SEE_OTHER);
+    assert_eq!(location(&response), "/");
+    let id: Uuid = sqlx::query_scalar("SELECT id FROM users WHERE username = $1")
+        .bind(username)
+        .fetch_one(&app.db.admin)
+        .await
+        .unwrap();
+    (browser, id)
+}
+
+/// A journal written straight to the database (the pages only read it).
+async fn journal(app: &TestApp, user: Uuid, title: &str, tags: &[&str]) -> Uuid {
+    let row = journals::insert(
+        &app.db.admin,
+        &NewJournal {
+            user_id: user,
+            title,
+            video_path: "videos/none.mp4",
+            duration: 75,
+            location: Some("Lisbon"),
+            notes: Some("a note"),
+        },
+    )
+    .await
+    .unwrap();
+    let tags: Vec<String> = tags.iter().map(|t| t.to_string()).collect();
+    weft::db::tags::add(&app.db.admin, row.id, &tags)
+        .await
+        .unwrap();
+    row.id
+}
+
+async fn transcript(app: &TestApp, journal: Uuid, lines: &[(f64, f64, &str)]) {
+    let segments: Vec<Segment> = lines
+        .iter()
+        .map(|(start, end, text)| Segment {
+            start: *start,
+            end: *end,
+            text: text.to_string(),
+            confidence: None,
+        })
+        .collect();
+    let text = lines.iter().map(|l| l.2).collect::<Vec<_>>().join(" ");
+    transcripts::insert_version(
+        &app.db.admin,
+        journal,
+        &text,
+        &segments,
+        "engine",
+        Some("en"),
+    )
+    .await
+    .unwrap();
+}
+
+#[tokio::test]
+async fn the_sign_in_page_is_a_plain_form_and_a_wrong_password_is_explained_on_it() {
+    let app = spawn_app().await;
+    app.register("jane").await;
+    let mut browser = Browser::new(&app);
+
+    let html = browser.page("/signin", StatusCode::OK).await;
+    assert!(html.contains(r#"<form method="post" action="/signin">"#));
+    assert!(html.contains(r#"<label for="login">"#) && html.contains(r#"<label for="password">"#));
+
+    let refused = browser
+        .post(
+            "/signin",
+            &[("login", "jane"), ("password", "not her password")],
+        )
+        .await;
+    assert_eq!(refused.status(), StatusCode::UNAUTHORIZED);
+    let html = refused.text().await.unwrap();
+    assert!(html.contains("wrong username, email or password"), "{html}");
+    assert!(html.contains(r#"value="jane""#), "the login is kept");
+
+    let accepted = browser
+        .post(
+            "/signin",
+            &[
+                ("login", "jane"),
+                ("password", "password-of-jane"),
+                ("next", "/search"),
+            ],
+        )
+        .await;
+    assert_eq!(accepted.status(), StatusCode::SEE_OTHER);
+    assert_eq!(location(&accepted), "/search");
+    assert!(!browser.csrf().is_empty(), "the session cookies are set");
+    app.stop().await;
+}
+
+#[tokio::test]
+async fn pages_send_a_visitor_who_is_not_signed_in_to_sign_in_and_back() {
+    let app = spawn_app().await;
+    let mut browser = Browser::new(&app);
+    for path in ["/", "/new", "/account", "/search?q=x"] {
+        let response = browser.get(path).await;
+        assert_eq!(response.status(), StatusCode::SEE_OTHER, "{path}");
+        assert!(
+            location(&response).starts_with("/signin?next=%2F"),
+            "{path}"
+        );
+    }
+    let html = browser.page("/signup", StatusCode::OK).await;
+    assert!(html.contains(r#"<form method="post" action="/signup">"#));
+    app.stop().await;
+}
+
+#[tokio::test]
+async fn a_sign_up_with_a_taken_username_shows_why_on_the_form() {
+    let app = spawn_app().await;
+    app.register("jane").await;
+    let mut browser = Browser::new(&app);
+    let response = browser
+        .post(
+            "/signup",
+            &[
+                ("username", "jane"),
+                ("email", "other@example.com"),
+                ("password", "long enough"),
+            ],
+        )
+        .await;
+    assert_eq!(response.status(), StatusCode::CONFLICT);
+    let html = response.text().await.unwrap();
+    assert!(html.contains("that username is already taken"), "{html}");
+    app.stop().await;
+}
+
+#[tokio::test]
+async fn the_timeline_lists_entries_newest_first_and_filters_by_tag() {
+    let app = spawn_app().await;
+    let (mut browser, jane) = signed_up(&app, "jane").await;
+
+    let empty = browser.page("/", StatusCode::OK).await;
+    assert!(empty.contains("Your journal is empty") && empty.contains(r#"href="/new""#));
+
+    let walk = journal(&app, jane, "A walk by the river", &["outside", "family"]).await;
+    let work = journal(&app, jane, "Notes on the work week", &["work"]).await;
+    let html = browser.page("/", StatusCode::OK).await;
+    let (walk_at, work_at) = (
+        html.find("A walk by the river").unwrap(),
+        html.find("Notes on the work week").unwrap(),
+    );
+    assert!(work_at < walk_at, "the newest entry comes first");
+    assert!(html.contains(&format!(r#"href="/entries/{walk}""#)));
+    assert!(html.contains(&format!("/api/v1/journals/{work}/thumbnail")));
+    assert!(html.contains("1:15"), "the duration");
+    assert!(
+        html.contains(r#"href="/?tag=family""#),
+        "tags link to the filter"
+    );
+    assert!(html.contains("No transcript"), "the transcription status");
+
+    let filtered = browser.page("/?tag=Family", StatusCode::OK).await;
+    assert!(filtered.contains("A walk by the river"));
+    assert!(!filtered.contains("Notes on the work week"));
+
+    let bad = browser
+        .page("/?cursor=garbage", StatusCode::UNPROCESSABLE_ENTITY)
+        .await;
+    assert!(bad.contains("not one this server gave out") && !bad.contains("panicked"));
+    app.stop().await;
+}
+
+#[tokio::test]
+async fn an_entry_page_has_the_player_captions_and_a_transcript_of_seek_links() {
+    let app = spawn_app().await;
+    let (mut browser, jane) = signed_up(&app, "jane").await;
+    let id = journal(&app, jane, "The lighthouse", &["sea"]).await;
+    transcript(
+        &app,
+        id,
+        &[
+            (0.0, 4.5, "The keeper painted the door."),
+            (4.5, 9.0, "It was <green> & bright."),
+        ],
+    )
+    .await;
+
+    let html = browser
+        .page(&format!("/entries/{id}?t=4.5"), StatusCode::OK)
+        .await;
+    assert!(html.contains(&format!(r#"src="/api/v1/journals/{id}/video#t=4.5""#)));
+    assert!(html.contains(&format!(
+        r#"<track kind="captions" srclang="en" label="Transcript" default src="/api/v1/journals/{id}/transcript.vtt">"#
+    )));
+    assert!(html.contains(r#"href="?t=4.5" data-start="4.5" data-end="9""#));
+    assert!(
+        html.contains("It was &lt;green&gt; &amp; bright."),
+        "transcript text is escaped"
+    );
+    assert!(html.contains(r#"<form method="post" action="/entries/"#));
+    assert!(html.contains(r#"name="csrf""#));
+    assert!(html.contains(r#"<meta name="csrf-token""#));
+    assert!(html.contains("Transcribed"));
+    let odd = browser
+        .page(&format!("/entries/{id}?t=soon"), StatusCode::OK)
+        .await;
+    assert!(
+        odd.contains(&format!(r#"src="/api/v1/journals/{id}/video""#)),
+        "a bad ?t= is ignored"
+    );
+    app.stop().await;
+}
+
+#[tokio::test]
+async fn another_users_entry_is_a_friendly_404_page() {
+    let app = spawn_app().await;
+    let (_, jane) = signed_up(&app, "jane").await;
+    let (mut john, _) = signed_up(&app, "john").await;
+    let hers = journal(&app, jane, "Jane's private day", &[]).await;
+
+    for path in [
+        format!("/entries/{hers}"),
+        format!("/entries/{}", Uuid::new_v4()),
+        "/entries/not-an-id".to_string(),
+    ] {
+        let html = john.page(&path, StatusCode::NOT_FOUND).await;
+        assert!(html.contains("Nothing here"), "{path}");
+        assert!(!html.contains("Jane's private day"));
+    }
+    let edit = john
+        .submit(&format!("/entries/{hers}"), &[("title", "mine now")])
+        .await;
+    assert_eq!(edit.status(), StatusCode::NOT_FOUND);
+    app.stop().await;
+}
+
+#[tokio::test]
+async fn a_form_posted_without_its_csrf_field_is_refused_and_with_it_is_saved() {
+    let app = spawn_app().await;
+    let (mut browser, jane) = signed_up(&app, "jane").await;
+    let id = journal(&app, jane, "Before", &["old"]).await;
+    let path = format!("/entries/{id}");
+
+    let forged = browser
+        .post(
+            &path,
+            &[
+                ("title", "Forged"),
+                ("tags", "x"),
+                ("location", ""),
+                ("notes", ""),
+            ],
+        )
+        .await;
+    assert_eq!(forged.status(), StatusCode::FORBIDDEN);
+    assert!(forged
+        .text()
+        .await
+        .unwrap()
+        .contains("did not come from your open Weft page"));
+    let wrong = browser
+        .post(&path, &[("csrf", "guess"), ("title", "Forged")])
+        .await;
+    assert_eq!(wrong.status(), StatusCode::FORBIDDEN);
+
+    let saved = browser
+        .submit(
+            &path,
+            &[
+                ("title", "After"),
+                ("location", "Porto"),
+                ("notes", ""),
+                ("tags", "Sea, walk"),
+            ],
+        )
+        .await;
+    assert_eq!(saved.status(), StatusCode::SEE_OTHER);
+    assert_eq!(location(&saved), format!("/entries/{id}?saved=1"));
+    let html = browser.page(&location(&saved), StatusCode::OK).await;
+    assert!(html.contains("Saved.") && html.contains("After") && html.contains("Porto"));
+    assert!(html.contains(r#"href="/?tag=sea""#) && html.contains(r#"href="/?tag=walk""#));
+    assert!(!html.contains(r#"href="/?tag=old""#));
+    assert!(!html.contains("a note"), "emptied notes are cleared");
+
+    let invalid = browser
+        .submit(&path, &[("title", "  "), ("tags", "kept, typed")])
+        .await;
+    assert_eq!(invalid.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    let html = invalid.text().await.unwrap();
+    assert!(html.contains("a journal needs a title") && html.contains("kept, typed"));
+    app.stop().await;
+}
+
+#[tokio::test]
+async fn deleting_an_entry_needs_the_box_ticked() {
+    let app = spawn_app().await;
+    let (mut browser, jane) = signed_up(&app, "jane").await;
+    let id = journal(&app, jane, "Short-lived", &[]).await;
+    let path = format!("/entries/{id}/delete");
+
+    let unconfirmed = browser.submit(&path, &[]).await;
+    assert_eq!(unconfirmed.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    let deleted = browser.submit(&path, &[("confirm", "yes")]).await;
+    assert_eq!(deleted.status(), StatusCode::SEE_OTHER);
+    browser
+        .page(&format!("/entries/{id}"), StatusCode::NOT_FOUND)
+        .await;
+    app.stop().await;
+}
+
+#[tokio::test]
+async fn the_new_entry_page_has_the_recorder_the_file_chooser_and_the_details() {
+    let app = spawn_app().await;
+    let (mut browser, _) = signed_up(&app, "jane").await;
+    let html = browser.page("/new", StatusCode::OK).await;
+    for needle in [
+        r#"id="camera-on""#,
+        r#"id="record""#,
+        r#"id="video-file""#,
+        r#"<label for="title">"#,
+        r#"<label for="tags">"#,
+        "<progress",
+        "<noscript>",
+        "/assets/record.js?v=",
+    ] {
+        assert!(html.contains(needle), "{needle}");
+    }
+    let script = browser.get("/assets/record.js").await;
+    assert_eq!(script.status(), StatusCode::OK);
+    assert!(script.text().await.unwrap().contains("MediaRecorder"));
+    app.stop().await;
+}
+
+#[tokio::test]
+async fn the_account_page_changes_the_password_and_signs_other_sessions_out() {
+    let app = spawn_app().await;
+    let (mut browser, _) = signed_up(&app, "jane").await;
+    let phone = app.login("jane", "password-of-jane").await;
+    assert_eq!(phone.status(), 200);
+
+    let html = browser.page("/account", StatusCode::OK).await;
+    for action in ["/account/identity", "/account/password", "/account/delete"] {
+        assert!(html.contains(&format!(r#"action="{action}""#)), "{action}");
+    }
+    assert!(html.contains("This device"));
+    assert_eq!(
+        html.matches("/revoke").count(),
+        1,
+        "the other session can be revoked"
+    );
+
+    let mismatch = browser
+        .submit(
+            "/account/password",
+            &[
+                ("current", "password-of-jane"),
+                ("new", "a new secret"),
+                ("repeat", "another"),
+            ],
+        )
+        .await;
+    assert_eq!(mismatch.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(mismatch.text().await.unwrap().contains("not the same"));
+
+    let changed = browser
+        .submit(
+            "/account/password",
+            &[
+                ("current", "password-of-jane"),
+                ("new", "a new secret"),
+                ("repeat", "a new secret"),
+            ],
+        )
+        .await;
+    assert_eq!(changed.status(), StatusCode::SEE_OTHER);
+    let html = browser.page("/account?done=password", StatusCode::OK).await;
+    assert!(html.contains("Password changed"));
+    assert_eq!(
+        html.matches("/revoke").count(),
+        0,
+        "the other session is gone"
+    );
+    app.stop().await;
+}
+
+#[tokio::test]
+async fn signing_out_ends_the_session() {
+    let app = spawn_app().await;
+    let (mut browser, _) = signed_up(&app, "jane").await;
+    let kept = browser.cookies.clone();
+    let out = browser.submit("/signout", &[]).await;
+    assert_eq!(out.status(), StatusCode::SEE_OTHER);
+    assert_eq!(location(&out), "/signin?done=signedout");
+    browser.cookies = kept;
+    let after = browser.get("/").await;
+    assert_eq!(
+        after.status(),
+        StatusCode::SEE_OTHER,
+        "the old cookie no longer works"
+    );
+    app.stop().await;
+}
+
+#[tokio::test]
+async fn search_results_show_the_snippet_and_link_each_moment_to_its_second() {
+    let app = spawn_app().await;
+    let (mut browser, jane) = signed_up(&app, "jane").await;
+    let id = journal(&app, jane, "Tuesday", &[]).await;
+    transcript(
+        &app,
+        id,
+        &[
+            (0.0, 3.0, "Good morning."),
+            (12.5, 15.0, "The lighthouse keeper waved at us."),
+        ],
+    )
+    .await;
+    journal(&app, jane, "Wednesday", &[]).await;
+
+    let html = browser.page("/search", StatusCode::OK).await;
+    assert!(html.contains(r#"<form class="search-box" method="get" action="/search""#));
+
+    let html = browser.page("/search?q=lighthouse", StatusCode::OK).await;
+    assert!(html.contains("Tuesday") && !html.contains("Wednesday"));
+    assert!(html.contains("<mark>"), "{html}");
+    assert!(
+        html.contains(&format!(r#"href="/entries/{id}?t=12.5""#)),
+        "the moment links to its second: {html}"
+    );
+
+    let nothing = browser.page("/search?q=zeppelin", StatusCode::OK).await;
+    assert!(nothing.contains("Nothing found"));
+    app.stop().await;
+}
