@@ -8,7 +8,7 @@ mod common;
 use std::process::{Command, Output};
 
 use uuid::Uuid;
-use weft::db::jobs::{self, Job};
+use weft::db::jobs::{self, Job, JobState};
 use weft::db::scoped::begin_for_user;
 
 fn weft(db: &common::TestDb, args: &[&str]) -> Output {
@@ -95,7 +95,7 @@ async fn retrying_a_failed_job_queues_its_journal_again_once() {
         .await
         .unwrap()
         .unwrap();
-    assert_eq!(latest.state, "queued");
+    assert_eq!(latest.state, JobState::Queued);
     assert_eq!(latest.attempts, 0);
     assert_ne!(latest.id, failed.id);
     assert!(again.status.success(), "{}", text(&again));
@@ -106,7 +106,7 @@ async fn retrying_a_failed_job_queues_its_journal_again_once() {
     );
     assert_eq!(
         jobs::depth(&db.pool).await.unwrap(),
-        vec![("failed".to_string(), 1), ("queued".to_string(), 1)]
+        vec![(JobState::Failed, 1), (JobState::Queued, 1)]
     );
 }
 
@@ -152,7 +152,7 @@ async fn all_failed_retries_every_journal_whose_latest_job_failed() {
             .await
             .unwrap()
             .unwrap();
-        assert_eq!(latest.state, "queued");
+        assert_eq!(latest.state, JobState::Queued);
     }
     assert!(
         text(&again).contains("no failed jobs to retry"),

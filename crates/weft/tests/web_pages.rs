@@ -11,7 +11,7 @@ use reqwest::redirect::Policy;
 use reqwest::{Response, StatusCode};
 use uuid::Uuid;
 use weft::db::journals::{self, NewJournal};
-use weft::db::transcripts::{self, Segment};
+use weft::db::transcripts::{self, Segment, TranscriptSource};
 
 /// A browser with JavaScript off: it keeps its cookies and does not follow redirects.
 struct Browser {
@@ -178,7 +178,7 @@ async fn transcript(app: &TestApp, journal: Uuid, lines: &[(f64, f64, &str)]) {
         journal,
         &text,
         &segments,
-        "engine",
+        TranscriptSource::Engine,
         Some("en"),
     )
     .await

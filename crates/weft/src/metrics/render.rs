@@ -3,6 +3,7 @@
 use std::fmt::Write;
 
 use super::{Figures, Histogram};
+use crate::db::jobs::JobState;
 
 /// The pool's figures at scrape time.
 #[derive(Debug, Clone, Copy)]
@@ -24,7 +25,12 @@ impl PoolFigures {
 }
 
 /// The job states of `transcription_jobs`; each is written even when no job has it.
-const JOB_STATES: &[&str] = &["queued", "running", "done", "failed"];
+const JOB_STATES: [JobState; 4] = [
+    JobState::Queued,
+    JobState::Running,
+    JobState::Done,
+    JobState::Failed,
+];
 
 /// Escapes a label value (backslash, double quote, newline).
 fn escape(value: &str) -> String {
@@ -55,7 +61,7 @@ fn histogram(out: &mut String, name: &str, labels: &str, histogram: &Histogram) 
 }
 
 /// The whole exposition. `depth` is None when the database did not answer.
-pub fn render(figures: &Figures, pool: &PoolFigures, depth: Option<&[(String, i64)]>) -> String {
+pub fn render(figures: &Figures, pool: &PoolFigures, depth: Option<&[(JobState, i64)]>) -> String {
     let mut out = String::with_capacity(8 * 1024);
 
     header(
@@ -157,7 +163,7 @@ pub fn render(figures: &Figures, pool: &PoolFigures, depth: Option<&[(String, i6
         for state in JOB_STATES {
             let count = depth
                 .iter()
-                .find(|(s, _)| s == state)
+                .find(|(s, _)| *s == state)
                 .map(|(_, n)| *n)
                 .unwrap_or(0);
             let _ = writeln!(out, "weft_jobs{{state=\"{state}\"}} {count}");
