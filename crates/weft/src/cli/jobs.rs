@@ -2,31 +2,19 @@
 //! failed jobs with their attempts and errors — and retrying failed ones.
 
 use anyhow::{bail, Context};
-use clap::{Subcommand, ValueEnum};
+use clap::builder::{PossibleValuesParser, TypedValueParser};
+use clap::Subcommand;
 use uuid::Uuid;
 
 use crate::config::GlobalArgs;
-use crate::db::jobs::{self, Job};
+use crate::db::jobs::{self, Job, JobState};
 use crate::db::{scoped, Database};
 
-/// A job's state, as stored.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
-pub enum JobState {
-    Queued,
-    Running,
-    Failed,
-    Done,
-}
-
-impl JobState {
-    fn as_str(self) -> &'static str {
-        match self {
-            JobState::Queued => "queued",
-            JobState::Running => "running",
-            JobState::Failed => "failed",
-            JobState::Done => "done",
-        }
-    }
+/// `--state`: the stored spellings, offered in [`JobState::ALL`]'s order. A parser rather
+/// than `clap::ValueEnum` on the type, which would tie the database layer to the CLI.
+fn state_parser() -> impl TypedValueParser<Value = JobState> {
+    PossibleValuesParser::new(JobState::ALL.map(JobState::as_str))
+        .try_map(|text| text.parse::<JobState>())
 }
 
 /// The job subcommands.
@@ -35,7 +23,7 @@ pub enum JobsCommand {
     /// List transcription jobs, newest first, with attempts and the last error.
     List {
         /// Only jobs in this state.
-        #[arg(long, value_enum)]
+        #[arg(long, value_parser = state_parser())]
         state: Option<JobState>,
         /// At most this many jobs.
         #[arg(long, default_value_t = 50, value_parser = clap::value_parser!(i64).range(1..=10_000))]
@@ -63,7 +51,7 @@ pub async fn run(global: &GlobalArgs, command: JobsCommand) -> anyhow::Result<()
 }
 
 async fn list(pool: &sqlx::PgPool, state: Option<JobState>, limit: i64) -> anyhow::Result<()> {
-    let found = jobs::list(pool, state.map(JobState::as_str), limit).await?;
+    let found = jobs::list(pool, state, limit).await?;
     let depth = jobs::depth(pool).await?;
     let summary: Vec<String> = depth.iter().map(|(s, n)| format!("{s} {n}")).collect();
     println!(
@@ -105,9 +93,9 @@ fn line(job: &Job) -> String {
     format!(
         "{:<36}  {:<11}  {:>8}  {:<36}  {:<20}  {}",
         job.id,
-        match (job.state.as_str(), job.progress) {
-            ("running", Some(progress)) => format!("running {:.0}%", progress * 100.0),
-            _ => job.state.clone(),
+        match (job.state, job.progress) {
+            (JobState::Running, Some(progress)) => format!("running {:.0}%", progress * 100.0),
+            (state, _) => state.to_string(),
         },
         format!("{}/{}", job.attempts, job.max_attempts),
         job.journal_id,
@@ -126,7 +114,7 @@ async fn retry(pool: &sqlx::PgPool, id: Option<Uuid>, all_failed: bool) -> anyho
         let Some(job) = jobs::find(pool, id).await? else {
             bail!("no job {id}: see `weft jobs list`");
         };
-        if job.state != "failed" {
+        if job.state != JobState::Failed {
             bail!("job {id} is {}: only failed jobs are retried", job.state);
         }
         vec![job]

@@ -1,13 +1,118 @@
 //! The transcription job queue (see migration 0003). Claims are one short
 //! `UPDATE … (SELECT … FOR UPDATE SKIP LOCKED)`; nothing holds a transaction while a job runs.
 
+use std::fmt;
+use std::str::FromStr;
+
 use chrono::{DateTime, Utc};
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use sqlx::{PgExecutor, Postgres, Transaction};
 use uuid::Uuid;
 
 /// The channel workers LISTEN on; a NOTIFY wakes them when a job is queued.
 pub const CHANNEL: &str = "weft_jobs";
+
+/// Where a job stands: `transcription_jobs.state`, a text column whose CHECK allows exactly
+/// these four spellings (migration 0003). JSON and the database spell them alike.
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, Hash, sqlx::Type, Serialize, Deserialize, utoipa::ToSchema,
+)]
+#[sqlx(type_name = "text", rename_all = "lowercase")]
+#[serde(rename_all = "lowercase")]
+pub enum JobState {
+    Queued,
+    Running,
+    Done,
+    Failed,
+}
+
+impl JobState {
+    /// Every state, in the order `weft jobs list --state` offers them.
+    pub const ALL: [JobState; 4] = [
+        JobState::Queued,
+        JobState::Running,
+        JobState::Failed,
+        JobState::Done,
+    ];
+
+    /// The stored spelling.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            JobState::Queued => "queued",
+            JobState::Running => "running",
+            JobState::Done => "done",
+            JobState::Failed => "failed",
+        }
+    }
+}
+
+impl fmt::Display for JobState {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        // pad, not write: a width in the format string (a column of a listing) applies.
+        f.pad(self.as_str())
+    }
+}
+
+/// A spelling that is not a job state.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{0:?} is not a job state (queued, running, failed or done)")]
+pub struct UnknownJobState(pub String);
+
+impl FromStr for JobState {
+    type Err = UnknownJobState;
+
+    fn from_str(text: &str) -> Result<Self, Self::Err> {
+        JobState::ALL
+            .into_iter()
+            .find(|state| state.as_str() == text)
+            .ok_or_else(|| UnknownJobState(text.to_string()))
+    }
+}
+
+/// A journal's transcription as the API shows it: its latest job's state, else `done` when
+/// it has a transcript (made before jobs existed, or by hand) and `none` when it has not.
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, Hash, sqlx::Type, Serialize, Deserialize, utoipa::ToSchema,
+)]
+#[sqlx(type_name = "text", rename_all = "lowercase")]
+#[serde(rename_all = "lowercase")]
+pub enum TranscriptStatus {
+    None,
+    Queued,
+    Running,
+    Done,
+    Failed,
+}
+
+impl TranscriptStatus {
+    /// The spelling of the API and of the pages (a CSS class and `data-status`).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            TranscriptStatus::None => "none",
+            TranscriptStatus::Queued => "queued",
+            TranscriptStatus::Running => "running",
+            TranscriptStatus::Done => "done",
+            TranscriptStatus::Failed => "failed",
+        }
+    }
+}
+
+impl From<JobState> for TranscriptStatus {
+    fn from(state: JobState) -> Self {
+        match state {
+            JobState::Queued => TranscriptStatus::Queued,
+            JobState::Running => TranscriptStatus::Running,
+            JobState::Done => TranscriptStatus::Done,
+            JobState::Failed => TranscriptStatus::Failed,
+        }
+    }
+}
+
+impl fmt::Display for TranscriptStatus {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.pad(self.as_str())
+    }
+}
 
 /// A row of `transcription_jobs`.
 #[derive(Debug, Clone, sqlx::FromRow, Serialize, utoipa::ToSchema)]
@@ -16,7 +121,7 @@ pub struct Job {
     pub id: Uuid,
     pub journal_id: Uuid,
     pub user_id: Uuid,
-    pub state: String,
+    pub state: JobState,
     pub attempts: i32,
     pub max_attempts: i32,
     pub run_after: DateTime<Utc>,
@@ -205,7 +310,7 @@ pub async fn latest_for_journal(
 }
 
 /// Counts of jobs by state.
-pub async fn depth(executor: impl PgExecutor<'_>) -> Result<Vec<(String, i64)>, sqlx::Error> {
+pub async fn depth(executor: impl PgExecutor<'_>) -> Result<Vec<(JobState, i64)>, sqlx::Error> {
     sqlx::query_as("SELECT state, count(*) FROM transcription_jobs GROUP BY state ORDER BY state")
         .fetch_all(executor)
         .await
@@ -214,14 +319,14 @@ pub async fn depth(executor: impl PgExecutor<'_>) -> Result<Vec<(String, i64)>, 
 /// Jobs newest first, of one state or all, for the operator's view.
 pub async fn list(
     executor: impl PgExecutor<'_>,
-    state: Option<&str>,
+    state: Option<JobState>,
     limit: i64,
 ) -> Result<Vec<Job>, sqlx::Error> {
     sqlx::query_as(
         "SELECT * FROM transcription_jobs WHERE ($1::text IS NULL OR state = $1) \
          ORDER BY created_at DESC, id DESC LIMIT $2",
     )
-    .bind(state)
+    .bind(state.map(JobState::as_str))
     .bind(limit)
     .fetch_all(executor)
     .await

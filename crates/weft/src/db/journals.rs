@@ -6,6 +6,7 @@ use serde::Serialize;
 use sqlx::PgExecutor;
 use uuid::Uuid;
 
+use super::jobs::TranscriptStatus;
 use super::scoped;
 
 /// A row of `journals`.
@@ -76,7 +77,7 @@ pub struct JournalView {
     /// Alphabetical.
     pub tags: Vec<String>,
     /// none, queued, running, done or failed.
-    pub transcript_status: String,
+    pub transcript_status: TranscriptStatus,
 }
 
 /// The columns of a [`JournalView`] over `journals j`.

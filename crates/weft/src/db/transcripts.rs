@@ -1,12 +1,37 @@
 //! Transcripts and their timestamped segments.
 
 use chrono::{DateTime, Utc};
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use sqlx::types::Json;
 use sqlx::PgExecutor;
 use uuid::Uuid;
 
 use crate::domain::Segment;
+
+/// Who made a version of a transcript: `transcripts.source`, a text column whose CHECK
+/// allows exactly these two spellings (migration 0003). JSON and the database spell them
+/// alike.
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, Hash, sqlx::Type, Serialize, Deserialize, utoipa::ToSchema,
+)]
+#[sqlx(type_name = "text", rename_all = "lowercase")]
+#[serde(rename_all = "lowercase")]
+pub enum TranscriptSource {
+    /// An automatic run.
+    Engine,
+    /// A correction by the journal's owner; a later automatic run never replaces it.
+    Person,
+}
+
+impl TranscriptSource {
+    /// The stored spelling.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            TranscriptSource::Engine => "engine",
+            TranscriptSource::Person => "person",
+        }
+    }
+}
 
 /// A row of `transcripts`: one version of a journal's transcript.
 #[derive(Debug, Clone, sqlx::FromRow, Serialize, utoipa::ToSchema)]
@@ -19,7 +44,7 @@ pub struct Transcript {
     pub segments: Option<Json<Vec<Segment>>>,
     pub created_at: DateTime<Utc>,
     /// `engine` (an automatic run) or `person` (a correction).
-    pub source: String,
+    pub source: TranscriptSource,
     /// The language the engine heard, when it said.
     pub language: Option<String>,
 }
@@ -56,14 +81,14 @@ pub async fn for_journal(
     .await
 }
 
-/// Adds a version of a journal's transcript (`source` is `engine` or `person`).
+/// Adds a version of a journal's transcript.
 #[tracing::instrument(skip(executor, text, segments))]
 pub async fn insert_version(
     executor: impl PgExecutor<'_>,
     journal_id: Uuid,
     text: &str,
     segments: &[Segment],
-    source: &str,
+    source: TranscriptSource,
     language: Option<&str>,
 ) -> Result<Transcript, sqlx::Error> {
     sqlx::query_as(
@@ -73,7 +98,7 @@ pub async fn insert_version(
     .bind(journal_id)
     .bind(text)
     .bind(Json(segments))
-    .bind(source)
+    .bind(source.as_str())
     .bind(language)
     .fetch_one(executor)
     .await

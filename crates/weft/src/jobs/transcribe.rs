@@ -10,6 +10,7 @@ use futures::StreamExt;
 use tokio::io::AsyncWriteExt;
 
 use crate::db::jobs::{self, Job};
+use crate::db::transcripts::TranscriptSource;
 use crate::db::{journals, scoped, transcripts};
 use crate::media::probe;
 use crate::scratch::TempFile;
@@ -121,7 +122,7 @@ impl Pipeline {
             job.journal_id,
             &text,
             &output.segments,
-            "engine",
+            TranscriptSource::Engine,
             output.language.as_deref(),
         )
         .await?;

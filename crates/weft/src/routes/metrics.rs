@@ -21,7 +21,12 @@ pub async fn handler(State(context): State<ApiContext>) -> Response {
     let depth = tokio::time::timeout(context.ready_timeout, crate::db::jobs::depth(&context.pool))
         .await
         .ok()
-        .and_then(Result::ok);
+        .and_then(Result::ok)
+        .map(|rows| {
+            rows.into_iter()
+                .map(|(state, count)| (state.as_str().to_string(), count))
+                .collect::<Vec<_>>()
+        });
     let body = registry().render(pool, depth.as_deref());
     ([(header::CONTENT_TYPE, CONTENT_TYPE)], body).into_response()
 }

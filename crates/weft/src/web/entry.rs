@@ -12,7 +12,7 @@ use super::session::{Posted, WebError};
 use super::viewer::Viewer;
 use crate::api::ApiContext;
 use crate::api::ApiError;
-use crate::db::jobs::{self, Job};
+use crate::db::jobs::{self, Job, TranscriptStatus};
 use crate::db::journals::{JournalChanges, JournalView};
 use crate::db::scoped;
 use crate::db::transcripts;
@@ -107,7 +107,7 @@ fn render(
         Some(t) => format!("{api}/video#t={t}"),
         None => format!("{api}/video"),
     };
-    let status = entry.view.transcript_status.as_str();
+    let status = entry.view.transcript_status;
     layout::page(
         Frame {
             title: &journal.title,
@@ -117,7 +117,7 @@ fn render(
         },
         html! {
             @if let Some((ok, message)) = notice { (layout::notice(ok, message)) }
-            div.entry-layout #entry data-journal=(journal.id) data-status=(status)
+            div.entry-layout #entry data-journal=(journal.id) data-status=(status.as_str())
                 data-start=[start] {
                 div.player-col {
                     div.player-wrap {
@@ -162,23 +162,29 @@ fn render(
     )
 }
 
-fn transcript_body(context: &ApiContext, viewer: &Viewer, entry: &Entry, status: &str) -> Markup {
+fn transcript_body(
+    context: &ApiContext,
+    viewer: &Viewer,
+    entry: &Entry,
+    status: TranscriptStatus,
+) -> Markup {
     let id = entry.view.journal.id;
     let api = format!("/api/v1/journals/{id}");
-    let can_retry = context.transcription.is_some() && !matches!(status, "queued" | "running");
+    let can_retry = context.transcription.is_some()
+        && !matches!(status, TranscriptStatus::Queued | TranscriptStatus::Running);
     html! {
         @match status {
-            "queued" | "running" => {
+            TranscriptStatus::Queued | TranscriptStatus::Running => {
                 p.waiting #waiting {
                     span.spinner aria-hidden="true" {}
-                    @if status == "queued" { "Waiting for a transcriber…" } @else { "Transcribing…" }
-                    @if let Some(progress) = entry.job.as_ref().and_then(|j| j.progress).filter(|_| status == "running") {
+                    @if status == TranscriptStatus::Queued { "Waiting for a transcriber…" } @else { "Transcribing…" }
+                    @if let Some(progress) = entry.job.as_ref().and_then(|j| j.progress).filter(|_| status == TranscriptStatus::Running) {
                         " " (format!("{:.0}", progress * 100.0)) "% done."
                     }
                     " This page updates by itself when the transcript is ready."
                 }
             },
-            "failed" => {
+            TranscriptStatus::Failed => {
                 p.notice.error role="alert" {
                     "The transcription failed"
                     @if let Some(reason) = entry.job.as_ref().and_then(|j| j.last_error.as_deref()) {
@@ -207,7 +213,7 @@ fn transcript_body(context: &ApiContext, viewer: &Viewer, entry: &Entry, status:
                 }
             },
             Some(_) => { p.muted { "Nothing was said in this video, as far as the transcriber could hear." } },
-            None if status == "none" => { p.muted { "This entry has no transcript." } },
+            None if status == TranscriptStatus::None => { p.muted { "This entry has no transcript." } },
             None => {},
         }
         @if can_retry {

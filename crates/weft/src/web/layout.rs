@@ -7,6 +7,7 @@ use maud::{html, Markup, PreEscaped, DOCTYPE};
 
 use super::assets;
 use super::viewer::{encode_component, Viewer, CSRF_FIELD};
+use crate::db::jobs::TranscriptStatus;
 
 /// Which navigation item a page belongs to.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -168,14 +169,15 @@ pub fn date(at: DateTime<Utc>) -> Markup {
 }
 
 /// The transcription status as a small badge.
-pub fn status_badge(status: &str) -> Markup {
+pub fn status_badge(status: TranscriptStatus) -> Markup {
     let label = match status {
-        "queued" => "Waiting to transcribe",
-        "running" => "Transcribing…",
-        "done" => "Transcribed",
-        "failed" => "Transcription failed",
-        _ => "No transcript",
+        TranscriptStatus::Queued => "Waiting to transcribe",
+        TranscriptStatus::Running => "Transcribing…",
+        TranscriptStatus::Done => "Transcribed",
+        TranscriptStatus::Failed => "Transcription failed",
+        TranscriptStatus::None => "No transcript",
     };
+    let status = status.as_str();
     html! { span class={ "badge status-" (status) } data-status=(status) { (label) } }
 }
 

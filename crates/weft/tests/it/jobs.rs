@@ -5,7 +5,7 @@ use std::collections::HashMap;
 
 use crate::common;
 use uuid::Uuid;
-use weft::db::jobs;
+use weft::db::jobs::{self, JobState};
 use weft::db::scoped::begin_for_user;
 
 #[tokio::test]
@@ -49,7 +49,7 @@ async fn many_workers_on_many_jobs_never_claim_one_twice_and_finish_all() {
         "no job was claimed twice"
     );
     let states = jobs::depth(&db.pool).await.unwrap();
-    assert_eq!(states, vec![("done".to_string(), 40)]);
+    assert_eq!(states, vec![(JobState::Done, 40)]);
 }
 
 #[tokio::test]
@@ -95,7 +95,7 @@ async fn a_retryable_failure_is_queued_again_after_a_backoff_until_attempts_run_
         .await
         .unwrap()
         .unwrap();
-    assert_eq!(last.state, "failed", "no attempts left");
+    assert_eq!(last.state, JobState::Failed, "no attempts left");
     assert_eq!(last.last_error.as_deref(), Some("still overloaded"));
 }
 
@@ -112,7 +112,7 @@ async fn a_permanent_failure_ends_the_job_with_its_reason() {
         .await
         .unwrap()
         .unwrap();
-    assert_eq!(last.state, "failed");
+    assert_eq!(last.state, JobState::Failed);
     assert_eq!(last.attempts, 1);
     assert!(last.finished_at.is_some());
 }

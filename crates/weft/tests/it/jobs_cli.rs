@@ -3,7 +3,7 @@
 
 use crate::common::{self, cli};
 use uuid::Uuid;
-use weft::db::jobs::{self, Job};
+use weft::db::jobs::{self, Job, JobState};
 
 /// A journal with a job that a worker claimed and that failed for good with `error`.
 async fn failed_job(pool: &sqlx::PgPool, owner: Uuid, error: &str) -> Job {
@@ -59,7 +59,7 @@ async fn retrying_a_failed_job_queues_its_journal_again_once() {
         .await
         .unwrap()
         .unwrap();
-    assert_eq!(latest.state, "queued");
+    assert_eq!(latest.state, JobState::Queued);
     assert_eq!(latest.attempts, 0);
     assert_ne!(latest.id, failed.id);
     assert!(again.status.success(), "{}", cli::output_text(&again));
@@ -70,7 +70,7 @@ async fn retrying_a_failed_job_queues_its_journal_again_once() {
     );
     assert_eq!(
         jobs::depth(&db.pool).await.unwrap(),
-        vec![("failed".to_string(), 1), ("queued".to_string(), 1)]
+        vec![(JobState::Failed, 1), (JobState::Queued, 1)]
     );
 }
 
@@ -124,7 +124,7 @@ async fn all_failed_retries_every_journal_whose_latest_job_failed() {
             .await
             .unwrap()
             .unwrap();
-        assert_eq!(latest.state, "queued");
+        assert_eq!(latest.state, JobState::Queued);
     }
     assert!(
         cli::output_text(&again).contains("no failed jobs to retry"),

@@ -7,7 +7,7 @@ use reqwest::redirect::Policy;
 use reqwest::{Response, StatusCode};
 use uuid::Uuid;
 use weft::db::journals::{self, NewJournal};
-use weft::db::transcripts;
+use weft::db::transcripts::{self, TranscriptSource};
 use weft::domain::Segment;
 
 /// A browser with JavaScript off: it keeps its cookies and does not follow redirects.
@@ -175,7 +175,7 @@ async fn transcript(app: &TestApp, journal: Uuid, lines: &[(f64, f64, &str)]) {
         journal,
         &text,
         &segments,
-        "engine",
+        TranscriptSource::Engine,
         Some("en"),
     )
     .await

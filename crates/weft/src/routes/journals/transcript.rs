@@ -12,9 +12,9 @@ use crate::api::current::CurrentUser;
 use crate::api::error::ErrorBody;
 use crate::api::ApiContext;
 use crate::api::{ApiError, ApiJson};
-use crate::db::jobs::{self, Job};
+use crate::db::jobs::{self, Job, TranscriptStatus};
 use crate::db::scoped;
-use crate::db::transcripts::{self, Transcript};
+use crate::db::transcripts::{self, Transcript, TranscriptSource};
 use crate::domain::Segment;
 use crate::transcribe::{captions, join_segments};
 
@@ -25,7 +25,7 @@ pub struct TranscriptView {
     /// The current version: a person's newest correction, else the newest engine run.
     pub transcript: Option<Transcript>,
     /// none, queued, running, done or failed.
-    pub status: String,
+    pub status: TranscriptStatus,
     /// The latest job, with its attempts and last error.
     pub job: Option<Job>,
 }
@@ -43,7 +43,7 @@ async fn current_and_job(
     context: &ApiContext,
     current: &CurrentUser,
     id: &str,
-) -> Result<(Option<Transcript>, Option<Job>, String), ApiError> {
+) -> Result<(Option<Transcript>, Option<Job>, TranscriptStatus), ApiError> {
     let view = load(context, current, journal_id(id)?).await?;
     let mut tx = scoped::begin_for_user(&context.pool, current.user.id).await?;
     let transcript = transcripts::current(&mut *tx, view.journal.id).await?;
@@ -145,15 +145,21 @@ pub(super) async fn correct_transcript(
         .map(|t| t.trim().to_string())
         .unwrap_or_else(|| join_segments(&segments));
     let mut tx = scoped::begin_for_user(&context.pool, current.user.id).await?;
-    let transcript =
-        transcripts::insert_version(&mut *tx, view.journal.id, &text, &segments, "person", None)
-            .await?;
+    let transcript = transcripts::insert_version(
+        &mut *tx,
+        view.journal.id,
+        &text,
+        &segments,
+        TranscriptSource::Person,
+        None,
+    )
+    .await?;
     let job = jobs::latest_for_journal(&mut *tx, view.journal.id).await?;
     tx.commit().await?;
     // As a read would now say: the latest job's state, else "done" (a transcript exists).
     let status = job
         .as_ref()
-        .map_or_else(|| "done".to_string(), |job| job.state.clone());
+        .map_or(TranscriptStatus::Done, |job| job.state.into());
     Ok(ApiJson(TranscriptView {
         transcript: Some(transcript),
         status,
