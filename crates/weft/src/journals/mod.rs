@@ -6,6 +6,9 @@
 
 pub mod page_cache;
 mod tag_lists;
+mod transcripts;
+
+pub use transcripts::TranscriptState;
 
 use sqlx::PgPool;
 use uuid::Uuid;

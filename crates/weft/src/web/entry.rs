@@ -12,13 +12,11 @@ use super::session::{Posted, WebError};
 use super::viewer::Viewer;
 use crate::api::ApiContext;
 use crate::api::ApiError;
-use crate::db::jobs::{self, Job, TranscriptStatus};
+use crate::db::jobs::{Job, TranscriptStatus};
 use crate::db::journals::{JournalChanges, JournalView};
-use crate::db::scoped;
-use crate::db::transcripts;
 use crate::domain::Segment;
 use crate::domain::{optional_text, Title, MAX_LOCATION_CHARS, MAX_NOTES_CHARS};
-use crate::routes::journals::{journal_id, load};
+use crate::routes::journals::journal_id;
 
 /// Query of the entry page.
 #[derive(Debug, Deserialize)]
@@ -55,15 +53,17 @@ struct Entry {
 }
 
 async fn gather(context: &ApiContext, viewer: &Viewer, id: &str) -> Result<Entry, WebError> {
-    let view = load(context, &viewer.current, journal_id(id)?).await?;
-    let mut tx = scoped::begin_for_user(&context.pool, viewer.current.user.id).await?;
-    let transcript = transcripts::current(&mut *tx, view.journal.id).await?;
-    let job = jobs::latest_for_journal(&mut *tx, view.journal.id).await?;
-    tx.commit().await?;
+    let state = context
+        .journals()
+        .transcript(viewer.current.user.id, journal_id(id)?)
+        .await
+        .map_err(ApiError::from)?;
     Ok(Entry {
-        view,
-        segments: transcript.map(|t| t.segments.map(|s| s.0).unwrap_or_default()),
-        job,
+        view: state.view,
+        segments: state
+            .transcript
+            .map(|t| t.segments.map(|s| s.0).unwrap_or_default()),
+        job: state.job,
     })
 }
 

@@ -7,16 +7,16 @@ use axum::response::IntoResponse;
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
-use super::{journal_id, load};
+use super::journal_id;
 use crate::api::current::CurrentUser;
 use crate::api::error::ErrorBody;
 use crate::api::ApiContext;
 use crate::api::{ApiError, ApiJson};
-use crate::db::jobs::{self, Job, TranscriptStatus};
-use crate::db::scoped;
-use crate::db::transcripts::{self, Transcript, TranscriptSource};
+use crate::db::jobs::{Job, TranscriptStatus};
+use crate::db::transcripts::Transcript;
 use crate::domain::Segment;
-use crate::transcribe::{captions, join_segments};
+use crate::journals::TranscriptState;
+use crate::transcribe::captions;
 
 /// The current transcript and the state of the journal's latest transcription job.
 #[derive(Debug, Serialize, ToSchema)]
@@ -39,17 +39,25 @@ pub struct CorrectionRequest {
     pub text: Option<String>,
 }
 
+impl From<TranscriptState> for TranscriptView {
+    fn from(state: TranscriptState) -> Self {
+        Self {
+            transcript: state.transcript,
+            status: state.status,
+            job: state.job,
+        }
+    }
+}
+
 async fn current_and_job(
     context: &ApiContext,
     current: &CurrentUser,
     id: &str,
-) -> Result<(Option<Transcript>, Option<Job>, TranscriptStatus), ApiError> {
-    let view = load(context, current, journal_id(id)?).await?;
-    let mut tx = scoped::begin_for_user(&context.pool, current.user.id).await?;
-    let transcript = transcripts::current(&mut *tx, view.journal.id).await?;
-    let job = jobs::latest_for_journal(&mut *tx, view.journal.id).await?;
-    tx.commit().await?;
-    Ok((transcript, job, view.transcript_status))
+) -> Result<TranscriptState, ApiError> {
+    Ok(context
+        .journals()
+        .transcript(current.user.id, journal_id(id)?)
+        .await?)
 }
 
 /// The current transcript with its segments, and the transcription status.
@@ -64,50 +72,9 @@ pub(super) async fn get_transcript(
     current: CurrentUser,
     Path(id): Path<String>,
 ) -> Result<ApiJson<TranscriptView>, ApiError> {
-    let (transcript, job, status) = current_and_job(&context, &current, &id).await?;
-    Ok(ApiJson(TranscriptView {
-        transcript,
-        status,
-        job,
-    }))
-}
-
-fn validate(segments: &[Segment]) -> Result<(), ApiError> {
-    if segments.len() > 20_000 {
-        return Err(ApiError::invalid("segments", "at most 20000 segments"));
-    }
-    for (n, s) in segments.iter().enumerate() {
-        let times_ok =
-            s.start.is_finite() && s.end.is_finite() && s.start >= 0.0 && s.end >= s.start;
-        if !times_ok {
-            return Err(ApiError::invalid(
-                "segments",
-                format!("segment {n}: start and end are seconds, start <= end"),
-            ));
-        }
-        if s.confidence.is_some_and(|c| !(0.0..=1.0).contains(&c)) {
-            return Err(ApiError::invalid(
-                "segments",
-                format!("segment {n}: confidence is between 0 and 1"),
-            ));
-        }
-        if s.text.len() > 10_000 {
-            return Err(ApiError::invalid(
-                "segments",
-                format!("segment {n}: text too long"),
-            ));
-        }
-    }
-    if segments
-        .windows(2)
-        .any(|pair| pair[1].start < pair[0].start)
-    {
-        return Err(ApiError::invalid(
-            "segments",
-            "segments are in order of their start",
-        ));
-    }
-    Ok(())
+    Ok(ApiJson(
+        current_and_job(&context, &current, &id).await?.into(),
+    ))
 }
 
 /// Correct the transcript by hand. This adds a new version that stays current: a later
@@ -130,41 +97,16 @@ pub(super) async fn correct_transcript(
     Path(id): Path<String>,
     ApiJson(request): ApiJson<CorrectionRequest>,
 ) -> Result<ApiJson<TranscriptView>, ApiError> {
-    validate(&request.segments)?;
-    let view = load(&context, &current, journal_id(&id)?).await?;
-    let segments: Vec<Segment> = request
-        .segments
-        .into_iter()
-        .map(|s| Segment {
-            text: s.text.trim().to_string(),
-            ..s
-        })
-        .collect();
-    let text = request
-        .text
-        .map(|t| t.trim().to_string())
-        .unwrap_or_else(|| join_segments(&segments));
-    let mut tx = scoped::begin_for_user(&context.pool, current.user.id).await?;
-    let transcript = transcripts::insert_version(
-        &mut *tx,
-        view.journal.id,
-        &text,
-        &segments,
-        TranscriptSource::Person,
-        None,
-    )
-    .await?;
-    let job = jobs::latest_for_journal(&mut *tx, view.journal.id).await?;
-    tx.commit().await?;
-    // As a read would now say: the latest job's state, else "done" (a transcript exists).
-    let status = job
-        .as_ref()
-        .map_or(TranscriptStatus::Done, |job| job.state.into());
-    Ok(ApiJson(TranscriptView {
-        transcript: Some(transcript),
-        status,
-        job,
-    }))
+    let state = context
+        .journals()
+        .correct_transcript(
+            current.user.id,
+            journal_id(&id)?,
+            request.segments,
+            request.text,
+        )
+        .await?;
+    Ok(ApiJson(state.into()))
 }
 
 /// Transcribe the journal again (after a failure, or to get a fresh engine version).
@@ -197,8 +139,10 @@ async fn caption_segments(
     current: &CurrentUser,
     id: &str,
 ) -> Result<Vec<Segment>, ApiError> {
-    let (transcript, _, _) = current_and_job(context, current, id).await?;
-    let transcript = transcript.ok_or_else(|| ApiError::not_found("transcript"))?;
+    let state = current_and_job(context, current, id).await?;
+    let transcript = state
+        .transcript
+        .ok_or_else(|| ApiError::not_found("transcript"))?;
     Ok(transcript.segments.map(|s| s.0).unwrap_or_default())
 }
 
