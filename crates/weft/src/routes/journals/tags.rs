@@ -139,11 +139,11 @@ async fn lock_journal(
     user: uuid::Uuid,
     id: uuid::Uuid,
 ) -> Result<(), ApiError> {
-    sqlx::query_scalar::<_, uuid::Uuid>(
+    sqlx::query_scalar!(
         "SELECT id FROM journals WHERE id = $1 AND user_id = $2 FOR UPDATE",
+        id,
+        user,
     )
-    .bind(id)
-    .bind(user)
     .fetch_optional(&mut *tx)
     .await?
     .map(|_| ())
