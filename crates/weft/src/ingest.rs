@@ -153,11 +153,13 @@ impl Ingest {
         };
         journals::insert_with_id(&mut *tx, journal_id, &new).await?;
         if let Some(created_at) = details.created_at {
-            sqlx::query("UPDATE journals SET created_at = $2 WHERE id = $1")
-                .bind(journal_id)
-                .bind(created_at)
-                .execute(&mut *tx)
-                .await?;
+            sqlx::query!(
+                "UPDATE journals SET created_at = $2 WHERE id = $1",
+                journal_id,
+                created_at
+            )
+            .execute(&mut *tx)
+            .await?;
         }
         tags::add(&mut *tx, journal_id, &details.tags).await?;
         // The job is written with its journal: an accepted upload always gets transcribed.

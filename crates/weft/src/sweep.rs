@@ -49,14 +49,15 @@ pub async fn orphan_objects(
     for (user, objects) in by_user {
         // Row-level security shows a user's journals only when acting for them.
         let mut tx = scoped::begin_for_user(pool, user).await?;
-        let rows: Vec<(Uuid, String)> =
-            sqlx::query_as("SELECT id, video_path FROM journals WHERE user_id = $1")
-                .bind(user)
-                .fetch_all(&mut *tx)
-                .await?;
+        let rows = sqlx::query!(
+            "SELECT id, video_path FROM journals WHERE user_id = $1",
+            user
+        )
+        .fetch_all(&mut *tx)
+        .await?;
         tx.commit().await?;
-        let ids: HashSet<Uuid> = rows.iter().map(|(id, _)| *id).collect();
-        let videos: HashSet<&str> = rows.iter().map(|(_, key)| key.as_str()).collect();
+        let ids: HashSet<Uuid> = rows.iter().map(|row| row.id).collect();
+        let videos: HashSet<&str> = rows.iter().map(|row| row.video_path.as_str()).collect();
         for (key, journal) in objects {
             let referenced = if key.starts_with("videos/") {
                 videos.contains(key.as_str())

@@ -200,14 +200,14 @@ pub async fn restore(who: &Privileged, file: &Path) -> anyhow::Result<()> {
 
 /// The role the application's pool connects as.
 pub async fn current_role(pool: &sqlx::PgPool) -> Result<String, sqlx::Error> {
-    sqlx::query_scalar("SELECT current_user::text")
+    sqlx::query_scalar!(r#"SELECT current_user::text AS "role!""#)
         .fetch_one(pool)
         .await
 }
 
 /// The number of tables in the `public` schema (zero for an empty database).
 pub async fn table_count(pool: &sqlx::PgPool) -> Result<i64, sqlx::Error> {
-    sqlx::query_scalar("SELECT count(*) FROM pg_tables WHERE schemaname = 'public'")
+    sqlx::query_scalar!(r#"SELECT count(*) AS "count!" FROM pg_tables WHERE schemaname = 'public'"#)
         .fetch_one(pool)
         .await
 }

@@ -115,7 +115,7 @@ impl fmt::Display for TranscriptStatus {
 }
 
 /// A row of `transcription_jobs`.
-#[derive(Debug, Clone, sqlx::FromRow, Serialize, utoipa::ToSchema)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct Job {
     pub id: Uuid,
@@ -146,21 +146,23 @@ pub async fn enqueue(
     user_id: Uuid,
     max_attempts: i32,
 ) -> Result<Option<Job>, sqlx::Error> {
-    let job: Option<Job> = sqlx::query_as(
-        "INSERT INTO transcription_jobs (journal_id, user_id, max_attempts) VALUES ($1, $2, $3) \
-         ON CONFLICT (journal_id) WHERE state IN ('queued', 'running') DO NOTHING RETURNING *",
+    let job = sqlx::query_as!(
+        Job,
+        r#"INSERT INTO transcription_jobs (journal_id, user_id, max_attempts) VALUES ($1, $2, $3)
+           ON CONFLICT (journal_id) WHERE state IN ('queued', 'running') DO NOTHING
+           RETURNING id, journal_id, user_id, state AS "state: JobState", attempts, max_attempts,
+                     run_after, worker, heartbeat_at, started_at, finished_at, last_error,
+                     progress, created_at, updated_at"#,
+        journal_id,
+        user_id,
+        max_attempts,
     )
-    .bind(journal_id)
-    .bind(user_id)
-    .bind(max_attempts)
     .fetch_optional(&mut **tx)
     .await?;
     if job.is_some() {
         // Delivered on commit only, so a worker never wakes for a job it cannot see yet.
-        sqlx::query("SELECT pg_notify($1, '')")
-            .bind(CHANNEL)
-            .execute(&mut **tx)
-            .await?;
+        // NOTIFY takes the channel as a name, not a parameter: weft_jobs is CHANNEL.
+        sqlx::query!("NOTIFY weft_jobs").execute(&mut **tx).await?;
     }
     Ok(job)
 }
@@ -170,16 +172,19 @@ pub async fn claim(
     executor: impl PgExecutor<'_>,
     worker: &str,
 ) -> Result<Option<Job>, sqlx::Error> {
-    sqlx::query_as(
-        "UPDATE transcription_jobs SET state = 'running', attempts = attempts + 1, worker = $1, \
-             heartbeat_at = now(), started_at = now(), finished_at = NULL, progress = NULL \
-         WHERE id = (SELECT id FROM transcription_jobs \
-                     WHERE state = 'queued' AND run_after <= now() \
-                     ORDER BY run_after, created_at \
-                     FOR UPDATE SKIP LOCKED LIMIT 1) \
-         RETURNING *",
+    sqlx::query_as!(
+        Job,
+        r#"UPDATE transcription_jobs SET state = 'running', attempts = attempts + 1, worker = $1,
+               heartbeat_at = now(), started_at = now(), finished_at = NULL, progress = NULL
+           WHERE id = (SELECT id FROM transcription_jobs
+                       WHERE state = 'queued' AND run_after <= now()
+                       ORDER BY run_after, created_at
+                       FOR UPDATE SKIP LOCKED LIMIT 1)
+           RETURNING id, journal_id, user_id, state AS "state: JobState", attempts, max_attempts,
+                     run_after, worker, heartbeat_at, started_at, finished_at, last_error,
+                     progress, created_at, updated_at"#,
+        worker,
     )
-    .bind(worker)
     .fetch_optional(executor)
     .await
 }
@@ -192,14 +197,14 @@ pub async fn heartbeat(
     worker: &str,
     progress: Option<f64>,
 ) -> Result<bool, sqlx::Error> {
-    let done = sqlx::query(
-        "UPDATE transcription_jobs SET heartbeat_at = now(), progress = coalesce($4, progress) \
+    let done = sqlx::query!(
+        "UPDATE transcription_jobs SET heartbeat_at = now(), progress = coalesce($4, progress)
          WHERE id = $1 AND worker = $2 AND attempts = $3 AND state = 'running'",
+        job.id,
+        worker,
+        job.attempts,
+        progress.map(|p| p.clamp(0.0, 1.0) as f32),
     )
-    .bind(job.id)
-    .bind(worker)
-    .bind(job.attempts)
-    .bind(progress.map(|p| p.clamp(0.0, 1.0) as f32))
     .execute(executor)
     .await?;
     Ok(done.rows_affected() == 1)
@@ -212,13 +217,13 @@ pub async fn complete(
     job: &Job,
     worker: &str,
 ) -> Result<bool, sqlx::Error> {
-    let done = sqlx::query(
-        "UPDATE transcription_jobs SET state = 'done', finished_at = now(), last_error = NULL \
+    let done = sqlx::query!(
+        "UPDATE transcription_jobs SET state = 'done', finished_at = now(), last_error = NULL
          WHERE id = $1 AND worker = $2 AND attempts = $3 AND state = 'running'",
+        job.id,
+        worker,
+        job.attempts,
     )
-    .bind(job.id)
-    .bind(worker)
-    .bind(job.attempts)
     .execute(&mut **tx)
     .await?;
     Ok(done.rows_affected() == 1)
@@ -240,20 +245,20 @@ pub async fn fail(
     retryable: bool,
 ) -> Result<(), sqlx::Error> {
     let retry = retryable && job.attempts < job.max_attempts;
-    sqlx::query(
-        "UPDATE transcription_jobs SET \
-             state = CASE WHEN $4 THEN 'queued' ELSE 'failed' END, \
-             run_after = CASE WHEN $4 THEN now() + make_interval(secs => $5) ELSE run_after END, \
-             finished_at = CASE WHEN $4 THEN NULL ELSE now() END, \
-             last_error = $6, worker = NULL \
+    sqlx::query!(
+        "UPDATE transcription_jobs SET
+             state = CASE WHEN $4 THEN 'queued' ELSE 'failed' END,
+             run_after = CASE WHEN $4 THEN now() + make_interval(secs => $5) ELSE run_after END,
+             finished_at = CASE WHEN $4 THEN NULL ELSE now() END,
+             last_error = $6, worker = NULL
          WHERE id = $1 AND worker = $2 AND attempts = $3 AND state = 'running'",
+        job.id,
+        worker,
+        job.attempts,
+        retry,
+        backoff_seconds(job.attempts) as f64,
+        error.chars().take(2000).collect::<String>(),
     )
-    .bind(job.id)
-    .bind(worker)
-    .bind(job.attempts)
-    .bind(retry)
-    .bind(backoff_seconds(job.attempts) as f64)
-    .bind(error.chars().take(2000).collect::<String>())
     .execute(executor)
     .await?;
     Ok(())
@@ -266,14 +271,14 @@ pub async fn give_back(
     job: &Job,
     worker: &str,
 ) -> Result<(), sqlx::Error> {
-    sqlx::query(
-        "UPDATE transcription_jobs SET state = 'queued', attempts = attempts - 1, worker = NULL, \
-             run_after = now() \
+    sqlx::query!(
+        "UPDATE transcription_jobs SET state = 'queued', attempts = attempts - 1, worker = NULL,
+             run_after = now()
          WHERE id = $1 AND worker = $2 AND attempts = $3 AND state = 'running'",
+        job.id,
+        worker,
+        job.attempts,
     )
-    .bind(job.id)
-    .bind(worker)
-    .bind(job.attempts)
     .execute(executor)
     .await?;
     Ok(())
@@ -282,15 +287,15 @@ pub async fn give_back(
 /// Requeues running jobs whose worker has not sent a heartbeat for `stale_seconds` (it
 /// died), or fails them when that was their last attempt. Returns how many were touched.
 pub async fn reap(executor: impl PgExecutor<'_>, stale_seconds: f64) -> Result<u64, sqlx::Error> {
-    let done = sqlx::query(
-        "UPDATE transcription_jobs SET \
-             state = CASE WHEN attempts < max_attempts THEN 'queued' ELSE 'failed' END, \
-             finished_at = CASE WHEN attempts < max_attempts THEN NULL ELSE now() END, \
-             last_error = 'the worker stopped answering (it was killed or lost its connection)', \
-             worker = NULL, run_after = now() \
+    let done = sqlx::query!(
+        "UPDATE transcription_jobs SET
+             state = CASE WHEN attempts < max_attempts THEN 'queued' ELSE 'failed' END,
+             finished_at = CASE WHEN attempts < max_attempts THEN NULL ELSE now() END,
+             last_error = 'the worker stopped answering (it was killed or lost its connection)',
+             worker = NULL, run_after = now()
          WHERE state = 'running' AND heartbeat_at < now() - make_interval(secs => $1)",
+        stale_seconds,
     )
-    .bind(stale_seconds)
     .execute(executor)
     .await?;
     Ok(done.rows_affected())
@@ -301,19 +306,27 @@ pub async fn latest_for_journal(
     executor: impl PgExecutor<'_>,
     journal_id: Uuid,
 ) -> Result<Option<Job>, sqlx::Error> {
-    sqlx::query_as(
-        "SELECT * FROM transcription_jobs WHERE journal_id = $1 ORDER BY created_at DESC LIMIT 1",
+    sqlx::query_as!(
+        Job,
+        r#"SELECT id, journal_id, user_id, state AS "state: JobState", attempts, max_attempts,
+                  run_after, worker, heartbeat_at, started_at, finished_at, last_error, progress,
+                  created_at, updated_at
+           FROM transcription_jobs WHERE journal_id = $1 ORDER BY created_at DESC LIMIT 1"#,
+        journal_id,
     )
-    .bind(journal_id)
     .fetch_optional(executor)
     .await
 }
 
 /// Counts of jobs by state.
 pub async fn depth(executor: impl PgExecutor<'_>) -> Result<Vec<(JobState, i64)>, sqlx::Error> {
-    sqlx::query_as("SELECT state, count(*) FROM transcription_jobs GROUP BY state ORDER BY state")
-        .fetch_all(executor)
-        .await
+    let rows = sqlx::query!(
+        r#"SELECT state AS "state: JobState", count(*) AS "count!"
+           FROM transcription_jobs GROUP BY state ORDER BY state"#
+    )
+    .fetch_all(executor)
+    .await?;
+    Ok(rows.into_iter().map(|row| (row.state, row.count)).collect())
 }
 
 /// Jobs newest first, of one state or all, for the operator's view.
@@ -322,31 +335,49 @@ pub async fn list(
     state: Option<JobState>,
     limit: i64,
 ) -> Result<Vec<Job>, sqlx::Error> {
-    sqlx::query_as(
-        "SELECT * FROM transcription_jobs WHERE ($1::text IS NULL OR state = $1) \
-         ORDER BY created_at DESC, id DESC LIMIT $2",
+    sqlx::query_as!(
+        Job,
+        r#"SELECT id, journal_id, user_id, state AS "state: JobState", attempts, max_attempts,
+                  run_after, worker, heartbeat_at, started_at, finished_at, last_error, progress,
+                  created_at, updated_at
+           FROM transcription_jobs WHERE ($1::text IS NULL OR state = $1)
+           ORDER BY created_at DESC, id DESC LIMIT $2"#,
+        state.map(JobState::as_str),
+        limit,
     )
-    .bind(state.map(JobState::as_str))
-    .bind(limit)
     .fetch_all(executor)
     .await
 }
 
 /// One job by id.
 pub async fn find(executor: impl PgExecutor<'_>, id: Uuid) -> Result<Option<Job>, sqlx::Error> {
-    sqlx::query_as("SELECT * FROM transcription_jobs WHERE id = $1")
-        .bind(id)
-        .fetch_optional(executor)
-        .await
+    sqlx::query_as!(
+        Job,
+        r#"SELECT id, journal_id, user_id, state AS "state: JobState", attempts, max_attempts,
+                  run_after, worker, heartbeat_at, started_at, finished_at, last_error, progress,
+                  created_at, updated_at
+           FROM transcription_jobs WHERE id = $1"#,
+        id,
+    )
+    .fetch_optional(executor)
+    .await
 }
 
 /// The failed jobs that are still their journal's latest job (a journal retried since, or
 /// transcribed since, is left out).
 pub async fn latest_failed(executor: impl PgExecutor<'_>) -> Result<Vec<Job>, sqlx::Error> {
-    sqlx::query_as(
-        "SELECT * FROM (SELECT DISTINCT ON (journal_id) * FROM transcription_jobs \
-                        ORDER BY journal_id, created_at DESC, id DESC) latest \
-         WHERE state = 'failed' ORDER BY created_at",
+    sqlx::query_as!(
+        Job,
+        r#"SELECT id, journal_id, user_id, state AS "state: JobState", attempts, max_attempts,
+                  run_after, worker, heartbeat_at, started_at, finished_at, last_error, progress,
+                  created_at, updated_at
+           FROM (SELECT DISTINCT ON (journal_id)
+                        id, journal_id, user_id, state, attempts, max_attempts, run_after, worker,
+                        heartbeat_at, started_at, finished_at, last_error, progress, created_at,
+                        updated_at
+                 FROM transcription_jobs
+                 ORDER BY journal_id, created_at DESC, id DESC) latest
+           WHERE state = 'failed' ORDER BY created_at"#
     )
     .fetch_all(executor)
     .await

@@ -3,7 +3,7 @@
 
 use chrono::{DateTime, Utc};
 use serde::Serialize;
-use sqlx::PgExecutor;
+use sqlx::{PgExecutor, Postgres, QueryBuilder};
 use uuid::Uuid;
 
 use super::jobs::TranscriptStatus;
@@ -52,17 +52,20 @@ pub async fn insert_with_id(
     id: Uuid,
     new: &NewJournal<'_>,
 ) -> Result<Journal, sqlx::Error> {
-    sqlx::query_as(
-        "INSERT INTO journals (id, user_id, title, video_path, duration, location, notes) \
-         VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING *",
+    sqlx::query_as!(
+        Journal,
+        "INSERT INTO journals (id, user_id, title, video_path, duration, location, notes)
+         VALUES ($1, $2, $3, $4, $5, $6, $7)
+         RETURNING id, user_id, title, video_path, duration, location, notes, created_at,
+                   updated_at",
+        id,
+        new.user_id,
+        new.title,
+        new.video_path,
+        new.duration,
+        new.location,
+        new.notes,
     )
-    .bind(id)
-    .bind(new.user_id)
-    .bind(new.title)
-    .bind(new.video_path)
-    .bind(new.duration)
-    .bind(new.location)
-    .bind(new.notes)
     .fetch_one(executor)
     .await
 }
@@ -80,13 +83,51 @@ pub struct JournalView {
     pub transcript_status: TranscriptStatus,
 }
 
-/// The columns of a [`JournalView`] over `journals j`.
-const VIEW_COLUMNS: &str = "j.*, \
+/// The columns of a [`JournalView`] over `journals j`, for the timeline's statements (built
+/// at run time); [`views`] has the same list in its checked query.
+const VIEW_COLUMNS: &str = "j.id, j.user_id, j.title, j.video_path, j.duration, j.location, \
+    j.notes, j.created_at, j.updated_at, \
     array(SELECT t.tag FROM tags t WHERE t.journal_id = j.id ORDER BY t.tag) AS tags, \
     coalesce((SELECT q.state FROM transcription_jobs q WHERE q.journal_id = j.id \
               ORDER BY q.created_at DESC LIMIT 1), \
              CASE WHEN EXISTS (SELECT 1 FROM transcripts tr WHERE tr.journal_id = j.id) \
                   THEN 'done' ELSE 'none' END) AS transcript_status";
+
+/// A [`JournalView`] as the flat row of its checked query (`query_as!` fills fields by
+/// column name and cannot fill the nested `journal`).
+struct ViewRow {
+    id: Uuid,
+    user_id: Uuid,
+    title: String,
+    video_path: String,
+    duration: i32,
+    location: Option<String>,
+    notes: Option<String>,
+    created_at: DateTime<Utc>,
+    updated_at: DateTime<Utc>,
+    tags: Vec<String>,
+    transcript_status: TranscriptStatus,
+}
+
+impl From<ViewRow> for JournalView {
+    fn from(row: ViewRow) -> Self {
+        JournalView {
+            journal: Journal {
+                id: row.id,
+                user_id: row.user_id,
+                title: row.title,
+                video_path: row.video_path,
+                duration: row.duration,
+                location: row.location,
+                notes: row.notes,
+                created_at: row.created_at,
+                updated_at: row.updated_at,
+            },
+            tags: row.tags,
+            transcript_status: row.transcript_status,
+        }
+    }
+}
 
 /// One of a user's journals.
 #[tracing::instrument(skip(executor))]
@@ -95,13 +136,7 @@ pub async fn view(
     user_id: Uuid,
     id: Uuid,
 ) -> Result<Option<JournalView>, sqlx::Error> {
-    sqlx::query_as(&format!(
-        "SELECT {VIEW_COLUMNS} FROM journals j WHERE j.id = $1 AND j.user_id = $2"
-    ))
-    .bind(id)
-    .bind(user_id)
-    .fetch_optional(executor)
-    .await
+    Ok(views(executor, user_id, &[id]).await?.pop())
 }
 
 /// Some of a user's journals, in no particular order (missing ones are left out).
@@ -114,13 +149,25 @@ pub async fn views(
     if ids.is_empty() {
         return Ok(Vec::new());
     }
-    sqlx::query_as(&format!(
-        "SELECT {VIEW_COLUMNS} FROM journals j WHERE j.id = ANY($1) AND j.user_id = $2"
-    ))
-    .bind(ids)
-    .bind(user_id)
+    let rows = sqlx::query_as!(
+        ViewRow,
+        r#"SELECT j.id, j.user_id, j.title, j.video_path, j.duration, j.location, j.notes,
+                  j.created_at, j.updated_at,
+                  array(SELECT t.tag FROM tags t WHERE t.journal_id = j.id ORDER BY t.tag)
+                      AS "tags!",
+                  coalesce((SELECT q.state FROM transcription_jobs q WHERE q.journal_id = j.id
+                            ORDER BY q.created_at DESC LIMIT 1),
+                           CASE WHEN EXISTS (SELECT 1 FROM transcripts tr
+                                             WHERE tr.journal_id = j.id)
+                                THEN 'done' ELSE 'none' END)
+                      AS "transcript_status!: TranscriptStatus"
+           FROM journals j WHERE j.id = ANY($1) AND j.user_id = $2"#,
+        ids,
+        user_id,
+    )
     .fetch_all(executor)
-    .await
+    .await?;
+    Ok(rows.into_iter().map(JournalView::from).collect())
 }
 
 /// Where a timeline page starts: after this (created_at, id), going back in time.
@@ -177,58 +224,77 @@ pub async fn timeline(
     cursor: Option<Cursor>,
     limit: i64,
 ) -> Result<Vec<JournalView>, sqlx::Error> {
-    sqlx::query_as(&timeline_sql(filter))
-        .bind(user_id)
-        .bind(cursor.map(|c| c.created_at))
-        .bind(cursor.map(|c| c.id))
-        .bind(filter.from)
-        .bind(filter.to)
-        .bind(&filter.tags_all)
-        .bind(&filter.tags_any)
-        .bind(limit)
+    timeline_query("", user_id, filter, cursor, limit)
+        .build_query_as()
         .fetch_all(conn)
         .await
 }
 
-/// The timeline statement for a filter.
-fn timeline_sql(filter: &TimelineFilter) -> String {
-    // (Each parameter is mentioned at least once, so that each has a type.)
-    let typed = "cardinality($6::text[]) >= 0 AND cardinality($7::text[]) >= 0";
+/// The timeline statement for a filter after `prefix`, its values bound. Only the
+/// conditions that apply are written out, so that no `OR` hides an index from the planner.
+fn timeline_query<'a>(
+    prefix: &str,
+    user_id: Uuid,
+    filter: &'a TimelineFilter,
+    cursor: Option<Cursor>,
+    limit: i64,
+) -> QueryBuilder<'a, Postgres> {
+    let mut sql = QueryBuilder::new(prefix);
+    sql.push(format_args!(
+        "SELECT {VIEW_COLUMNS} FROM journals j WHERE j.user_id = "
+    ))
+    .push_bind(user_id);
     if filter.tags_all.is_empty() && filter.tags_any.is_empty() {
-        return format!(
-            "SELECT {VIEW_COLUMNS} FROM journals j \
-             WHERE j.user_id = $1 \
-               AND ($2::timestamptz IS NULL OR (j.created_at, j.id) < ($2, $3)) \
-               AND ($4::timestamptz IS NULL OR j.created_at >= $4) \
-               AND ($5::timestamptz IS NULL OR j.created_at < $5) \
-               AND {typed} \
-             ORDER BY j.created_at DESC, j.id DESC LIMIT $8"
-        );
+        push_page_conditions(&mut sql, ("j.created_at", "j.id"), filter, cursor);
+        sql.push(" ORDER BY j.created_at DESC, j.id DESC LIMIT ")
+            .push_bind(limit);
+        return sql;
     }
     // With a tag filter, the page's ids come from journal_search (one row per journal with
     // its tags as an array and a copy of created_at), planned for the actual tags: a common
     // tag walks journal_search_user_created_idx newest first until the page is full, a
-    // rare one takes its few journals from journal_search_tags_idx. Only the conditions
-    // that apply are written out, so that no `OR` hides the index from the planner.
-    let mut tags = String::new();
+    // rare one takes its few journals from journal_search_tags_idx.
+    sql.push(" AND j.id IN (SELECT s.journal_id FROM journal_search s WHERE s.user_id = ")
+        .push_bind(user_id);
     if !filter.tags_all.is_empty() {
-        tags.push_str(" AND s.tags @> $6::text[]");
+        sql.push(" AND s.tags @> ")
+            .push_bind(&filter.tags_all)
+            .push("::text[]");
     }
     if !filter.tags_any.is_empty() {
-        tags.push_str(" AND s.tags && $7::text[]");
+        sql.push(" AND s.tags && ")
+            .push_bind(&filter.tags_any)
+            .push("::text[]");
     }
-    format!(
-        "SELECT {VIEW_COLUMNS} FROM journals j \
-         WHERE j.user_id = $1 AND j.id IN ( \
-             SELECT s.journal_id FROM journal_search s \
-             WHERE s.user_id = $1 {tags} \
-               AND ($2::timestamptz IS NULL OR (s.created_at, s.journal_id) < ($2, $3)) \
-               AND ($4::timestamptz IS NULL OR s.created_at >= $4) \
-               AND ($5::timestamptz IS NULL OR s.created_at < $5) \
-               AND {typed} \
-             ORDER BY s.created_at DESC, s.journal_id DESC LIMIT $8) \
-         ORDER BY j.created_at DESC, j.id DESC"
-    )
+    push_page_conditions(&mut sql, ("s.created_at", "s.journal_id"), filter, cursor);
+    sql.push(" ORDER BY s.created_at DESC, s.journal_id DESC LIMIT ")
+        .push_bind(limit)
+        .push(") ORDER BY j.created_at DESC, j.id DESC");
+    sql
+}
+
+/// The cursor and date conditions of a timeline page, on the `(created_at, id)` columns
+/// named.
+fn push_page_conditions(
+    sql: &mut QueryBuilder<'_, Postgres>,
+    (created_at, id): (&str, &str),
+    filter: &TimelineFilter,
+    cursor: Option<Cursor>,
+) {
+    if let Some(cursor) = cursor {
+        sql.push(format_args!(" AND ({created_at}, {id}) < ("))
+            .push_bind(cursor.created_at)
+            .push(", ")
+            .push_bind(cursor.id)
+            .push(")");
+    }
+    if let Some(from) = filter.from {
+        sql.push(format_args!(" AND {created_at} >= "))
+            .push_bind(from);
+    }
+    if let Some(to) = filter.to {
+        sql.push(format_args!(" AND {created_at} < ")).push_bind(to);
+    }
 }
 
 /// How PostgreSQL runs the first timeline page, with every one of `tags` (EXPLAIN
@@ -242,21 +308,10 @@ pub async fn explain_timeline(
         tags_all: tags.to_vec(),
         ..TimelineFilter::default()
     };
-    let no_time: Option<DateTime<Utc>> = None;
-    sqlx::query_scalar(&format!(
-        "EXPLAIN (ANALYZE, BUFFERS) {}",
-        timeline_sql(&filter)
-    ))
-    .bind(user_id)
-    .bind(no_time)
-    .bind(None::<Uuid>)
-    .bind(no_time)
-    .bind(no_time)
-    .bind(&filter.tags_all)
-    .bind(&filter.tags_any)
-    .bind(20_i64)
-    .fetch_all(executor)
-    .await
+    timeline_query("EXPLAIN (ANALYZE, BUFFERS) ", user_id, &filter, None, 20)
+        .build_query_scalar()
+        .fetch_all(executor)
+        .await
 }
 
 /// Changes to a journal's text fields; `Some(None)` clears an optional one.
@@ -275,20 +330,23 @@ pub async fn update(
     id: Uuid,
     changes: &JournalChanges,
 ) -> Result<Option<Journal>, sqlx::Error> {
-    sqlx::query_as(
-        "UPDATE journals SET \
-             title = coalesce($3, title), \
-             location = CASE WHEN $4 THEN $5 ELSE location END, \
-             notes = CASE WHEN $6 THEN $7 ELSE notes END \
-         WHERE id = $1 AND user_id = $2 RETURNING *",
+    sqlx::query_as!(
+        Journal,
+        "UPDATE journals SET
+             title = coalesce($3, title),
+             location = CASE WHEN $4 THEN $5 ELSE location END,
+             notes = CASE WHEN $6 THEN $7 ELSE notes END
+         WHERE id = $1 AND user_id = $2
+         RETURNING id, user_id, title, video_path, duration, location, notes, created_at,
+                   updated_at",
+        id,
+        user_id,
+        changes.title.as_deref(),
+        changes.location.is_some(),
+        changes.location.clone().flatten(),
+        changes.notes.is_some(),
+        changes.notes.clone().flatten(),
     )
-    .bind(id)
-    .bind(user_id)
-    .bind(changes.title.as_deref())
-    .bind(changes.location.is_some())
-    .bind(changes.location.clone().flatten())
-    .bind(changes.notes.is_some())
-    .bind(changes.notes.clone().flatten())
     .fetch_optional(executor)
     .await
 }
@@ -301,12 +359,13 @@ pub async fn lock_for_update(
     user_id: Uuid,
     id: Uuid,
 ) -> Result<bool, sqlx::Error> {
-    let found: Option<Uuid> =
-        sqlx::query_scalar("SELECT id FROM journals WHERE id = $1 AND user_id = $2 FOR UPDATE")
-            .bind(id)
-            .bind(user_id)
-            .fetch_optional(executor)
-            .await?;
+    let found = sqlx::query_scalar!(
+        "SELECT id FROM journals WHERE id = $1 AND user_id = $2 FOR UPDATE",
+        id,
+        user_id,
+    )
+    .fetch_optional(executor)
+    .await?;
     Ok(found.is_some())
 }
 
@@ -317,11 +376,16 @@ pub async fn delete(
     user_id: Uuid,
     id: Uuid,
 ) -> Result<Option<Journal>, sqlx::Error> {
-    sqlx::query_as("DELETE FROM journals WHERE id = $1 AND user_id = $2 RETURNING *")
-        .bind(id)
-        .bind(user_id)
-        .fetch_optional(executor)
-        .await
+    sqlx::query_as!(
+        Journal,
+        "DELETE FROM journals WHERE id = $1 AND user_id = $2
+         RETURNING id, user_id, title, video_path, duration, location, notes, created_at,
+                   updated_at",
+        id,
+        user_id,
+    )
+    .fetch_optional(executor)
+    .await
 }
 
 /// The storage keys of every journal of a user (to remove their files with the account).
@@ -329,10 +393,12 @@ pub async fn video_keys_of_user(
     executor: impl PgExecutor<'_>,
     user_id: Uuid,
 ) -> Result<Vec<String>, sqlx::Error> {
-    sqlx::query_scalar("SELECT video_path FROM journals WHERE user_id = $1")
-        .bind(user_id)
-        .fetch_all(executor)
-        .await
+    sqlx::query_scalar!(
+        "SELECT video_path FROM journals WHERE user_id = $1",
+        user_id
+    )
+    .fetch_all(executor)
+    .await
 }
 
 /// A user's journals, newest first (one walk of journals_user_id_idx, no sort).
@@ -342,12 +408,14 @@ pub async fn list_for_user(
     user_id: Uuid,
     limit: i64,
 ) -> Result<Vec<Journal>, sqlx::Error> {
-    sqlx::query_as(
-        "SELECT * FROM journals WHERE user_id = $1 \
+    sqlx::query_as!(
+        Journal,
+        "SELECT id, user_id, title, video_path, duration, location, notes, created_at, updated_at
+         FROM journals WHERE user_id = $1
          ORDER BY created_at DESC, id DESC LIMIT $2",
+        user_id,
+        limit,
     )
-    .bind(user_id)
-    .bind(limit)
     .fetch_all(executor)
     .await
 }
@@ -360,15 +428,18 @@ pub async fn list_by_tag(
     tag: &str,
     limit: i64,
 ) -> Result<Vec<Journal>, sqlx::Error> {
-    sqlx::query_as(
-        "SELECT j.* FROM journals j \
-         JOIN tags t ON t.journal_id = j.id \
-         WHERE j.user_id = $1 AND t.tag = lower(btrim($2, E' \\t\\r\\n')) \
-         ORDER BY j.created_at DESC, j.id DESC LIMIT $3",
+    sqlx::query_as!(
+        Journal,
+        r"SELECT j.id, j.user_id, j.title, j.video_path, j.duration, j.location, j.notes,
+                 j.created_at, j.updated_at
+          FROM journals j
+          JOIN tags t ON t.journal_id = j.id
+          WHERE j.user_id = $1 AND t.tag = lower(btrim($2, E' \t\r\n'))
+          ORDER BY j.created_at DESC, j.id DESC LIMIT $3",
+        user_id,
+        tag,
+        limit,
     )
-    .bind(user_id)
-    .bind(tag)
-    .bind(limit)
     .fetch_all(executor)
     .await
 }
@@ -383,21 +454,24 @@ pub async fn search_text(
     query: &str,
     limit: i64,
 ) -> Result<Vec<Journal>, sqlx::Error> {
-    sqlx::query_as(
-        "WITH q AS (SELECT websearch_to_tsquery('english', $2) AS q), \
-         hits AS ( \
-             SELECT j.id FROM journals j, q \
-             WHERE to_tsvector('english', j.title) @@ q.q AND j.user_id = $1 \
-             UNION \
-             SELECT t.journal_id FROM transcripts t JOIN journals j ON j.id = t.journal_id, q \
-             WHERE to_tsvector('english', t.text) @@ q.q AND j.user_id = $1 \
-         ) \
-         SELECT j.* FROM journals j JOIN hits ON hits.id = j.id \
+    sqlx::query_as!(
+        Journal,
+        "WITH q AS (SELECT websearch_to_tsquery('english', $2) AS q),
+         hits AS (
+             SELECT j.id FROM journals j, q
+             WHERE to_tsvector('english', j.title) @@ q.q AND j.user_id = $1
+             UNION
+             SELECT t.journal_id FROM transcripts t JOIN journals j ON j.id = t.journal_id, q
+             WHERE to_tsvector('english', t.text) @@ q.q AND j.user_id = $1
+         )
+         SELECT j.id, j.user_id, j.title, j.video_path, j.duration, j.location, j.notes,
+                j.created_at, j.updated_at
+         FROM journals j JOIN hits ON hits.id = j.id
          ORDER BY j.created_at DESC, j.id DESC LIMIT $3",
+        user_id,
+        query,
+        limit,
     )
-    .bind(user_id)
-    .bind(query)
-    .bind(limit)
     .fetch_all(executor)
     .await
 }
@@ -412,19 +486,22 @@ pub async fn search_substring(
     limit: i64,
 ) -> Result<Vec<Journal>, sqlx::Error> {
     let pattern = format!("%{}%", escape_like(term));
-    sqlx::query_as(
-        "WITH hits AS ( \
-             SELECT j.id FROM journals j WHERE j.title ILIKE $2 AND j.user_id = $1 \
-             UNION \
-             SELECT t.journal_id FROM transcripts t JOIN journals j ON j.id = t.journal_id \
-             WHERE t.text ILIKE $2 AND j.user_id = $1 \
-         ) \
-         SELECT j.* FROM journals j JOIN hits ON hits.id = j.id \
+    sqlx::query_as!(
+        Journal,
+        "WITH hits AS (
+             SELECT j.id FROM journals j WHERE j.title ILIKE $2 AND j.user_id = $1
+             UNION
+             SELECT t.journal_id FROM transcripts t JOIN journals j ON j.id = t.journal_id
+             WHERE t.text ILIKE $2 AND j.user_id = $1
+         )
+         SELECT j.id, j.user_id, j.title, j.video_path, j.duration, j.location, j.notes,
+                j.created_at, j.updated_at
+         FROM journals j JOIN hits ON hits.id = j.id
          ORDER BY j.created_at DESC, j.id DESC LIMIT $3",
+        user_id,
+        pattern,
+        limit,
     )
-    .bind(user_id)
-    .bind(pattern)
-    .bind(limit)
     .fetch_all(executor)
     .await
 }

@@ -3,6 +3,10 @@
 //! Each applied migration is recorded with a SHA-256 of its file in `weft_schema_migrations`.
 //! An applied migration whose file has changed since, or one the binary does not know (the
 //! database is newer than the binary), stops `migrate` with a message that says what to do.
+//!
+//! The runner's own statements are not checked at compile time like the rest of the db
+//! layer: they read and create `weft_schema_migrations`, which no migration makes, and they
+//! run on databases at any point of the schema's history, so no single schema checks them.
 
 use std::path::{Path, PathBuf};
 

@@ -221,7 +221,7 @@ pub async fn connect(target: &Target, pool: &PoolConfig) -> Result<PgPool, DbErr
 
 /// A database health check: one round trip within `timeout`.
 pub async fn ping(pool: &PgPool, timeout: Duration) -> Result<(), String> {
-    match tokio::time::timeout(timeout, sqlx::query("SELECT 1").execute(pool)).await {
+    match tokio::time::timeout(timeout, sqlx::query!("SELECT 1 AS one").fetch_one(pool)).await {
         Ok(Ok(_)) => Ok(()),
         Ok(Err(error)) => Err(error.to_string()),
         Err(_) => Err(format!("no answer within {} ms", timeout.as_millis())),

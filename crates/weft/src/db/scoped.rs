@@ -74,10 +74,13 @@ pub async fn act_for_user(
     tx: &mut Transaction<'_, Postgres>,
     user_id: Uuid,
 ) -> Result<(), sqlx::Error> {
-    sqlx::query("SELECT set_config('weft.user_id', $1, true)")
-        .bind(user_id.to_string())
-        .execute(&mut **tx)
-        .await?;
+    // A statement with a result: the checked query has no `execute`, so the row is fetched.
+    sqlx::query!(
+        "SELECT set_config('weft.user_id', $1, true)",
+        user_id.to_string()
+    )
+    .fetch_one(&mut **tx)
+    .await?;
     Ok(())
 }
 

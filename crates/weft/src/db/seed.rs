@@ -140,41 +140,42 @@ pub async fn seed(pool: &PgPool, bcrypt_cost: u32) -> anyhow::Result<SeedReport>
     let hash = crate::domain::password::hash(SEED_PASSWORD.to_string(), bcrypt_cost).await?;
     let mut tx = pool.begin().await?;
     for user in &USERS {
-        report.users += sqlx::query(
-            "INSERT INTO users (username, email, password_hash) VALUES ($1, $2, $3) \
+        report.users += sqlx::query!(
+            "INSERT INTO users (username, email, password_hash) VALUES ($1, $2, $3)
              ON CONFLICT DO NOTHING",
+            user.username,
+            user.email,
+            hash,
         )
-        .bind(user.username)
-        .bind(user.email)
-        .bind(&hash)
         .execute(&mut *tx)
         .await?
         .rows_affected();
     }
     for journal in &JOURNALS {
         let created_at: chrono::DateTime<chrono::Utc> = journal.created_at.parse()?;
-        let owner: Option<Uuid> =
-            sqlx::query_scalar("SELECT id FROM users WHERE lower(username) = $1")
-                .bind(journal.owner)
-                .fetch_optional(&mut *tx)
-                .await?;
+        let owner = sqlx::query_scalar!(
+            "SELECT id FROM users WHERE lower(username) = $1",
+            journal.owner
+        )
+        .fetch_optional(&mut *tx)
+        .await?;
         let Some(owner) = owner else { continue };
         // Row-level security: the rest of this journal is written as its owner.
         super::scoped::act_for_user(&mut tx, owner).await?;
-        report.journals += sqlx::query(
-            "INSERT INTO journals (id, user_id, title, video_path, duration, location, notes, \
-                                   created_at, updated_at) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $8) \
+        report.journals += sqlx::query!(
+            "INSERT INTO journals (id, user_id, title, video_path, duration, location, notes,
+                                   created_at, updated_at)
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $8)
              ON CONFLICT DO NOTHING",
+            journal.id,
+            owner,
+            journal.title,
+            journal.video_path,
+            journal.duration,
+            journal.location,
+            journal.notes,
+            created_at,
         )
-        .bind(journal.id)
-        .bind(owner)
-        .bind(journal.title)
-        .bind(journal.video_path)
-        .bind(journal.duration)
-        .bind(journal.location)
-        .bind(journal.notes)
-        .bind(created_at)
         .execute(&mut *tx)
         .await?
         .rows_affected();
@@ -194,29 +195,29 @@ pub async fn seed(pool: &PgPool, bcrypt_cost: u32) -> anyhow::Result<SeedReport>
             .map(|s| s.text.as_str())
             .collect::<Vec<_>>()
             .join(" ");
-        report.transcripts += sqlx::query(
-            "INSERT INTO transcripts (id, journal_id, text, segments, created_at) \
-             SELECT $1, $2, $3, $4, $5 WHERE EXISTS (SELECT 1 FROM journals WHERE id = $2) \
+        report.transcripts += sqlx::query!(
+            "INSERT INTO transcripts (id, journal_id, text, segments, created_at)
+             SELECT $1, $2, $3, $4, $5 WHERE EXISTS (SELECT 1 FROM journals WHERE id = $2)
              ON CONFLICT DO NOTHING",
+            journal.transcript_id,
+            journal.id,
+            text,
+            sqlx::types::Json(&segments) as _,
+            created_at,
         )
-        .bind(journal.transcript_id)
-        .bind(journal.id)
-        .bind(&text)
-        .bind(sqlx::types::Json(&segments))
-        .bind(created_at)
         .execute(&mut *tx)
         .await?
         .rows_affected();
 
         for tag in journal.tags {
-            report.tags += sqlx::query(
-                "INSERT INTO tags (journal_id, tag, created_at) \
-                 SELECT $1, $2, $3 WHERE EXISTS (SELECT 1 FROM journals WHERE id = $1) \
+            report.tags += sqlx::query!(
+                "INSERT INTO tags (journal_id, tag, created_at)
+                 SELECT $1, $2, $3 WHERE EXISTS (SELECT 1 FROM journals WHERE id = $1)
                  ON CONFLICT DO NOTHING",
+                journal.id,
+                tag,
+                created_at,
             )
-            .bind(journal.id)
-            .bind(tag)
-            .bind(created_at)
             .execute(&mut *tx)
             .await?
             .rows_affected();

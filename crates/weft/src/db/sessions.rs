@@ -9,7 +9,7 @@ use uuid::Uuid;
 use super::users::User;
 
 /// A session as its owner sees it in the list.
-#[derive(Debug, Clone, sqlx::FromRow, Serialize, ToSchema)]
+#[derive(Debug, Clone, Serialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct Session {
     pub id: Uuid,
@@ -41,27 +41,20 @@ pub async fn create(
     user_agent: Option<&str>,
     ip: Option<&str>,
 ) -> Result<Session, sqlx::Error> {
-    sqlx::query_as(
-        "INSERT INTO sessions (user_id, token_hash, expires_at, user_agent, ip) \
-         VALUES ($1, $2, now() + $3, $4, $5) \
+    sqlx::query_as!(
+        Session,
+        "INSERT INTO sessions (user_id, token_hash, expires_at, user_agent, ip)
+         VALUES ($1, $2, now() + $3, $4, $5)
          RETURNING id, created_at, last_seen_at, expires_at, user_agent, ip",
+        user_id,
+        token_hash,
+        // chrono's Duration encodes as an interval; the macro knows only PgInterval.
+        ttl as _,
+        user_agent.map(|ua| ua.chars().take(300).collect::<String>()),
+        ip,
     )
-    .bind(user_id)
-    .bind(token_hash)
-    .bind(ttl)
-    .bind(user_agent.map(|ua| ua.chars().take(300).collect::<String>()))
-    .bind(ip)
     .fetch_one(executor)
     .await
-}
-
-#[derive(sqlx::FromRow)]
-struct AuthRow {
-    session_id: Uuid,
-    last_seen_at: DateTime<Utc>,
-    timeline_version: i64,
-    #[sqlx(flatten)]
-    user: User,
 }
 
 /// The live (unexpired) session with this token hash, and its user.
@@ -70,20 +63,28 @@ pub async fn authenticate(
     executor: impl PgExecutor<'_>,
     token_hash: &[u8],
 ) -> Result<Option<Authenticated>, sqlx::Error> {
-    let row: Option<AuthRow> = sqlx::query_as(
-        "SELECT s.id AS session_id, s.last_seen_at, u.*, \
-                coalesce((SELECT v.version FROM timeline_versions v WHERE v.user_id = u.id), 0) \
-                    AS timeline_version \
-         FROM sessions s JOIN users u ON u.id = s.user_id \
-         WHERE s.token_hash = $1 AND s.expires_at > now()",
+    let row = sqlx::query!(
+        r#"SELECT s.id AS session_id, s.last_seen_at, u.id, u.username, u.email,
+                  u.password_hash, u.created_at, u.updated_at,
+                  coalesce((SELECT v.version FROM timeline_versions v WHERE v.user_id = u.id), 0)
+                      AS "timeline_version!"
+           FROM sessions s JOIN users u ON u.id = s.user_id
+           WHERE s.token_hash = $1 AND s.expires_at > now()"#,
+        token_hash,
     )
-    .bind(token_hash)
     .fetch_optional(executor)
     .await?;
     Ok(row.map(|row| Authenticated {
         session_id: row.session_id,
         last_seen_at: row.last_seen_at,
-        user: row.user,
+        user: User {
+            id: row.id,
+            username: row.username,
+            email: row.email,
+            password_hash: row.password_hash,
+            created_at: row.created_at,
+            updated_at: row.updated_at,
+        },
         timeline_version: row.timeline_version,
     }))
 }
@@ -95,11 +96,13 @@ pub async fn touch(
     session_id: Uuid,
     ttl: Duration,
 ) -> Result<(), sqlx::Error> {
-    sqlx::query("UPDATE sessions SET last_seen_at = now(), expires_at = now() + $2 WHERE id = $1")
-        .bind(session_id)
-        .bind(ttl)
-        .execute(executor)
-        .await?;
+    sqlx::query!(
+        "UPDATE sessions SET last_seen_at = now(), expires_at = now() + $2 WHERE id = $1",
+        session_id,
+        ttl as _,
+    )
+    .execute(executor)
+    .await?;
     Ok(())
 }
 
@@ -109,11 +112,12 @@ pub async fn list(
     executor: impl PgExecutor<'_>,
     user_id: Uuid,
 ) -> Result<Vec<Session>, sqlx::Error> {
-    sqlx::query_as(
-        "SELECT id, created_at, last_seen_at, expires_at, user_agent, ip FROM sessions \
+    sqlx::query_as!(
+        Session,
+        "SELECT id, created_at, last_seen_at, expires_at, user_agent, ip FROM sessions
          WHERE user_id = $1 AND expires_at > now() ORDER BY created_at DESC",
+        user_id,
     )
-    .bind(user_id)
     .fetch_all(executor)
     .await
 }
@@ -125,11 +129,13 @@ pub async fn revoke(
     user_id: Uuid,
     session_id: Uuid,
 ) -> Result<bool, sqlx::Error> {
-    let done = sqlx::query("DELETE FROM sessions WHERE id = $1 AND user_id = $2")
-        .bind(session_id)
-        .bind(user_id)
-        .execute(executor)
-        .await?;
+    let done = sqlx::query!(
+        "DELETE FROM sessions WHERE id = $1 AND user_id = $2",
+        session_id,
+        user_id,
+    )
+    .execute(executor)
+    .await?;
     Ok(done.rows_affected() == 1)
 }
 
@@ -140,17 +146,19 @@ pub async fn revoke_others(
     user_id: Uuid,
     keep: Option<Uuid>,
 ) -> Result<u64, sqlx::Error> {
-    let done = sqlx::query("DELETE FROM sessions WHERE user_id = $1 AND id IS DISTINCT FROM $2")
-        .bind(user_id)
-        .bind(keep)
-        .execute(executor)
-        .await?;
+    let done = sqlx::query!(
+        "DELETE FROM sessions WHERE user_id = $1 AND id IS DISTINCT FROM $2",
+        user_id,
+        keep,
+    )
+    .execute(executor)
+    .await?;
     Ok(done.rows_affected())
 }
 
 /// Deletes expired sessions; returns how many.
 pub async fn sweep_expired(executor: impl PgExecutor<'_>) -> Result<u64, sqlx::Error> {
-    let done = sqlx::query("DELETE FROM sessions WHERE expires_at <= now()")
+    let done = sqlx::query!("DELETE FROM sessions WHERE expires_at <= now()")
         .execute(executor)
         .await?;
     Ok(done.rows_affected())

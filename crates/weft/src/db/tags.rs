@@ -12,12 +12,12 @@ pub async fn add(
     if tags.is_empty() {
         return Ok(());
     }
-    sqlx::query(
-        "INSERT INTO tags (journal_id, tag) SELECT $1, t FROM unnest($2::text[]) AS t \
+    sqlx::query!(
+        "INSERT INTO tags (journal_id, tag) SELECT $1, t FROM unnest($2::text[]) AS t
          ON CONFLICT (journal_id, tag) DO NOTHING",
+        journal_id,
+        tags,
     )
-    .bind(journal_id)
-    .bind(tags)
     .execute(executor)
     .await?;
     Ok(())
@@ -29,11 +29,13 @@ pub async fn replace(
     journal_id: Uuid,
     tags: &[String],
 ) -> Result<(), sqlx::Error> {
-    sqlx::query("DELETE FROM tags WHERE journal_id = $1 AND NOT (tag = ANY($2::text[]))")
-        .bind(journal_id)
-        .bind(tags)
-        .execute(&mut *conn)
-        .await?;
+    sqlx::query!(
+        "DELETE FROM tags WHERE journal_id = $1 AND NOT (tag = ANY($2::text[]))",
+        journal_id,
+        tags,
+    )
+    .execute(&mut *conn)
+    .await?;
     add(&mut *conn, journal_id, tags).await
 }
 
@@ -43,11 +45,13 @@ pub async fn remove(
     journal_id: Uuid,
     tag: &str,
 ) -> Result<bool, sqlx::Error> {
-    let done = sqlx::query("DELETE FROM tags WHERE journal_id = $1 AND tag = $2")
-        .bind(journal_id)
-        .bind(tag)
-        .execute(executor)
-        .await?;
+    let done = sqlx::query!(
+        "DELETE FROM tags WHERE journal_id = $1 AND tag = $2",
+        journal_id,
+        tag,
+    )
+    .execute(executor)
+    .await?;
     Ok(done.rows_affected() > 0)
 }
 
@@ -56,14 +60,16 @@ pub async fn for_journal(
     executor: impl PgExecutor<'_>,
     journal_id: Uuid,
 ) -> Result<Vec<String>, sqlx::Error> {
-    sqlx::query_scalar("SELECT tag FROM tags WHERE journal_id = $1 ORDER BY tag")
-        .bind(journal_id)
-        .fetch_all(executor)
-        .await
+    sqlx::query_scalar!(
+        "SELECT tag FROM tags WHERE journal_id = $1 ORDER BY tag",
+        journal_id,
+    )
+    .fetch_all(executor)
+    .await
 }
 
 /// A tag and how many of the user's journals carry it.
-#[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow, serde::Serialize, utoipa::ToSchema)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, utoipa::ToSchema)]
 pub struct TagCount {
     pub tag: String,
     pub count: i64,
@@ -75,11 +81,12 @@ pub async fn counts_for_user(
     executor: impl PgExecutor<'_>,
     user_id: Uuid,
 ) -> Result<Vec<TagCount>, sqlx::Error> {
-    sqlx::query_as(
-        "SELECT t.tag, count(*) AS count FROM tags t JOIN journals j ON j.id = t.journal_id \
-         WHERE j.user_id = $1 GROUP BY t.tag ORDER BY count(*) DESC, t.tag",
+    sqlx::query_as!(
+        TagCount,
+        r#"SELECT t.tag, count(*) AS "count!" FROM tags t JOIN journals j ON j.id = t.journal_id
+           WHERE j.user_id = $1 GROUP BY t.tag ORDER BY count(*) DESC, t.tag"#,
+        user_id,
     )
-    .bind(user_id)
     .fetch_all(executor)
     .await
 }
@@ -94,34 +101,34 @@ pub async fn rename(
     to: &str,
 ) -> Result<u64, sqlx::Error> {
     if from == to {
-        let count: i64 = sqlx::query_scalar(
-            "SELECT count(*) FROM tags t JOIN journals j ON j.id = t.journal_id \
-             WHERE j.user_id = $1 AND t.tag = $2",
+        let count = sqlx::query_scalar!(
+            r#"SELECT count(*) AS "count!" FROM tags t JOIN journals j ON j.id = t.journal_id
+               WHERE j.user_id = $1 AND t.tag = $2"#,
+            user_id,
+            from,
         )
-        .bind(user_id)
-        .bind(from)
         .fetch_one(&mut *conn)
         .await?;
         return Ok(count.unsigned_abs());
     }
-    let merged = sqlx::query(
-        "DELETE FROM tags t USING journals j \
-         WHERE j.id = t.journal_id AND j.user_id = $1 AND t.tag = $2 \
+    let merged = sqlx::query!(
+        "DELETE FROM tags t USING journals j
+         WHERE j.id = t.journal_id AND j.user_id = $1 AND t.tag = $2
            AND EXISTS (SELECT 1 FROM tags o WHERE o.journal_id = t.journal_id AND o.tag = $3)",
+        user_id,
+        from,
+        to,
     )
-    .bind(user_id)
-    .bind(from)
-    .bind(to)
     .execute(&mut *conn)
     .await?
     .rows_affected();
-    let renamed = sqlx::query(
-        "UPDATE tags t SET tag = $3 FROM journals j \
+    let renamed = sqlx::query!(
+        "UPDATE tags t SET tag = $3 FROM journals j
          WHERE j.id = t.journal_id AND j.user_id = $1 AND t.tag = $2",
+        user_id,
+        from,
+        to,
     )
-    .bind(user_id)
-    .bind(from)
-    .bind(to)
     .execute(&mut *conn)
     .await?
     .rows_affected();

@@ -11,14 +11,15 @@ pub async fn blocked_for(
     limit: i32,
     window: Duration,
 ) -> Result<Option<i64>, sqlx::Error> {
-    sqlx::query_scalar(
-        "SELECT max(ceil(extract(epoch FROM (window_started_at + $3) - now())))::bigint \
-         FROM login_throttle \
+    sqlx::query_scalar!(
+        "SELECT max(ceil(extract(epoch FROM (window_started_at + $3) - now())))::bigint
+         FROM login_throttle
          WHERE key = ANY($1) AND failures >= $2 AND window_started_at + $3 > now()",
+        keys,
+        limit,
+        // chrono's Duration encodes as an interval; the macro knows only PgInterval.
+        window as _,
     )
-    .bind(keys)
-    .bind(limit)
-    .bind(window)
     .fetch_one(executor)
     .await
 }
@@ -29,17 +30,17 @@ pub async fn record_failure(
     keys: &[String],
     window: Duration,
 ) -> Result<(), sqlx::Error> {
-    sqlx::query(
-        "INSERT INTO login_throttle (key, failures, window_started_at) \
-         SELECT k, 1, now() FROM unnest($1::text[]) AS k \
-         ON CONFLICT (key) DO UPDATE SET \
-             failures = CASE WHEN login_throttle.window_started_at + $2 <= now() THEN 1 \
-                             ELSE login_throttle.failures + 1 END, \
-             window_started_at = CASE WHEN login_throttle.window_started_at + $2 <= now() \
+    sqlx::query!(
+        "INSERT INTO login_throttle (key, failures, window_started_at)
+         SELECT k, 1, now() FROM unnest($1::text[]) AS k
+         ON CONFLICT (key) DO UPDATE SET
+             failures = CASE WHEN login_throttle.window_started_at + $2 <= now() THEN 1
+                             ELSE login_throttle.failures + 1 END,
+             window_started_at = CASE WHEN login_throttle.window_started_at + $2 <= now()
                                       THEN now() ELSE login_throttle.window_started_at END",
+        keys,
+        window as _,
     )
-    .bind(keys)
-    .bind(window)
     .execute(executor)
     .await?;
     Ok(())
@@ -47,17 +48,18 @@ pub async fn record_failure(
 
 /// Deletes counters whose window has ended (they no longer block anything).
 pub async fn sweep(executor: impl PgExecutor<'_>, window: Duration) -> Result<u64, sqlx::Error> {
-    let done = sqlx::query("DELETE FROM login_throttle WHERE window_started_at + $1 <= now()")
-        .bind(window)
-        .execute(executor)
-        .await?;
+    let done = sqlx::query!(
+        "DELETE FROM login_throttle WHERE window_started_at + $1 <= now()",
+        window as _,
+    )
+    .execute(executor)
+    .await?;
     Ok(done.rows_affected())
 }
 
 /// Forgets the failures of a key (after a successful log-in).
 pub async fn clear(executor: impl PgExecutor<'_>, key: &str) -> Result<(), sqlx::Error> {
-    sqlx::query("DELETE FROM login_throttle WHERE key = $1")
-        .bind(key)
+    sqlx::query!("DELETE FROM login_throttle WHERE key = $1", key)
         .execute(executor)
         .await?;
     Ok(())

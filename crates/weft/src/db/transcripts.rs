@@ -34,7 +34,7 @@ impl TranscriptSource {
 }
 
 /// A row of `transcripts`: one version of a journal's transcript.
-#[derive(Debug, Clone, sqlx::FromRow, Serialize, utoipa::ToSchema)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct Transcript {
     pub id: Uuid,
@@ -57,12 +57,15 @@ pub async fn insert(
     text: &str,
     segments: Option<&[Segment]>,
 ) -> Result<Transcript, sqlx::Error> {
-    sqlx::query_as(
-        "INSERT INTO transcripts (journal_id, text, segments) VALUES ($1, $2, $3) RETURNING *",
+    sqlx::query_as!(
+        Transcript,
+        r#"INSERT INTO transcripts (journal_id, text, segments) VALUES ($1, $2, $3)
+           RETURNING id, journal_id, text, segments AS "segments: Json<Vec<Segment>>",
+                     created_at, source AS "source: TranscriptSource", language"#,
+        journal_id,
+        text,
+        segments.map(Json) as _,
     )
-    .bind(journal_id)
-    .bind(text)
-    .bind(segments.map(Json))
     .fetch_one(executor)
     .await
 }
@@ -73,10 +76,13 @@ pub async fn for_journal(
     executor: impl PgExecutor<'_>,
     journal_id: Uuid,
 ) -> Result<Vec<Transcript>, sqlx::Error> {
-    sqlx::query_as(
-        "SELECT * FROM transcripts WHERE journal_id = $1 ORDER BY created_at DESC, id DESC",
+    sqlx::query_as!(
+        Transcript,
+        r#"SELECT id, journal_id, text, segments AS "segments: Json<Vec<Segment>>", created_at,
+                  source AS "source: TranscriptSource", language
+           FROM transcripts WHERE journal_id = $1 ORDER BY created_at DESC, id DESC"#,
+        journal_id,
     )
-    .bind(journal_id)
     .fetch_all(executor)
     .await
 }
@@ -91,15 +97,18 @@ pub async fn insert_version(
     source: TranscriptSource,
     language: Option<&str>,
 ) -> Result<Transcript, sqlx::Error> {
-    sqlx::query_as(
-        "INSERT INTO transcripts (journal_id, text, segments, source, language) \
-         VALUES ($1, $2, $3, $4, $5) RETURNING *",
+    sqlx::query_as!(
+        Transcript,
+        r#"INSERT INTO transcripts (journal_id, text, segments, source, language)
+           VALUES ($1, $2, $3, $4, $5)
+           RETURNING id, journal_id, text, segments AS "segments: Json<Vec<Segment>>",
+                     created_at, source AS "source: TranscriptSource", language"#,
+        journal_id,
+        text,
+        Json(segments) as _,
+        source.as_str(),
+        language,
     )
-    .bind(journal_id)
-    .bind(text)
-    .bind(Json(segments))
-    .bind(source.as_str())
-    .bind(language)
     .fetch_one(executor)
     .await
 }
@@ -111,11 +120,14 @@ pub async fn current(
     executor: impl PgExecutor<'_>,
     journal_id: Uuid,
 ) -> Result<Option<Transcript>, sqlx::Error> {
-    sqlx::query_as(
-        "SELECT * FROM transcripts WHERE journal_id = $1 \
-         ORDER BY (source = 'person') DESC, created_at DESC, id DESC LIMIT 1",
+    sqlx::query_as!(
+        Transcript,
+        r#"SELECT id, journal_id, text, segments AS "segments: Json<Vec<Segment>>", created_at,
+                  source AS "source: TranscriptSource", language
+           FROM transcripts WHERE journal_id = $1
+           ORDER BY (source = 'person') DESC, created_at DESC, id DESC LIMIT 1"#,
+        journal_id,
     )
-    .bind(journal_id)
     .fetch_optional(executor)
     .await
 }

@@ -6,7 +6,7 @@ use sqlx::PgExecutor;
 use uuid::Uuid;
 
 /// A row of `users`. The hash is never serialised.
-#[derive(Debug, Clone, sqlx::FromRow, Serialize, utoipa::ToSchema)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct User {
     pub id: Uuid,
@@ -54,12 +54,14 @@ pub async fn create(
     email: &str,
     password_hash: &str,
 ) -> Result<User, UserError> {
-    sqlx::query_as(
-        "INSERT INTO users (username, email, password_hash) VALUES ($1, $2, $3) RETURNING *",
+    sqlx::query_as!(
+        User,
+        "INSERT INTO users (username, email, password_hash) VALUES ($1, $2, $3)
+         RETURNING id, username, email, password_hash, created_at, updated_at",
+        username,
+        email,
+        password_hash,
     )
-    .bind(username)
-    .bind(email)
-    .bind(password_hash)
     .fetch_one(executor)
     .await
     .map_err(taken)
@@ -71,13 +73,19 @@ pub async fn find_by_login(
     executor: impl PgExecutor<'_>,
     login: &str,
 ) -> Result<Option<User>, sqlx::Error> {
-    sqlx::query_as(
-        "SELECT * FROM users WHERE lower(username) = lower($1) \
-         UNION ALL \
-         SELECT * FROM users WHERE lower(email) = lower($1) \
-         LIMIT 1",
+    // A UNION's columns name no table, so sqlx cannot see that they are NOT NULL: said here.
+    sqlx::query_as!(
+        User,
+        r#"SELECT id AS "id!", username AS "username!", email AS "email!",
+                  password_hash AS "password_hash!", created_at AS "created_at!",
+                  updated_at AS "updated_at!"
+           FROM users WHERE lower(username) = lower($1)
+           UNION ALL
+           SELECT id, username, email, password_hash, created_at, updated_at
+           FROM users WHERE lower(email) = lower($1)
+           LIMIT 1"#,
+        login,
     )
-    .bind(login)
     .fetch_optional(executor)
     .await
 }
@@ -85,18 +93,26 @@ pub async fn find_by_login(
 /// Finds a user by id.
 #[tracing::instrument(skip(executor))]
 pub async fn find(executor: impl PgExecutor<'_>, id: Uuid) -> Result<Option<User>, sqlx::Error> {
-    sqlx::query_as("SELECT * FROM users WHERE id = $1")
-        .bind(id)
-        .fetch_optional(executor)
-        .await
+    sqlx::query_as!(
+        User,
+        "SELECT id, username, email, password_hash, created_at, updated_at
+         FROM users WHERE id = $1",
+        id,
+    )
+    .fetch_optional(executor)
+    .await
 }
 
 /// Every user, oldest first (served by users_created_at_idx).
 #[tracing::instrument(skip(executor))]
 pub async fn list(executor: impl PgExecutor<'_>) -> Result<Vec<User>, sqlx::Error> {
-    sqlx::query_as("SELECT * FROM users ORDER BY created_at, id")
-        .fetch_all(executor)
-        .await
+    sqlx::query_as!(
+        User,
+        "SELECT id, username, email, password_hash, created_at, updated_at
+         FROM users ORDER BY created_at, id"
+    )
+    .fetch_all(executor)
+    .await
 }
 
 /// Changes a user's username and/or email (the unique indexes decide conflicts).
@@ -107,13 +123,15 @@ pub async fn update_identity(
     username: Option<&str>,
     email: Option<&str>,
 ) -> Result<User, UserError> {
-    sqlx::query_as(
-        "UPDATE users SET username = coalesce($2, username), email = coalesce($3, email) \
-         WHERE id = $1 RETURNING *",
+    sqlx::query_as!(
+        User,
+        "UPDATE users SET username = coalesce($2, username), email = coalesce($3, email)
+         WHERE id = $1
+         RETURNING id, username, email, password_hash, created_at, updated_at",
+        id,
+        username,
+        email,
     )
-    .bind(id)
-    .bind(username)
-    .bind(email)
     .fetch_one(executor)
     .await
     .map_err(taken)
@@ -126,19 +144,20 @@ pub async fn set_password_hash(
     id: Uuid,
     password_hash: &str,
 ) -> Result<(), sqlx::Error> {
-    sqlx::query("UPDATE users SET password_hash = $2 WHERE id = $1")
-        .bind(id)
-        .bind(password_hash)
-        .execute(executor)
-        .await?;
+    sqlx::query!(
+        "UPDATE users SET password_hash = $2 WHERE id = $1",
+        id,
+        password_hash,
+    )
+    .execute(executor)
+    .await?;
     Ok(())
 }
 
 /// Deletes a user; journals, transcripts, tags and sessions go with it (ON DELETE CASCADE).
 #[tracing::instrument(skip(executor))]
 pub async fn delete(executor: impl PgExecutor<'_>, id: Uuid) -> Result<bool, sqlx::Error> {
-    let done = sqlx::query("DELETE FROM users WHERE id = $1")
-        .bind(id)
+    let done = sqlx::query!("DELETE FROM users WHERE id = $1", id)
         .execute(executor)
         .await?;
     Ok(done.rows_affected() == 1)

@@ -9,6 +9,11 @@
 //! words that full-text search leaves out (`that`, `"to be or not to be"`) is matched as
 //! written against the texts themselves: slower, as it reads all of the user's journals,
 //! but it finds what was said.
+//!
+//! The statements are built at run time (their shape follows the query) with numbered
+//! parameters rather than `sqlx::QueryBuilder`: one tsquery expression is written several
+//! times in a statement and must name the same parameters each time, where QueryBuilder
+//! would bind every text again at each mention. Every value is still a bound parameter.
 
 pub mod query;
 
@@ -448,7 +453,7 @@ pub async fn explain(
     let query = Query::parse(q)?;
     let expr = query.to_sql(FIND_FIXED + 1, Matching::Exact);
     // Planned for the parameters, as a search is.
-    sqlx::query("SET LOCAL plan_cache_mode = force_custom_plan")
+    sqlx::query!("SET LOCAL plan_cache_mode = force_custom_plan")
         .execute(&mut *conn)
         .await?;
     let sql = format!("EXPLAIN (ANALYZE, BUFFERS) {}", find_sql(&expr.sql));
@@ -584,7 +589,8 @@ fn details_sql(
          ) \
          SELECT m.journal_id, m.start, m.\"end\", m.text, \
                 CASE WHEN m.rank <= {SNIPPET_MOMENTS} THEN {moment_headline} ELSE '' END AS headline \
-         FROM (SELECT *, row_number() OVER (PARTITION BY journal_id ORDER BY n) AS rank \
+         FROM (SELECT journal_id, n, start, \"end\", text, \
+                      row_number() OVER (PARTITION BY journal_id ORDER BY n) AS rank \
                FROM moments) m{and_q} \
          UNION ALL \
          SELECT j.id, NULL, NULL, '', {head_headline} \
