@@ -236,6 +236,60 @@ fn no_module_reaches_up_a_layer() {
     );
 }
 
+/// The crates of the web: only the HTTP layer and the wiring above it speak them.
+const HTTP_CRATES: &[&str] = &[
+    "axum",
+    "axum_extra",
+    "hyper",
+    "hyper_util",
+    "tower",
+    "tower_http",
+    "maud",
+];
+
+#[test]
+fn below_the_http_layer_no_file_speaks_http() {
+    let src = src_dir();
+    let http = LAYERS
+        .iter()
+        .position(|(name, _)| *name == "http")
+        .expect("an http layer");
+    let mut files = Vec::new();
+    rust_files(&src, &mut files);
+    let mut speaking = Vec::new();
+    for file in files {
+        let module = module_of(&src, &file);
+        if layer_of(&module).is_none_or(|layer| layer >= http) {
+            continue;
+        }
+        let code = code_of(&std::fs::read_to_string(&file).expect("a source file"));
+        for name in HTTP_CRATES {
+            if names_crate(&code, name) {
+                speaking.push(format!(
+                    "{} uses {name}",
+                    file.strip_prefix(&src).unwrap_or(&file).display()
+                ));
+            }
+        }
+    }
+    assert!(
+        speaking.is_empty(),
+        "HTTP below the HTTP layer (a service answers in its own types; the HTTP layer \
+         maps them):\n{}",
+        speaking.join("\n")
+    );
+}
+
+/// Whether code names the crate `name` as a path's first segment (`axum::`, `use axum`).
+fn names_crate(code: &str, name: &str) -> bool {
+    code.match_indices(name).any(|(at, _)| {
+        let before = code[..at].chars().next_back();
+        let after = &code[at + name.len()..];
+        !before.is_some_and(|c| c.is_alphanumeric() || c == '_' || c == ':')
+            && (after.starts_with("::") || after.starts_with(';') || after.starts_with(" as "))
+    })
+}
+
 #[test]
 fn the_modules_form_no_cycle() {
     let mut graph: BTreeMap<String, BTreeSet<String>> = BTreeMap::new();
@@ -257,6 +311,13 @@ fn the_reader_sees_grouped_and_inline_paths() {
     );
     let found: Vec<String> = referenced_modules(&code).into_iter().collect();
     assert_eq!(found, ["db", "media", "metrics"]);
+    assert!(names_crate("use axum::Router;", "axum"));
+    assert!(names_crate("let b: axum::body::Bytes;", "axum"));
+    assert!(!names_crate("use axum_extra::x;", "axum"));
+    assert!(!names_crate(
+        "let my_axum = 1; crate::axum_like::f();",
+        "axum"
+    ));
     let mut graph = BTreeMap::new();
     graph.insert("a".to_string(), BTreeSet::from(["b".to_string()]));
     graph.insert("b".to_string(), BTreeSet::from(["a".to_string()]));

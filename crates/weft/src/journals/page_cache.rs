@@ -10,7 +10,7 @@
 
 use std::time::Duration;
 
-use axum::body::Bytes;
+use bytes::Bytes;
 use moka::sync::Cache;
 use uuid::Uuid;
 
