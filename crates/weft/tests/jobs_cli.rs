@@ -46,7 +46,7 @@ async fn failed_job(pool: &sqlx::PgPool, owner: Uuid, error: &str) -> Job {
     .fetch_one(&mut *tx)
     .await
     .unwrap();
-    jobs::enqueue(&mut tx, id, owner, 2).await.unwrap().unwrap();
+    jobs::enqueue(&mut tx, id, 2).await.unwrap().unwrap();
     tx.commit().await.unwrap();
     let job = jobs::claim(pool, "w").await.unwrap().unwrap();
     jobs::fail(pool, &job, "w", error, false).await.unwrap();

@@ -242,9 +242,7 @@ async fn a_job_whose_video_is_gone_is_counted_as_a_failure() {
     .fetch_one(&mut *tx)
     .await
     .unwrap();
-    weft::db::jobs::enqueue(&mut tx, journal, owner, 3)
-        .await
-        .unwrap();
+    weft::db::jobs::enqueue(&mut tx, journal, 3).await.unwrap();
     tx.commit().await.unwrap();
 
     let pipeline = Pipeline {

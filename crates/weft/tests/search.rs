@@ -10,6 +10,7 @@ use common::{spawn_app, Account, TestApp};
 use serde_json::{json, Value};
 use uuid::Uuid;
 use weft::db::journals::{self, NewJournal};
+use weft::db::scoped::begin_for_user;
 use weft::db::tags;
 use weft::db::transcripts::{self, Segment};
 
@@ -27,12 +28,11 @@ struct Entry<'a> {
 
 /// Writes a journal for `owner` straight into the database (as the admin role).
 async fn entry(app: &TestApp, owner: &Account, entry: Entry<'_>) -> Uuid {
-    let pool = &app.db.admin;
     let user_id: Uuid = owner.id.parse().unwrap();
+    let mut tx = begin_for_user(&app.db.admin, user_id).await.unwrap();
     let id = journals::insert(
-        pool,
+        &mut tx,
         &NewJournal {
-            user_id,
             title: entry.title,
             video_path: "test/video.mp4",
             duration: 10 * entry.said.len() as i32,
@@ -47,11 +47,11 @@ async fn entry(app: &TestApp, owner: &Account, entry: Entry<'_>) -> Uuid {
     sqlx::query("UPDATE journals SET created_at = $2 WHERE id = $1")
         .bind(id)
         .bind(created + TimeDelta::days(entry.day))
-        .execute(pool)
+        .execute(&mut *tx)
         .await
         .unwrap();
     let tag_list: Vec<String> = entry.tags.iter().map(|t| t.to_string()).collect();
-    tags::add(pool, id, &tag_list).await.unwrap();
+    tags::add(&mut tx, id, &tag_list).await.unwrap();
     if !entry.said.is_empty() {
         let segments: Vec<Segment> = entry
             .said
@@ -64,10 +64,11 @@ async fn entry(app: &TestApp, owner: &Account, entry: Entry<'_>) -> Uuid {
                 confidence: Some(0.9),
             })
             .collect();
-        transcripts::insert(pool, id, &entry.said.join(" "), Some(&segments))
+        transcripts::insert(&mut tx, id, &entry.said.join(" "), Some(&segments))
             .await
             .unwrap();
     }
+    tx.commit().await.unwrap();
     id
 }
 

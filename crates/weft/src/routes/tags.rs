@@ -38,7 +38,7 @@ pub(crate) async fn list_tags(
     current: CurrentUser,
 ) -> Result<ApiJson<TagList>, ApiError> {
     let mut tx = scoped::begin_for_user(&context.pool, current.user.id).await?;
-    let items = tags::counts_for_user(&mut *tx, current.user.id).await?;
+    let items = tags::counts_for_user(&mut tx).await?;
     tx.commit().await?;
     Ok(ApiJson(TagList { items }))
 }
@@ -83,7 +83,7 @@ pub(crate) async fn rename_tag(
     let to = one_tag(&request.to, "to")?
         .ok_or_else(|| ApiError::invalid("to", "the new name cannot be empty"))?;
     let mut tx = scoped::begin_for_user(&context.pool, current.user.id).await?;
-    let journals = tags::rename(&mut tx, current.user.id, &from, &to).await?;
+    let journals = tags::rename(&mut tx, &from, &to).await?;
     if journals == 0 {
         return Err(ApiError::not_found("tag"));
     }

@@ -55,7 +55,7 @@ struct Entry {
 async fn gather(context: &ApiContext, viewer: &Viewer, id: &str) -> Result<Entry, WebError> {
     let view = load(context, &viewer.current, journal_id(id)?).await?;
     let mut tx = scoped::begin_for_user(&context.pool, viewer.current.user.id).await?;
-    let transcript = transcripts::current(&mut *tx, view.journal.id).await?;
+    let transcript = transcripts::current(&mut tx, view.journal.id).await?;
     let job = jobs::latest_for_journal(&mut *tx, view.journal.id).await?;
     tx.commit().await?;
     Ok(Entry {
@@ -330,7 +330,7 @@ async fn save(
         tags::parse_list(&form.tags).map_err(|e| ApiError::invalid("tags", e.to_string()))?;
     let user = viewer.current.user.id;
     let mut tx = scoped::begin_for_user(&context.pool, user).await?;
-    journals::update(&mut *tx, user, journal, &changes)
+    journals::update(&mut tx, journal, &changes)
         .await?
         .ok_or_else(|| ApiError::not_found("journal"))?;
     tags::replace(&mut tx, journal, &tag_list).await?;

@@ -65,10 +65,10 @@ pub(super) async fn update_journal(
     };
     let user = current.user.id;
     let mut tx = scoped::begin_for_user(&context.pool, user).await?;
-    journals::update(&mut *tx, user, id, &changes)
+    journals::update(&mut tx, id, &changes)
         .await?
         .ok_or_else(|| ApiError::not_found("journal"))?;
-    let view = journals::view(&mut *tx, user, id)
+    let view = journals::view(&mut tx, id)
         .await?
         .ok_or_else(|| ApiError::not_found("journal"))?;
     tx.commit().await?;
@@ -90,7 +90,7 @@ pub(crate) async fn delete_journal(
     let id = journal_id(&id)?;
     let user = current.user.id;
     let mut tx = scoped::begin_for_user(&context.pool, user).await?;
-    let journal = journals::delete(&mut *tx, user, id)
+    let journal = journals::delete(&mut tx, id)
         .await?
         .ok_or_else(|| ApiError::not_found("journal"))?;
     tx.commit().await?;

@@ -61,7 +61,7 @@ pub(crate) async fn load(
     id: Uuid,
 ) -> Result<JournalView, ApiError> {
     let mut tx = scoped::begin_for_user(&context.pool, current.user.id).await?;
-    let view = journals::view(&mut *tx, current.user.id, id).await?;
+    let view = journals::view(&mut tx, id).await?;
     tx.commit().await?;
     view.ok_or_else(|| ApiError::not_found("journal"))
 }

@@ -9,7 +9,7 @@ use crate::api::error::ErrorBody;
 use crate::api::{ApiError, ApiJson};
 use crate::auth::current::CurrentUser;
 use crate::db::journals::{self, JournalView};
-use crate::db::scoped;
+use crate::db::scoped::{self, UserTx};
 use crate::db::tags::{self, MAX_TAGS};
 use crate::routes::tags::one_tag;
 use crate::server::ApiContext;
@@ -53,9 +53,9 @@ pub(crate) async fn set_tags(
         .map_err(|e| ApiError::invalid("tags", e.to_string()))?;
     let user = current.user.id;
     let mut tx = scoped::begin_for_user(&context.pool, user).await?;
-    lock_journal(&mut tx, user, id).await?;
+    lock_journal(&mut tx, id).await?;
     tags::replace(&mut tx, id, &list).await?;
-    let view = reload(&mut tx, user, id).await?;
+    let view = reload(&mut tx, id).await?;
     tx.commit().await?;
     Ok(ApiJson(view))
 }
@@ -84,8 +84,8 @@ pub(crate) async fn add_tag(
         .ok_or_else(|| ApiError::invalid("tag", "a tag cannot be empty"))?;
     let user = current.user.id;
     let mut tx = scoped::begin_for_user(&context.pool, user).await?;
-    lock_journal(&mut tx, user, id).await?;
-    let existing = tags::for_journal(&mut *tx, id).await?;
+    lock_journal(&mut tx, id).await?;
+    let existing = tags::for_journal(&mut tx, id).await?;
     if !existing.contains(&tag) {
         if existing.len() >= MAX_TAGS {
             return Err(ApiError::invalid(
@@ -93,9 +93,9 @@ pub(crate) async fn add_tag(
                 format!("a journal carries at most {MAX_TAGS} tags"),
             ));
         }
-        tags::add(&mut *tx, id, std::slice::from_ref(&tag)).await?;
+        tags::add(&mut tx, id, std::slice::from_ref(&tag)).await?;
     }
-    let view = reload(&mut tx, user, id).await?;
+    let view = reload(&mut tx, id).await?;
     tx.commit().await?;
     Ok(ApiJson(view))
 }
@@ -122,40 +122,32 @@ pub(crate) async fn remove_tag(
     let id = journal_id(&id)?;
     let user = current.user.id;
     let mut tx = scoped::begin_for_user(&context.pool, user).await?;
-    lock_journal(&mut tx, user, id).await?;
+    lock_journal(&mut tx, id).await?;
     // A tag that could never have been stored (too long, a comma) is simply not there.
     if let Ok(Some(tag)) = tags::normalise(&tag) {
-        tags::remove(&mut *tx, id, &tag).await?;
+        tags::remove(&mut tx, id, &tag).await?;
     }
-    let view = reload(&mut tx, user, id).await?;
+    let view = reload(&mut tx, id).await?;
     tx.commit().await?;
     Ok(ApiJson(view))
 }
 
 /// Locks one of the user's journals against concurrent tag changes (so that the 20-tag
 /// limit holds), or 404.
-async fn lock_journal(
-    tx: &mut sqlx::PgConnection,
-    user: uuid::Uuid,
-    id: uuid::Uuid,
-) -> Result<(), ApiError> {
+async fn lock_journal(tx: &mut UserTx, id: uuid::Uuid) -> Result<(), ApiError> {
     sqlx::query_scalar!(
         "SELECT id FROM journals WHERE id = $1 AND user_id = $2 FOR UPDATE",
         id,
-        user,
+        tx.user_id(),
     )
-    .fetch_optional(&mut *tx)
+    .fetch_optional(&mut **tx)
     .await?
     .map(|_| ())
     .ok_or_else(|| ApiError::not_found("journal"))
 }
 
-async fn reload(
-    tx: &mut sqlx::PgConnection,
-    user: uuid::Uuid,
-    id: uuid::Uuid,
-) -> Result<JournalView, ApiError> {
-    journals::view(&mut *tx, user, id)
+async fn reload(tx: &mut UserTx, id: uuid::Uuid) -> Result<JournalView, ApiError> {
+    journals::view(tx, id)
         .await?
         .ok_or_else(|| ApiError::not_found("journal"))
 }

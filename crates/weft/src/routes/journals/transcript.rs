@@ -45,7 +45,7 @@ async fn current_and_job(
 ) -> Result<(Option<Transcript>, Option<Job>, TranscriptStatus), ApiError> {
     let view = load(context, current, journal_id(id)?).await?;
     let mut tx = scoped::begin_for_user(&context.pool, current.user.id).await?;
-    let transcript = transcripts::current(&mut *tx, view.journal.id).await?;
+    let transcript = transcripts::current(&mut tx, view.journal.id).await?;
     let job = jobs::latest_for_journal(&mut *tx, view.journal.id).await?;
     tx.commit().await?;
     Ok((transcript, job, view.transcript_status))
@@ -145,7 +145,7 @@ pub(super) async fn correct_transcript(
         .unwrap_or_else(|| join_segments(&segments));
     let mut tx = scoped::begin_for_user(&context.pool, current.user.id).await?;
     let transcript = transcripts::insert_version(
-        &mut *tx,
+        &mut tx,
         view.journal.id,
         &text,
         &segments,
@@ -194,7 +194,7 @@ pub(crate) async fn retry_transcript(
         ));
     };
     let mut tx = scoped::begin_for_user(&context.pool, current.user.id).await?;
-    let job = jobs::enqueue(&mut tx, view.journal.id, current.user.id, max_attempts).await?;
+    let job = jobs::enqueue(&mut tx, view.journal.id, max_attempts).await?;
     tx.commit().await?;
     match job {
         Some(job) => Ok((StatusCode::ACCEPTED, ApiJson(job))),
