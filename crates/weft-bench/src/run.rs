@@ -533,11 +533,10 @@ fn parse_wrk_number(raw: &str) -> Option<f64> {
 
 /// The plans of a search, the timeline page and the tag filter, for the heaviest user.
 async fn plans(db: &PgPool, user: Uuid) -> anyhow::Result<Value> {
-    let mut tx = db.begin().await?;
-    let search = weft::search::explain(&mut tx, user, "morning").await?;
-    let timeline = weft::db::journals::explain_timeline(&mut *tx, user, &[]).await?;
-    let tagged =
-        weft::db::journals::explain_timeline(&mut *tx, user, &["beach".to_string()]).await?;
+    let mut tx = weft::db::scoped::begin_for_user(db, user).await?;
+    let search = weft::search::explain(&mut tx, "morning").await?;
+    let timeline = weft::db::journals::explain_timeline(&mut tx, &[]).await?;
+    let tagged = weft::db::journals::explain_timeline(&mut tx, &["beach".to_string()]).await?;
     tx.rollback().await?;
     Ok(json!({"search": search, "timeline": timeline, "tag_filter": tagged}))
 }

@@ -144,14 +144,13 @@ impl Ingest {
     ) -> Result<JournalView, sqlx::Error> {
         let mut tx = scoped::begin_for_user(&self.pool, user_id).await?;
         let new = NewJournal {
-            user_id,
             title: &details.title,
             video_path: key,
             duration: info.whole_seconds(),
             location: details.location.as_deref(),
             notes: details.notes.as_deref(),
         };
-        journals::insert_with_id(&mut *tx, journal_id, &new).await?;
+        journals::insert_with_id(&mut tx, journal_id, &new).await?;
         if let Some(created_at) = details.created_at {
             sqlx::query!(
                 "UPDATE journals SET created_at = $2 WHERE id = $1",
@@ -161,12 +160,12 @@ impl Ingest {
             .execute(&mut *tx)
             .await?;
         }
-        tags::add(&mut *tx, journal_id, &details.tags).await?;
+        tags::add(&mut tx, journal_id, &details.tags).await?;
         // The job is written with its journal: an accepted upload always gets transcribed.
         if let Some(max_attempts) = self.transcription {
-            crate::db::jobs::enqueue(&mut tx, journal_id, user_id, max_attempts).await?;
+            crate::db::jobs::enqueue(&mut tx, journal_id, max_attempts).await?;
         }
-        let view = journals::view(&mut *tx, user_id, journal_id)
+        let view = journals::view(&mut tx, journal_id)
             .await?
             .ok_or(sqlx::Error::RowNotFound)?;
         tx.commit().await?;

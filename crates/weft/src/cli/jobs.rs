@@ -127,7 +127,7 @@ async fn retry(pool: &sqlx::PgPool, id: Option<Uuid>, all_failed: bool) -> anyho
     for job in targets {
         // The journal is read under its owner's row-level security, like any of their writes.
         let mut tx = scoped::begin_for_user(pool, job.user_id).await?;
-        match jobs::enqueue(&mut tx, job.journal_id, job.user_id, job.max_attempts).await? {
+        match jobs::enqueue(&mut tx, job.journal_id, job.max_attempts).await? {
             Some(new) => {
                 tx.commit().await?;
                 queued += 1;

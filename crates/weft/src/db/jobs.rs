@@ -1,13 +1,19 @@
 //! The transcription job queue (see migration 0003). Claims are one short
 //! `UPDATE … (SELECT … FOR UPDATE SKIP LOCKED)`; nothing holds a transaction while a job runs.
+//!
+//! `transcription_jobs` has no row-level security: workers, the reaper and the operator's
+//! commands work across users, so most functions here take any executor. The two that write
+//! with a journal's own rows (enqueue, complete) take that user's [`UserTx`].
 
 use std::fmt;
 use std::str::FromStr;
 
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
-use sqlx::{PgExecutor, Postgres, Transaction};
+use sqlx::PgExecutor;
 use uuid::Uuid;
+
+use super::scoped::UserTx;
 
 /// The channel workers LISTEN on; a NOTIFY wakes them when a job is queued.
 pub const CHANNEL: &str = "weft_jobs";
@@ -137,13 +143,12 @@ pub struct Job {
     pub updated_at: DateTime<Utc>,
 }
 
-/// Queues a transcription of a journal, in the caller's transaction (the one that writes
-/// the journal), and wakes the workers when it commits. Returns None when the journal
-/// already has a queued or running job.
+/// Queues a transcription of one of the transaction's user's journals, in the caller's
+/// transaction (the one that writes the journal), and wakes the workers when it commits.
+/// Returns None when the journal already has a queued or running job.
 pub async fn enqueue(
-    tx: &mut Transaction<'_, Postgres>,
+    tx: &mut UserTx,
     journal_id: Uuid,
-    user_id: Uuid,
     max_attempts: i32,
 ) -> Result<Option<Job>, sqlx::Error> {
     let job = sqlx::query_as!(
@@ -154,7 +159,7 @@ pub async fn enqueue(
                      run_after, worker, heartbeat_at, started_at, finished_at, last_error,
                      progress, created_at, updated_at"#,
         journal_id,
-        user_id,
+        tx.user_id(),
         max_attempts,
     )
     .fetch_optional(&mut **tx)
@@ -210,13 +215,9 @@ pub async fn heartbeat(
     Ok(done.rows_affected() == 1)
 }
 
-/// Marks the job done, in the transaction that writes its result; false (and the caller
-/// rolls back) when the job is no longer this worker's attempt.
-pub async fn complete(
-    tx: &mut Transaction<'_, Postgres>,
-    job: &Job,
-    worker: &str,
-) -> Result<bool, sqlx::Error> {
+/// Marks the job done, in the transaction that writes its result (acting for the job's
+/// user); false (and the caller rolls back) when the job is no longer this worker's attempt.
+pub async fn complete(tx: &mut UserTx, job: &Job, worker: &str) -> Result<bool, sqlx::Error> {
     let done = sqlx::query!(
         "UPDATE transcription_jobs SET state = 'done', finished_at = now(), last_error = NULL
          WHERE id = $1 AND worker = $2 AND attempts = $3 AND state = 'running'",

@@ -3,11 +3,11 @@
 
 use chrono::{DateTime, Utc};
 use serde::Serialize;
-use sqlx::{PgExecutor, Postgres, QueryBuilder};
+use sqlx::{Postgres, QueryBuilder};
 use uuid::Uuid;
 
 use super::jobs::TranscriptStatus;
-use super::scoped;
+use super::scoped::{self, UserTx};
 
 /// A row of `journals`.
 #[derive(Debug, Clone, sqlx::FromRow, Serialize, utoipa::ToSchema)]
@@ -25,10 +25,9 @@ pub struct Journal {
     pub updated_at: DateTime<Utc>,
 }
 
-/// The fields of a journal the application supplies.
+/// The fields of a journal the application supplies (its user is the transaction's).
 #[derive(Debug, Clone)]
 pub struct NewJournal<'a> {
-    pub user_id: Uuid,
     pub title: &'a str,
     pub video_path: &'a str,
     pub duration: i32,
@@ -37,18 +36,15 @@ pub struct NewJournal<'a> {
 }
 
 /// Inserts a journal (with a new id).
-#[tracing::instrument(skip(executor))]
-pub async fn insert(
-    executor: impl PgExecutor<'_>,
-    new: &NewJournal<'_>,
-) -> Result<Journal, sqlx::Error> {
-    insert_with_id(executor, Uuid::new_v4(), new).await
+#[tracing::instrument(skip(tx), fields(user_id = %tx.user_id()))]
+pub async fn insert(tx: &mut UserTx, new: &NewJournal<'_>) -> Result<Journal, sqlx::Error> {
+    insert_with_id(tx, Uuid::new_v4(), new).await
 }
 
 /// Inserts a journal with an id chosen beforehand (its storage keys contain it).
-#[tracing::instrument(skip(executor))]
+#[tracing::instrument(skip(tx), fields(user_id = %tx.user_id()))]
 pub async fn insert_with_id(
-    executor: impl PgExecutor<'_>,
+    tx: &mut UserTx,
     id: Uuid,
     new: &NewJournal<'_>,
 ) -> Result<Journal, sqlx::Error> {
@@ -59,14 +55,14 @@ pub async fn insert_with_id(
          RETURNING id, user_id, title, video_path, duration, location, notes, created_at,
                    updated_at",
         id,
-        new.user_id,
+        tx.user_id(),
         new.title,
         new.video_path,
         new.duration,
         new.location,
         new.notes,
     )
-    .fetch_one(executor)
+    .fetch_one(&mut **tx)
     .await
 }
 
@@ -130,22 +126,14 @@ impl From<ViewRow> for JournalView {
 }
 
 /// One of a user's journals.
-#[tracing::instrument(skip(executor))]
-pub async fn view(
-    executor: impl PgExecutor<'_>,
-    user_id: Uuid,
-    id: Uuid,
-) -> Result<Option<JournalView>, sqlx::Error> {
-    Ok(views(executor, user_id, &[id]).await?.pop())
+#[tracing::instrument(skip(tx), fields(user_id = %tx.user_id()))]
+pub async fn view(tx: &mut UserTx, id: Uuid) -> Result<Option<JournalView>, sqlx::Error> {
+    Ok(views(tx, &[id]).await?.pop())
 }
 
 /// Some of a user's journals, in no particular order (missing ones are left out).
-#[tracing::instrument(skip(executor, ids), fields(count = ids.len()))]
-pub async fn views(
-    executor: impl PgExecutor<'_>,
-    user_id: Uuid,
-    ids: &[Uuid],
-) -> Result<Vec<JournalView>, sqlx::Error> {
+#[tracing::instrument(skip(tx, ids), fields(user_id = %tx.user_id(), count = ids.len()))]
+pub async fn views(tx: &mut UserTx, ids: &[Uuid]) -> Result<Vec<JournalView>, sqlx::Error> {
     if ids.is_empty() {
         return Ok(Vec::new());
     }
@@ -163,9 +151,9 @@ pub async fn views(
                       AS "transcript_status!: TranscriptStatus"
            FROM journals j WHERE j.id = ANY($1) AND j.user_id = $2"#,
         ids,
-        user_id,
+        tx.user_id(),
     )
-    .fetch_all(executor)
+    .fetch_all(&mut **tx)
     .await?;
     Ok(rows.into_iter().map(JournalView::from).collect())
 }
@@ -209,24 +197,23 @@ pub async fn timeline_page(
     } else {
         scoped::begin_for_user_planning_each(pool, user_id).await?
     };
-    let items = timeline(&mut tx, user_id, filter, cursor, limit).await?;
+    let items = timeline(&mut tx, filter, cursor, limit).await?;
     scoped::end_reading(tx);
     Ok(items)
 }
 
 /// A page of a user's timeline, in the caller's transaction (see [`timeline_page`] for
 /// the plans a tag filter needs).
-#[tracing::instrument(skip(conn))]
+#[tracing::instrument(skip(tx), fields(user_id = %tx.user_id()))]
 pub async fn timeline(
-    conn: &mut sqlx::PgConnection,
-    user_id: Uuid,
+    tx: &mut UserTx,
     filter: &TimelineFilter,
     cursor: Option<Cursor>,
     limit: i64,
 ) -> Result<Vec<JournalView>, sqlx::Error> {
-    timeline_query("", user_id, filter, cursor, limit)
+    timeline_query("", tx.user_id(), filter, cursor, limit)
         .build_query_as()
-        .fetch_all(conn)
+        .fetch_all(&mut **tx)
         .await
 }
 
@@ -300,18 +287,23 @@ fn push_page_conditions(
 /// How PostgreSQL runs the first timeline page, with every one of `tags` (EXPLAIN
 /// ANALYZE), one line a row: for benchmarks and for operators.
 pub async fn explain_timeline(
-    executor: impl PgExecutor<'_>,
-    user_id: Uuid,
+    tx: &mut UserTx,
     tags: &[String],
 ) -> Result<Vec<String>, sqlx::Error> {
     let filter = TimelineFilter {
         tags_all: tags.to_vec(),
         ..TimelineFilter::default()
     };
-    timeline_query("EXPLAIN (ANALYZE, BUFFERS) ", user_id, &filter, None, 20)
-        .build_query_scalar()
-        .fetch_all(executor)
-        .await
+    timeline_query(
+        "EXPLAIN (ANALYZE, BUFFERS) ",
+        tx.user_id(),
+        &filter,
+        None,
+        20,
+    )
+    .build_query_scalar()
+    .fetch_all(&mut **tx)
+    .await
 }
 
 /// Changes to a journal's text fields; `Some(None)` clears an optional one.
@@ -323,10 +315,9 @@ pub struct JournalChanges {
 }
 
 /// Applies changes to one of a user's journals; `None` when there is no such journal.
-#[tracing::instrument(skip(executor))]
+#[tracing::instrument(skip(tx), fields(user_id = %tx.user_id()))]
 pub async fn update(
-    executor: impl PgExecutor<'_>,
-    user_id: Uuid,
+    tx: &mut UserTx,
     id: Uuid,
     changes: &JournalChanges,
 ) -> Result<Option<Journal>, sqlx::Error> {
@@ -340,91 +331,76 @@ pub async fn update(
          RETURNING id, user_id, title, video_path, duration, location, notes, created_at,
                    updated_at",
         id,
-        user_id,
+        tx.user_id(),
         changes.title.as_deref(),
         changes.location.is_some(),
         changes.location.clone().flatten(),
         changes.notes.is_some(),
         changes.notes.clone().flatten(),
     )
-    .fetch_optional(executor)
+    .fetch_optional(&mut **tx)
     .await
 }
 
-/// Locks one of a user's journals for the rest of the transaction (against concurrent
+/// Locks one of the user's journals for the rest of the transaction (against concurrent
 /// changes of its tags); false when the user has no such journal.
-#[tracing::instrument(skip(executor))]
-pub async fn lock_for_update(
-    executor: impl PgExecutor<'_>,
-    user_id: Uuid,
-    id: Uuid,
-) -> Result<bool, sqlx::Error> {
+#[tracing::instrument(skip(tx), fields(user_id = %tx.user_id()))]
+pub async fn lock_for_update(tx: &mut UserTx, id: Uuid) -> Result<bool, sqlx::Error> {
+    let user_id = tx.user_id();
     let found = sqlx::query_scalar!(
         "SELECT id FROM journals WHERE id = $1 AND user_id = $2 FOR UPDATE",
         id,
         user_id,
     )
-    .fetch_optional(executor)
+    .fetch_optional(&mut **tx)
     .await?;
     Ok(found.is_some())
 }
 
 /// Deletes one of a user's journals (its transcripts and tags go with it) and returns it.
-#[tracing::instrument(skip(executor))]
-pub async fn delete(
-    executor: impl PgExecutor<'_>,
-    user_id: Uuid,
-    id: Uuid,
-) -> Result<Option<Journal>, sqlx::Error> {
+#[tracing::instrument(skip(tx), fields(user_id = %tx.user_id()))]
+pub async fn delete(tx: &mut UserTx, id: Uuid) -> Result<Option<Journal>, sqlx::Error> {
     sqlx::query_as!(
         Journal,
         "DELETE FROM journals WHERE id = $1 AND user_id = $2
          RETURNING id, user_id, title, video_path, duration, location, notes, created_at,
                    updated_at",
         id,
-        user_id,
+        tx.user_id(),
     )
-    .fetch_optional(executor)
+    .fetch_optional(&mut **tx)
     .await
 }
 
 /// The storage keys of every journal of a user (to remove their files with the account).
-pub async fn video_keys_of_user(
-    executor: impl PgExecutor<'_>,
-    user_id: Uuid,
-) -> Result<Vec<String>, sqlx::Error> {
+pub async fn video_keys_of_user(tx: &mut UserTx) -> Result<Vec<String>, sqlx::Error> {
     sqlx::query_scalar!(
         "SELECT video_path FROM journals WHERE user_id = $1",
-        user_id
+        tx.user_id()
     )
-    .fetch_all(executor)
+    .fetch_all(&mut **tx)
     .await
 }
 
 /// A user's journals, newest first (one walk of journals_user_id_idx, no sort).
-#[tracing::instrument(skip(executor))]
-pub async fn list_for_user(
-    executor: impl PgExecutor<'_>,
-    user_id: Uuid,
-    limit: i64,
-) -> Result<Vec<Journal>, sqlx::Error> {
+#[tracing::instrument(skip(tx), fields(user_id = %tx.user_id()))]
+pub async fn list_for_user(tx: &mut UserTx, limit: i64) -> Result<Vec<Journal>, sqlx::Error> {
     sqlx::query_as!(
         Journal,
         "SELECT id, user_id, title, video_path, duration, location, notes, created_at, updated_at
          FROM journals WHERE user_id = $1
          ORDER BY created_at DESC, id DESC LIMIT $2",
-        user_id,
+        tx.user_id(),
         limit,
     )
-    .fetch_all(executor)
+    .fetch_all(&mut **tx)
     .await
 }
 
 /// A user's journals carrying a tag, newest first. The tag is normalised like stored tags.
-#[tracing::instrument(skip(executor))]
+#[tracing::instrument(skip(tx), fields(user_id = %tx.user_id()))]
 pub async fn list_by_tag(
-    executor: impl PgExecutor<'_>,
-    user_id: Uuid,
+    tx: &mut UserTx,
     tag: &str,
     limit: i64,
 ) -> Result<Vec<Journal>, sqlx::Error> {
@@ -436,21 +412,20 @@ pub async fn list_by_tag(
           JOIN tags t ON t.journal_id = j.id
           WHERE j.user_id = $1 AND t.tag = lower(btrim($2, E' \t\r\n'))
           ORDER BY j.created_at DESC, j.id DESC LIMIT $3",
-        user_id,
+        tx.user_id(),
         tag,
         limit,
     )
-    .fetch_all(executor)
+    .fetch_all(&mut **tx)
     .await
 }
 
 /// Full-text search over a user's journal titles and transcripts, newest first. The query
 /// is read as a web search (`words`, `"a phrase"`, `-not`, `or`). Each half uses its GIN
 /// index (journals_title_text_search_idx, transcripts_text_search_idx).
-#[tracing::instrument(skip(executor))]
+#[tracing::instrument(skip(tx), fields(user_id = %tx.user_id()))]
 pub async fn search_text(
-    executor: impl PgExecutor<'_>,
-    user_id: Uuid,
+    tx: &mut UserTx,
     query: &str,
     limit: i64,
 ) -> Result<Vec<Journal>, sqlx::Error> {
@@ -468,20 +443,19 @@ pub async fn search_text(
                 j.created_at, j.updated_at
          FROM journals j JOIN hits ON hits.id = j.id
          ORDER BY j.created_at DESC, j.id DESC LIMIT $3",
-        user_id,
+        tx.user_id(),
         query,
         limit,
     )
-    .fetch_all(executor)
+    .fetch_all(&mut **tx)
     .await
 }
 
 /// Substring search (the original design's `ILIKE '%term%'`) over a user's titles and
 /// transcripts, served by the trigram indexes. `%`, `_` and `\` in the term match literally.
-#[tracing::instrument(skip(executor))]
+#[tracing::instrument(skip(tx), fields(user_id = %tx.user_id()))]
 pub async fn search_substring(
-    executor: impl PgExecutor<'_>,
-    user_id: Uuid,
+    tx: &mut UserTx,
     term: &str,
     limit: i64,
 ) -> Result<Vec<Journal>, sqlx::Error> {
@@ -498,11 +472,11 @@ pub async fn search_substring(
                 j.created_at, j.updated_at
          FROM journals j JOIN hits ON hits.id = j.id
          ORDER BY j.created_at DESC, j.id DESC LIMIT $3",
-        user_id,
+        tx.user_id(),
         pattern,
         limit,
     )
-    .fetch_all(executor)
+    .fetch_all(&mut **tx)
     .await
 }
 

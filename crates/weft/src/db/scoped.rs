@@ -1,17 +1,64 @@
 //! Transactions that act for one user. Row-level security on journals, transcripts and tags
-//! shows and accepts only the rows of the user named here. Every request's transaction
-//! begins through [`begin_with`], which a cancelled request cannot leave half-begun.
+//! shows and accepts only the rows of the user named here, and [`UserTx`] carries that user
+//! in the type: the queries on those tables take one, so none can run outside it. Every
+//! request's transaction begins through [`begin_with`], which a cancelled request cannot
+//! leave half-begun.
 
+use std::ops::{Deref, DerefMut};
 use std::time::Instant;
 
-use sqlx::{PgPool, Postgres, Transaction};
+use sqlx::{PgConnection, PgPool, Postgres, Transaction};
 use uuid::Uuid;
 
-/// Begins a transaction in which the per-user tables belong to `user_id`.
-pub async fn begin_for_user(
-    pool: &PgPool,
+/// An open transaction in which the per-user tables belong to [`UserTx::user_id`].
+/// Dereferences to its connection, for the statements of other tables in the same
+/// transaction.
+#[derive(Debug)]
+pub struct UserTx {
+    tx: Transaction<'static, Postgres>,
     user_id: Uuid,
-) -> Result<Transaction<'static, Postgres>, sqlx::Error> {
+}
+
+impl UserTx {
+    /// The user the transaction acts for.
+    pub fn user_id(&self) -> Uuid {
+        self.user_id
+    }
+
+    /// Commits the transaction.
+    pub async fn commit(self) -> Result<(), sqlx::Error> {
+        self.tx.commit().await
+    }
+
+    /// Rolls the transaction back.
+    pub async fn rollback(self) -> Result<(), sqlx::Error> {
+        self.tx.rollback().await
+    }
+
+    /// The plain transaction, still acting for this user until [`act_for_user`] names
+    /// another. The escape hatch for work that spans users in one transaction: the seed
+    /// writes several users' sample data all or nothing.
+    pub fn into_transaction(self) -> Transaction<'static, Postgres> {
+        self.tx
+    }
+}
+
+impl Deref for UserTx {
+    type Target = PgConnection;
+
+    fn deref(&self) -> &PgConnection {
+        &self.tx
+    }
+}
+
+impl DerefMut for UserTx {
+    fn deref_mut(&mut self) -> &mut PgConnection {
+        &mut self.tx
+    }
+}
+
+/// Begins a transaction in which the per-user tables belong to `user_id`.
+pub async fn begin_for_user(pool: &PgPool, user_id: Uuid) -> Result<UserTx, sqlx::Error> {
     begin_for(pool, user_id, "").await
 }
 
@@ -21,7 +68,7 @@ pub async fn begin_for_user(
 pub async fn begin_for_user_planning_each(
     pool: &PgPool,
     user_id: Uuid,
-) -> Result<Transaction<'static, Postgres>, sqlx::Error> {
+) -> Result<UserTx, sqlx::Error> {
     begin_for(
         pool,
         user_id,
@@ -34,11 +81,12 @@ async fn begin_for(
     pool: &PgPool,
     user_id: Uuid,
     more: &'static str,
-) -> Result<Transaction<'static, Postgres>, sqlx::Error> {
+) -> Result<UserTx, sqlx::Error> {
     // BEGIN and the settings go in one simple query: one round trip instead of two or
     // three. A uuid prints as hex digits and hyphens only, so the text is safe.
     let statement = format!("BEGIN; SELECT set_config('weft.user_id', '{user_id}', true){more}");
-    begin_with(pool, statement).await
+    let tx = begin_with(pool, statement).await?;
+    Ok(UserTx { tx, user_id })
 }
 
 /// Begins a transaction on `pool` with the simple-query `statement` (`BEGIN` and what
@@ -71,23 +119,23 @@ pub async fn begin(pool: &PgPool) -> Result<Transaction<'static, Postgres>, sqlx
 
 /// Makes the rest of an open transaction act for `user_id`.
 pub async fn act_for_user(
-    tx: &mut Transaction<'_, Postgres>,
+    mut tx: Transaction<'static, Postgres>,
     user_id: Uuid,
-) -> Result<(), sqlx::Error> {
+) -> Result<UserTx, sqlx::Error> {
     // A statement with a result: the checked query has no `execute`, so the row is fetched.
     sqlx::query!(
         "SELECT set_config('weft.user_id', $1, true)",
         user_id.to_string()
     )
-    .fetch_one(&mut **tx)
+    .fetch_one(&mut *tx)
     .await?;
-    Ok(())
+    Ok(UserTx { tx, user_id })
 }
 
 /// Ends a transaction that only read. It is rolled back (for a reader the same as a
 /// commit), and sqlx sends the ROLLBACK together with its check of the connection as it
 /// goes back to the pool, so the request does not wait a round trip for it. The connection
 /// is never handed out again before that ROLLBACK has run.
-pub fn end_reading(tx: Transaction<'static, Postgres>) {
+pub fn end_reading(tx: UserTx) {
     drop(tx);
 }

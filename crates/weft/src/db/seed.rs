@@ -160,8 +160,10 @@ pub async fn seed(pool: &PgPool, bcrypt_cost: u32) -> anyhow::Result<SeedReport>
         .fetch_optional(&mut *tx)
         .await?;
         let Some(owner) = owner else { continue };
-        // Row-level security: the rest of this journal is written as its owner.
-        super::scoped::act_for_user(&mut tx, owner).await?;
+        // Row-level security: the rest of this journal is written as its owner. The seed
+        // works across users in one transaction (all of the sample data or none), so it takes
+        // the transaction back from each owner for the next (UserTx::into_transaction).
+        let mut as_owner = super::scoped::act_for_user(tx, owner).await?;
         report.journals += sqlx::query!(
             "INSERT INTO journals (id, user_id, title, video_path, duration, location, notes,
                                    created_at, updated_at)
@@ -176,7 +178,7 @@ pub async fn seed(pool: &PgPool, bcrypt_cost: u32) -> anyhow::Result<SeedReport>
             journal.notes,
             created_at,
         )
-        .execute(&mut *tx)
+        .execute(&mut *as_owner)
         .await?
         .rows_affected();
 
@@ -205,7 +207,7 @@ pub async fn seed(pool: &PgPool, bcrypt_cost: u32) -> anyhow::Result<SeedReport>
             sqlx::types::Json(&segments) as _,
             created_at,
         )
-        .execute(&mut *tx)
+        .execute(&mut *as_owner)
         .await?
         .rows_affected();
 
@@ -218,10 +220,11 @@ pub async fn seed(pool: &PgPool, bcrypt_cost: u32) -> anyhow::Result<SeedReport>
                 tag,
                 created_at,
             )
-            .execute(&mut *tx)
+            .execute(&mut *as_owner)
             .await?
             .rows_affected();
         }
+        tx = as_owner.into_transaction();
     }
     tx.commit().await?;
     Ok(report)

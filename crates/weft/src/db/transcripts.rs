@@ -3,9 +3,9 @@
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use sqlx::types::Json;
-use sqlx::PgExecutor;
 use uuid::Uuid;
 
+use super::scoped::UserTx;
 use crate::domain::Segment;
 
 /// Who made a version of a transcript: `transcripts.source`, a text column whose CHECK
@@ -50,9 +50,9 @@ pub struct Transcript {
 }
 
 /// Inserts a transcript for a journal.
-#[tracing::instrument(skip(executor, text, segments))]
+#[tracing::instrument(skip(tx, text, segments), fields(user_id = %tx.user_id()))]
 pub async fn insert(
-    executor: impl PgExecutor<'_>,
+    tx: &mut UserTx,
     journal_id: Uuid,
     text: &str,
     segments: Option<&[Segment]>,
@@ -66,14 +66,14 @@ pub async fn insert(
         text,
         segments.map(Json) as _,
     )
-    .fetch_one(executor)
+    .fetch_one(&mut **tx)
     .await
 }
 
 /// The transcripts of a journal, newest first.
-#[tracing::instrument(skip(executor))]
+#[tracing::instrument(skip(tx), fields(user_id = %tx.user_id()))]
 pub async fn for_journal(
-    executor: impl PgExecutor<'_>,
+    tx: &mut UserTx,
     journal_id: Uuid,
 ) -> Result<Vec<Transcript>, sqlx::Error> {
     sqlx::query_as!(
@@ -83,14 +83,14 @@ pub async fn for_journal(
            FROM transcripts WHERE journal_id = $1 ORDER BY created_at DESC, id DESC"#,
         journal_id,
     )
-    .fetch_all(executor)
+    .fetch_all(&mut **tx)
     .await
 }
 
 /// Adds a version of a journal's transcript.
-#[tracing::instrument(skip(executor, text, segments))]
+#[tracing::instrument(skip(tx, text, segments), fields(user_id = %tx.user_id()))]
 pub async fn insert_version(
-    executor: impl PgExecutor<'_>,
+    tx: &mut UserTx,
     journal_id: Uuid,
     text: &str,
     segments: &[Segment],
@@ -109,17 +109,14 @@ pub async fn insert_version(
         source.as_str(),
         language,
     )
-    .fetch_one(executor)
+    .fetch_one(&mut **tx)
     .await
 }
 
 /// The current transcript of a journal: its newest correction by a person if there is
 /// one (a later automatic run never replaces it), else its newest engine run.
-#[tracing::instrument(skip(executor))]
-pub async fn current(
-    executor: impl PgExecutor<'_>,
-    journal_id: Uuid,
-) -> Result<Option<Transcript>, sqlx::Error> {
+#[tracing::instrument(skip(tx), fields(user_id = %tx.user_id()))]
+pub async fn current(tx: &mut UserTx, journal_id: Uuid) -> Result<Option<Transcript>, sqlx::Error> {
     sqlx::query_as!(
         Transcript,
         r#"SELECT id, journal_id, text, segments AS "segments: Json<Vec<Segment>>", created_at,
@@ -128,6 +125,6 @@ pub async fn current(
            ORDER BY (source = 'person') DESC, created_at DESC, id DESC LIMIT 1"#,
         journal_id,
     )
-    .fetch_optional(executor)
+    .fetch_optional(&mut **tx)
     .await
 }

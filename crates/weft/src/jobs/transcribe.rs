@@ -79,7 +79,7 @@ impl Pipeline {
         done: Option<Arc<AtomicU64>>,
     ) -> Result<f64, JobError> {
         let mut tx = scoped::begin_for_user(&self.pool, job.user_id).await?;
-        let journal = journals::view(&mut *tx, job.user_id, job.journal_id).await?;
+        let journal = journals::view(&mut tx, job.journal_id).await?;
         tx.commit().await?;
         let Some(journal) = journal else {
             return Err(JobError::Permanent("the journal no longer exists".into()));
@@ -118,7 +118,7 @@ impl Pipeline {
 
         let mut tx = scoped::begin_for_user(&self.pool, job.user_id).await?;
         transcripts::insert_version(
-            &mut *tx,
+            &mut tx,
             job.journal_id,
             &text,
             &output.segments,

@@ -52,7 +52,7 @@ impl Journals<'_> {
     /// One of the user's journals.
     pub async fn view(&self, user: Uuid, id: Uuid) -> Result<JournalView, JournalError> {
         let mut tx = scoped::begin_for_user(self.pool, user).await?;
-        let view = journals::view(&mut *tx, user, id).await?;
+        let view = journals::view(&mut tx, id).await?;
         tx.commit().await?;
         view.ok_or(JournalError::NotFound)
     }
@@ -67,13 +67,13 @@ impl Journals<'_> {
         tags: Option<&[String]>,
     ) -> Result<JournalView, JournalError> {
         let mut tx = scoped::begin_for_user(self.pool, user).await?;
-        journals::update(&mut *tx, user, id, changes)
+        journals::update(&mut tx, id, changes)
             .await?
             .ok_or(JournalError::NotFound)?;
         if let Some(tags) = tags {
             tags::replace(&mut tx, id, tags).await?;
         }
-        let view = journals::view(&mut *tx, user, id)
+        let view = journals::view(&mut tx, id)
             .await?
             .ok_or(JournalError::NotFound)?;
         tx.commit().await?;
@@ -83,7 +83,7 @@ impl Journals<'_> {
     /// Deletes a journal with its transcripts, tags, video and thumbnail.
     pub async fn delete(&self, user: Uuid, id: Uuid) -> Result<(), JournalError> {
         let mut tx = scoped::begin_for_user(self.pool, user).await?;
-        let journal = journals::delete(&mut *tx, user, id)
+        let journal = journals::delete(&mut tx, id)
             .await?
             .ok_or(JournalError::NotFound)?;
         tx.commit().await?;
@@ -108,7 +108,7 @@ impl Journals<'_> {
         let view = self.view(user, id).await?;
         let max_attempts = max_attempts.ok_or(JournalError::TranscriptionOff)?;
         let mut tx = scoped::begin_for_user(self.pool, user).await?;
-        let job = jobs::enqueue(&mut tx, view.journal.id, user, max_attempts).await?;
+        let job = jobs::enqueue(&mut tx, view.journal.id, max_attempts).await?;
         tx.commit().await?;
         job.ok_or(JournalError::AlreadyQueued)
     }

@@ -6,7 +6,7 @@ use uuid::Uuid;
 
 use super::{JournalError, Journals};
 use crate::db::journals::{self, JournalView};
-use crate::db::scoped;
+use crate::db::scoped::{self, UserTx};
 use crate::db::tags::{self, TagCount};
 use crate::domain::{Tag, ValidationError, MAX_TAGS};
 
@@ -21,9 +21,9 @@ impl Journals<'_> {
         let list =
             Tag::parse_all(raw.iter().map(String::as_str)).map_err(|e| e.in_field("tags"))?;
         let mut tx = scoped::begin_for_user(self.pool, user).await?;
-        lock(&mut tx, user, id).await?;
+        lock(&mut tx, id).await?;
         tags::replace(&mut tx, id, &list).await?;
-        let view = reload(&mut tx, user, id).await?;
+        let view = reload(&mut tx, id).await?;
         tx.commit().await?;
         Ok(view)
     }
@@ -38,8 +38,8 @@ impl Journals<'_> {
         let tag = one_tag(raw, "tag")?
             .ok_or_else(|| ValidationError::new("tag", "a tag cannot be empty"))?;
         let mut tx = scoped::begin_for_user(self.pool, user).await?;
-        lock(&mut tx, user, id).await?;
-        let existing = tags::for_journal(&mut *tx, id).await?;
+        lock(&mut tx, id).await?;
+        let existing = tags::for_journal(&mut tx, id).await?;
         if !existing.contains(&tag) {
             if existing.len() >= MAX_TAGS {
                 return Err(ValidationError::new(
@@ -48,9 +48,9 @@ impl Journals<'_> {
                 )
                 .into());
             }
-            tags::add(&mut *tx, id, std::slice::from_ref(&tag)).await?;
+            tags::add(&mut tx, id, std::slice::from_ref(&tag)).await?;
         }
-        let view = reload(&mut tx, user, id).await?;
+        let view = reload(&mut tx, id).await?;
         tx.commit().await?;
         Ok(view)
     }
@@ -63,12 +63,12 @@ impl Journals<'_> {
         raw: &str,
     ) -> Result<JournalView, JournalError> {
         let mut tx = scoped::begin_for_user(self.pool, user).await?;
-        lock(&mut tx, user, id).await?;
+        lock(&mut tx, id).await?;
         // A tag that could never have been stored (too long, a comma) is simply not there.
         if let Ok(Some(tag)) = Tag::parse(raw) {
-            tags::remove(&mut *tx, id, &tag).await?;
+            tags::remove(&mut tx, id, &tag).await?;
         }
-        let view = reload(&mut tx, user, id).await?;
+        let view = reload(&mut tx, id).await?;
         tx.commit().await?;
         Ok(view)
     }
@@ -76,7 +76,7 @@ impl Journals<'_> {
     /// The user's tags with how many journals carry each, most used first.
     pub async fn tag_counts(&self, user: Uuid) -> Result<Vec<TagCount>, JournalError> {
         let mut tx = scoped::begin_for_user(self.pool, user).await?;
-        let items = tags::counts_for_user(&mut *tx, user).await?;
+        let items = tags::counts_for_user(&mut tx).await?;
         tx.commit().await?;
         Ok(items)
     }
@@ -93,7 +93,7 @@ impl Journals<'_> {
         let to = one_tag(to, "to")?
             .ok_or_else(|| ValidationError::new("to", "the new name cannot be empty"))?;
         let mut tx = scoped::begin_for_user(self.pool, user).await?;
-        let journals = tags::rename(&mut tx, user, &from, &to).await?;
+        let journals = tags::rename(&mut tx, &from, &to).await?;
         if journals == 0 {
             return Err(JournalError::TagNotFound);
         }
@@ -110,20 +110,14 @@ fn one_tag(raw: &str, field: &str) -> Result<Option<String>, ValidationError> {
 }
 
 /// Locks one of the user's journals against concurrent tag changes, or not found.
-async fn lock(tx: &mut sqlx::PgConnection, user: Uuid, id: Uuid) -> Result<(), JournalError> {
-    if journals::lock_for_update(&mut *tx, user, id).await? {
+async fn lock(tx: &mut UserTx, id: Uuid) -> Result<(), JournalError> {
+    if journals::lock_for_update(tx, id).await? {
         Ok(())
     } else {
         Err(JournalError::NotFound)
     }
 }
 
-async fn reload(
-    tx: &mut sqlx::PgConnection,
-    user: Uuid,
-    id: Uuid,
-) -> Result<JournalView, JournalError> {
-    journals::view(&mut *tx, user, id)
-        .await?
-        .ok_or(JournalError::NotFound)
+async fn reload(tx: &mut UserTx, id: Uuid) -> Result<JournalView, JournalError> {
+    journals::view(tx, id).await?.ok_or(JournalError::NotFound)
 }

@@ -31,7 +31,7 @@ impl Journals<'_> {
     pub async fn transcript(&self, user: Uuid, id: Uuid) -> Result<TranscriptState, JournalError> {
         let view = self.view(user, id).await?;
         let mut tx = scoped::begin_for_user(self.pool, user).await?;
-        let transcript = transcripts::current(&mut *tx, view.journal.id).await?;
+        let transcript = transcripts::current(&mut tx, view.journal.id).await?;
         let job = jobs::latest_for_journal(&mut *tx, view.journal.id).await?;
         tx.commit().await?;
         let status = view.transcript_status;
@@ -66,7 +66,7 @@ impl Journals<'_> {
             .unwrap_or_else(|| join_segments(&segments));
         let mut tx = scoped::begin_for_user(self.pool, user).await?;
         let transcript = transcripts::insert_version(
-            &mut *tx,
+            &mut tx,
             view.journal.id,
             &text,
             &segments,

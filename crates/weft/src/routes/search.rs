@@ -106,7 +106,7 @@ pub(crate) async fn search_journals(
         cursor: query.cursor,
     };
     let mut tx = scoped::begin_for_user_planning_each(&context.pool, current.user.id).await?;
-    let page = search::search(&mut tx, current.user.id, &request).await?;
+    let page = search::search(&mut tx, &request).await?;
     scoped::end_reading(tx);
     Ok(ApiJson(SearchResults {
         items: page

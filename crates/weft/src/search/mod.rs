@@ -25,6 +25,7 @@ use sqlx::PgConnection;
 use uuid::Uuid;
 
 use crate::db::journals::{self, JournalView};
+use crate::db::scoped::UserTx;
 pub use query::{Matching, Query, QueryError};
 
 /// A search as asked.
@@ -121,15 +122,12 @@ impl Cursor {
 const START_MARK: char = '\u{1}';
 const STOP_MARK: char = '\u{2}';
 
-/// Searches the journals of `user_id`. Call inside a transaction acting for that user
-/// (`db::scoped::begin_for_user_planning_each`, so that PostgreSQL plans for how common
-/// the words are): row-level security keeps every other user's rows out.
-#[tracing::instrument(skip(conn, request), fields(q = %request.q))]
-pub async fn search(
-    conn: &mut PgConnection,
-    user_id: Uuid,
-    request: &SearchRequest,
-) -> Result<SearchPage, SearchError> {
+/// Searches the journals of the transaction's user. Begin it with
+/// `db::scoped::begin_for_user_planning_each`, so that PostgreSQL plans for how common the
+/// words are; row-level security keeps every other user's rows out.
+#[tracing::instrument(skip(tx, request), fields(user_id = %tx.user_id(), q = %request.q))]
+pub async fn search(tx: &mut UserTx, request: &SearchRequest) -> Result<SearchPage, SearchError> {
+    let user_id = tx.user_id();
     let mut query = Query::parse(&request.q)?;
     let cursor = request.cursor.as_deref().map(Cursor::decode).transpose()?;
     let limit = request.limit.clamp(1, 100);
@@ -140,14 +138,14 @@ pub async fn search(
     };
     // Matching as written reads the texts themselves: it has nothing to name.
     if matching != Matching::Literal {
-        name_prefix_lexemes(conn, &mut query).await?;
+        name_prefix_lexemes(tx, &mut query).await?;
     }
     if matching == Matching::Partial {
-        name_partial_lexemes(conn, &mut query).await?;
+        name_partial_lexemes(tx, &mut query).await?;
     }
-    let mut hits = find(conn, user_id, request, &query, matching, cursor, limit).await?;
+    let mut hits = find(tx, user_id, request, &query, matching, cursor, limit).await?;
     if hits.is_empty() && cursor.is_none() {
-        let fallback = if only_ignored_words(conn, &query).await? {
+        let fallback = if only_ignored_words(tx, &query).await? {
             Some(Matching::Literal)
         } else {
             // A query of phrases and prefixes has no word to expand: trying it again would
@@ -157,9 +155,9 @@ pub async fn search(
         if let Some(fallback) = fallback {
             matching = fallback;
             if matching == Matching::Partial {
-                name_partial_lexemes(conn, &mut query).await?;
+                name_partial_lexemes(tx, &mut query).await?;
             }
-            hits = find(conn, user_id, request, &query, matching, None, limit).await?;
+            hits = find(tx, user_id, request, &query, matching, None, limit).await?;
         }
     }
     let next_cursor = if hits.len() as i64 > limit {
@@ -177,11 +175,11 @@ pub async fn search(
         None
     };
     let ids: Vec<Uuid> = hits.iter().map(|hit| hit.journal_id).collect();
-    let mut views = journals::views(&mut *conn, user_id, &ids).await?;
+    let mut views = journals::views(tx, &ids).await?;
     let mut details = if matching == Matching::Literal {
-        literal_details(conn, &ids, &query).await?
+        literal_details(tx, &ids, &query).await?
     } else {
-        details(conn, &ids, &query, matching).await?
+        details(tx, &ids, &query, matching).await?
     };
     let items = ids
         .iter()
@@ -443,23 +441,19 @@ fn document(head: &str, s: &str) -> String {
 }
 
 /// How PostgreSQL runs the first page of a search for `q` (EXPLAIN ANALYZE), one line a
-/// row: for benchmarks and for operators checking that the indexes are used. Call inside a
-/// transaction: it plans for the parameters (`SET LOCAL`), as a search does.
-pub async fn explain(
-    conn: &mut PgConnection,
-    user_id: Uuid,
-    q: &str,
-) -> Result<Vec<String>, SearchError> {
+/// row: for benchmarks and for operators checking that the indexes are used. It plans for
+/// the parameters (`SET LOCAL`, to the end of the transaction), as a search does.
+pub async fn explain(tx: &mut UserTx, q: &str) -> Result<Vec<String>, SearchError> {
     let query = Query::parse(q)?;
     let expr = query.to_sql(FIND_FIXED + 1, Matching::Exact);
     // Planned for the parameters, as a search is.
     sqlx::query!("SET LOCAL plan_cache_mode = force_custom_plan")
-        .execute(&mut *conn)
+        .execute(&mut **tx)
         .await?;
     let sql = format!("EXPLAIN (ANALYZE, BUFFERS) {}", find_sql(&expr.sql));
     let no_time: Option<DateTime<Utc>> = None;
     let mut statement = sqlx::query_scalar::<_, String>(&sql)
-        .bind(user_id)
+        .bind(tx.user_id())
         .bind(no_time)
         .bind(no_time)
         .bind(Vec::<String>::new())
@@ -470,7 +464,7 @@ pub async fn explain(
     for text in &expr.binds {
         statement = statement.bind(text);
     }
-    Ok(statement.fetch_all(conn).await?)
+    Ok(statement.fetch_all(&mut **tx).await?)
 }
 
 #[derive(Debug, sqlx::FromRow)]

@@ -95,7 +95,7 @@ async fn run(
     };
     let user = viewer.current.user.id;
     let mut tx = scoped::begin_for_user_planning_each(&context.pool, user).await?;
-    let page = search::search(&mut tx, user, &request).await?;
+    let page = search::search(&mut tx, &request).await?;
     scoped::end_reading(tx);
     Ok(page)
 }

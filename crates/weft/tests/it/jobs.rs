@@ -29,7 +29,7 @@ async fn many_workers_on_many_jobs_never_claim_one_twice_and_finish_all() {
             let name = format!("worker-{n}");
             let mut done = Vec::new();
             while let Some(job) = jobs::claim(&pool, &name).await.unwrap() {
-                let mut tx = pool.begin().await.unwrap();
+                let mut tx = begin_for_user(&pool, job.user_id).await.unwrap();
                 assert!(jobs::complete(&mut tx, &job, &name).await.unwrap());
                 tx.commit().await.unwrap();
                 done.push(job.id);
@@ -139,7 +139,7 @@ async fn the_reaper_requeues_the_job_of_a_worker_that_stopped_answering() {
     assert_eq!(again.id, job.id);
     assert_eq!(again.attempts, 2);
     // The dead worker's late result is refused: its attempt is over.
-    let mut tx = db.pool.begin().await.unwrap();
+    let mut tx = begin_for_user(&db.pool, taken.user_id).await.unwrap();
     assert!(!jobs::complete(&mut tx, &taken, "dead-worker")
         .await
         .unwrap());
@@ -147,7 +147,7 @@ async fn the_reaper_requeues_the_job_of_a_worker_that_stopped_answering() {
     assert!(!jobs::heartbeat(&db.pool, &taken, "dead-worker", None)
         .await
         .unwrap());
-    let mut tx = db.pool.begin().await.unwrap();
+    let mut tx = begin_for_user(&db.pool, again.user_id).await.unwrap();
     assert!(jobs::complete(&mut tx, &again, "live-worker")
         .await
         .unwrap());
@@ -204,10 +204,7 @@ async fn a_journal_has_at_most_one_pending_job_and_deleting_it_removes_its_jobs(
     let owner = common::insert_user(&db.pool, "jane").await;
     let (journal, _) = common::insert_journal_with_job(&db.pool, owner, 3).await;
     let mut tx = begin_for_user(&db.pool, owner).await.unwrap();
-    assert!(jobs::enqueue(&mut tx, journal, owner, 3)
-        .await
-        .unwrap()
-        .is_none());
+    assert!(jobs::enqueue(&mut tx, journal, 3).await.unwrap().is_none());
     sqlx::query("DELETE FROM journals WHERE id = $1")
         .bind(journal)
         .execute(&mut *tx)

@@ -623,7 +623,7 @@ async fn seed_journals(app: &TestApp, account: &Account, entries: &[(&str, &str,
         .await
         .unwrap();
         let tags: Vec<String> = tags.iter().map(|t| t.to_string()).collect();
-        weft::db::tags::add(&mut *tx, id, &tags).await.unwrap();
+        weft::db::tags::add(&mut tx, id, &tags).await.unwrap();
     }
     tx.commit().await.unwrap();
 }

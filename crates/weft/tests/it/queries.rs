@@ -9,6 +9,7 @@ use chrono::{DateTime, TimeDelta, Utc};
 use sqlx::{PgConnection, PgPool};
 use uuid::Uuid;
 use weft::db::journals::{self, Journal, NewJournal};
+use weft::db::scoped::{begin_for_user, UserTx};
 use weft::db::{transcripts, users};
 
 fn base_time() -> DateTime<Utc> {
@@ -24,29 +25,35 @@ async fn journal(
     transcript: Option<&str>,
 ) -> Uuid {
     let new = NewJournal {
-        user_id,
         title,
         video_path: "test/video.mp4",
         duration: 60,
         location: None,
         notes: None,
     };
-    let id = journals::insert(pool, &new)
+    let mut tx = as_user(pool, user_id).await;
+    let id = journals::insert(&mut tx, &new)
         .await
         .expect("insert a journal")
         .id;
     sqlx::query("UPDATE journals SET created_at = $2 WHERE id = $1")
         .bind(id)
         .bind(base_time() + TimeDelta::minutes(minutes))
-        .execute(pool)
+        .execute(&mut *tx)
         .await
         .expect("date the journal");
     if let Some(text) = transcript {
-        transcripts::insert(pool, id, text, None)
+        transcripts::insert(&mut tx, id, text, None)
             .await
             .expect("insert a transcript");
     }
+    tx.commit().await.expect("commit the journal");
     id
+}
+
+/// A transaction acting for `user` (one that only reads is dropped, which rolls it back).
+async fn as_user(pool: &PgPool, user: Uuid) -> UserTx {
+    begin_for_user(pool, user).await.expect("begin")
 }
 
 async fn tag(pool: &PgPool, journal_id: Uuid, tag: &str) {
@@ -120,8 +127,10 @@ async fn a_users_journals_come_newest_first_up_to_the_limit_and_only_their_own()
     let fourth = journal(pool, alice, 10, "two", None).await;
     journal(pool, bob, 50, "bob's newest", None).await;
 
-    let page = journals::list_for_user(pool, alice, 3).await.expect("list");
-    let all = journals::list_for_user(pool, alice, 100)
+    let page = journals::list_for_user(&mut as_user(pool, alice).await, 3)
+        .await
+        .expect("list");
+    let all = journals::list_for_user(&mut as_user(pool, alice).await, 100)
         .await
         .expect("list");
 
@@ -146,13 +155,13 @@ async fn journals_by_tag_match_a_tag_typed_in_any_case_with_spaces_around_it() {
     tag(pool, market, "food").await;
     tag(pool, bobs, "hiking").await;
 
-    let found = journals::list_by_tag(pool, alice, " Hiking ", 10)
+    let found = journals::list_by_tag(&mut as_user(pool, alice).await, " Hiking ", 10)
         .await
         .expect("by tag");
-    let limited = journals::list_by_tag(pool, alice, "HIKING", 1)
+    let limited = journals::list_by_tag(&mut as_user(pool, alice).await, "HIKING", 1)
         .await
         .expect("by tag");
-    let none = journals::list_by_tag(pool, alice, "hik", 10)
+    let none = journals::list_by_tag(&mut as_user(pool, alice).await, "hik", 10)
         .await
         .expect("by tag");
 
@@ -193,25 +202,25 @@ async fn full_text_search_finds_words_in_titles_and_transcripts_with_english_ste
     )
     .await;
 
-    let by_stem = journals::search_text(pool, alice, "hiking", 10)
+    let by_stem = journals::search_text(&mut as_user(pool, alice).await, "hiking", 10)
         .await
         .expect("search");
-    let in_transcript = journals::search_text(pool, alice, "lighthouse", 10)
+    let in_transcript = journals::search_text(&mut as_user(pool, alice).await, "lighthouse", 10)
         .await
         .expect("search");
-    let either = journals::search_text(pool, alice, "ridge or lighthouse", 10)
+    let either = journals::search_text(&mut as_user(pool, alice).await, "ridge or lighthouse", 10)
         .await
         .expect("search");
-    let both = journals::search_text(pool, alice, "ridge lighthouse", 10)
+    let both = journals::search_text(&mut as_user(pool, alice).await, "ridge lighthouse", 10)
         .await
         .expect("search");
-    let phrase = journals::search_text(pool, alice, "\"hike up\"", 10)
+    let phrase = journals::search_text(&mut as_user(pool, alice).await, "\"hike up\"", 10)
         .await
         .expect("search");
-    let excluded = journals::search_text(pool, alice, "morning -ridge", 10)
+    let excluded = journals::search_text(&mut as_user(pool, alice).await, "morning -ridge", 10)
         .await
         .expect("search");
-    let kept = journals::search_text(pool, alice, "evening -ridge", 10)
+    let kept = journals::search_text(&mut as_user(pool, alice).await, "evening -ridge", 10)
         .await
         .expect("search");
 
@@ -250,19 +259,19 @@ async fn substring_search_matches_inside_words_in_any_case_and_takes_wildcards_l
     .await;
     journal(pool, bob, 40, "Mountain photosynthesis 50% off_line", None).await;
 
-    let inside_word = journals::search_substring(pool, alice, "OUNTAI", 10)
+    let inside_word = journals::search_substring(&mut as_user(pool, alice).await, "OUNTAI", 10)
         .await
         .expect("search");
-    let percent = journals::search_substring(pool, alice, "0%", 10)
+    let percent = journals::search_substring(&mut as_user(pool, alice).await, "0%", 10)
         .await
         .expect("search");
-    let underscore = journals::search_substring(pool, alice, "o_f", 10)
+    let underscore = journals::search_substring(&mut as_user(pool, alice).await, "o_f", 10)
         .await
         .expect("search");
-    let transcript = journals::search_substring(pool, alice, "synth", 10)
+    let transcript = journals::search_substring(&mut as_user(pool, alice).await, "synth", 10)
         .await
         .expect("search");
-    let digits = journals::search_substring(pool, alice, "50", 10)
+    let digits = journals::search_substring(&mut as_user(pool, alice).await, "50", 10)
         .await
         .expect("search");
 
@@ -397,18 +406,28 @@ async fn index_scans(conn: &mut PgConnection) -> BTreeMap<String, i64> {
     .collect()
 }
 
-/// Runs one application query in its own transaction and returns (its result, the indexes
-/// it scanned).
+/// Runs one application query in its own transaction (acting for a user after `as`) and
+/// returns (its result, the indexes it scanned).
 macro_rules! indexes_used {
     ($pool:expr, |$conn:ident| $call:expr) => {{
         let mut tx = $pool.begin().await.expect("begin");
-        let before = index_scans(&mut tx).await;
-        let result = {
+        indexes_used!(@measure tx, {
             let $conn = &mut *tx;
-            $call.await.expect("the query runs")
-        };
-        let after = index_scans(&mut tx).await;
-        tx.rollback().await.expect("rollback");
+            $call
+        })
+    }};
+    ($pool:expr, as $user:expr, |$tx:ident| $call:expr) => {{
+        let mut tx = begin_for_user(&$pool, $user).await.expect("begin");
+        indexes_used!(@measure tx, {
+            let $tx = &mut tx;
+            $call
+        })
+    }};
+    (@measure $tx:ident, $call:block) => {{
+        let before = index_scans(&mut $tx).await;
+        let result = $call.await.expect("the query runs");
+        let after = index_scans(&mut $tx).await;
+        $tx.rollback().await.expect("rollback");
         let used: BTreeSet<String> = after
             .into_iter()
             .filter(|(name, scans)| before.get(name).copied().unwrap_or(0) < *scans)
@@ -566,15 +585,15 @@ async fn at_thirty_thousand_journals_each_documented_query_is_answered_through_i
     }
 
     // What the application's own functions do, and that they find the right rows.
-    let (timeline, used) = indexes_used!(db.admin, |conn| journals::list_for_user(conn, user1, 20));
+    let (timeline, used) = indexes_used!(db.admin, as user1, |tx| journals::list_for_user(tx, 20));
     assert_eq!(timeline.len(), 20);
     assert!(timeline
         .windows(2)
         .all(|pair| pair[0].created_at >= pair[1].created_at));
     assert!(used.contains("journals_user_id_idx"), "{used:?}");
 
-    let (tagged, used) = indexes_used!(db.admin, |conn| journals::list_by_tag(
-        conn, user1, " Hiking ", 20
+    let (tagged, used) = indexes_used!(db.admin, as user1, |tx| journals::list_by_tag(
+        tx, " Hiking ", 20
     ));
     assert!(!tagged.is_empty());
     assert!(
@@ -582,8 +601,8 @@ async fn at_thirty_thousand_journals_each_documented_query_is_answered_through_i
         "{used:?}"
     );
 
-    let (found, used) = indexes_used!(db.admin, |conn| journals::search_text(
-        conn, user1, "zeppelin", 50
+    let (found, used) = indexes_used!(db.admin, as user1, |tx| journals::search_text(
+        tx, "zeppelin", 50
     ));
     assert_eq!(
         found.len(),
@@ -594,8 +613,8 @@ async fn at_thirty_thousand_journals_each_documented_query_is_answered_through_i
     assert!(used.contains("journals_title_text_search_idx"), "{used:?}");
     assert!(used.contains("transcripts_text_search_idx"), "{used:?}");
 
-    let (found, used) = indexes_used!(db.admin, |conn| journals::search_substring(
-        conn, user1, "EPPELI", 50
+    let (found, used) = indexes_used!(db.admin, as user1, |tx| journals::search_substring(
+        tx, "EPPELI", 50
     ));
     assert_eq!(found.len(), 20);
     assert!(found.iter().all(|journal| journal.user_id == user1));

@@ -7,6 +7,7 @@ use chrono::{DateTime, Utc};
 use sqlx::PgPool;
 use uuid::Uuid;
 use weft::db::journals::{self, NewJournal};
+use weft::db::scoped::{begin_for_user, UserTx};
 use weft::db::transcripts;
 use weft::db::users::{self, UniqueField, UserError};
 use weft::domain::Segment;
@@ -236,24 +237,40 @@ async fn count(pool: &PgPool, sql: &str, id: Uuid) -> i64 {
 
 async fn new_journal(pool: &PgPool, user_id: Uuid, title: &str) -> Uuid {
     let new = NewJournal {
-        user_id,
         title,
         video_path: "test/video.mp4",
         duration: 30,
         location: None,
         notes: None,
     };
-    journals::insert(pool, &new)
+    let mut tx = begin_for_user(pool, user_id).await.expect("begin");
+    let id = journals::insert(&mut tx, &new)
         .await
         .expect("insert a journal")
-        .id
+        .id;
+    tx.commit().await.expect("commit");
+    id
+}
+
+/// A transaction acting for the owner of a journal: these tests write as a superuser, whom
+/// row-level security lets through, but the db functions still take a user's transaction.
+async fn as_owner_of(pool: &PgPool, journal_id: Uuid) -> UserTx {
+    let owner: Uuid = sqlx::query_scalar("SELECT user_id FROM journals WHERE id = $1")
+        .bind(journal_id)
+        .fetch_one(pool)
+        .await
+        .expect("the journal's owner");
+    begin_for_user(pool, owner).await.expect("begin")
 }
 
 async fn new_transcript(pool: &PgPool, journal_id: Uuid, text: &str) -> Uuid {
-    transcripts::insert(pool, journal_id, text, None)
+    let mut tx = as_owner_of(pool, journal_id).await;
+    let id = transcripts::insert(&mut tx, journal_id, text, None)
         .await
         .expect("insert a transcript")
-        .id
+        .id;
+    tx.commit().await.expect("commit");
+    id
 }
 
 async fn insert_tag(pool: &PgPool, journal_id: Uuid, tag: &str) -> Result<String, sqlx::Error> {
@@ -826,15 +843,15 @@ async fn a_negative_duration_is_refused() {
     let db = fresh_db().await;
     let owner = common::insert_user(&db.admin, "owner").await;
     let new = NewJournal {
-        user_id: owner,
         title: "Backwards",
         video_path: "v.mp4",
         duration: -1,
         location: None,
         notes: None,
     };
+    let mut tx = begin_for_user(&db.admin, owner).await.expect("begin");
 
-    let error = journals::insert(&db.admin, &new)
+    let error = journals::insert(&mut tx, &new)
         .await
         .expect_err("a negative duration is refused");
 
@@ -936,20 +953,22 @@ async fn transcripts_round_trip_their_segments_through_insert_and_for_journal() 
         },
     ];
 
+    let mut tx = begin_for_user(&db.admin, owner).await.expect("begin");
     let with = transcripts::insert(
-        &db.admin,
+        &mut tx,
         journal,
         "Hello there. No confidence reported here.",
         Some(&segments),
     )
     .await
     .expect("insert with segments");
-    let without = transcripts::insert(&db.admin, journal, "plain", None)
+    let without = transcripts::insert(&mut tx, journal, "plain", None)
         .await
         .expect("insert without segments");
-    let read = transcripts::for_journal(&db.admin, journal)
+    let read = transcripts::for_journal(&mut tx, journal)
         .await
         .expect("read the journal's transcripts");
+    tx.commit().await.expect("commit");
 
     assert_eq!(read.len(), 2);
     let found_with = read

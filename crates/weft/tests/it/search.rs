@@ -6,6 +6,7 @@ use chrono::{DateTime, TimeDelta, Utc};
 use serde_json::{json, Value};
 use uuid::Uuid;
 use weft::db::journals::{self, NewJournal};
+use weft::db::scoped::begin_for_user;
 use weft::db::tags;
 use weft::db::transcripts;
 use weft::domain::Segment;
@@ -24,12 +25,11 @@ struct Entry<'a> {
 
 /// Writes a journal for `owner` straight into the database (as the admin role).
 async fn entry(app: &TestApp, owner: &Account, entry: Entry<'_>) -> Uuid {
-    let pool = &app.db.admin;
     let user_id: Uuid = owner.id.parse().unwrap();
+    let mut tx = begin_for_user(&app.db.admin, user_id).await.unwrap();
     let id = journals::insert(
-        pool,
+        &mut tx,
         &NewJournal {
-            user_id,
             title: entry.title,
             video_path: "test/video.mp4",
             duration: 10 * entry.said.len() as i32,
@@ -44,11 +44,11 @@ async fn entry(app: &TestApp, owner: &Account, entry: Entry<'_>) -> Uuid {
     sqlx::query("UPDATE journals SET created_at = $2 WHERE id = $1")
         .bind(id)
         .bind(created + TimeDelta::days(entry.day))
-        .execute(pool)
+        .execute(&mut *tx)
         .await
         .unwrap();
     let tag_list: Vec<String> = entry.tags.iter().map(|t| t.to_string()).collect();
-    tags::add(pool, id, &tag_list).await.unwrap();
+    tags::add(&mut tx, id, &tag_list).await.unwrap();
     if !entry.said.is_empty() {
         let segments: Vec<Segment> = entry
             .said
@@ -61,10 +61,11 @@ async fn entry(app: &TestApp, owner: &Account, entry: Entry<'_>) -> Uuid {
                 confidence: Some(0.9),
             })
             .collect();
-        transcripts::insert(pool, id, &entry.said.join(" "), Some(&segments))
+        transcripts::insert(&mut tx, id, &entry.said.join(" "), Some(&segments))
             .await
             .unwrap();
     }
+    tx.commit().await.unwrap();
     id
 }
 

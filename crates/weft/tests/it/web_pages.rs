@@ -7,6 +7,7 @@ use reqwest::redirect::Policy;
 use reqwest::{Response, StatusCode};
 use uuid::Uuid;
 use weft::db::journals::{self, NewJournal};
+use weft::db::scoped::begin_for_user;
 use weft::db::transcripts::{self, TranscriptSource};
 use weft::domain::Segment;
 
@@ -139,10 +140,10 @@ async fn signed_up(app: &TestApp, username: &str) -> (Browser, Uuid) {
 
 /// A journal written straight to the database (the pages only read it).
 async fn journal(app: &TestApp, user: Uuid, title: &str, tags: &[&str]) -> Uuid {
+    let mut tx = begin_for_user(&app.db.admin, user).await.unwrap();
     let row = journals::insert(
-        &app.db.admin,
+        &mut tx,
         &NewJournal {
-            user_id: user,
             title,
             video_path: "videos/none.mp4",
             duration: 75,
@@ -153,13 +154,12 @@ async fn journal(app: &TestApp, user: Uuid, title: &str, tags: &[&str]) -> Uuid 
     .await
     .unwrap();
     let tags: Vec<String> = tags.iter().map(|t| t.to_string()).collect();
-    weft::db::tags::add(&app.db.admin, row.id, &tags)
-        .await
-        .unwrap();
+    weft::db::tags::add(&mut tx, row.id, &tags).await.unwrap();
+    tx.commit().await.unwrap();
     row.id
 }
 
-async fn transcript(app: &TestApp, journal: Uuid, lines: &[(f64, f64, &str)]) {
+async fn transcript(app: &TestApp, user: Uuid, journal: Uuid, lines: &[(f64, f64, &str)]) {
     let segments: Vec<Segment> = lines
         .iter()
         .map(|(start, end, text)| Segment {
@@ -170,8 +170,9 @@ async fn transcript(app: &TestApp, journal: Uuid, lines: &[(f64, f64, &str)]) {
         })
         .collect();
     let text = lines.iter().map(|l| l.2).collect::<Vec<_>>().join(" ");
+    let mut tx = begin_for_user(&app.db.admin, user).await.unwrap();
     transcripts::insert_version(
-        &app.db.admin,
+        &mut tx,
         journal,
         &text,
         &segments,
@@ -180,6 +181,7 @@ async fn transcript(app: &TestApp, journal: Uuid, lines: &[(f64, f64, &str)]) {
     )
     .await
     .unwrap();
+    tx.commit().await.unwrap();
 }
 
 #[tokio::test]
@@ -300,6 +302,7 @@ async fn an_entry_page_has_the_player_captions_and_a_transcript_of_seek_links() 
     let id = journal(&app, jane, "The lighthouse", &["sea"]).await;
     transcript(
         &app,
+        jane,
         id,
         &[
             (0.0, 4.5, "The keeper painted the door."),
@@ -531,6 +534,7 @@ async fn search_results_show_the_snippet_and_link_each_moment_to_its_second() {
     let id = journal(&app, jane, "Tuesday", &[]).await;
     transcript(
         &app,
+        jane,
         id,
         &[
             (0.0, 3.0, "Good morning."),

@@ -339,7 +339,7 @@ pub async fn insert_journal_with_job(
     .fetch_one(&mut *tx)
     .await
     .expect("insert a journal");
-    let job = weft::db::jobs::enqueue(&mut tx, id, owner, max_attempts)
+    let job = weft::db::jobs::enqueue(&mut tx, id, max_attempts)
         .await
         .expect("enqueue its job")
         .expect("a new job");

@@ -183,10 +183,13 @@ impl TestApp {
 
     /// A journal of `account`'s, written straight to the database (no video needed); its id.
     pub async fn insert_journal(&self, account: &Account, title: &str) -> String {
+        let owner = account.id.parse().expect("a user id");
+        let mut tx = weft::db::scoped::begin_for_user(&self.db.admin, owner)
+            .await
+            .expect("begin for the owner");
         let journal = weft::db::journals::insert(
-            &self.db.admin,
+            &mut tx,
             &weft::db::journals::NewJournal {
-                user_id: account.id.parse().expect("a user id"),
                 title,
                 video_path: "videos/x.mp4",
                 duration: 5,
@@ -196,6 +199,7 @@ impl TestApp {
         )
         .await
         .expect("insert a journal");
+        tx.commit().await.expect("commit the journal");
         journal.id.to_string()
     }
 
