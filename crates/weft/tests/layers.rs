@@ -236,6 +236,40 @@ fn no_module_reaches_up_a_layer() {
     );
 }
 
+/// Arrows the layers allow but the HTTP layer's own order does not: `api` (the context,
+/// errors, extractors, cookies) is below both the JSON API (`routes`) and the pages (`web`),
+/// which are siblings that share services rather than each other, and `server` (the router
+/// of everything) is above them all.
+const FORBIDDEN_ARROWS: &[(&str, &str)] = &[
+    ("api", "routes"),
+    ("api", "web"),
+    ("api", "server"),
+    ("routes", "web"),
+    ("web", "routes"),
+    ("routes", "server"),
+    ("web", "server"),
+];
+
+#[test]
+fn the_http_layer_keeps_its_own_order() {
+    let src = src_dir();
+    let found: Vec<String> = arrows(&src)
+        .into_iter()
+        .filter(|((from, to), _)| FORBIDDEN_ARROWS.contains(&(from.as_str(), to.as_str())))
+        .map(|((_, to), file)| {
+            format!(
+                "{} uses crate::{to}",
+                file.strip_prefix(&src).unwrap_or(&file).display()
+            )
+        })
+        .collect();
+    assert!(
+        found.is_empty(),
+        "arrows against the HTTP layer's order (docs/architecture.md):\n{}",
+        found.join("\n")
+    );
+}
+
 /// The crates of the web: only the HTTP layer and the wiring above it speak them.
 const HTTP_CRATES: &[&str] = &[
     "axum",

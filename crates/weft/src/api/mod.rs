@@ -1,8 +1,11 @@
-//! The API's conventions: one error shape, JSON bodies, and the signed-in user.
+//! The API's conventions: one error shape, JSON bodies, the signed-in user, its cookies and
+//! cursors, and ids in paths. The pages use them too.
 
 pub mod common_responses;
 mod context;
+pub mod cookies;
 pub mod current;
+pub mod cursor;
 pub mod error;
 pub mod json;
 pub mod plain_errors;
@@ -21,6 +24,11 @@ pub fn parse_id(raw: &str) -> Option<uuid::Uuid> {
     let id = uuid::Uuid::try_parse(raw).ok()?;
     let mut buffer = uuid::Uuid::encode_buffer();
     (id.hyphenated().encode_lower(&mut buffer) == raw).then_some(id)
+}
+
+/// Parses a journal id from the path; a malformed one is simply "not found".
+pub fn journal_id(raw: &str) -> Result<uuid::Uuid, ApiError> {
+    parse_id(raw).ok_or_else(|| ApiError::not_found("journal"))
 }
 
 #[cfg(test)]

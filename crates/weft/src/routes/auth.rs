@@ -2,7 +2,6 @@
 
 use axum::extract::State;
 use axum::http::StatusCode;
-use axum_extra::extract::cookie::{Cookie, SameSite};
 use axum_extra::extract::CookieJar;
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
@@ -10,8 +9,8 @@ use utoipa::ToSchema;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
-use crate::accounts::{AuthConfig, NewSession};
-use crate::api::current::{ClientInfo, CurrentUser, CSRF_COOKIE, SESSION_COOKIE};
+use crate::api::cookies::{add_session_cookies, clear_cookies};
+use crate::api::current::{ClientInfo, CurrentUser};
 use crate::api::error::ErrorBody;
 use crate::api::ApiContext;
 use crate::api::{ApiError, ApiJson};
@@ -79,51 +78,6 @@ async fn sign_in(
             expires_at: session.expires_at,
         },
     ))
-}
-
-/// Sets the session and CSRF cookies of a new session.
-pub(crate) fn add_session_cookies(
-    config: &AuthConfig,
-    jar: CookieJar,
-    session: &NewSession,
-) -> CookieJar {
-    jar.add(session_cookie(
-        config,
-        SESSION_COOKIE,
-        session.token.clone(),
-        true,
-    ))
-    .add(session_cookie(
-        config,
-        CSRF_COOKIE,
-        session.csrf_token.clone(),
-        false,
-    ))
-}
-
-fn session_cookie(
-    config: &AuthConfig,
-    name: &'static str,
-    value: String,
-    http_only: bool,
-) -> Cookie<'static> {
-    Cookie::build((name, value))
-        .path("/")
-        .http_only(http_only)
-        .same_site(SameSite::Lax)
-        .secure(config.secure_cookies)
-        .max_age(time_duration(config.session_ttl))
-        .build()
-}
-
-fn time_duration(duration: chrono::Duration) -> time::Duration {
-    time::Duration::seconds(duration.num_seconds())
-}
-
-/// Removes the session cookies from the browser.
-pub(crate) fn clear_cookies(jar: CookieJar) -> CookieJar {
-    jar.remove(Cookie::build(SESSION_COOKIE).path("/"))
-        .remove(Cookie::build(CSRF_COOKIE).path("/"))
 }
 
 /// Register a new account and sign it in.

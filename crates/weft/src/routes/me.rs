@@ -8,7 +8,7 @@ use utoipa::ToSchema;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
-use super::auth::clear_cookies;
+use crate::api::cookies::clear_cookies;
 use crate::api::current::CurrentUser;
 use crate::api::error::ErrorBody;
 use crate::api::ApiContext;

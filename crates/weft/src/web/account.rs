@@ -11,11 +11,11 @@ use serde::Deserialize;
 use super::layout::{self, Frame, Nav};
 use super::session::{Posted, WebError};
 use super::viewer::Viewer;
+use crate::api::cookies::clear_cookies;
 use crate::api::ApiContext;
 use crate::api::ApiError;
 use crate::db::sessions::{self, Session};
 use crate::domain::Secret;
-use crate::routes::auth::clear_cookies;
 
 /// Query of the account page: which change just succeeded.
 #[derive(Debug, Deserialize)]

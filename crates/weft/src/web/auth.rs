@@ -11,11 +11,11 @@ use super::layout::{self, Frame, Nav};
 use super::session::{safe_next, AnonymousForm, Posted, WebError};
 use super::viewer::Viewer;
 use crate::accounts::{AccountError, NewSession};
+use crate::api::cookies::{add_session_cookies, clear_cookies};
 use crate::api::current::ClientInfo;
 use crate::api::{ApiContext, ApiError};
 use crate::db::users::User;
 use crate::domain::Secret;
-use crate::routes::auth::{add_session_cookies, clear_cookies};
 
 /// Query of the sign-in page.
 #[derive(Debug, Deserialize)]

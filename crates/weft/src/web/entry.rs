@@ -10,13 +10,13 @@ use serde::Deserialize;
 use super::layout::{self, Frame, Nav};
 use super::session::{Posted, WebError};
 use super::viewer::Viewer;
+use crate::api::journal_id;
 use crate::api::ApiContext;
 use crate::api::ApiError;
 use crate::db::jobs::{Job, TranscriptStatus};
 use crate::db::journals::{JournalChanges, JournalView};
 use crate::domain::Segment;
 use crate::domain::{optional_text, Title, MAX_LOCATION_CHARS, MAX_NOTES_CHARS};
-use crate::routes::journals::journal_id;
 
 /// Query of the entry page.
 #[derive(Debug, Deserialize)]

@@ -7,10 +7,10 @@ use serde::Deserialize;
 use super::layout::{self, Frame, Nav};
 use super::session::WebError;
 use super::viewer::{encode_component, Viewer};
+use crate::api::cursor::{decode_cursor, encode_cursor};
 use crate::api::ApiContext;
 use crate::db::journals::{self, Cursor, JournalView, TimelineFilter};
 use crate::domain::Tag;
-use crate::routes::journals::read::{decode_cursor, encode_cursor};
 
 /// Entries on one page.
 const PAGE: i64 = 24;

@@ -5,9 +5,9 @@ use axum::http::StatusCode;
 use serde::{Deserialize, Deserializer};
 use utoipa::ToSchema;
 
-use super::journal_id;
 use crate::api::current::CurrentUser;
 use crate::api::error::ErrorBody;
+use crate::api::journal_id;
 use crate::api::ApiContext;
 use crate::api::{ApiError, ApiJson};
 use crate::db::journals::{JournalChanges, JournalView};

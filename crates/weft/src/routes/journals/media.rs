@@ -6,9 +6,10 @@ use axum::extract::{Path, State};
 use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 
-use super::{journal_id, load};
+use super::load;
 use crate::api::current::CurrentUser;
 use crate::api::error::ErrorBody;
+use crate::api::journal_id;
 use crate::api::range::{self, RangeRequest};
 use crate::api::ApiContext;
 use crate::api::ApiError;

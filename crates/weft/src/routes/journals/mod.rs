@@ -47,11 +47,6 @@ pub fn router(upload_bytes: u64) -> OpenApiRouter<ApiContext> {
         .routes(routes!(tags::remove_tag))
 }
 
-/// Parses a journal id from the path; a malformed one is simply "not found".
-pub(crate) fn journal_id(raw: &str) -> Result<Uuid, ApiError> {
-    crate::api::parse_id(raw).ok_or_else(|| ApiError::not_found("journal"))
-}
-
 /// One of the signed-in user's journals, or 404 (also for someone else's).
 pub(crate) async fn load(
     context: &ApiContext,

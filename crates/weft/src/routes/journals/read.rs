@@ -3,15 +3,15 @@
 use axum::extract::{Path, Query, RawQuery, State};
 use axum::http::header;
 use axum::response::{IntoResponse, Response};
-use base64::engine::general_purpose::URL_SAFE_NO_PAD;
-use base64::Engine;
 use chrono::{DateTime, NaiveDate, Utc};
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
-use super::{journal_id, load};
+use super::load;
 use crate::api::current::CurrentUser;
+use crate::api::cursor::{decode_cursor, encode_cursor};
 use crate::api::error::ErrorBody;
+use crate::api::journal_id;
 use crate::api::ApiContext;
 use crate::api::{ApiError, ApiJson};
 use crate::db::journals::{self, Cursor, JournalView, TimelineFilter};
@@ -136,31 +136,6 @@ fn json_response(body: axum::body::Bytes) -> Response {
     ([(header::CONTENT_TYPE, "application/json")], body).into_response()
 }
 
-/// An opaque cursor: the last entry's creation time (microseconds) and id.
-pub(crate) fn encode_cursor(cursor: Cursor) -> String {
-    URL_SAFE_NO_PAD.encode(format!(
-        "{}.{}",
-        cursor.created_at.timestamp_micros(),
-        cursor.id
-    ))
-}
-
-pub(crate) fn decode_cursor(raw: &str) -> Result<Cursor, ApiError> {
-    let bad = || ApiError::invalid("cursor", "that cursor is not one this server gave out");
-    let text = URL_SAFE_NO_PAD
-        .decode(raw)
-        .ok()
-        .and_then(|b| String::from_utf8(b).ok())
-        .ok_or_else(bad)?;
-    let (micros, id) = text.split_once('.').ok_or_else(bad)?;
-    let created_at =
-        DateTime::from_timestamp_micros(micros.parse().map_err(|_| bad())?).ok_or_else(bad)?;
-    Ok(Cursor {
-        created_at,
-        id: id.parse().map_err(|_| bad())?,
-    })
-}
-
 /// A date (`2026-03-14`, midnight UTC; for an upper bound, the end of that day) or an
 /// RFC 3339 time.
 pub(crate) fn parse_time(
@@ -188,23 +163,6 @@ pub(crate) fn parse_time(
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn cursors_round_trip_and_garbage_is_refused() {
-        let cursor = Cursor {
-            created_at: Utc::now(),
-            id: uuid::Uuid::new_v4(),
-        };
-        let decoded = decode_cursor(&encode_cursor(cursor)).unwrap();
-        assert_eq!(decoded.id, cursor.id);
-        assert_eq!(
-            decoded.created_at.timestamp_micros(),
-            cursor.created_at.timestamp_micros()
-        );
-        for bad in ["", "xyz", "MTIz", &URL_SAFE_NO_PAD.encode("12.not-a-uuid")] {
-            assert!(decode_cursor(bad).is_err(), "{bad}");
-        }
-    }
 
     #[test]
     fn dates_and_times_are_read_as_bounds() {

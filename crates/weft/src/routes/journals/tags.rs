@@ -4,9 +4,9 @@ use axum::extract::{Path, State};
 use serde::Deserialize;
 use utoipa::ToSchema;
 
-use super::journal_id;
 use crate::api::current::CurrentUser;
 use crate::api::error::ErrorBody;
+use crate::api::journal_id;
 use crate::api::ApiContext;
 use crate::api::{ApiError, ApiJson};
 use crate::db::journals::JournalView;

@@ -7,9 +7,9 @@ use axum::response::IntoResponse;
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
-use super::journal_id;
 use crate::api::current::CurrentUser;
 use crate::api::error::ErrorBody;
+use crate::api::journal_id;
 use crate::api::ApiContext;
 use crate::api::{ApiError, ApiJson};
 use crate::db::jobs::{Job, TranscriptStatus};
