@@ -10,11 +10,10 @@ use serde::Deserialize;
 use super::layout::{self, Frame, Nav};
 use super::session::{safe_next, AnonymousForm, Posted, WebError};
 use super::viewer::Viewer;
-use crate::accounts::{AccountError, NewSession};
+use crate::accounts::AccountError;
 use crate::api::cookies::{add_session_cookies, clear_cookies};
 use crate::api::current::ClientInfo;
 use crate::api::{ApiContext, ApiError};
-use crate::db::users::User;
 use crate::domain::Secret;
 
 /// Query of the sign-in page.
@@ -109,7 +108,7 @@ pub async fn signin(
         let user = accounts
             .log_in(client.as_client(), &form.login, &form.password)
             .await?;
-        start_session(&context, &user, &client).await
+        accounts.start_session(&user, client.as_client()).await
     };
     match signed_in.await {
         Ok(session) => (
@@ -126,17 +125,6 @@ pub async fn signin(
                 .into_response()
         }
     }
-}
-
-async fn start_session(
-    context: &ApiContext,
-    user: &User,
-    client: &ClientInfo,
-) -> Result<NewSession, AccountError> {
-    context
-        .accounts()
-        .start_session(user, client.as_client())
-        .await
 }
 
 /// The status and sentence of a refused form, as the API would answer it (a server error
@@ -208,9 +196,9 @@ pub async fn signup(
     jar: CookieJar,
     AnonymousForm(form): AnonymousForm<SignUpForm>,
 ) -> Response {
+    let accounts = context.accounts();
     let signed_up = async {
-        let user = context
-            .accounts()
+        let user = accounts
             .register(
                 client.as_client(),
                 &form.username,
@@ -218,7 +206,7 @@ pub async fn signup(
                 &form.password,
             )
             .await?;
-        start_session(&context, &user, &client).await
+        accounts.start_session(&user, client.as_client()).await
     };
     match signed_up.await {
         Ok(session) => (
