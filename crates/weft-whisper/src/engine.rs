@@ -7,7 +7,7 @@ use ct2rs::sys::{self, ComputeType, StorageView, WhisperOptions};
 use crate::mel::{MelExtractor, HOP_LENGTH, SAMPLE_RATE, WINDOW_FRAMES};
 use crate::vocab::{decode_text, SpecialTokens, Vocabulary};
 use crate::window::{self, SECONDS_PER_FRAME, TIME_PRECISION};
-use crate::{Device, Error, Options, Segment, Transcript};
+use crate::{words, Device, Error, Options, Segment, Transcript};
 
 // faster-whisper's defaults (TranscriptionOptions), which are OpenAI Whisper's.
 /// Temperatures tried in turn while a window's output looks wrong.
@@ -31,6 +31,8 @@ const MAX_INITIAL_TIMESTAMP_INDEX: usize = 50;
 /// on digital silence Whisper (faster-whisper too) writes "You" with a confidence that
 /// passes every check above.
 const SILENT_WINDOW_PEAK: f32 = -6.0;
+/// Width of the median filter over the attention weights before the time warping.
+const MEDIAN_FILTER_WIDTH: i64 = 7;
 
 /// A loaded Whisper model, ready to transcribe. `Send + Sync`: share it behind an `Arc`.
 pub struct Whisper {
@@ -42,6 +44,7 @@ pub struct Whisper {
     multilingual: bool,
     language: Option<String>,
     beam_size: usize,
+    word_timestamps: bool,
 }
 
 impl std::fmt::Debug for Whisper {
@@ -109,19 +112,42 @@ impl Whisper {
             multilingual,
             language,
             beam_size: options.beam_size.max(1),
+            word_timestamps: options.word_timestamps,
         })
     }
 
-    /// Transcribes 16 kHz mono samples. Blocks until done; `progress` hears how many seconds
-    /// of audio are done after each window.
+    /// Transcribes 16 kHz mono samples in the language given when the model was loaded (or
+    /// detected). Blocks until done; `progress` hears how many seconds of audio are done after
+    /// each window.
     pub fn transcribe(
         &self,
         pcm: &[f32],
         progress: &mut dyn FnMut(f64),
     ) -> Result<Transcript, Error> {
+        self.transcribe_in(pcm, None, progress)
+    }
+
+    /// Transcribes as [`Whisper::transcribe`] does, in `language`: a code such as `es`,
+    /// `auto` (or `detect`) to detect it, or `None` for the language the model was loaded
+    /// with. A detected language is detected again in every 30-second window, so that a
+    /// recording that moves between two languages keeps each in its own words; a window
+    /// switches only when its detection is more likely than not.
+    pub fn transcribe_in(
+        &self,
+        pcm: &[f32],
+        language: Option<&str>,
+        progress: &mut dyn FnMut(f64),
+    ) -> Result<Transcript, Error> {
+        let fixed = match language.map(str::trim) {
+            None => self.language.clone(),
+            Some("" | "auto" | "detect") => None,
+            Some(code) => Some(check_language(&self.vocab, self.multilingual, code)?),
+        };
         let duration = pcm.len() as f64 / SAMPLE_RATE as f64;
         let content_frames = pcm.len() / HOP_LENGTH;
-        let mut language = self.language.clone();
+        // The transcript's language and how sure its detection was; the current window's.
+        let mut heard: Option<(String, Option<f64>)> = fixed.clone().map(|code| (code, None));
+        let mut current: Option<String> = fixed.clone();
         let mut segments: Vec<Segment> = Vec::new();
         // Every token of the kept segments; the tail since the last reset prompts the next window.
         let mut all_tokens: Vec<usize> = Vec::new();
@@ -148,14 +174,22 @@ impl Whisper {
                 .encode(&features, false)
                 .map_err(Error::inference)?;
 
-            let language = match &language {
-                Some(code) => code.clone(),
-                None => {
-                    let detected = self.detect_language(&encoded)?;
-                    language = Some(detected.clone());
-                    detected
+            if fixed.is_none() {
+                let (code, probability) = self.detect_language(&encoded)?;
+                if heard.is_none() {
+                    heard = Some((code.clone(), probability));
                 }
-            };
+                let switch = match &current {
+                    None => true,
+                    Some(now) => *now != code && probability.unwrap_or(1.0) > 0.5,
+                };
+                if switch {
+                    // The previous text is in the other language: do not prompt with it.
+                    prompt_reset_since = all_tokens.len();
+                    current = Some(code);
+                }
+            }
+            let language = current.clone().unwrap_or_else(|| "en".to_owned());
             let prompt = prompt(
                 &self.vocab,
                 &self.special,
@@ -179,18 +213,47 @@ impl Whisper {
                 window_frames,
             );
             let confidence = decoded.avg_logprob.exp().clamp(0.0, 1.0);
+            let mut kept = Vec::new();
             for piece in pieces {
                 let text = decode_text(&self.vocab, &self.special, &piece.tokens);
-                let text = text.trim();
+                let text = text.trim().to_owned();
                 // Punctuation alone (". . . .") is what the model writes for noise, not speech.
                 if piece.start == piece.end || !text.chars().any(char::is_alphanumeric) {
                     continue;
                 }
+                kept.push((piece, text));
+            }
+            let mut bounds: Vec<(f64, f64)> =
+                kept.iter().map(|(p, _)| (p.start, p.end)).collect();
+            let mut words = if self.word_timestamps && !kept.is_empty() {
+                let texts: Vec<Vec<usize>> = kept
+                    .iter()
+                    .map(|(piece, _)| self.text_tokens(&piece.tokens))
+                    .collect();
+                self.words(&encoded, &language, &texts, &mut bounds, window_frames)?
+            } else {
+                Vec::new()
+            };
+            let window_language = heard
+                .as_ref()
+                .filter(|(code, _)| fixed.is_none() && *code != language)
+                .map(|_| language.clone());
+            for (i, (piece, text)) in kept.into_iter().enumerate() {
+                let words = words.get_mut(i).map(std::mem::take).unwrap_or_default();
                 segments.push(Segment {
-                    start: time_offset + piece.start,
-                    end: time_offset + piece.end,
-                    text: text.to_owned(),
+                    start: time_offset + bounds[i].0,
+                    end: time_offset + bounds[i].1,
+                    text,
                     confidence,
+                    words: words
+                        .into_iter()
+                        .map(|w| crate::Word {
+                            start: time_offset + w.start,
+                            end: time_offset + w.end,
+                            ..w
+                        })
+                        .collect(),
+                    language: window_language.clone(),
                 });
                 all_tokens.extend(piece.tokens);
             }
@@ -202,16 +265,72 @@ impl Whisper {
         }
 
         progress(duration);
+        let (language, language_probability) = heard.unwrap_or_else(|| ("en".to_owned(), None));
         Ok(Transcript {
-            language: language.unwrap_or_else(|| "en".to_owned()),
+            language,
+            language_probability,
             segments: fit_within(segments, duration),
         })
     }
 
-    /// The most likely language of a window, as a code (`en`).
-    fn detect_language(&self, encoded: &StorageView) -> Result<String, Error> {
+    /// The text tokens of a piece (no timestamps).
+    fn text_tokens(&self, tokens: &[usize]) -> Vec<usize> {
+        tokens
+            .iter()
+            .copied()
+            .filter(|&t| t < self.special.eot)
+            .collect()
+    }
+
+    /// The words of a window's kept segments (`texts`: each one's text tokens), timed from
+    /// the cross-attention alignment; `bounds` (the segments' times in the window) may move
+    /// to their words.
+    fn words(
+        &self,
+        encoded: &StorageView,
+        language: &str,
+        texts: &[Vec<usize>],
+        bounds: &mut [(f64, f64)],
+        window_frames: usize,
+    ) -> Result<Vec<Vec<crate::Word>>, Error> {
+        let all: Vec<usize> = texts.iter().flatten().copied().collect();
+        if all.is_empty() {
+            return Ok(vec![Vec::new(); texts.len()]);
+        }
+        let mut start = vec![self.special.sot];
+        if self.multilingual {
+            start.extend(self.vocab.id(&format!("<|{language}|>")));
+            start.extend(self.vocab.id("<|transcribe|>"));
+        }
+        let result = self
+            .model
+            .align(
+                encoded,
+                &start,
+                std::slice::from_ref(&all),
+                &[window_frames],
+                MEDIAN_FILTER_WIDTH,
+            )
+            .map_err(Error::inference)?
+            .into_iter()
+            .next()
+            .ok_or_else(|| Error::Inference("align returned no result".to_owned()))?;
+        let steps: Vec<(i64, i64)> = result
+            .alignments
+            .iter()
+            .map(|a| (a.token_x, a.frame_x))
+            .collect();
+        let spelled = words::spell(&self.vocab, &all, language);
+        let timed = words::time(spelled, &steps, &result.text_token_probs);
+        let counts: Vec<usize> = texts.iter().map(Vec::len).collect();
+        Ok(words::place(timed, bounds, &counts))
+    }
+
+    /// The most likely language of a window, as a code (`en`), with its probability
+    /// (`None` for an English-only model, which was not asked).
+    fn detect_language(&self, encoded: &StorageView) -> Result<(String, Option<f64>), Error> {
         if !self.multilingual {
-            return Ok("en".to_owned());
+            return Ok(("en".to_owned(), None));
         }
         let results = self
             .model
@@ -221,11 +340,12 @@ impl Whisper {
             .first()
             .and_then(|r| r.first())
             .ok_or_else(|| Error::Inference("language detection returned nothing".to_owned()))?;
-        Ok(best
+        let code = best
             .language
             .trim_start_matches("<|")
             .trim_end_matches("|>")
-            .to_owned())
+            .to_owned();
+        Ok((code, Some(f64::from(best.probability).clamp(0.0, 1.0))))
     }
 
     /// Decodes a window with beam search, and again at rising temperatures while the result
@@ -344,6 +464,10 @@ fn fit_within(segments: Vec<Segment>, duration: f64) -> Vec<Segment> {
             if s.start >= s.end {
                 s.start = (s.end - TIME_PRECISION).max(0.0);
             }
+            for word in &mut s.words {
+                word.start = word.start.clamp(s.start, s.end);
+                word.end = word.end.clamp(word.start, s.end);
+            }
             s
         })
         .filter(|s| s.start < s.end)
@@ -415,6 +539,8 @@ mod tests {
             end,
             text: "x".to_owned(),
             confidence: 1.0,
+            words: Vec::new(),
+            language: None,
         }
     }
 

@@ -18,6 +18,7 @@ mod error;
 pub mod mel;
 mod vocab;
 mod window;
+mod words;
 
 pub use engine::Whisper;
 pub use error::Error;
@@ -57,6 +58,9 @@ pub struct Options {
     pub language: Option<String>,
     /// Where inference runs.
     pub device: Device,
+    /// Whether segments carry their words with times (one more pass of the decoder over
+    /// each window's text: CTranslate2's `align`).
+    pub word_timestamps: bool,
 }
 
 impl Default for Options {
@@ -67,6 +71,7 @@ impl Default for Options {
             beam_size: 5,
             language: None,
             device: Device::Cpu,
+            word_timestamps: true,
         }
     }
 }
@@ -83,6 +88,24 @@ pub struct Segment {
     /// How sure the model was, 0..1: the geometric mean of the token probabilities of the
     /// window the segment was decoded in (`exp(avg_logprob)`).
     pub confidence: f64,
+    /// Its words in order, each inside the segment; empty without word timestamps.
+    pub words: Vec<Word>,
+    /// The language the segment was heard in (code), when the transcript's language was
+    /// detected and this window's differs from it; `None` otherwise.
+    pub language: Option<String>,
+}
+
+/// A word and when it was spoken.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Word {
+    /// The word as written, with the punctuation attached to it (`Hello,`), trimmed.
+    pub text: String,
+    /// Start, in seconds from the start of the audio.
+    pub start: f64,
+    /// End, in seconds from the start of the audio; never before `start`.
+    pub end: f64,
+    /// How sure the model was of the word, 0..1: the mean of its tokens' probabilities.
+    pub probability: f64,
 }
 
 /// The result of a transcription.
@@ -90,6 +113,9 @@ pub struct Segment {
 pub struct Transcript {
     /// Language code (`en`, `de`, ...), given or detected.
     pub language: String,
+    /// The probability of the detected language, 0..1; `None` when the language was given
+    /// (or the model is English-only).
+    pub language_probability: Option<f64>,
     /// Segments in order, without overlap, within the audio.
     pub segments: Vec<Segment>,
 }
@@ -120,5 +146,6 @@ mod tests {
         assert_eq!(DEFAULT_THREADS, 1);
         assert_eq!(options.language, None);
         assert_eq!(options.device, Device::Cpu);
+        assert!(options.word_timestamps);
     }
 }

@@ -122,7 +122,7 @@ pub fn decode_text(vocab: &Vocabulary, special: &SpecialTokens, ids: &[usize]) -
 }
 
 /// Appends the bytes a byte-level BPE token string stands for.
-fn push_token_bytes(token: &str, bytes: &mut Vec<u8>) {
+pub(crate) fn push_token_bytes(token: &str, bytes: &mut Vec<u8>) {
     for c in token.chars() {
         match byte_of_char(c) {
             Some(b) => bytes.push(b),

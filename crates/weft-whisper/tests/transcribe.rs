@@ -27,8 +27,62 @@ fn assert_well_formed(segments: &[Segment], duration: f64) {
             "confidence out of range: {s:?}"
         );
         assert!(!s.text.is_empty());
+        // Word timing: every word inside its segment, in order, with a probability.
+        assert!(!s.words.is_empty(), "a segment without words: {s:?}");
+        let mut cursor = s.start;
+        for w in &s.words {
+            assert!(
+                w.start >= cursor - 1e-9 && w.end >= w.start && w.end <= s.end + 1e-9,
+                "word {w:?} outside its segment or out of order in {s:?}"
+            );
+            assert!((0.0..=1.0).contains(&w.probability), "{w:?}");
+            assert!(!w.text.is_empty() && w.text.trim() == w.text, "{w:?}");
+            cursor = w.end;
+        }
+        let joined: Vec<&str> = s.words.iter().map(|w| w.text.as_str()).collect();
+        assert_eq!(
+            words(&joined.join(" ")),
+            words(&s.text),
+            "the words do not spell the segment"
+        );
         previous_end = s.end;
     }
+}
+
+#[test]
+fn each_word_is_timed_where_it_was_spoken() {
+    // Two sentences with four seconds of silence between them.
+    let mut pcm = silence(1.0);
+    pcm.extend(speak("My brother visited on Sunday."));
+    let first_ends = seconds(&pcm);
+    pcm.extend(silence(4.0));
+    let second_starts = seconds(&pcm);
+    pcm.extend(speak("Tomorrow we are going swimming."));
+    pcm.extend(silence(1.0));
+    let duration = seconds(&pcm);
+
+    let transcript = whisper()
+        .transcribe(&pcm, &mut |_| {})
+        .expect("transcription");
+    assert_well_formed(&transcript.segments, duration);
+
+    let all: Vec<_> = transcript.segments.iter().flat_map(|s| &s.words).collect();
+    let find = |key: &str| {
+        all.iter()
+            .find(|w| has_word(&words(&w.text), key))
+            .unwrap_or_else(|| panic!("no word {key:?} in {all:?}"))
+    };
+    let (brother, sunday) = (find("brother"), find("sunday"));
+    let (tomorrow, swimming) = (find("tomorrow"), find("swimming"));
+    // The words of the first sentence lie in its second of speech, those of the second after
+    // the silence, each in the order spoken.
+    assert!(brother.start >= 0.7 && sunday.end <= first_ends + 0.6, "{brother:?} {sunday:?}");
+    assert!(brother.end <= sunday.start + 1e-9, "{brother:?} {sunday:?}");
+    assert!(
+        tomorrow.start >= second_starts - 0.6 && swimming.end <= duration,
+        "{tomorrow:?} spoken at {second_starts:.2} s"
+    );
+    assert!(tomorrow.end <= swimming.start + 1e-9);
 }
 
 #[test]

@@ -99,6 +99,7 @@ pub async fn run(args: TranscribeArgs) -> anyhow::Result<()> {
             "{}",
             serde_json::to_string_pretty(&serde_json::json!({
                 "language": output.language,
+                "language_probability": output.language_probability,
                 "duration": duration,
                 "text": output.text(),
                 "segments": output.segments,

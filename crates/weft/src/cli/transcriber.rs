@@ -148,6 +148,7 @@ impl TranscriberArgs {
                 .unwrap_or(weft_whisper::DEFAULT_THREADS),
             beam_size: self.whisper_beam_size as usize,
             language: self.language.clone(),
+            word_timestamps: true,
             device: if self.whisper_cuda {
                 weft_whisper::Device::Cuda
             } else {

@@ -190,6 +190,7 @@ pub async fn seed(pool: &PgPool, bcrypt_cost: u32) -> anyhow::Result<SeedReport>
                 end,
                 text: text.to_string(),
                 confidence: Some(confidence),
+                ..Segment::default()
             })
             .collect();
         let text = segments

@@ -16,7 +16,7 @@ pub use journal::{
     MAX_TAGS, MAX_TAG_CHARS,
 };
 pub use secret::Secret;
-pub use transcript::Segment;
+pub use transcript::{Segment, Word};
 
 /// Why a value from outside is not acceptable: the field it came in and a sentence for the
 /// person who typed it.

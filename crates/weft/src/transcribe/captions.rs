@@ -24,7 +24,30 @@ fn cue_text(text: &str) -> String {
         .join("\n")
 }
 
-/// WebVTT, for `<track>` in a video element.
+fn escape(text: &str) -> String {
+    text.replace('&', "&amp;").replace('<', "&lt;")
+}
+
+/// A cue's text with the time of each word karaoke style (`one <00:00:01.200>two`), when
+/// the segment's words spell its text; players show the whole cue and may style the words
+/// already spoken (`::cue(:past)`). Otherwise the plain text.
+fn timed_cue_text(segment: &Segment) -> String {
+    let plain = cue_text(&segment.text);
+    let words: Vec<&str> = segment.words.iter().map(|w| w.word.trim()).collect();
+    let spelled = words.join(" ");
+    if words.len() < 2 || spelled.split_whitespace().ne(plain.split_whitespace()) {
+        return escape(&plain);
+    }
+    let mut out = escape(words[0]);
+    for (word, timed) in words.iter().zip(&segment.words).skip(1) {
+        // A timestamp must lie inside the cue and after the one before it.
+        let at = timed.start.clamp(segment.start, segment.end);
+        out.push_str(&format!(" <{}>{}", timestamp(at, '.'), escape(word)));
+    }
+    out
+}
+
+/// WebVTT, for `<track>` in a video element, with word timing where the transcript has it.
 pub fn webvtt(segments: &[Segment]) -> String {
     let mut out = String::from("WEBVTT\n");
     for (n, segment) in segments
@@ -37,9 +60,7 @@ pub fn webvtt(segments: &[Segment]) -> String {
             n + 1,
             timestamp(segment.start, '.'),
             timestamp(segment.end, '.'),
-            cue_text(&segment.text)
-                .replace('&', "&amp;")
-                .replace('<', "&lt;")
+            timed_cue_text(segment)
         ));
     }
     out
@@ -71,7 +92,29 @@ mod tests {
             end,
             text: text.into(),
             confidence: None,
+            ..Segment::default()
         }
+    }
+
+    #[test]
+    fn webvtt_times_each_word_karaoke_style_when_the_words_spell_the_cue() {
+        use crate::domain::Word;
+        let word = |w: &str, start: f64| Word {
+            word: w.into(),
+            start,
+            end: start + 0.3,
+            probability: Some(0.9),
+        };
+        let mut segment = seg(1.0, 3.0, "Fish & chips");
+        segment.words = vec![word("Fish", 1.0), word("&", 1.5), word("chips", 2.25)];
+        let vtt = webvtt(&[segment.clone()]);
+        assert!(
+            vtt.contains("Fish <00:00:01.500>&amp; <00:00:02.250>chips\n"),
+            "{vtt}"
+        );
+        // Words that no longer spell the text (a correction) give the plain text.
+        segment.text = "Fish and chips".into();
+        assert!(webvtt(&[segment]).contains("\nFish and chips\n"));
     }
 
     #[test]

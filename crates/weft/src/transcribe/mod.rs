@@ -18,6 +18,9 @@ pub type Progress = std::sync::Arc<dyn Fn(f64) + Send + Sync>;
 #[derive(Debug, Clone, Default)]
 pub struct EngineOutput {
     pub language: Option<String>,
+    /// How sure the engine was of a language it detected, 0..1 (`None` when the language
+    /// was given, or the engine does not say).
+    pub language_probability: Option<f64>,
     pub segments: Vec<Segment>,
 }
 
@@ -99,13 +102,25 @@ impl Engine {
         duration: f64,
         progress: Option<Progress>,
     ) -> Result<EngineOutput, EngineError> {
+        self.transcribe_in(wav, duration, None, progress).await
+    }
+
+    /// Transcribes as [`Engine::transcribe_with_progress`] does, in `language` (a code such
+    /// as `es`; `auto` detects it; `None` keeps the engine's configured language).
+    pub async fn transcribe_in(
+        &self,
+        wav: &Path,
+        duration: f64,
+        language: Option<&str>,
+        progress: Option<Progress>,
+    ) -> Result<EngineOutput, EngineError> {
         match self {
             Engine::OpenAi(engine) => {
                 let _ = progress;
-                engine.transcribe(wav, duration).await
+                engine.transcribe(wav, duration, language).await
             }
             #[cfg(feature = "whisper")]
-            Engine::Whisper(engine) => engine.transcribe(wav, duration, progress).await,
+            Engine::Whisper(engine) => engine.transcribe(wav, duration, language, progress).await,
         }
     }
 

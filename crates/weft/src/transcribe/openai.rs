@@ -7,7 +7,7 @@ use std::time::Duration;
 use serde::Deserialize;
 
 use super::{EngineError, EngineOutput};
-use crate::domain::Segment;
+use crate::domain::{Segment, Word};
 
 /// The longest the audio's compression may take (an hour of audio takes seconds).
 const COMPRESS_LIMIT: Duration = Duration::from_secs(30 * 60);
@@ -30,6 +30,9 @@ struct VerboseJson {
     language: Option<String>,
     #[serde(default)]
     segments: Vec<VerboseSegment>,
+    /// With `timestamp_granularities[]=word`, OpenAI's API lists the words here.
+    #[serde(default)]
+    words: Vec<VerboseWord>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -38,6 +41,28 @@ struct VerboseSegment {
     end: f64,
     text: String,
     avg_logprob: Option<f64>,
+    /// Some compatible servers (faster-whisper's) list each segment's words here instead.
+    #[serde(default)]
+    words: Vec<VerboseWord>,
+}
+
+#[derive(Debug, Deserialize)]
+struct VerboseWord {
+    word: String,
+    start: f64,
+    end: f64,
+    probability: Option<f64>,
+}
+
+impl From<VerboseWord> for Word {
+    fn from(w: VerboseWord) -> Self {
+        Word {
+            word: w.word,
+            start: w.start,
+            end: w.end,
+            probability: w.probability,
+        }
+    }
 }
 
 impl OpenAiEngine {
@@ -63,8 +88,14 @@ impl OpenAiEngine {
         }
     }
 
-    /// Sends the audio (compressed) and reads the segments.
-    pub async fn transcribe(&self, wav: &Path, duration: f64) -> Result<EngineOutput, EngineError> {
+    /// Sends the audio (compressed) and reads the segments, in `language` (`auto` detects
+    /// it; `None` keeps the configured one).
+    pub async fn transcribe(
+        &self,
+        wav: &Path,
+        duration: f64,
+        language: Option<&str>,
+    ) -> Result<EngineOutput, EngineError> {
         // Opus, not the WAV: an hour is 14 MB instead of 115, under hosted APIs' 25 MB limit
         // up to almost two hours. Made next to the WAV, removed when done.
         let scratch = wav.parent().unwrap_or(Path::new("."));
@@ -91,9 +122,15 @@ impl OpenAiEngine {
             .part("file", file)
             .text("model", self.model.clone())
             .text("response_format", "verbose_json")
-            .text("timestamp_granularities[]", "segment");
-        if let Some(language) = &self.language {
-            form = form.text("language", language.clone());
+            .text("timestamp_granularities[]", "segment")
+            .text("timestamp_granularities[]", "word");
+        let language = match language.map(str::trim) {
+            Some("" | "auto" | "detect") => None,
+            Some(code) => Some(code.to_string()),
+            None => self.language.clone(),
+        };
+        if let Some(language) = language {
+            form = form.text("language", language);
         }
         let mut request = self
             .client
@@ -135,27 +172,43 @@ fn retryable_status(status: reqwest::StatusCode) -> bool {
 pub fn parse(body: &str, duration: f64) -> Result<EngineOutput, String> {
     let answer: VerboseJson = serde_json::from_str(body)
         .map_err(|e| format!("the service's answer is not verbose_json: {e}"))?;
-    let mut segments: Vec<Segment> = answer
-        .segments
-        .into_iter()
-        .filter(|s| !s.text.trim().is_empty())
-        .map(|s| Segment {
+    let mut loose = answer.words.into_iter().peekable();
+    let mut segments: Vec<Segment> = Vec::new();
+    for s in answer.segments {
+        // The segment's own words, else the top-level words whose middle falls in it.
+        let own = !s.words.is_empty();
+        let mut words: Vec<Word> = s.words.into_iter().map(Word::from).collect();
+        while let Some(w) = loose.next_if(|w| (w.start + w.end) / 2.0 < s.end) {
+            if !own && (w.start + w.end) / 2.0 >= s.start {
+                words.push(w.into());
+            }
+        }
+        if s.text.trim().is_empty() {
+            continue;
+        }
+        let mut segment = Segment {
             start: s.start.clamp(0.0, duration.max(0.0)),
             end: s.end.clamp(s.start.max(0.0), duration.max(s.start)),
             text: s.text.trim().to_string(),
             confidence: s.avg_logprob.map(|p| p.exp().clamp(0.0, 1.0)),
-        })
-        .collect();
+            words,
+            ..Segment::default()
+        };
+        segment.fit_words();
+        segments.push(segment);
+    }
     if segments.is_empty() && !answer.text.trim().is_empty() {
         segments.push(Segment {
             start: 0.0,
             end: duration.max(0.0),
             text: answer.text.trim().to_string(),
             confidence: None,
+            ..Segment::default()
         });
     }
     Ok(EngineOutput {
         language: answer.language,
+        language_probability: None,
         segments,
     })
 }
@@ -188,6 +241,26 @@ mod tests {
         assert_eq!(out.segments[0].text, "Hello there.");
         assert!((out.segments[0].confidence.unwrap() - (-0.2f64).exp()).abs() < 1e-9);
         assert_eq!(out.segments[1].end, 5.0, "clamped to the audio");
+    }
+
+    #[test]
+    fn words_listed_apart_are_dealt_to_the_segments_they_fall_in() {
+        let body = r#"{"language":"en","text":"Hello there. Bye.",
+            "segments":[{"start":0.0,"end":2.0,"text":" Hello there."},
+                        {"start":2.0,"end":4.0,"text":" Bye."}],
+            "words":[{"word":"Hello","start":0.1,"end":0.6},{"word":"there.","start":0.7,"end":1.4},
+                     {"word":"Bye.","start":2.2,"end":2.9}]}"#;
+        let out = parse(body, 5.0).unwrap();
+        let words: Vec<Vec<&str>> = out
+            .segments
+            .iter()
+            .map(|s| s.words.iter().map(|w| w.word.as_str()).collect())
+            .collect();
+        assert_eq!(words, [vec!["Hello", "there."], vec!["Bye."]]);
+        let own = r#"{"segments":[{"start":0.0,"end":2.0,"text":"Hi","words":[{"word":" Hi","start":0.2,"end":0.5,"probability":0.8}]}]}"#;
+        let out = parse(own, 5.0).unwrap();
+        assert_eq!(out.segments[0].words[0].word, "Hi");
+        assert_eq!(out.segments[0].words[0].probability, Some(0.8));
     }
 
     #[test]

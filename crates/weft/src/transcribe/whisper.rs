@@ -6,7 +6,7 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use super::{audio, EngineError, EngineOutput, Progress};
-use crate::domain::Segment;
+use crate::domain::{Segment, Word};
 
 /// A loaded model.
 #[derive(Clone)]
@@ -38,13 +38,16 @@ impl WhisperEngine {
         })
     }
 
-    /// Transcribes a 16 kHz mono WAV file, telling `progress` after each window.
+    /// Transcribes a 16 kHz mono WAV file in `language` (`auto` detects it; `None` keeps
+    /// the configured one), telling `progress` after each window.
     pub async fn transcribe(
         &self,
         wav: &Path,
         duration: f64,
+        language: Option<&str>,
         progress: Option<Progress>,
     ) -> Result<EngineOutput, EngineError> {
+        let language = language.map(str::to_owned);
         let bytes = tokio::fs::read(wav)
             .await
             .map_err(|e| EngineError::retryable(format!("reading the audio: {e}")))?;
@@ -52,27 +55,46 @@ impl WhisperEngine {
         let transcript = tokio::task::spawn_blocking(move || {
             let pcm = audio::read_wav_f32(&bytes).map_err(EngineError::permanent)?;
             model
-                .transcribe(&pcm, &mut |done| {
+                .transcribe_in(&pcm, language.as_deref(), &mut |done| {
                     if let Some(progress) = &progress {
                         progress(done);
                     }
                 })
-                .map_err(|e| EngineError::permanent(format!("Whisper failed: {e}")))
+                .map_err(|e| match e {
+                    weft_whisper::Error::Language { .. } => EngineError::permanent(e.to_string()),
+                    e => EngineError::permanent(format!("Whisper failed: {e}")),
+                })
         })
         .await
         .map_err(|e| EngineError::retryable(format!("the transcription thread stopped: {e}")))??;
         let segments = transcript
             .segments
             .into_iter()
-            .map(|s| Segment {
-                start: s.start.min(duration.max(s.start)),
-                end: s.end.min(duration.max(s.end)),
-                text: s.text,
-                confidence: Some(s.confidence.clamp(0.0, 1.0)),
+            .map(|s| {
+                let mut segment = Segment {
+                    start: s.start.min(duration.max(s.start)),
+                    end: s.end.min(duration.max(s.end)),
+                    text: s.text,
+                    confidence: Some(s.confidence.clamp(0.0, 1.0)),
+                    words: s
+                        .words
+                        .into_iter()
+                        .map(|w| Word {
+                            word: w.text,
+                            start: w.start,
+                            end: w.end,
+                            probability: Some(w.probability),
+                        })
+                        .collect(),
+                    language: s.language,
+                };
+                segment.fit_words();
+                segment
             })
             .collect();
         Ok(EngineOutput {
             language: Some(transcript.language),
+            language_probability: transcript.language_probability,
             segments,
         })
     }

@@ -944,12 +944,14 @@ async fn transcripts_round_trip_their_segments_through_insert_and_for_journal() 
             end: 2.25,
             text: "Hello there.".to_string(),
             confidence: Some(0.93),
+            ..Segment::default()
         },
         Segment {
             start: 2.25,
             end: 5.0,
             text: "No confidence reported here.".to_string(),
             confidence: None,
+            ..Segment::default()
         },
     ];
 

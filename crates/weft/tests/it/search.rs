@@ -59,6 +59,7 @@ async fn entry(app: &TestApp, owner: &Account, entry: Entry<'_>) -> Uuid {
                 end: 10.0 * i as f64 + 9.5,
                 text: text.to_string(),
                 confidence: Some(0.9),
+                ..Segment::default()
             })
             .collect();
         transcripts::insert(&mut tx, id, &entry.said.join(" "), Some(&segments))

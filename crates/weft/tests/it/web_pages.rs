@@ -167,6 +167,7 @@ async fn transcript(app: &TestApp, user: Uuid, journal: Uuid, lines: &[(f64, f64
             end: *end,
             text: text.to_string(),
             confidence: None,
+            ..Segment::default()
         })
         .collect();
     let text = lines.iter().map(|l| l.2).collect::<Vec<_>>().join(" ");
