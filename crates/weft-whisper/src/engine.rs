@@ -31,6 +31,25 @@ const MAX_INITIAL_TIMESTAMP_INDEX: usize = 50;
 /// on digital silence Whisper (faster-whisper too) writes "You" with a confidence that
 /// passes every check above.
 const SILENT_WINDOW_PEAK: f32 = -6.0;
+/// Sound this long (seconds) before a window's first segment, or after its last, is heard
+/// again in a window of its own when the language is detected: it may be another language.
+const LANGUAGE_GAP: f64 = 2.0;
+/// Audio louder than this (RMS, about -40 dBFS) in a tenth of a second is sound, not silence.
+const SOUND_RMS: f32 = 0.01;
+
+/// Whether the audio between `from` and `to` (seconds) holds at least a second of sound.
+fn has_sound(pcm: &[f32], from: f64, to: f64) -> bool {
+    let chunk = SAMPLE_RATE / 10;
+    let first = ((from.max(0.0) * SAMPLE_RATE as f64) as usize).min(pcm.len());
+    let last = ((to.max(0.0) * SAMPLE_RATE as f64) as usize).min(pcm.len());
+    let loud = pcm[first..last]
+        .chunks(chunk)
+        .filter(|c| c.len() == chunk)
+        .filter(|c| (c.iter().map(|x| x * x).sum::<f32>() / c.len() as f32).sqrt() > SOUND_RMS)
+        .count();
+    loud >= 10
+}
+
 /// Width of the median filter over the attention weights before the time warping.
 const MEDIAN_FILTER_WIDTH: i64 = 7;
 
@@ -153,11 +172,21 @@ impl Whisper {
         let mut all_tokens: Vec<usize> = Vec::new();
         let mut prompt_reset_since = 0;
         let mut seek = 0;
+        // Where the current window ends when it is a stretch heard again in a language of
+        // its own (see below), and the window start that was cut so (once per start).
+        let mut limit: Option<usize> = None;
+        let mut cut_at: Option<usize> = None;
 
         while seek < content_frames {
-            let window_frames = WINDOW_FRAMES.min(content_frames - seek);
+            let end = limit
+                .take()
+                .filter(|&end| end > seek)
+                .unwrap_or(content_frames);
+            let window_frames = WINDOW_FRAMES.min(end - seek);
             let time_offset = seek as f64 * SECONDS_PER_FRAME;
-            let mut mel = self.mel.window(pcm, seek);
+            let mut mel = self
+                .mel
+                .window(&pcm[..(end * HOP_LENGTH).min(pcm.len())], seek);
             if mel.peak < SILENT_WINDOW_PEAK {
                 seek += window_frames;
                 progress((seek as f64 * SECONDS_PER_FRAME).min(duration));
@@ -174,8 +203,11 @@ impl Whisper {
                 .encode(&features, false)
                 .map_err(Error::inference)?;
 
+            // How sure the detection of this window's language was (1 when it was given).
+            let mut window_sure = 1.0;
             if fixed.is_none() {
                 let (code, probability) = self.detect_language(&encoded)?;
+                window_sure = probability.unwrap_or(1.0);
                 if heard.is_none() {
                     heard = Some((code.clone(), probability));
                 }
@@ -198,16 +230,21 @@ impl Whisper {
             );
             let decoded = self.decode_with_fallback(&encoded, &prompt)?;
 
-            if decoded.no_speech_prob > NO_SPEECH_THRESHOLD
-                && decoded.avg_logprob <= LOG_PROB_THRESHOLD
-            {
+            // Silence (or noise), as Whisper judges it; or music and other sound that is
+            // not speech: the model thinks it is not speech, and either needed a high
+            // temperature to write anything or could not tell which language it heard (on
+            // music the multilingual model writes syllables of an unlikely language).
+            let unsure = decoded.avg_logprob <= LOG_PROB_THRESHOLD
+                || decoded.temperature > PROMPT_RESET_ON_TEMPERATURE
+                || window_sure < 0.5;
+            if decoded.no_speech_prob > NO_SPEECH_THRESHOLD && unsure {
                 // Silence (or noise): skip the window rather than keep what was made up.
                 seek += window_frames;
                 progress((seek as f64 * SECONDS_PER_FRAME).min(duration));
                 continue;
             }
 
-            let (pieces, advance) = window::split(
+            let (pieces, mut advance) = window::split(
                 &decoded.tokens,
                 self.special.timestamp_begin(),
                 window_frames,
@@ -223,8 +260,7 @@ impl Whisper {
                 }
                 kept.push((piece, text));
             }
-            let mut bounds: Vec<(f64, f64)> =
-                kept.iter().map(|(p, _)| (p.start, p.end)).collect();
+            let mut bounds: Vec<(f64, f64)> = kept.iter().map(|(p, _)| (p.start, p.end)).collect();
             let mut words = if self.word_timestamps && !kept.is_empty() {
                 let texts: Vec<Vec<usize>> = kept
                     .iter()
@@ -234,6 +270,31 @@ impl Whisper {
             } else {
                 Vec::new()
             };
+            // A window in two languages: Whisper writes the language it was told and skips
+            // (or translates) the other, and may put the text it wrote over the other's
+            // time; the words' times (when timed) say where it really was. When the language
+            // is detected, sound before the first segment is heard again on its own, with
+            // its own detection, and sound after the last starts the next window.
+            if fixed.is_none() && self.multilingual {
+                if let (Some(&(first, _)), Some(&(_, last))) = (bounds.first(), bounds.last()) {
+                    let window_seconds = window_frames as f64 * SECONDS_PER_FRAME;
+                    if cut_at != Some(seek)
+                        && first > LANGUAGE_GAP
+                        && has_sound(pcm, time_offset, time_offset + first)
+                    {
+                        cut_at = Some(seek);
+                        limit = Some(seek + (first / SECONDS_PER_FRAME) as usize);
+                        continue;
+                    }
+                    let last_frame = (last / SECONDS_PER_FRAME) as usize;
+                    if last + LANGUAGE_GAP < window_seconds
+                        && last_frame > 0
+                        && has_sound(pcm, time_offset + last, time_offset + window_seconds)
+                    {
+                        advance = advance.min(last_frame);
+                    }
+                }
+            }
             let window_language = heard
                 .as_ref()
                 .filter(|(code, _)| fixed.is_none() && *code != language)
@@ -601,6 +662,19 @@ mod tests {
         assert_eq!(p[1], "w7"); // 300 - 223 = 77, and 77 % 10 = 7
         assert_eq!(p[223], "w9");
         assert_eq!(p[224], "<|startoftranscript|>");
+    }
+
+    #[test]
+    fn a_second_of_sound_is_told_from_silence() {
+        let rate = SAMPLE_RATE;
+        let mut pcm = vec![0.0f32; rate * 3];
+        for (i, x) in pcm[rate..rate * 2 + rate / 5].iter_mut().enumerate() {
+            *x = 0.1 * (i as f32 * 0.05).sin();
+        }
+        assert!(has_sound(&pcm, 0.0, 3.0));
+        assert!(!has_sound(&pcm, 2.3, 3.0));
+        assert!(!has_sound(&pcm, 0.0, 1.0));
+        assert!(!has_sound(&pcm, 5.0, 9.0), "past the end is silence");
     }
 
     #[test]

@@ -152,7 +152,7 @@ pub(crate) fn median_duration(words: &[Timed]) -> f64 {
     }
     lengths.sort_by(f64::total_cmp);
     let middle = lengths.len() / 2;
-    let median = if lengths.len() % 2 == 0 {
+    let median = if lengths.len().is_multiple_of(2) {
         (lengths[middle - 1] + lengths[middle]) / 2.0
     } else {
         lengths[middle]
@@ -303,10 +303,12 @@ mod tests {
         // GPT-2's byte alphabet writes a leading space as "Ġ"; "Ã" and "©" are the two bytes
         // of "é" (0xC3 0xA9) spelled in that alphabet.
         Vocabulary::from_tokens(
-            ["ĠHello", ",", "Ġwor", "ld", ".", "Ġcaf", "Ã", "©", "Ġ\"", "Hi", "\""]
-                .iter()
-                .map(|s| s.to_string())
-                .collect(),
+            [
+                "ĠHello", ",", "Ġwor", "ld", ".", "Ġcaf", "Ã", "©", "Ġ\"", "Hi", "\"",
+            ]
+            .iter()
+            .map(|s| s.to_string())
+            .collect(),
         )
     }
 

@@ -76,7 +76,10 @@ fn each_word_is_timed_where_it_was_spoken() {
     let (tomorrow, swimming) = (find("tomorrow"), find("swimming"));
     // The words of the first sentence lie in its second of speech, those of the second after
     // the silence, each in the order spoken.
-    assert!(brother.start >= 0.7 && sunday.end <= first_ends + 0.6, "{brother:?} {sunday:?}");
+    assert!(
+        brother.start >= 0.7 && sunday.end <= first_ends + 0.6,
+        "{brother:?} {sunday:?}"
+    );
     assert!(brother.end <= sunday.start + 1e-9, "{brother:?} {sunday:?}");
     assert!(
         tomorrow.start >= second_starts - 0.6 && swimming.end <= duration,
@@ -287,4 +290,33 @@ fn an_english_only_model_refuses_another_language() {
     };
     let err = Whisper::load(&common::model_dir(), options).expect_err("tiny.en is English-only");
     assert!(matches!(err, Error::Language { .. }), "{err:?}");
+}
+
+#[test]
+fn twenty_seconds_of_music_give_no_text() {
+    // A melody over a bass line at a normal level, made by ffmpeg as 16 kHz mono samples.
+    let raw = std::process::Command::new("ffmpeg")
+        .args(["-nostdin", "-loglevel", "error", "-f", "lavfi", "-i"])
+        .arg(
+            "aevalsrc='0.15*sin(2*PI*t*(220*pow(2,floor(mod(t*2,8))/12)))*(1-mod(t*2,1))\
+             +0.1*sin(2*PI*t*330)+0.08*sin(2*PI*t*(110+55*floor(mod(t/2,4))))':s=16000:d=20",
+        )
+        .args(["-f", "f32le", "-"])
+        .output()
+        .expect("ffmpeg runs");
+    assert!(raw.status.success(), "ffmpeg made the music");
+    let pcm: Vec<f32> = raw
+        .stdout
+        .chunks_exact(4)
+        .map(|b| f32::from_le_bytes([b[0], b[1], b[2], b[3]]))
+        .collect();
+    assert!(seconds(&pcm) > 19.0);
+    let transcript = whisper()
+        .transcribe(&pcm, &mut |_| {})
+        .expect("transcription");
+    assert!(
+        transcript.segments.is_empty(),
+        "invented {:?}",
+        transcript.text()
+    );
 }

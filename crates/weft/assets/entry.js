@@ -1,5 +1,5 @@
-// The entry page: the transcript follows the video (the current segment highlighted), a
-// click on a segment seeks there, `?t=` starts there, the status refreshes by itself while
+// The entry page: the transcript follows the video (the current segment highlighted, and
+// in it the word being spoken), a click on a segment or a word seeks there, `?t=` starts there, the status refreshes by itself while
 // the transcription runs, and the transcript can be corrected (PUT .../transcript).
 
 import { api, errorMessage } from "./app.js";
@@ -10,6 +10,7 @@ const list = document.getElementById("segments");
 const journal = entry.dataset.journal;
 const segments = list ? Array.from(list.querySelectorAll("a.seg")) : [];
 let current = null;
+let currentWord = null;
 
 function seek(seconds, play) {
   if (!Number.isFinite(seconds)) return;
@@ -30,6 +31,7 @@ function highlight() {
     else break;
   }
   if (found && t > Number(found.dataset.end) + 1.5) found = null;
+  highlightWord(found, t);
   if (found === current) return;
   if (current) {
     current.classList.remove("current");
@@ -41,6 +43,23 @@ function highlight() {
     current.setAttribute("aria-current", "true");
     keepInView(current);
   }
+}
+
+// The word being spoken: the last word of the current segment that has started, until it
+// ends (between words, none).
+function highlightWord(segment, t) {
+  let found = null;
+  if (segment) {
+    for (const word of segment.querySelectorAll(".w")) {
+      if (Number(word.dataset.start) <= t + 0.02) found = word;
+      else break;
+    }
+    if (found && t > Number(found.dataset.end) + 0.15) found = null;
+  }
+  if (found === currentWord) return;
+  if (currentWord) currentWord.classList.remove("now");
+  currentWord = found;
+  if (currentWord) currentWord.classList.add("now");
 }
 
 function keepInView(element) {
@@ -63,9 +82,19 @@ function followPlayback() {
     const link = event.target.closest("a.seg");
     if (!link || list.classList.contains("editing")) return;
     event.preventDefault();
-    seek(Number(link.dataset.start), true);
-    history.replaceState(null, "", `?t=${link.dataset.start}`);
+    // A click on a word seeks to the word; elsewhere on the line, to the line.
+    const word = event.target.closest(".w");
+    const at = word ? word.dataset.start : link.dataset.start;
+    seek(Number(at), true);
+    history.replaceState(null, "", `?t=${at}`);
   });
+  // Many timeupdate events come only four times a second: follow words more closely while
+  // playing.
+  const frame = () => {
+    if (!player.paused) highlight();
+    requestAnimationFrame(frame);
+  };
+  requestAnimationFrame(frame);
   // Up and down move between segments; Enter (the link) seeks.
   list.addEventListener("keydown", (event) => {
     if (event.key !== "ArrowDown" && event.key !== "ArrowUp") return;
@@ -91,9 +120,12 @@ function poll() {
     if (!answer.ok || !answer.body) return setTimeout(check, 5000);
     const status = answer.body.status;
     if (waiting.includes(status)) {
-      const progress = answer.body.job && answer.body.job.progress;
+      const progress = answer.body.progress || {};
+      const done = progress.fractionDone;
       const label = status !== "running" ? "Waiting to transcribe"
-        : progress != null ? `Transcribing… ${Math.round(progress * 100)}%` : "Transcribing…";
+        : done != null ? `Transcribing… ${Math.round(done * 100)}%` : "Transcribing…";
+      const text = document.getElementById("progress-text");
+      if (text) text.textContent = progressText(status, progress);
       const span = badge.querySelector(".badge");
       if (span && (span.dataset.status !== status || span.textContent !== label)) {
         span.dataset.status = status;
@@ -107,6 +139,33 @@ function poll() {
     location.replace(`${location.pathname}${at}`);
   };
   setTimeout(check, 2000);
+}
+
+// As the server writes it (web/entry.rs progress_text).
+function progressText(status, progress) {
+  if (status === "queued") {
+    const n = progress.queuePosition;
+    if (n === 1) return "Next in line for a transcriber.";
+    if (n === 2) return "Waiting for a transcriber: one recording ahead of this one.";
+    if (n > 2) return `Waiting for a transcriber: ${n - 1} recordings ahead of this one.`;
+    return "Waiting for a transcriber…";
+  }
+  const done = progress.fractionDone;
+  if (done == null) return "Transcribing…";
+  const left = progress.secondsLeft;
+  const percent = `Transcribing… ${Math.round(done * 100)}% done`;
+  return left == null ? `${percent}.` : `${percent}, about ${durationWords(left)} left.`;
+}
+
+// As the server writes it (web/layout.rs duration_words).
+function durationWords(seconds) {
+  const plural = (n, unit) => (n === 1 ? `1 ${unit}` : `${n} ${unit}s`);
+  if (!(seconds >= 0)) seconds = 0;
+  if (seconds < 60) return plural(Math.min(50, Math.max(10, Math.ceil(seconds / 10) * 10)), "second");
+  const minutes = Math.round(seconds / 60);
+  if (minutes < 60) return plural(minutes, "minute");
+  const h = Math.floor(minutes / 60), m = minutes % 60;
+  return m === 0 ? plural(h, "hour") : `${plural(h, "hour")} ${plural(m, "minute")}`;
 }
 
 function correction() {

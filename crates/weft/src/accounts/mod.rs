@@ -301,3 +301,21 @@ impl Accounts<'_> {
         Ok(())
     }
 }
+
+impl Accounts<'_> {
+    /// The user's transcription language (`None`: detected).
+    pub async fn transcription_language(&self, user: Uuid) -> Result<Option<String>, AccountError> {
+        Ok(users::transcription_language(self.pool, user).await?)
+    }
+
+    /// Sets the user's transcription language: a code, or `auto` to detect it.
+    pub async fn set_transcription_language(
+        &self,
+        user: Uuid,
+        language: &str,
+    ) -> Result<Option<String>, AccountError> {
+        let language = crate::domain::Language::parse(language, "transcriptionLanguage")?;
+        users::set_transcription_language(self.pool, user, language.code()).await?;
+        Ok(language.code().map(str::to_owned))
+    }
+}

@@ -26,8 +26,9 @@ pub struct TranscriberArgs {
     #[arg(long, env = "WEFT_TRANSCRIBER", value_enum)]
     pub transcriber: Option<Transcriber>,
 
-    /// A faster-whisper (CTranslate2) model directory
-    /// [default: ~/.cache/weft/tools/models/tiny.en, where scripts/install-deps puts one].
+    /// A faster-whisper (CTranslate2) model: a directory, or the name of one that
+    /// scripts/install-deps fetches (`base`, multilingual; `tiny.en`, English only, faster)
+    /// [default: base when it is there, else tiny.en].
     #[arg(long, env = "WEFT_WHISPER_MODEL")]
     pub whisper_model: Option<std::path::PathBuf>,
 
@@ -86,16 +87,14 @@ impl TranscriberArgs {
     /// The configured engine, or None when transcription is off.
     /// The model directory: the setting, else the default location.
     pub fn model_dir(&self) -> std::path::PathBuf {
-        self.whisper_model.clone().unwrap_or_else(|| {
-            let tools = std::env::var_os("WEFT_TOOLS_DIR")
-                .map(std::path::PathBuf::from)
-                .or_else(|| {
-                    std::env::var_os("HOME")
-                        .map(|h| std::path::PathBuf::from(h).join(".cache/weft/tools"))
-                })
-                .unwrap_or_else(|| std::path::PathBuf::from(".cache/weft/tools"));
-            tools.join("models/tiny.en")
-        })
+        let tools = std::env::var_os("WEFT_TOOLS_DIR")
+            .map(std::path::PathBuf::from)
+            .or_else(|| {
+                std::env::var_os("HOME")
+                    .map(|h| std::path::PathBuf::from(h).join(".cache/weft/tools"))
+            })
+            .unwrap_or_else(|| std::path::PathBuf::from(".cache/weft/tools"));
+        resolve_model(self.whisper_model.as_deref(), &tools.join("models"))
     }
 
     /// The engine chosen (the default depends on whether a model is present).
@@ -137,7 +136,7 @@ impl TranscriberArgs {
         let dir = self.model_dir();
         anyhow::ensure!(
             dir.join("model.bin").is_file(),
-            "no Whisper model in {}: run scripts/install-deps (it fetches tiny.en), or set \
+            "no Whisper model in {}: run scripts/install-deps (it fetches base and tiny.en), or set \
              WEFT_WHISPER_MODEL to a faster-whisper model directory",
             dir.display()
         );
@@ -173,8 +172,49 @@ impl TranscriberArgs {
         WorkerConfig {
             concurrency: self.workers as usize,
             stale_after,
-            heartbeat: (stale_after / 5).max(std::time::Duration::from_millis(500)),
+            // Often enough for the progress a person watches (it is written with the
+            // heartbeat), and well inside the time after which a job counts as abandoned.
+            heartbeat: (stale_after / 5).clamp(
+                std::time::Duration::from_millis(500),
+                std::time::Duration::from_secs(3),
+            ),
             ..WorkerConfig::default()
         }
+    }
+}
+
+/// The model directory for `--whisper-model`: a name such as `base` or `tiny.en` (a folder
+/// of `models`) unless it is a path to a directory; by default `base` (multilingual) when
+/// it is installed, else `tiny.en`.
+fn resolve_model(chosen: Option<&std::path::Path>, models: &std::path::Path) -> std::path::PathBuf {
+    match chosen {
+        Some(path) if path.is_dir() || path.components().count() > 1 => path.to_path_buf(),
+        Some(name) => models.join(name),
+        None if models.join("base/model.bin").is_file() => models.join("base"),
+        None => models.join("tiny.en"),
+    }
+}
+
+#[cfg(test)]
+mod model_tests {
+    use super::resolve_model;
+    use std::path::Path;
+
+    #[test]
+    fn a_model_is_a_directory_or_the_name_of_an_installed_one() {
+        let models = std::env::temp_dir().join(format!("weft-models-{}", std::process::id()));
+        std::fs::create_dir_all(models.join("base")).unwrap();
+        assert_eq!(resolve_model(None, &models), models.join("tiny.en"));
+        std::fs::write(models.join("base/model.bin"), b"x").unwrap();
+        assert_eq!(resolve_model(None, &models), models.join("base"));
+        assert_eq!(
+            resolve_model(Some(Path::new("tiny.en")), &models),
+            models.join("tiny.en")
+        );
+        assert_eq!(
+            resolve_model(Some(Path::new("/srv/models/large")), &models),
+            Path::new("/srv/models/large")
+        );
+        let _ = std::fs::remove_dir_all(&models);
     }
 }

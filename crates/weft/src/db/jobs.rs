@@ -139,6 +139,9 @@ pub struct Job {
     /// How much of the audio a running job has transcribed, 0 to 1; null before the engine
     /// reports (and always with an engine that answers all at once).
     pub progress: Option<f32>,
+    /// The language this run was asked for (a code, or `auto` to detect it); null for the
+    /// owner's default.
+    pub language: Option<String>,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
 }
@@ -151,16 +154,29 @@ pub async fn enqueue(
     journal_id: Uuid,
     max_attempts: i32,
 ) -> Result<Option<Job>, sqlx::Error> {
+    enqueue_in(tx, journal_id, max_attempts, None).await
+}
+
+/// [`enqueue`], asking for the transcription in `language` (a code, or `auto`; `None` for
+/// the owner's default).
+pub async fn enqueue_in(
+    tx: &mut UserTx,
+    journal_id: Uuid,
+    max_attempts: i32,
+    language: Option<&str>,
+) -> Result<Option<Job>, sqlx::Error> {
     let job = sqlx::query_as!(
         Job,
-        r#"INSERT INTO transcription_jobs (journal_id, user_id, max_attempts) VALUES ($1, $2, $3)
+        r#"INSERT INTO transcription_jobs (journal_id, user_id, max_attempts, language)
+           VALUES ($1, $2, $3, $4)
            ON CONFLICT (journal_id) WHERE state IN ('queued', 'running') DO NOTHING
            RETURNING id, journal_id, user_id, state AS "state: JobState", attempts, max_attempts,
                      run_after, worker, heartbeat_at, started_at, finished_at, last_error,
-                     progress, created_at, updated_at"#,
+                     progress, language, created_at, updated_at"#,
         journal_id,
         tx.user_id(),
         max_attempts,
+        language,
     )
     .fetch_optional(&mut **tx)
     .await?;
@@ -170,6 +186,26 @@ pub async fn enqueue(
         sqlx::query!("NOTIFY weft_jobs").execute(&mut **tx).await?;
     }
     Ok(job)
+}
+
+/// Where a queued job stands: how many queued jobs come before it (due earlier), and how
+/// many run now. Counts every user's jobs (which it does not show): the queue is shared.
+pub async fn queue_position(
+    executor: impl PgExecutor<'_>,
+    job: &Job,
+) -> Result<(i64, i64), sqlx::Error> {
+    let row = sqlx::query!(
+        r#"SELECT count(*) FILTER (WHERE state = 'queued' AND (run_after, created_at, id) < ($1, $2, $3))
+                      AS "ahead!",
+                  count(*) FILTER (WHERE state = 'running') AS "running!"
+           FROM transcription_jobs WHERE state IN ('queued', 'running')"#,
+        job.run_after,
+        job.created_at,
+        job.id,
+    )
+    .fetch_one(executor)
+    .await?;
+    Ok((row.ahead, row.running))
 }
 
 /// Takes the oldest due queued job for `worker`, if any.
@@ -187,7 +223,7 @@ pub async fn claim(
                        FOR UPDATE SKIP LOCKED LIMIT 1)
            RETURNING id, journal_id, user_id, state AS "state: JobState", attempts, max_attempts,
                      run_after, worker, heartbeat_at, started_at, finished_at, last_error,
-                     progress, created_at, updated_at"#,
+                     progress, language, created_at, updated_at"#,
         worker,
     )
     .fetch_optional(executor)
@@ -310,7 +346,7 @@ pub async fn latest_for_journal(
     sqlx::query_as!(
         Job,
         r#"SELECT id, journal_id, user_id, state AS "state: JobState", attempts, max_attempts,
-                  run_after, worker, heartbeat_at, started_at, finished_at, last_error, progress,
+                  run_after, worker, heartbeat_at, started_at, finished_at, last_error, progress, language,
                   created_at, updated_at
            FROM transcription_jobs WHERE journal_id = $1 ORDER BY created_at DESC LIMIT 1"#,
         journal_id,
@@ -339,7 +375,7 @@ pub async fn list(
     sqlx::query_as!(
         Job,
         r#"SELECT id, journal_id, user_id, state AS "state: JobState", attempts, max_attempts,
-                  run_after, worker, heartbeat_at, started_at, finished_at, last_error, progress,
+                  run_after, worker, heartbeat_at, started_at, finished_at, last_error, progress, language,
                   created_at, updated_at
            FROM transcription_jobs WHERE ($1::text IS NULL OR state = $1)
            ORDER BY created_at DESC, id DESC LIMIT $2"#,
@@ -355,7 +391,7 @@ pub async fn find(executor: impl PgExecutor<'_>, id: Uuid) -> Result<Option<Job>
     sqlx::query_as!(
         Job,
         r#"SELECT id, journal_id, user_id, state AS "state: JobState", attempts, max_attempts,
-                  run_after, worker, heartbeat_at, started_at, finished_at, last_error, progress,
+                  run_after, worker, heartbeat_at, started_at, finished_at, last_error, progress, language,
                   created_at, updated_at
            FROM transcription_jobs WHERE id = $1"#,
         id,
@@ -370,12 +406,12 @@ pub async fn latest_failed(executor: impl PgExecutor<'_>) -> Result<Vec<Job>, sq
     sqlx::query_as!(
         Job,
         r#"SELECT id, journal_id, user_id, state AS "state: JobState", attempts, max_attempts,
-                  run_after, worker, heartbeat_at, started_at, finished_at, last_error, progress,
+                  run_after, worker, heartbeat_at, started_at, finished_at, last_error, progress, language,
                   created_at, updated_at
            FROM (SELECT DISTINCT ON (journal_id)
                         id, journal_id, user_id, state, attempts, max_attempts, run_after, worker,
-                        heartbeat_at, started_at, finished_at, last_error, progress, created_at,
-                        updated_at
+                        heartbeat_at, started_at, finished_at, last_error, progress, language,
+                        created_at, updated_at
                  FROM transcription_jobs
                  ORDER BY journal_id, created_at DESC, id DESC) latest
            WHERE state = 'failed' ORDER BY created_at"#

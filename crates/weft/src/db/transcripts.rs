@@ -47,6 +47,8 @@ pub struct Transcript {
     pub source: TranscriptSource,
     /// The language the engine heard, when it said.
     pub language: Option<String>,
+    /// How sure the engine was of a language it detected, 0..1 (none when it was given).
+    pub language_probability: Option<f32>,
 }
 
 /// Inserts a transcript for a journal.
@@ -61,7 +63,7 @@ pub async fn insert(
         Transcript,
         r#"INSERT INTO transcripts (journal_id, text, segments) VALUES ($1, $2, $3)
            RETURNING id, journal_id, text, segments AS "segments: Json<Vec<Segment>>",
-                     created_at, source AS "source: TranscriptSource", language"#,
+                     created_at, source AS "source: TranscriptSource", language, language_probability"#,
         journal_id,
         text,
         segments.map(Json) as _,
@@ -79,7 +81,7 @@ pub async fn for_journal(
     sqlx::query_as!(
         Transcript,
         r#"SELECT id, journal_id, text, segments AS "segments: Json<Vec<Segment>>", created_at,
-                  source AS "source: TranscriptSource", language
+                  source AS "source: TranscriptSource", language, language_probability
            FROM transcripts WHERE journal_id = $1 ORDER BY created_at DESC, id DESC"#,
         journal_id,
     )
@@ -96,18 +98,20 @@ pub async fn insert_version(
     segments: &[Segment],
     source: TranscriptSource,
     language: Option<&str>,
+    language_probability: Option<f64>,
 ) -> Result<Transcript, sqlx::Error> {
     sqlx::query_as!(
         Transcript,
-        r#"INSERT INTO transcripts (journal_id, text, segments, source, language)
-           VALUES ($1, $2, $3, $4, $5)
+        r#"INSERT INTO transcripts (journal_id, text, segments, source, language, language_probability)
+           VALUES ($1, $2, $3, $4, $5, $6)
            RETURNING id, journal_id, text, segments AS "segments: Json<Vec<Segment>>",
-                     created_at, source AS "source: TranscriptSource", language"#,
+                     created_at, source AS "source: TranscriptSource", language, language_probability"#,
         journal_id,
         text,
         Json(segments) as _,
         source.as_str(),
         language,
+        language_probability.map(|p| p.clamp(0.0, 1.0) as f32),
     )
     .fetch_one(&mut **tx)
     .await
@@ -120,7 +124,7 @@ pub async fn current(tx: &mut UserTx, journal_id: Uuid) -> Result<Option<Transcr
     sqlx::query_as!(
         Transcript,
         r#"SELECT id, journal_id, text, segments AS "segments: Json<Vec<Segment>>", created_at,
-                  source AS "source: TranscriptSource", language
+                  source AS "source: TranscriptSource", language, language_probability
            FROM transcripts WHERE journal_id = $1
            ORDER BY (source = 'person') DESC, created_at DESC, id DESC LIMIT 1"#,
         journal_id,

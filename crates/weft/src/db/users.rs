@@ -162,3 +162,37 @@ pub async fn delete(executor: impl PgExecutor<'_>, id: Uuid) -> Result<bool, sql
         .await?;
     Ok(done.rows_affected() == 1)
 }
+
+/// The user's transcription language: a code such as `es`, or `None` to detect it.
+pub async fn transcription_language(
+    executor: impl PgExecutor<'_>,
+    id: Uuid,
+) -> Result<Option<String>, sqlx::Error> {
+    Ok(sqlx::query_scalar!(
+        "SELECT transcription_language FROM user_settings WHERE user_id = $1",
+        id
+    )
+    .fetch_optional(executor)
+    .await?
+    .flatten())
+}
+
+/// Sets the user's transcription language (`None`: detect it); false when there is no
+/// such user.
+pub async fn set_transcription_language(
+    executor: impl PgExecutor<'_>,
+    id: Uuid,
+    language: Option<&str>,
+) -> Result<bool, sqlx::Error> {
+    let result = sqlx::query!(
+        "INSERT INTO user_settings (user_id, transcription_language)
+         SELECT id, $2 FROM users WHERE id = $1
+         ON CONFLICT (user_id) DO UPDATE
+             SET transcription_language = EXCLUDED.transcription_language, updated_at = now()",
+        id,
+        language
+    )
+    .execute(executor)
+    .await?;
+    Ok(result.rows_affected() == 1)
+}

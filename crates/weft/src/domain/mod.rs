@@ -6,6 +6,7 @@
 
 mod account;
 mod journal;
+mod language;
 pub mod password;
 mod secret;
 mod transcript;
@@ -15,8 +16,9 @@ pub use journal::{
     optional_text, parse_tag_list, Tag, TagError, Title, MAX_LOCATION_CHARS, MAX_NOTES_CHARS,
     MAX_TAGS, MAX_TAG_CHARS,
 };
+pub use language::{language_name, Language, LANGUAGES};
 pub use secret::Secret;
-pub use transcript::{Segment, Word};
+pub use transcript::{retime_corrected, Segment, Word};
 
 /// Why a value from outside is not acceptable: the field it came in and a sentence for the
 /// person who typed it.

@@ -11,7 +11,7 @@ use tokio::io::AsyncWriteExt;
 
 use crate::db::jobs::{self, Job};
 use crate::db::transcripts::TranscriptSource;
-use crate::db::{journals, scoped, transcripts};
+use crate::db::{journals, scoped, transcripts, users};
 use crate::media::probe;
 use crate::scratch::TempFile;
 use crate::storage::{Storage, StorageError};
@@ -110,9 +110,15 @@ impl Pipeline {
                 done.store(fraction.to_bits(), Ordering::Relaxed);
             }) as crate::transcribe::Progress
         });
+        // The language asked for with this run, else the owner's, else the engine's own
+        // setting (detection unless the operator chose one).
+        let language = match &job.language {
+            Some(language) => Some(language.clone()),
+            None => users::transcription_language(&self.pool, job.user_id).await?,
+        };
         let output = self
             .engine
-            .transcribe_with_progress(wav.path(), duration, progress)
+            .transcribe_in(wav.path(), duration, language.as_deref(), progress)
             .await?;
         let text = output.text();
 
@@ -124,6 +130,7 @@ impl Pipeline {
             &output.segments,
             TranscriptSource::Engine,
             output.language.as_deref(),
+            output.language_probability,
         )
         .await?;
         if !jobs::complete(&mut tx, job, worker).await? {

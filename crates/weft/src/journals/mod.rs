@@ -8,7 +8,7 @@ pub mod page_cache;
 mod tag_lists;
 mod transcripts;
 
-pub use transcripts::TranscriptState;
+pub use transcripts::{JobProgress, TranscriptState};
 
 use sqlx::PgPool;
 use uuid::Uuid;
@@ -104,11 +104,17 @@ impl Journals<'_> {
         user: Uuid,
         id: Uuid,
         max_attempts: Option<i32>,
+        language: Option<&str>,
     ) -> Result<Job, JournalError> {
+        // A code, or `auto` to detect it; nothing: the owner's default.
+        let language = language
+            .map(|l| crate::domain::Language::parse(l, "language"))
+            .transpose()?
+            .map(|l| l.code().unwrap_or("auto"));
         let view = self.view(user, id).await?;
         let max_attempts = max_attempts.ok_or(JournalError::TranscriptionOff)?;
         let mut tx = scoped::begin_for_user(self.pool, user).await?;
-        let job = jobs::enqueue(&mut tx, view.journal.id, max_attempts).await?;
+        let job = jobs::enqueue_in(&mut tx, view.journal.id, max_attempts, language).await?;
         tx.commit().await?;
         job.ok_or(JournalError::AlreadyQueued)
     }

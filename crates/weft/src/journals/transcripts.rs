@@ -8,7 +8,7 @@ use crate::db::jobs::{self, Job, TranscriptStatus};
 use crate::db::journals::JournalView;
 use crate::db::scoped;
 use crate::db::transcripts::{self, Transcript, TranscriptSource};
-use crate::domain::{Segment, ValidationError};
+use crate::domain::{retime_corrected, Segment, ValidationError};
 use crate::transcribe::join_segments;
 
 /// The most segments a correction may have.
@@ -24,6 +24,66 @@ pub struct TranscriptState {
     pub transcript: Option<Transcript>,
     pub job: Option<Job>,
     pub status: TranscriptStatus,
+    /// How far the latest job has got, while it is queued or running.
+    pub progress: Option<JobProgress>,
+}
+
+/// How far a queued or running transcription has got, as a person wants to know it.
+#[derive(Debug, Clone, PartialEq, serde::Serialize, utoipa::ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct JobProgress {
+    /// Queued: its place in the queue, which every user's recordings share (1: next).
+    pub queue_position: Option<i64>,
+    /// Queued: how many transcriptions run now, ahead of the queue.
+    pub running: Option<i64>,
+    /// Running: the fraction of the audio transcribed, 0 to 1 (once the engine says).
+    pub fraction_done: Option<f64>,
+    /// Running: an estimate of the seconds left, from the pace so far.
+    pub seconds_left: Option<f64>,
+}
+
+impl JobProgress {
+    /// A running job's progress: the estimate of the time left is the time spent so far
+    /// scaled by what is left, once at least 2 % is done (earlier it says nothing useful).
+    pub fn running(fraction: Option<f64>, elapsed_seconds: f64) -> Self {
+        let fraction = fraction.map(|f| f.clamp(0.0, 1.0));
+        let seconds_left = fraction
+            .filter(|&f| f >= 0.02 && elapsed_seconds > 0.0)
+            .map(|f| (elapsed_seconds * (1.0 - f) / f).max(0.0).round());
+        Self {
+            queue_position: None,
+            running: None,
+            fraction_done: fraction,
+            seconds_left,
+        }
+    }
+}
+
+/// The progress of the journal's latest job, if it is queued or running.
+async fn progress_of(
+    executor: impl sqlx::PgExecutor<'_>,
+    job: Option<&Job>,
+) -> Result<Option<JobProgress>, sqlx::Error> {
+    let Some(job) = job else { return Ok(None) };
+    Ok(match job.state {
+        jobs::JobState::Queued => {
+            let (ahead, running) = jobs::queue_position(executor, job).await?;
+            Some(JobProgress {
+                queue_position: Some(ahead + 1),
+                running: Some(running),
+                fraction_done: None,
+                seconds_left: None,
+            })
+        }
+        jobs::JobState::Running => {
+            let elapsed = job
+                .started_at
+                .map(|at| (chrono::Utc::now() - at).num_milliseconds() as f64 / 1000.0)
+                .unwrap_or(0.0);
+            Some(JobProgress::running(job.progress.map(f64::from), elapsed))
+        }
+        _ => None,
+    })
 }
 
 impl Journals<'_> {
@@ -33,6 +93,7 @@ impl Journals<'_> {
         let mut tx = scoped::begin_for_user(self.pool, user).await?;
         let transcript = transcripts::current(&mut tx, view.journal.id).await?;
         let job = jobs::latest_for_journal(&mut *tx, view.journal.id).await?;
+        let progress = progress_of(&mut *tx, job.as_ref()).await?;
         tx.commit().await?;
         let status = view.transcript_status;
         Ok(TranscriptState {
@@ -40,6 +101,7 @@ impl Journals<'_> {
             transcript,
             job,
             status,
+            progress,
         })
     }
 
@@ -54,13 +116,22 @@ impl Journals<'_> {
     ) -> Result<TranscriptState, JournalError> {
         check_segments(&segments)?;
         let view = self.view(user, id).await?;
-        let segments: Vec<Segment> = segments
+        let mut segments: Vec<Segment> = segments
             .into_iter()
             .map(|s| Segment {
                 text: s.text.trim().to_string(),
                 ..s
             })
             .collect();
+        // The version corrected: its word timing is kept where the words are, and its
+        // language stays the transcript's.
+        let mut tx = scoped::begin_for_user(self.pool, user).await?;
+        let previous = transcripts::current(&mut tx, view.journal.id).await?;
+        tx.commit().await?;
+        let (previous_segments, language) = previous
+            .map(|t| (t.segments.map(|s| s.0).unwrap_or_default(), t.language))
+            .unwrap_or_default();
+        retime_corrected(&previous_segments, &mut segments);
         let text = text
             .map(|t| t.trim().to_string())
             .unwrap_or_else(|| join_segments(&segments));
@@ -71,6 +142,7 @@ impl Journals<'_> {
             &text,
             &segments,
             TranscriptSource::Person,
+            language.as_deref(),
             None,
         )
         .await?;
@@ -85,6 +157,7 @@ impl Journals<'_> {
             transcript: Some(transcript),
             job,
             status,
+            progress: None,
         })
     }
 }
@@ -118,4 +191,21 @@ fn check_segments(segments: &[Segment]) -> Result<(), ValidationError> {
         return refuse("segments are in order of their start".to_string());
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::JobProgress;
+
+    #[test]
+    fn the_time_left_is_the_pace_so_far_applied_to_what_is_left() {
+        let p = JobProgress::running(Some(0.25), 30.0);
+        assert_eq!(p.seconds_left, Some(90.0));
+        assert_eq!(JobProgress::running(Some(0.01), 30.0).seconds_left, None);
+        assert_eq!(JobProgress::running(None, 30.0).seconds_left, None);
+        assert_eq!(
+            JobProgress::running(Some(1.0), 30.0).seconds_left,
+            Some(0.0)
+        );
+    }
 }

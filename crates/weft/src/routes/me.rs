@@ -3,7 +3,7 @@
 use axum::extract::State;
 use axum::http::StatusCode;
 use axum_extra::extract::CookieJar;
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
@@ -21,6 +21,68 @@ pub fn router() -> OpenApiRouter<ApiContext> {
     OpenApiRouter::new()
         .routes(routes!(get_me, update_me, delete_me))
         .routes(routes!(change_password))
+        .routes(routes!(get_settings, update_settings))
+}
+
+/// The account's settings.
+#[derive(Debug, Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct Settings {
+    /// The language new recordings are transcribed in, as a code (`es`); null: detected
+    /// from the speech.
+    pub transcription_language: Option<String>,
+}
+
+/// New settings.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct UpdateSettingsRequest {
+    /// A language code (`en`, `es`, `sv`, ...), or `auto` to detect the language.
+    pub transcription_language: String,
+}
+
+/// The account's settings.
+#[utoipa::path(
+    get, path = "/api/v1/me/settings", tag = "accounts",
+    responses((status = 200, body = Settings), (status = 401, body = ErrorBody)),
+    security(("bearer" = []), ("cookie" = []))
+)]
+pub(crate) async fn get_settings(
+    State(context): State<ApiContext>,
+    current: CurrentUser,
+) -> Result<ApiJson<Settings>, ApiError> {
+    let transcription_language = context
+        .accounts()
+        .transcription_language(current.user.id)
+        .await?;
+    Ok(ApiJson(Settings {
+        transcription_language,
+    }))
+}
+
+/// Change the account's settings: the language new recordings are transcribed in.
+#[utoipa::path(
+    put, path = "/api/v1/me/settings", tag = "accounts",
+    request_body = UpdateSettingsRequest,
+    responses(
+        (status = 200, body = Settings),
+        (status = 401, body = ErrorBody),
+        (status = 422, description = "Not a language Weft can transcribe", body = ErrorBody),
+    ),
+    security(("bearer" = []), ("cookie" = []))
+)]
+pub(crate) async fn update_settings(
+    State(context): State<ApiContext>,
+    current: CurrentUser,
+    ApiJson(request): ApiJson<UpdateSettingsRequest>,
+) -> Result<ApiJson<Settings>, ApiError> {
+    let transcription_language = context
+        .accounts()
+        .set_transcription_language(current.user.id, &request.transcription_language)
+        .await?;
+    Ok(ApiJson(Settings {
+        transcription_language,
+    }))
 }
 
 /// New username and/or email; the current password confirms the change.

@@ -79,6 +79,9 @@ pub struct Moment {
     /// Seconds from the start of the video.
     pub start: f64,
     pub end: f64,
+    /// Where the first word that matched starts, when the transcript times its words;
+    /// else the segment's start. Play from here.
+    pub at: f64,
     /// The segment's text.
     pub text: String,
 }
@@ -293,7 +296,7 @@ async fn word_list_lexemes(
 /// Whether full-text search ignores every word of the query (stop words such as `that`),
 /// so that the document index cannot find it.
 async fn only_ignored_words(conn: &mut PgConnection, query: &Query) -> Result<bool, sqlx::Error> {
-    let expr = query.to_sql(1, Matching::Exact);
+    let expr = query.english_sql(1);
     let sql = format!("SELECT numnode({}) = 0", expr.sql);
     let mut statement = sqlx::query_scalar::<_, bool>(&sql);
     for text in &expr.binds {
@@ -473,6 +476,7 @@ struct Detail {
     /// Null for the row that carries the snippet of a journal without moments.
     start: Option<f64>,
     end: Option<f64>,
+    at: Option<f64>,
     text: String,
     headline: String,
 }
@@ -498,6 +502,8 @@ async fn details(
         Some(&expr.sql),
         "lower(e.seg->>'text') LIKE ANY (q.keys) \
          AND to_tsvector('english', e.seg->>'text') @@ q.q",
+        "lower(w.word->>'word') LIKE ANY (q.keys) \
+         AND (to_tsvector('english', w.word->>'word') || to_tsvector('simple', w.word->>'word')) @@ q.any",
         &format!("ts_headline('english', m.text, q.q, {options})"),
         &format!("ts_headline('english', {head}, q.q, {fragments})"),
     );
@@ -525,6 +531,7 @@ async fn literal_details(
     let sql = details_sql(
         None,
         "(e.seg->>'text') ~* $2",
+        "(w.word->>'word') ~* $2",
         &mark("m.text"),
         &mark(&head),
     );
@@ -551,14 +558,17 @@ fn clean_marks(text: &str) -> String {
 fn details_sql(
     tsquery: Option<&str>,
     matches: &str,
+    word_matches: &str,
     moment_headline: &str,
     head_headline: &str,
 ) -> String {
     let (with_q, and_q) = match tsquery {
         Some(tsquery) => (
             format!(
-                "q AS MATERIALIZED (SELECT q.q, {keys} AS keys FROM (SELECT {tsquery} AS q) q), ",
-                keys = tsquery_keys_sql("q.q")
+                "q AS MATERIALIZED (SELECT q.q, {keys} AS keys, {any} AS any \
+                                     FROM (SELECT {tsquery} AS q) q), ",
+                keys = tsquery_keys_sql("q.q"),
+                any = tsquery_any_sql("q.q")
             ),
             ", q",
         ),
@@ -568,7 +578,13 @@ fn details_sql(
     format!(
         "WITH {with_q}moments AS ( \
              SELECT ct.journal_id, e.n, (e.seg->>'start')::float8 AS start, \
-                    (e.seg->>'end')::float8 AS \"end\", {segment_text} AS text \
+                    (e.seg->>'end')::float8 AS \"end\", {segment_text} AS text, \
+                    (SELECT (w.word->>'start')::float8 \
+                     FROM jsonb_array_elements(CASE jsonb_typeof(e.seg->'words') \
+                              WHEN 'array' THEN e.seg->'words' ELSE '[]' END) WITH ORDINALITY AS w(word, i) \
+                     WHERE jsonb_typeof(w.word->'start') = 'number' \
+                       AND jsonb_typeof(w.word->'word') = 'string' AND {word_matches} \
+                     ORDER BY w.i LIMIT 1) AS at \
              FROM unnest($1::uuid[]) AS wanted(journal) \
              CROSS JOIN LATERAL ( \
                  SELECT t.journal_id, t.segments FROM transcripts t WHERE t.journal_id = wanted.journal \
@@ -581,16 +597,27 @@ fn details_sql(
                AND jsonb_typeof(e.seg->'text') = 'string' \
                AND {matches} \
          ) \
-         SELECT m.journal_id, m.start, m.\"end\", m.text, \
+         SELECT m.journal_id, m.start, m.\"end\", m.at, m.text, \
                 CASE WHEN m.rank <= {SNIPPET_MOMENTS} THEN {moment_headline} ELSE '' END AS headline \
-         FROM (SELECT journal_id, n, start, \"end\", text, \
+         FROM (SELECT journal_id, n, start, \"end\", at, text, \
                       row_number() OVER (PARTITION BY journal_id ORDER BY n) AS rank \
                FROM moments) m{and_q} \
          UNION ALL \
-         SELECT j.id, NULL, NULL, '', {head_headline} \
+         SELECT j.id, NULL, NULL, NULL, '', {head_headline} \
          FROM journals j{and_q} \
          WHERE j.id = ANY($1) AND NOT EXISTS (SELECT 1 FROM moments m WHERE m.journal_id = j.id) \
          ORDER BY 1, 2 NULLS FIRST"
+    )
+}
+
+/// The SQL for one tsquery that matches any single lexeme of the tsquery `q` (the words of
+/// a query, any of them, stemmed or as written): what a word of a moment must match to be
+/// the one the moment points at. Read from q's text form, as [`tsquery_keys_sql`] does;
+/// prefixes keep their `:*`.
+fn tsquery_any_sql(q: &str) -> String {
+    format!(
+        r"(SELECT coalesce(string_agg(DISTINCT m.found[1], ' | ')::tsquery, ''::tsquery)
+          FROM regexp_matches({q}::text, '(''(?:[^'']|'''')*''(?::\*)?)', 'g') AS m(found))"
     )
 }
 
@@ -635,6 +662,10 @@ fn collect_details(
                 entry.1.push(Moment {
                     start,
                     end,
+                    at: row
+                        .at
+                        .filter(|at| *at >= start && *at <= end)
+                        .unwrap_or(start),
                     text: row.text,
                 });
             }

@@ -150,9 +150,20 @@ impl Query {
 
     /// The whole query as a tsquery expression; placeholders start at `$first`.
     pub fn to_sql(&self, first: usize, matching: Matching) -> SqlExpr {
+        self.to_sql_in(first, matching, Configs::EveryLanguage)
+    }
+
+    /// [`Query::to_sql`] with English stemming alone, without the 'simple' alternative for
+    /// other languages' text: empty exactly when English full-text search ignores every
+    /// word (`that`), which then calls for [`Matching::Literal`].
+    pub fn english_sql(&self, first: usize) -> SqlExpr {
+        self.to_sql_in(first, Matching::Exact, Configs::English)
+    }
+
+    fn to_sql_in(&self, first: usize, matching: Matching, configs: Configs) -> SqlExpr {
         let mut binds = Vec::new();
         let sql = self.join_groups(" || ", " && ", |term| {
-            term_sql(term, first, matching, &mut binds)
+            term_sql(term, first, matching, configs, &mut binds)
         });
         SqlExpr { sql, binds }
     }
@@ -209,7 +220,7 @@ impl Query {
         let mut binds = Vec::new();
         let alternatives: Vec<String> = self
             .wanted()
-            .map(|term| term_sql(term, first, matching, &mut binds))
+            .map(|term| term_sql(term, first, matching, Configs::EveryLanguage, &mut binds))
             .collect();
         SqlExpr {
             sql: format!("({})", alternatives.join(" || ")),
@@ -219,7 +230,22 @@ impl Query {
 }
 
 /// One term as SQL, pushing the text it binds.
-fn term_sql(term: &Term, first: usize, matching: Matching, binds: &mut Vec<String>) -> String {
+/// Which text-search configurations a word or phrase is looked for with.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Configs {
+    /// English stemming only.
+    English,
+    /// English stemming, and as written ('simple') for text in other languages.
+    EveryLanguage,
+}
+
+fn term_sql(
+    term: &Term,
+    first: usize,
+    matching: Matching,
+    configs: Configs,
+    binds: &mut Vec<String>,
+) -> String {
     // Named lexemes are constants, which PostgreSQL plans for and computes once; the
     // 'simple' configuration takes them as they are (they are stems already).
     let lexemes = term.lexemes.as_deref().and_then(named_lexemes);
@@ -236,9 +262,26 @@ fn term_sql(term: &Term, first: usize, matching: Matching, binds: &mut Vec<Strin
                 bind(format!("'{}':*", term.text))
             ),
         },
-        TermKind::Phrase => format!("phraseto_tsquery('english', ${})", bind(term.text.clone())),
+        // English text is indexed stemmed, every other language's with 'simple'
+        // (migrations/0008_languages.sql): a word or phrase is looked for both ways, with the
+        // same bound text.
+        TermKind::Phrase => {
+            let n = bind(term.text.clone());
+            match configs {
+                Configs::English => format!("phraseto_tsquery('english', ${n})"),
+                Configs::EveryLanguage => format!(
+                    "(phraseto_tsquery('english', ${n}) || phraseto_tsquery('simple', ${n}))"
+                ),
+            }
+        }
         TermKind::Word => {
-            let word = format!("plainto_tsquery('english', ${})", bind(term.text.clone()));
+            let n = bind(term.text.clone());
+            let word = match configs {
+                Configs::English => format!("plainto_tsquery('english', ${n})"),
+                Configs::EveryLanguage => {
+                    format!("(plainto_tsquery('english', ${n}) || plainto_tsquery('simple', ${n}))")
+                }
+            };
             let letters = word_letters(&term.text);
             if matching != Matching::Partial || term.negated || letters.is_empty() {
                 word
@@ -476,7 +519,13 @@ mod tests {
         assert_eq!(expr.binds.len(), 5);
         // A prefix keeps only letters and digits, so to_tsquery sees one quoted lexeme.
         assert_eq!(expr.binds[4], "'light':*");
-        assert!(expr.sql.starts_with("((plainto_tsquery('english', $3))"));
+        // A word is looked for stemmed as English and as written (other languages' text).
+        assert!(
+            expr.sql
+                .starts_with("(((plainto_tsquery('english', $3) || plainto_tsquery('simple', $3))"),
+            "{}",
+            expr.sql
+        );
     }
 
     #[test]

@@ -39,6 +39,12 @@ pub struct PasswordForm {
     repeat: Secret,
 }
 
+/// The transcription language: a code, or `auto`.
+#[derive(Debug, Deserialize)]
+pub struct LanguageForm {
+    language: String,
+}
+
 /// Deleting the account: the password and a ticked box.
 #[derive(Debug, Deserialize)]
 pub struct DeleteForm {
@@ -49,6 +55,7 @@ pub struct DeleteForm {
 /// Which section a message belongs to.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Section {
+    Language,
     Identity,
     Password,
     Sessions,
@@ -75,6 +82,10 @@ pub async fn page(
             "Password changed. Your other sessions were signed out.",
         )),
         Some("revoked") => Some((Section::Sessions, "That session is signed out.")),
+        Some("language") => Some((
+            Section::Language,
+            "Saved. New recordings are transcribed in this language.",
+        )),
         _ => None,
     }
     .map(|(section, message)| Feedback {
@@ -91,6 +102,11 @@ async fn render(
     feedback: Option<Feedback<'_>>,
 ) -> Result<Markup, WebError> {
     let list = sessions::list(&context.pool, viewer.current.user.id).await?;
+    let language = context
+        .accounts()
+        .transcription_language(viewer.current.user.id)
+        .await
+        .map_err(ApiError::from)?;
     let user = &viewer.current.user;
     let say = |section: Section| -> Markup {
         match &feedback {
@@ -114,6 +130,23 @@ async fn render(
                 }
             }
             div.settings {
+                section.card.wide aria-labelledby="language-heading" {
+                    h2 #language-heading { "Transcription language" }
+                    (say(Section::Language))
+                    form method="post" action="/account/language" {
+                        (layout::csrf_field(viewer))
+                        div.field {
+                            label for="language" { "The language you speak in your recordings" }
+                            (layout::language_select("language", "language", language.as_deref(), None))
+                            p.help #language-help {
+                                "“Detect” works out the language of each recording, and of each part "
+                                "of one in which you switch languages. Choosing yours is a little faster "
+                                "and avoids a wrong guess on short recordings."
+                            }
+                        }
+                        button.primary type="submit" { "Save language" }
+                    }
+                }
                 section.card aria-labelledby="identity-heading" {
                     h2 #identity-heading { "Username and email" }
                     (say(Section::Identity))
@@ -280,6 +313,22 @@ pub async fn identity(
     match changed {
         Ok(_) => Ok(Redirect::to("/account?done=identity").into_response()),
         Err(error) => refused(&context, &viewer, Section::Identity, error.into()).await,
+    }
+}
+
+/// POST /account/language.
+pub async fn language(
+    State(context): State<ApiContext>,
+    posted: Posted<LanguageForm>,
+) -> Result<Response, WebError> {
+    let Posted { viewer, form } = posted;
+    let changed = context
+        .accounts()
+        .set_transcription_language(viewer.current.user.id, &form.language)
+        .await;
+    match changed {
+        Ok(_) => Ok(Redirect::to("/account?done=language").into_response()),
+        Err(error) => refused(&context, &viewer, Section::Language, error.into()).await,
     }
 }
 

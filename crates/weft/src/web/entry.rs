@@ -15,8 +15,10 @@ use crate::api::ApiContext;
 use crate::api::ApiError;
 use crate::db::jobs::{Job, TranscriptStatus};
 use crate::db::journals::{JournalChanges, JournalView};
+use crate::db::transcripts::TranscriptSource;
 use crate::domain::Segment;
 use crate::domain::{optional_text, Title, MAX_LOCATION_CHARS, MAX_NOTES_CHARS};
+use crate::journals::JobProgress;
 
 /// Query of the entry page.
 #[derive(Debug, Deserialize)]
@@ -45,11 +47,22 @@ pub struct DeleteForm {
     confirm: Option<String>,
 }
 
+/// Transcribe again, in a language (empty: as in the account's settings).
+#[derive(Debug, Deserialize)]
+pub struct RetryForm {
+    #[serde(default)]
+    language: String,
+}
+
 /// Everything the page shows.
 struct Entry {
     view: JournalView,
     segments: Option<Vec<Segment>>,
     job: Option<Job>,
+    /// The current transcript's language, how sure the engine was, and whether a person
+    /// corrected it.
+    heard: Option<(Option<String>, Option<f32>, TranscriptSource)>,
+    progress: Option<JobProgress>,
 }
 
 async fn gather(context: &ApiContext, viewer: &Viewer, id: &str) -> Result<Entry, WebError> {
@@ -58,12 +71,18 @@ async fn gather(context: &ApiContext, viewer: &Viewer, id: &str) -> Result<Entry
         .transcript(viewer.current.user.id, journal_id(id)?)
         .await
         .map_err(ApiError::from)?;
+    let heard = state
+        .transcript
+        .as_ref()
+        .map(|t| (t.language.clone(), t.language_probability, t.source));
     Ok(Entry {
         view: state.view,
         segments: state
             .transcript
             .map(|t| t.segments.map(|s| s.0).unwrap_or_default()),
         job: state.job,
+        heard,
+        progress: state.progress,
     })
 }
 
@@ -124,7 +143,7 @@ fn render(
                         video #player controls playsinline preload="metadata"
                             poster={ (api) "/thumbnail" } src=(video) {
                             @if entry.segments.is_some() {
-                                track kind="captions" srclang="en" label="Transcript" default
+                                track kind="captions" srclang=(track_language(entry)) label="Transcript" default
                                     src={ (api) "/transcript.vtt" };
                             }
                             p { "Your browser cannot play this video. " a href={ (api) "/video" } { "Download it" } "." }
@@ -155,6 +174,9 @@ fn render(
                             button.secondary.small #correct type="button" hidden { "Correct" }
                         }
                     }
+                    @if let Some(line) = language_line(entry) {
+                        p.heard.muted #heard { (line) }
+                    }
                     (transcript_body(context, viewer, entry, status))
                 }
             }
@@ -177,10 +199,7 @@ fn transcript_body(
             TranscriptStatus::Queued | TranscriptStatus::Running => {
                 p.waiting #waiting {
                     span.spinner aria-hidden="true" {}
-                    @if status == TranscriptStatus::Queued { "Waiting for a transcriber…" } @else { "Transcribing…" }
-                    @if let Some(progress) = entry.job.as_ref().and_then(|j| j.progress).filter(|_| status == TranscriptStatus::Running) {
-                        " " (format!("{:.0}", progress * 100.0)) "% done."
-                    }
+                    span #progress-text { (progress_text(status, entry.progress.as_ref())) }
                     " This page updates by itself when the transcript is ready."
                 }
             },
@@ -202,7 +221,7 @@ fn transcript_body(
                         li {
                             a.seg href={ "?t=" (segment.start) } data-start=(segment.start) data-end=(segment.end) {
                                 span.ts { (layout::clock(segment.start)) }
-                                span.text { (segment.text) }
+                                span.text { (segment_text(segment)) }
                             }
                         }
                     }
@@ -219,10 +238,87 @@ fn transcript_body(
         @if can_retry {
             form.retry method="post" action={ "/entries/" (id) "/retry" } {
                 (layout::csrf_field(viewer))
+                div.field.inline {
+                    label for="retry-language" { "Language" }
+                    (layout::language_select("retry-language", "language", None, Some("As in my settings")))
+                    p.help.visually-hidden #retry-language-help { "The language to transcribe this entry in." }
+                }
                 button.secondary type="submit" {
                     @if entry.segments.is_some() { "Transcribe again" } @else { "Transcribe" }
                 }
             }
+        }
+    }
+}
+
+/// The language of the captions track (`en` when unknown).
+fn track_language(entry: &Entry) -> String {
+    entry
+        .heard
+        .as_ref()
+        .and_then(|(language, _, _)| language.clone())
+        .filter(|l| l.len() <= 3 && l.chars().all(|c| c.is_ascii_lowercase()))
+        .unwrap_or_else(|| "en".to_string())
+}
+
+/// "Spanish, detected (97 % sure)", or "Spanish" when it was chosen, and whether a
+/// person corrected it.
+fn language_line(entry: &Entry) -> Option<String> {
+    let (language, probability, source) = entry.heard.as_ref()?;
+    let mut line = language
+        .as_deref()
+        .map(|code| crate::domain::language_name(code).to_string())?;
+    if let Some(p) = probability {
+        line.push_str(&format!(", detected ({:.0} % sure)", p * 100.0));
+    }
+    if *source == TranscriptSource::Person {
+        line.push_str(" · corrected by hand");
+    }
+    Some(line)
+}
+
+/// Where a queued or running transcription stands, in words.
+pub(super) fn progress_text(status: TranscriptStatus, progress: Option<&JobProgress>) -> String {
+    match (status, progress) {
+        (TranscriptStatus::Queued, Some(p)) => match p.queue_position {
+            Some(1) => "Next in line for a transcriber.".to_string(),
+            Some(2) => "Waiting for a transcriber: one recording ahead of this one.".to_string(),
+            Some(n) => format!(
+                "Waiting for a transcriber: {} recordings ahead of this one.",
+                n - 1
+            ),
+            None => "Waiting for a transcriber…".to_string(),
+        },
+        (TranscriptStatus::Queued, None) => "Waiting for a transcriber…".to_string(),
+        (_, Some(p)) => match (p.fraction_done, p.seconds_left) {
+            (Some(f), Some(left)) => format!(
+                "Transcribing… {:.0}% done, about {} left.",
+                f * 100.0,
+                layout::duration_words(left)
+            ),
+            (Some(f), None) => format!("Transcribing… {:.0}% done.", f * 100.0),
+            _ => "Transcribing…".to_string(),
+        },
+        _ => "Transcribing…".to_string(),
+    }
+}
+
+/// A segment's text, each word in a span with its time when the words spell the text (so
+/// that the word being spoken can be highlighted, and a click on a word seeks there).
+fn segment_text(segment: &Segment) -> Markup {
+    let words: Vec<&str> = segment.words.iter().map(|w| w.word.as_str()).collect();
+    let spelled = words.join(" ");
+    if words.is_empty()
+        || spelled
+            .split_whitespace()
+            .ne(segment.text.split_whitespace())
+    {
+        return html! { (segment.text) };
+    }
+    html! {
+        @for (i, word) in segment.words.iter().enumerate() {
+            @if i > 0 { " " }
+            span.w data-start=(word.start) data-end=(word.end) { (word.word) }
         }
     }
 }
@@ -362,17 +458,18 @@ pub async fn delete(
     Ok(Redirect::to("/").into_response())
 }
 
-/// POST /entries/{id}/retry: transcribe again.
+/// POST /entries/{id}/retry: transcribe again, in the language chosen.
 pub async fn retry(
     State(context): State<ApiContext>,
     Path(id): Path<String>,
-    posted: Posted<super::auth::Empty>,
+    posted: Posted<RetryForm>,
 ) -> Result<Response, WebError> {
     let journal = journal_id(&id)?;
     let user = posted.viewer.current.user.id;
+    let language = Some(posted.form.language.trim()).filter(|l| !l.is_empty());
     context
         .journals()
-        .transcribe_again(user, journal, context.transcription)
+        .transcribe_again(user, journal, context.transcription, language)
         .await
         .map_err(ApiError::from)?;
     Ok(Redirect::to(&format!("/entries/{journal}")).into_response())

@@ -168,6 +168,38 @@ pub fn date(at: DateTime<Utc>) -> Markup {
     }
 }
 
+/// A span of time in words, rounded as a person would say it: "20 seconds", "3 minutes",
+/// "1 hour 5 minutes".
+pub fn duration_words(seconds: f64) -> String {
+    let seconds = if seconds.is_finite() {
+        seconds.max(0.0)
+    } else {
+        0.0
+    };
+    let plural = |n: u64, unit: &str| {
+        if n == 1 {
+            format!("1 {unit}")
+        } else {
+            format!("{n} {unit}s")
+        }
+    };
+    if seconds < 60.0 {
+        // Counting down by the second is noise: tens of seconds.
+        let s = ((seconds / 10.0).ceil() as u64 * 10).max(10);
+        return plural(s.min(50), "second");
+    }
+    let minutes = (seconds / 60.0).round() as u64;
+    if minutes < 60 {
+        return plural(minutes, "minute");
+    }
+    let (h, m) = (minutes / 60, minutes % 60);
+    if m == 0 {
+        plural(h, "hour")
+    } else {
+        format!("{} {}", plural(h, "hour"), plural(m, "minute"))
+    }
+}
+
 /// The transcription status as a small badge.
 pub fn status_badge(status: TranscriptStatus) -> Markup {
     let label = match status {
@@ -179,6 +211,30 @@ pub fn status_badge(status: TranscriptStatus) -> Markup {
     };
     let status = status.as_str();
     html! { span class={ "badge status-" (status) } data-status=(status) { (label) } }
+}
+
+/// A choice of transcription language: "Detect" and Whisper's languages by name, with
+/// `selected` (a code; `None`: detect) chosen. `default_label`, when given, adds a first
+/// choice with an empty value ("as in my settings").
+pub fn language_select(
+    id: &str,
+    name: &str,
+    selected: Option<&str>,
+    default_label: Option<&str>,
+) -> Markup {
+    let mut languages: Vec<(&str, &str)> = crate::domain::LANGUAGES.to_vec();
+    languages.sort_by_key(|(_, name)| *name);
+    html! {
+        select id=(id) name=(name) aria-describedby={ (id) "-help" } {
+            @if let Some(label) = default_label {
+                option value="" selected { (label) }
+            }
+            option value="auto" selected[default_label.is_none() && selected.is_none()] { "Detect" }
+            @for (code, language) in languages {
+                option value=(code) selected[default_label.is_none() && selected == Some(code)] { (language) }
+            }
+        }
+    }
 }
 
 /// A tag as a link to the timeline filtered by it.
@@ -198,6 +254,18 @@ pub fn trusted(html: &str) -> PreEscaped<&str> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn durations_are_said_in_words_rounded() {
+        assert_eq!(duration_words(3.0), "10 seconds");
+        assert_eq!(duration_words(41.0), "50 seconds");
+        assert_eq!(duration_words(59.5), "50 seconds");
+        assert_eq!(duration_words(90.0), "2 minutes");
+        assert_eq!(duration_words(61.0), "1 minute");
+        assert_eq!(duration_words(3600.0), "1 hour");
+        assert_eq!(duration_words(3900.0), "1 hour 5 minutes");
+        assert_eq!(duration_words(f64::NAN), "10 seconds");
+    }
 
     #[test]
     fn clocks_read_like_a_player() {

@@ -28,6 +28,7 @@ pub fn router() -> Router<ApiContext> {
         .route("/account", get(account::page))
         .route("/account/identity", post(account::identity))
         .route("/account/password", post(account::password))
+        .route("/account/language", post(account::language))
         .route("/account/sessions/{id}/revoke", post(account::revoke))
         .route("/account/delete", post(account::delete))
         .route("/new", get(new_entry::page))

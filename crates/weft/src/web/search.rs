@@ -142,8 +142,8 @@ fn result(hit: &SearchHit) -> Markup {
                     ul.moments aria-label="Moments where it was said" {
                         @for moment in &hit.moments {
                             li {
-                                a.moment href={ (href) "?t=" (moment.start) } {
-                                    span.ts { "▶ " (layout::clock(moment.start)) }
+                                a.moment href={ (href) "?t=" (moment.at) } {
+                                    span.ts { "▶ " (layout::clock(moment.at)) }
                                     span.text { (moment.text) }
                                 }
                             }

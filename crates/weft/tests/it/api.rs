@@ -130,6 +130,8 @@ const ROUTES: &[(&str, &str)] = &[
     ("patch", "/api/v1/me"),
     ("delete", "/api/v1/me"),
     ("put", "/api/v1/me/password"),
+    ("get", "/api/v1/me/settings"),
+    ("put", "/api/v1/me/settings"),
     ("get", "/api/v1/sessions"),
     ("delete", "/api/v1/sessions/{id}"),
     ("get", "/api/v1/journals"),

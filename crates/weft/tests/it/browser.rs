@@ -357,11 +357,70 @@ async fn a_recording_made_in_the_browser_is_transcribed_found_and_played_from_th
         "the video is at {current_time}, the moment at {start}"
     );
     println!("{word:?} said at {start} s; the video opened at {current_time} s");
+    // The moment points at the word that matched, inside the highlighted segment.
     let segment_start: f64 = at[1].as_str().unwrap().parse().unwrap();
     assert!(
-        (segment_start - start).abs() < 0.01,
-        "the highlighted segment starts at the moment ({segment_start} vs {start})"
+        segment_start <= start + 0.01,
+        "the highlighted segment holds the moment ({segment_start} vs {start})"
     );
+
+    // While the video plays, the word being spoken is highlighted, and the highlight moves.
+    let first = wait_until(
+        &browser,
+        "const v = document.getElementById('player'); if (v.paused) v.play(); \
+         const w = document.querySelector('#segments .w.now'); \
+         return w && [w.textContent, Number(w.dataset.start), v.currentTime]",
+        Duration::from_secs(20),
+        "a highlighted word while playing",
+    )
+    .await;
+    let first_start = first[1].as_f64().unwrap();
+    let moved = wait_until(
+        &browser,
+        &format!(
+            "const w = document.querySelector('#segments .w.now'); \
+             return w && Number(w.dataset.start) > {first_start} + 0.01 && \
+                    [w.textContent, Number(w.dataset.start), document.querySelectorAll('.w.now').length]"
+        ),
+        Duration::from_secs(20),
+        "the highlight moving to a later word",
+    )
+    .await;
+    assert_eq!(moved[2], 1, "one word is highlighted at a time");
+    println!("highlighted {:?}, then {:?}", first[0], moved[0]);
+    screenshots(&browser, "entry-word").await;
+
+    // A click on a word seeks there, and that word is the one highlighted.
+    let target = browser
+        .execute(
+            "document.getElementById('player').pause(); \
+             const words = Array.from(document.querySelectorAll('#segments .w')); \
+             const w = words[Math.floor(words.length / 2)]; w.id = 'clicked-word'; \
+             const v = document.getElementById('player'); \
+             v.addEventListener('seeked', () => { \
+                 window.seekedTo = [v.currentTime, w.classList.contains('now')]; }, { once: true }); \
+             return [w.textContent, Number(w.dataset.start)]",
+            vec![],
+        )
+        .await
+        .unwrap();
+    let target_start = target[1].as_f64().unwrap();
+    click(&browser, "clicked-word").await;
+    let landed = wait_until(
+        &browser,
+        &format!(
+            "const s = window.seekedTo; \
+             return s && Math.abs(s[0] - {target_start}) < 0.05 && s[1] && [s[0], location.search]"
+        ),
+        Duration::from_secs(10),
+        "the video at the clicked word",
+    )
+    .await;
+    println!(
+        "clicked {:?} at {target_start} s; the video went to {}",
+        target[0], landed[0]
+    );
+    assert!(landed[1].as_str().unwrap().starts_with("?t="));
 
     browser.close().await.unwrap();
     drop(driver);

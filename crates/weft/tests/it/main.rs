@@ -31,6 +31,7 @@ mod instance_backup;
 mod jobs;
 mod jobs_cli;
 mod journals;
+mod languages;
 mod metrics;
 mod migrations;
 mod openai_engine;

@@ -43,6 +43,7 @@ const COLUMNS: &[(&str, &str, &str, bool, Option<&str>)] = &[
     ("transcripts", "created_at", TIMESTAMPTZ, false, Some("now()")),
     ("transcripts", "source", "text", false, Some("'engine'::text")),
     ("transcripts", "language", "text", true, None),
+    ("transcripts", "language_probability", "real", true, None),
     ("tags", "id", "uuid", false, Some("gen_random_uuid()")),
     ("tags", "journal_id", "uuid", false, None),
     ("tags", "tag", "text", false, None),

@@ -179,6 +179,7 @@ async fn transcript(app: &TestApp, user: Uuid, journal: Uuid, lines: &[(f64, f64
         &segments,
         TranscriptSource::Engine,
         Some("en"),
+        None,
     )
     .await
     .unwrap();

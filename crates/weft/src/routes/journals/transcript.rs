@@ -1,7 +1,7 @@
 //! A journal's transcript: read the current version, correct it, retry the engine, and get
 //! it as captions.
 
-use axum::extract::{Path, State};
+use axum::extract::{Path, Query, State};
 use axum::http::{header, StatusCode};
 use axum::response::IntoResponse;
 use serde::{Deserialize, Serialize};
@@ -15,7 +15,7 @@ use crate::api::{ApiError, ApiJson};
 use crate::db::jobs::{Job, TranscriptStatus};
 use crate::db::transcripts::Transcript;
 use crate::domain::Segment;
-use crate::journals::TranscriptState;
+use crate::journals::{JobProgress, TranscriptState};
 use crate::transcribe::captions;
 
 /// The current transcript and the state of the journal's latest transcription job.
@@ -28,6 +28,9 @@ pub struct TranscriptView {
     pub status: TranscriptStatus,
     /// The latest job, with its attempts and last error.
     pub job: Option<Job>,
+    /// While the latest job is queued or running: its place in the queue, or how much is
+    /// done and an estimate of the time left.
+    pub progress: Option<JobProgress>,
 }
 
 /// A corrected transcript: the segments (and optionally the full text; by default the
@@ -45,6 +48,7 @@ impl From<TranscriptState> for TranscriptView {
             transcript: state.transcript,
             status: state.status,
             job: state.job,
+            progress: state.progress,
         }
     }
 }
@@ -109,14 +113,25 @@ pub(super) async fn correct_transcript(
     Ok(ApiJson(state.into()))
 }
 
-/// Transcribe the journal again (after a failure, or to get a fresh engine version).
+/// How to transcribe again.
+#[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
+pub(crate) struct RetryQuery {
+    /// The language to transcribe in: a code (`en`, `es`, `sv`, ...) or `auto` to detect
+    /// it; by default the account's transcription language.
+    pub language: Option<String>,
+}
+
+/// Transcribe the journal again (after a failure, to get a fresh engine version, or in
+/// another language).
 #[utoipa::path(
     post, path = "/api/v1/journals/{id}/transcript/retry", tag = "transcripts",
-    params(("id" = uuid::Uuid, Path, description = "Journal id")),
+    params(("id" = uuid::Uuid, Path, description = "Journal id"), RetryQuery),
     responses(
         (status = 202, description = "Queued", body = Job),
         (status = 401, body = ErrorBody),
         (status = 404, body = ErrorBody),
+        (status = 422, description = "Not a language Weft can transcribe", body = ErrorBody),
         (status = 409, description = "A transcription is already queued or running \
             (`already_queued`), or transcription is off on this server (`transcription_off`)", body = ErrorBody),
     ),
@@ -126,10 +141,16 @@ pub(crate) async fn retry_transcript(
     State(context): State<ApiContext>,
     current: CurrentUser,
     Path(id): Path<String>,
+    Query(query): Query<RetryQuery>,
 ) -> Result<(StatusCode, ApiJson<Job>), ApiError> {
     let job = context
         .journals()
-        .transcribe_again(current.user.id, journal_id(&id)?, context.transcription)
+        .transcribe_again(
+            current.user.id,
+            journal_id(&id)?,
+            context.transcription,
+            query.language.as_deref(),
+        )
         .await?;
     Ok((StatusCode::ACCEPTED, ApiJson(job)))
 }

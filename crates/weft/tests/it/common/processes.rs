@@ -55,6 +55,9 @@ impl Weft {
             .env_remove("DATABASE_URL")
             .env("WEFT_LOG", "warn,weft=info")
             .env("WEFT_BCRYPT_COST", "10")
+            // The tests' model (tiny.en unless WEFT_WHISPER_MODEL says otherwise), not the
+            // server's default (base when installed).
+            .env("WEFT_WHISPER_MODEL", super::model_dir())
             // Every test is one client address: no throttling of its many log-ins.
             .env("WEFT_LOGIN_MAX_FAILURES_PER_IP", "100000")
             .stdin(Stdio::null())
