@@ -568,29 +568,51 @@ async fn the_transcription_language_is_chosen_on_the_account_page_and_for_one_en
     let (mut browser, user) = signed_up(&app, "lena").await;
     let html = browser.page("/account", StatusCode::OK).await;
     assert!(html.contains(r#"action="/account/language""#));
-    assert!(html.contains(r#"<option value="auto" selected>Detect</option>"#), "detect by default");
+    assert!(
+        html.contains(r#"<option value="auto" selected>Detect</option>"#),
+        "detect by default"
+    );
     assert!(html.contains(r#"<option value="sv">Swedish</option>"#));
 
-    let saved = browser.submit("/account/language", &[("language", "sv")]).await;
+    let saved = browser
+        .submit("/account/language", &[("language", "sv")])
+        .await;
     assert_eq!(saved.status(), StatusCode::SEE_OTHER);
     let html = browser.page("/account?done=language", StatusCode::OK).await;
     assert!(html.contains(r#"<option value="sv" selected>Swedish</option>"#));
     assert!(html.contains("New recordings are transcribed in this language"));
 
     for bad in ["klingon", "e\u{0}s"] {
-        let refused = browser.submit("/account/language", &[("language", bad)]).await;
-        assert_eq!(refused.status(), StatusCode::UNPROCESSABLE_ENTITY, "{bad:?}");
+        let refused = browser
+            .submit("/account/language", &[("language", bad)])
+            .await;
+        assert_eq!(
+            refused.status(),
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "{bad:?}"
+        );
         let page = refused.text().await.unwrap();
-        assert!(page.contains("auto to detect it") || page.contains("NUL"), "{bad:?}: says what to do");
+        assert!(
+            page.contains("auto to detect it") || page.contains("NUL"),
+            "{bad:?}: says what to do"
+        );
     }
     let html = browser.page("/account", StatusCode::OK).await;
-    assert!(html.contains(r#"<option value="sv" selected>Swedish</option>"#), "unchanged");
+    assert!(
+        html.contains(r#"<option value="sv" selected>Swedish</option>"#),
+        "unchanged"
+    );
 
     // An entry offers to transcribe again in another language; one that is not a language
     // is refused with a page that says so, and nothing is queued.
     let id = journal(&app, user, "Fika", &[]).await;
-    let page = browser.page(&format!("/entries/{id}"), StatusCode::OK).await;
-    assert!(!page.contains("retry-language"), "no engine on this server, no retry form");
+    let page = browser
+        .page(&format!("/entries/{id}"), StatusCode::OK)
+        .await;
+    assert!(
+        !page.contains("retry-language"),
+        "no engine on this server, no retry form"
+    );
     let refused = browser
         .submit(&format!("/entries/{id}/retry"), &[("language", "zz")])
         .await;
