@@ -209,8 +209,6 @@ async fn swedish_speech_in_the_users_chosen_language_is_transcribed_and_found() 
     let done = app
         .wait_for_transcript(&sven.token, &id, "done", Duration::from_secs(300))
         .await;
-    shutdown.cancel();
-    workers.await.unwrap();
 
     let transcript = &done["transcript"];
     assert_eq!(transcript["language"], "sv");
@@ -228,6 +226,44 @@ async fn swedish_speech_in_the_users_chosen_language_is_transcribed_and_found() 
         let found = search(&app, &sven.token, q).await;
         assert_eq!(found["items"].as_array().unwrap().len(), 1, "{q}: {found}");
     }
+
+    // Transcribed again with the language left to detection: Swedish, and how sure.
+    let retry = app
+        .client
+        .post(app.url(&format!(
+            "/api/v1/journals/{id}/transcript/retry?language=auto"
+        )))
+        .bearer_auth(&sven.token)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(retry.status(), 202);
+    let job: Value = retry.json().await.unwrap();
+    assert_eq!(job["language"], "auto");
+    let job_id = job["id"].clone();
+    let deadline = std::time::Instant::now() + Duration::from_secs(300);
+    let again = loop {
+        let state = app
+            .get_as(&sven.token, &format!("/api/v1/journals/{id}/transcript"))
+            .await
+            .json::<Value>()
+            .await
+            .unwrap();
+        if state["job"]["id"] == job_id && state["status"] == "done" {
+            break state;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "not transcribed again: {state}"
+        );
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    };
+    shutdown.cancel();
+    workers.await.unwrap();
+    let detected = &again["transcript"];
+    assert_eq!(detected["language"], "sv", "{detected}");
+    let probability = detected["languageProbability"].as_f64().expect("detected");
+    assert!(probability > 0.5, "Swedish detected with {probability}");
 }
 
 #[tokio::test]
