@@ -118,15 +118,58 @@ async fn an_uploaded_video_is_transcribed_with_timestamps_corrected_and_captione
     assert!(srt.starts_with("1\n00:00:"), "{srt}");
 
     // A person's correction becomes current, and a later automatic run does not replace it.
+    // The first line is sent back as the engine wrote it but for one word: the unchanged
+    // words keep their times, the new one takes the place of the old.
+    let first = segments
+        .iter()
+        .find(|s| s["text"].as_str().unwrap().to_lowercase().contains("green"))
+        .expect("the line with green")
+        .clone();
+    let typed = first["text"]
+        .as_str()
+        .unwrap()
+        .replace("green", "blue")
+        .replace("Green", "Blue");
     let corrected = app
         .client
         .put(app.url(&format!("/api/v1/journals/{id}/transcript")))
         .bearer_auth(&jane.token)
-        .json(&json!({ "segments": [{ "start": 0.0, "end": 2.0, "text": "The lighthouse keeper painted the door blue." }] }))
+        .json(&json!({ "segments": [{ "start": first["start"], "end": first["end"], "text": typed,
+                                       "words": [{ "word": "forged", "start": 0.0, "end": 0.1 }] }] }))
         .send()
         .await
         .unwrap();
     assert_eq!(corrected.status(), 200);
+    let corrected: Value = corrected.json().await.unwrap();
+    let old_words = first["words"].as_array().expect("timed words");
+    let new_words = corrected["transcript"]["segments"][0]["words"]
+        .as_array()
+        .expect("the correction keeps word timing")
+        .clone();
+    assert_eq!(new_words.len(), old_words.len(), "{new_words:?}");
+    for (old, new) in old_words.iter().zip(&new_words) {
+        if old["word"]
+            .as_str()
+            .unwrap()
+            .to_lowercase()
+            .contains("green")
+        {
+            assert!(new["word"]
+                .as_str()
+                .unwrap()
+                .to_lowercase()
+                .contains("blue"));
+            assert!(
+                new["probability"].is_null(),
+                "a typed word has no probability"
+            );
+            assert!(new["start"].as_f64() >= old["start"].as_f64().map(|t| t - 1e-6));
+        } else {
+            assert_eq!(old["start"], new["start"], "{old} kept its time");
+            assert_eq!(old["end"], new["end"]);
+            assert_eq!(old["word"], new["word"]);
+        }
+    }
     let retry = app
         .client
         .post(app.url(&format!("/api/v1/journals/{id}/transcript/retry")))
