@@ -273,23 +273,34 @@ impl Whisper {
             // A window in two languages: Whisper writes the language it was told and skips
             // (or translates) the other, and may put the text it wrote over the other's
             // time; the words' times (when timed) say where it really was. When the language
-            // is detected, sound before the first segment is heard again on its own, with
-            // its own detection, and sound after the last starts the next window.
+            // is detected and the sound before the first segment (or after the last) is
+            // in another language, that stretch is heard on its own: the window is cut
+            // before the first segment, or the next one starts after the last. Only then:
+            // sound in the same language left out is usually not speech, and heard again
+            // it invites the model to repeat the text before it.
             if fixed.is_none() && self.multilingual {
                 if let (Some(&(first, _)), Some(&(_, last))) = (bounds.first(), bounds.last()) {
                     let window_seconds = window_frames as f64 * SECONDS_PER_FRAME;
+                    let first_frame = (first / SECONDS_PER_FRAME) as usize;
                     if cut_at != Some(seek)
                         && first > LANGUAGE_GAP
                         && has_sound(pcm, time_offset, time_offset + first)
+                        && self.other_language(pcm, seek, seek + first_frame, &language)?
                     {
                         cut_at = Some(seek);
-                        limit = Some(seek + (first / SECONDS_PER_FRAME) as usize);
+                        limit = Some(seek + first_frame);
                         continue;
                     }
                     let last_frame = (last / SECONDS_PER_FRAME) as usize;
                     if last + LANGUAGE_GAP < window_seconds
                         && last_frame > 0
                         && has_sound(pcm, time_offset + last, time_offset + window_seconds)
+                        && self.other_language(
+                            pcm,
+                            seek + last_frame,
+                            seek + window_frames,
+                            &language,
+                        )?
                     {
                         advance = advance.min(last_frame);
                     }
@@ -332,6 +343,31 @@ impl Whisper {
             language_probability,
             segments: fit_within(segments, duration),
         })
+    }
+
+    /// Whether the audio from frame `from` to `to` is, by its own detection, more likely than
+    /// not in a language other than `language`.
+    fn other_language(
+        &self,
+        pcm: &[f32],
+        from: usize,
+        to: usize,
+        language: &str,
+    ) -> Result<bool, Error> {
+        let end = (to * HOP_LENGTH).min(pcm.len());
+        let mut mel = self.mel.window(&pcm[..end], from);
+        let features = StorageView::new(
+            &[1, self.mel.n_mels(), WINDOW_FRAMES],
+            &mut mel.values,
+            sys::Device::CPU,
+        )
+        .map_err(Error::inference)?;
+        let encoded = self
+            .model
+            .encode(&features, false)
+            .map_err(Error::inference)?;
+        let (code, probability) = self.detect_language(&encoded)?;
+        Ok(code != language && probability.unwrap_or(0.0) > 0.5)
     }
 
     /// The text tokens of a piece (no timestamps).
