@@ -1,0 +1,48 @@
+"""Transcribes clips with Python faster-whisper for scripts/bench-wer, the baseline for Weft.
+
+Loads the model once, then transcribes each clip with the settings `weft transcribe` uses:
+int8, beam 5, one thread, no VAD, faster-whisper's default temperature fallback, the language
+given (--language) or detected. Writes OUT_DIR/NAME.json for each clip NAME.wav: language, its
+probability, text, segments, the audio's length and the transcription's wall time.
+
+Usage: python faster-whisper-transcribe.py MODEL_DIR OUT_DIR [--language CODE] CLIP...
+Needs faster-whisper (the test tools' environment, see scripts/install-deps --test).
+"""
+
+import argparse
+import json
+import sys
+import time
+from pathlib import Path
+
+from faster_whisper import WhisperModel
+
+parser = argparse.ArgumentParser()
+parser.add_argument("model")
+parser.add_argument("out")
+parser.add_argument("clips", nargs="+")
+parser.add_argument("--language", default=None)
+parser.add_argument("--threads", type=int, default=1)
+args = parser.parse_args()
+
+out = Path(args.out)
+out.mkdir(parents=True, exist_ok=True)
+model = WhisperModel(args.model, device="cpu", compute_type="int8",
+                     cpu_threads=args.threads, num_workers=1)
+for clip in map(Path, args.clips):
+    started = time.perf_counter()
+    segments, info = model.transcribe(str(clip), beam_size=5, language=args.language,
+                                      vad_filter=False)
+    segments = [{"start": s.start, "end": s.end, "text": s.text.strip()} for s in segments]
+    wall = time.perf_counter() - started
+    result = {
+        "language": info.language,
+        "language_probability": info.language_probability,
+        "duration": info.duration,
+        "seconds": wall,
+        "segments": segments,
+        "text": " ".join(s["text"] for s in segments if s["text"]),
+    }
+    (out / f"{clip.stem}.json").write_text(json.dumps(result, ensure_ascii=False, indent=1) + "\n")
+    print(f"{clip.stem}: {info.language} ({info.language_probability:.2f}), "
+          f"{info.duration:.1f} s in {wall:.1f} s", file=sys.stderr)
