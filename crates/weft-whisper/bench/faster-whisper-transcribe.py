@@ -33,7 +33,11 @@ for clip in map(Path, args.clips):
     started = time.perf_counter()
     segments, info = model.transcribe(str(clip), beam_size=5, language=args.language,
                                       vad_filter=False)
-    segments = [{"start": s.start, "end": s.end, "text": s.text.strip()} for s in segments]
+    # What decided each window, to compare with Weft's confidence (exp of avg_logprob).
+    segments = [{"start": s.start, "end": s.end, "text": s.text.strip(),
+                 "temperature": s.temperature, "avg_logprob": s.avg_logprob,
+                 "compression_ratio": s.compression_ratio, "no_speech_prob": s.no_speech_prob}
+                for s in segments]
     wall = time.perf_counter() - started
     result = {
         "language": info.language,

@@ -141,7 +141,9 @@ def small_number(language, n):
     if language == "sv" and n < 100:
         return SV_ONES[n] if n < 20 else SV_TENS[n // 10] + ("" if n % 10 == 0 else SV_ONES[n % 10])
     if language == "es" and n < 100:
-        return ES_ONES[n] if n < 30 else ES_TENS[n // 10] + ("" if n % 10 == 0 else " y " + ES_ONES[n % 10])
+        if n < 30:
+            return ES_ONES[n]
+        return ES_TENS[n // 10] + ("" if n % 10 == 0 else " y " + ES_ONES[n % 10])
     return None
 
 
@@ -166,7 +168,12 @@ ABBREVIATIONS = {"mr": "mister", "mrs": "missus", "ms": "miss", "dr": "doctor", 
                  "jr": "junior", "sr": "senior", "prof": "professor", "vs": "versus",
                  "mt": "mount", "capt": "captain", "gen": "general", "lt": "lieutenant"}
 SPELLINGS = {"ok": "okay", "alright": "all right", "yknow": "you know", "til": "until",
-             "till": "until", "cause": "because", "cos": "because"}
+             "till": "until", "cause": "because", "cos": "because", "gonna": "going to",
+             "wanna": "want to", "gotta": "got to", "kinda": "kind of", "cannot": "can not"}
+# Contractions said either way ("we're", "we are"); 's and 'd are left (is, has or possessive;
+# would or had).
+CONTRACTIONS = ((r"\bwon't\b", "will not"), (r"\bcan't\b", "can not"), (r"n't\b", " not"),
+                (r"'re\b", " are"), (r"'m\b", " am"), (r"'ve\b", " have"), (r"'ll\b", " will"))
 FILLERS = {"uh", "um", "uhm", "umm", "hm", "hmm", "mm", "mhm", "mmm", "ah", "er", "erm", "eh"}
 KEEP_CAPS = {"OK", "TV"}  # all-capital words that are said as words, not letters
 
@@ -193,6 +200,10 @@ def normalise(text, language):
     if language == "en":
         text = spell_acronyms(text)
     text = numbers_to_words(text.lower(), language)
+    if language == "en":
+        text = text.replace("’", "'")
+        for pattern, spoken in CONTRACTIONS:
+            text = re.sub(pattern, spoken, text)
     text = re.sub(r"['’‘`]", "", text)  # don't -> dont on both sides
     text = "".join(" " if unicodedata.category(c)[0] in "PSZC" else c for c in text)
     if language == "ja":
@@ -235,6 +246,69 @@ def load_result(raw, engine, model, name):
     return json.loads(path.read_text(encoding="utf-8")) if path.exists() else None
 
 
+def sampled(row):
+    """Whether faster-whisper decoded a window of this clip at a temperature above 0."""
+    return any(seg.get("temperature", 0) > 0 for seg in row["results"]["fw"]["segments"])
+
+
+def detected(rows, engine, language):
+    right = sum(r[engine]["language"] == language for r in rows)
+    cell = f"{right}/{len(rows)}"
+    probs = [r[engine]["probability"] for r in rows if r[engine]["probability"] is not None]
+    if probs:
+        low, high = f"{min(probs):.2f}", f"{max(probs):.2f}"
+        cell += f" (probability {low if low == high else low + '–' + high})"
+    return cell
+
+
+def groups(rows, languages):
+    """(label, rows) for each language, English also by kind of recording, then all but CER."""
+    out = []
+    for language in languages:
+        of = [r for r in rows if r["clip"]["language"] == language]
+        if not of:
+            continue
+        name = LANGUAGE_NAMES.get(language, language)
+        out.append((name + (" (CER)" if language == "ja" else ""), of))
+        if language == "en":
+            for label, source in (("read and conversational", "data/lab"),
+                                  ("MFA's voice-quality recordings", "conftest")):
+                part = [r for r in of if r["clip"]["source"].startswith(source)]
+                if part and len(part) < len(of):
+                    out.append((f"{name}: {label}", part))
+    if len({r["clip"]["language"] for r in rows}) > 1:
+        words = [r for r in rows if r["clip"]["language"] != "ja"]
+        out.append(("all scored by words (all but Japanese)", words))
+    return out
+
+
+def fallback_section(say, scored, models, languages):
+    """WER on the clips where faster-whisper never sampled.
+
+    A window that fails the checks is decoded again by sampling at a higher temperature, whose
+    result is random on both sides (CTranslate2's sampling is not seeded); only faster-whisper
+    says when it happened, so those clips are counted apart."""
+    if not all("temperature" in seg for r in scored for seg in r["results"]["fw"]["segments"]):
+        say("Temperature fallback: not recorded in these faster-whisper outputs.")
+        say("")
+        return
+    steady = [r for r in scored if not sampled(r)]
+    say(f"Temperature fallback: faster-whisper sampled (temperature above 0) on "
+        f"{len(scored) - len(steady)} of {len(scored)} clip runs, whose text is random from run "
+        f"to run; Weft does not report it. On the {len(steady)} where faster-whisper decoded "
+        f"every window at temperature 0:")
+    say("")
+    say("| model | language | clips | reference words | WER Weft | WER faster-whisper |")
+    say("|---|---|---|---|---|---|")
+    for model in models:
+        for label, rows in groups([r for r in steady if r["model"] == model], languages):
+            words = sum(len(r["ref"]) for r in rows)
+            cells = [pct(sum(r[e]["errors"] for r in rows), words) for e, _ in ENGINES]
+            unit = " (characters)" if rows[0]["clip"]["language"] == "ja" else ""
+            say(f"| {model} | {label} | {len(rows)} | {words}{unit} | {cells[0]} | {cells[1]} |")
+    say("")
+
+
 def report(out):
     out = Path(out)
     raw = out / "raw"
@@ -242,7 +316,7 @@ def report(out):
                 if "=" in line)
     clips = json.loads((out / "clips.json").read_text(encoding="utf-8"))
     models = meta["models"].split()
-    scored, details, silent = [], [], []
+    scored, silent = [], []
     for model in models:
         for clip in clips:
             if model.endswith(".en") and clip["language"] != "en":
@@ -288,9 +362,11 @@ def report(out):
         ". Both engines: int8, beam 5, 1 thread, no VAD, temperature fallback 0.0–1.0; "
         "tiny.en with the language set to en, on the English clips; base with the language "
         "unset (detected), on every clip. Weft: `weft transcribe CLIP --format json`, one "
-        "process per clip; faster-whisper: `crates/weft-whisper/bench/faster-whisper-transcribe.py`.")
+        "process per clip; faster-whisper: "
+        "`crates/weft-whisper/bench/faster-whisper-transcribe.py`.")
     say("- Scoring (`crates/weft-whisper/bench/wer.py`): both texts lower-cased, punctuation "
         "and apostrophes removed, digits written as words, titles spelled out (mr. → mister), "
+        "contractions and spoken forms written out (we're → we are, gonna → going to), "
         "acronyms as letters (MFA → m f a), hesitations (uh, um, hmm) and the references' "
         "annotations (noises, cut-off words) dropped; then the word-level Levenshtein distance "
         "over the reference's words, pooled as total errors over total reference words. "
@@ -300,51 +376,41 @@ def report(out):
         "| language detected right: Weft | faster-whisper |")
     say("|---|---|---|---|---|---|---|---|")
     for model in models:
-        for language in languages:
-            rows = [r for r in scored if r["model"] == model and r["clip"]["language"] == language]
-            if not rows:
-                continue
+        for label, rows in groups([r for r in scored if r["model"] == model], languages):
+            language = rows[0]["clip"]["language"]
             words = sum(len(r["ref"]) for r in rows)
             cells = [pct(sum(r[e]["errors"] for r in rows), words) for e, _ in ENGINES]
             if model.endswith(".en"):
                 detection = ["– (language given)"] * 2
+            elif label.startswith("all"):
+                detection = ["", ""]
             else:
-                detection = []
-                for e, _ in ENGINES:
-                    right = sum(r[e]["language"] == language for r in rows)
-                    cell = f"{right}/{len(rows)}"
-                    probs = [r[e]["probability"] for r in rows if r[e]["probability"] is not None]
-                    if probs:
-                        low, high = f"{min(probs):.2f}", f"{max(probs):.2f}"
-                        cell += f" (probability {low if low == high else low + '–' + high})"
-                    detection.append(cell)
+                detection = [detected(rows, e, language) for e, _ in ENGINES]
             unit = " (characters)" if language == "ja" else ""
-            say(f"| {model} | {LANGUAGE_NAMES.get(language, language)}{' (CER)' if language == 'ja' else ''} "
-                f"| {len(rows)} | {words}{unit} | {cells[0]} | {cells[1]} | {detection[0]} "
-                f"| {detection[1]} |")
-        rows = [r for r in scored if r["model"] == model]
-        if len({r["clip"]["language"] for r in rows}) > 1:
-            en = [r for r in rows if r["clip"]["language"] != "ja"]
-            words = sum(len(r["ref"]) for r in en)
-            cells = [pct(sum(r[e]["errors"] for r in en), words) for e, _ in ENGINES]
-            say(f"| {model} | all scored by words (all but Japanese) | {len(en)} | {words} "
-                f"| {cells[0]} | {cells[1]} | | |")
+            say(f"| {model} | {label} | {len(rows)} | {words}{unit} | {cells[0]} | {cells[1]} "
+                f"| {detection[0]} | {detection[1]} |")
     say("")
+
+    fallback_section(say, scored, models, languages)
 
     differ = [r for r in scored if r["weft"]["hyp"] != r["fw"]["hyp"]]
     say(f"Clips where the two transcripts differ after normalisation: {len(differ)} of "
-        f"{len(scored)} (clip × model). Errors: Weft / faster-whisper / reference tokens.")
+        f"{len(scored)} (clip × model); \"sampled\": faster-whisper fell back to a "
+        f"temperature above 0 on it.")
     say("")
     if differ:
-        say("| model | clip | errors Weft | errors faster-whisper | reference | Weft | faster-whisper |")
+        say("| model | clip | errors Weft | errors faster-whisper | reference | Weft "
+            "| faster-whisper |")
         say("|---|---|---|---|---|---|---|")
-        joiner = lambda r, toks: ("" if r["clip"]["language"] == "ja" else " ").join(toks)
         for r in differ:
+            texts = [("" if r["clip"]["language"] == "ja" else " ").join(tokens)
+                     for tokens in (r["ref"], r["weft"]["hyp"], r["fw"]["hyp"])]
             say(f"| {r['model']} | {r['clip']['name']} | {r['weft']['errors']} | "
-                f"{r['fw']['errors']} | {joiner(r, r['ref'])} | {joiner(r, r['weft']['hyp'])} | "
-                f"{joiner(r, r['fw']['hyp'])} |")
+                f"{r['fw']['errors']}{' (sampled)' if sampled(r) else ''} | "
+                + " | ".join(texts) + " |")
         say("")
-    foreign = [r for r in scored if r["clip"]["language"] != "en" and not r["model"].endswith(".en")]
+    multilingual = [r for r in scored if not r["model"].endswith(".en")]
+    foreign = [r for r in multilingual if r["clip"]["language"] != "en"]
     if foreign:
         say("Language detected on the clips that are not English (faster-whisper's probability "
             "in brackets; Weft's JSON gives none):")
@@ -355,7 +421,7 @@ def report(out):
                 f"{r['weft']['language']}, faster-whisper {r['fw']['language']}"
                 + (f" ({prob:.2f})" if prob is not None else ""))
         say("")
-    wrong_en = [r for r in scored if r["clip"]["language"] == "en" and not r["model"].endswith(".en")
+    wrong_en = [r for r in multilingual if r["clip"]["language"] == "en"
                 and (r["weft"]["language"] != "en" or r["fw"]["language"] != "en")]
     if wrong_en:
         say("English clips detected as another language by base: " + "; ".join(
@@ -381,8 +447,10 @@ def test():
     cases = [
         ("en", "Mr. Smith paid $1,000 in 2020, 25% more!", "mister smith paid one thousand in "
          "twenty twenty twenty five percent more"),
-        ("en", "montreal <hes-forced> aligner <cutoff-al> [laughter] uh", "montreal forced aligner"),
-        ("en", "MFA is like putty. Don't.", "m f a is like putty dont"),
+        ("en", "montreal <hes-forced> aligner <cutoff-al> [laughter] uh",
+         "montreal forced aligner"),
+        ("en", "MFA is like putty. Don’t, we're gonna", "m f a is like putty do not we are "
+         "going to"),
         ("en", "HE BEGAN A CONFUSED COMPLAINT", "he began a confused complaint"),
         ("en", "I have a thousand thoughts, 3rd of 21st", "i have one thousand thoughts third of "
          "twenty first"),
