@@ -309,6 +309,42 @@ def fallback_section(say, scored, models, languages):
     say("")
 
 
+NOISE = 1.4e-5  # the largest difference between Weft's log-mel features and faster-whisper's
+
+
+def noise_section(say, scored, models, languages, raw, runs):
+    """faster-whisper's WER when its features move by as much as Weft's differ from them."""
+    if not runs:
+        return
+    say(f"Noise floor: faster-whisper run {runs} more time{'s' if runs > 1 else ''} with uniform "
+        f"noise of at most {NOISE:g} added to its log-mel features (the largest difference "
+        f"between Weft's features and faster-whisper's), seed{' 1' if runs == 1 else f's 1–{runs}'}: how far a difference "
+        f"that small moves the result, beam search choosing between near-equal hypotheses.")
+    say("")
+    say("| model | language | WER Weft | WER faster-whisper | faster-whisper with noise (runs) "
+        "| Weft within faster-whisper's spread |")
+    say("|---|---|---|---|---|---|")
+    for model in models:
+        for label, rows in groups([r for r in scored if r["model"] == model], languages):
+            words = sum(len(r["ref"]) for r in rows)
+            errors = {e: sum(r[e]["errors"] for r in rows) for e, _ in ENGINES}
+            noisy = []
+            for k in range(1, runs + 1):
+                total = 0
+                for r in rows:
+                    result = load_result(raw, "fw", f"{model}-noise-{k}", r["clip"]["name"])
+                    if result is None:
+                        sys.exit(f"wer.py: no noise run {k} for {r['clip']['name']} ({model})")
+                    total += distance(r["ref"], normalise(result["text"], r["clip"]["language"]))
+                noisy.append(total)
+            spread = noisy + [errors["fw"]]
+            within = "yes" if min(spread) <= errors["weft"] <= max(spread) else (
+                "better" if errors["weft"] < min(spread) else "**no, worse**")
+            say(f"| {model} | {label} | {pct(errors['weft'], words)} | {pct(errors['fw'], words)} "
+                f"| {', '.join(pct(n, words) for n in noisy)} | {within} |")
+    say("")
+
+
 def report(out):
     out = Path(out)
     raw = out / "raw"
@@ -392,6 +428,7 @@ def report(out):
     say("")
 
     fallback_section(say, scored, models, languages)
+    noise_section(say, scored, models, languages, raw, int(meta.get("noise_runs", 0)))
 
     differ = [r for r in scored if r["weft"]["hyp"] != r["fw"]["hyp"]]
     say(f"Clips where the two transcripts differ after normalisation: {len(differ)} of "
