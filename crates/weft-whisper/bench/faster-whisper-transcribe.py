@@ -10,8 +10,12 @@ features before decoding: with A = 1.4e-5, the largest difference between Weft's
 faster-whisper's, it shows how much of a difference between the two engines a difference that
 small can make (beam search picks between near-equal hypotheses).
 
+With --word-timestamps, words are timed as well (faster-whisper then also moves each next
+window to the last word's end, which can change the text of long clips): for parity with a
+Weft that times words.
+
 Usage: python faster-whisper-transcribe.py MODEL_DIR OUT_DIR [--language CODE]
-           [--feature-noise A --seed N] CLIP...
+           [--word-timestamps] [--feature-noise A --seed N] CLIP...
 Needs faster-whisper (the test tools' environment, see scripts/install-deps --test).
 """
 
@@ -30,6 +34,7 @@ parser.add_argument("out")
 parser.add_argument("clips", nargs="+")
 parser.add_argument("--language", default=None)
 parser.add_argument("--threads", type=int, default=1)
+parser.add_argument("--word-timestamps", action="store_true")
 parser.add_argument("--feature-noise", type=float, default=0.0)
 parser.add_argument("--seed", type=int, default=0)
 args = parser.parse_args()
@@ -60,7 +65,7 @@ if args.feature_noise:
 for clip in map(Path, args.clips):
     started = time.perf_counter()
     segments, info = model.transcribe(str(clip), beam_size=5, language=args.language,
-                                      vad_filter=False)
+                                      vad_filter=False, word_timestamps=args.word_timestamps)
     # What decided each window, to compare with Weft's confidence (exp of avg_logprob).
     segments = [{"start": s.start, "end": s.end, "text": s.text.strip(),
                  "temperature": s.temperature, "avg_logprob": s.avg_logprob,

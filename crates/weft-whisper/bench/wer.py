@@ -399,7 +399,9 @@ def report(out):
         "tiny.en with the language set to en, on the English clips; base with the language "
         "unset (detected), on every clip. Weft: `weft transcribe CLIP --format json`, one "
         "process per clip; faster-whisper: "
-        "`crates/weft-whisper/bench/faster-whisper-transcribe.py`.")
+        "`crates/weft-whisper/bench/faster-whisper-transcribe.py`"
+        + ("".join(f", with word timestamps for {m} as Weft's output has words"
+                   for m in models if meta.get(f"word_timestamps_{m}") == "yes")) + ".")
     say("- Scoring (`crates/weft-whisper/bench/wer.py`): both texts lower-cased, punctuation "
         "and apostrophes removed, digits written as words, titles spelled out (mr. → mister), "
         "contractions and spoken forms written out (we're → we are, gonna → going to), "
@@ -449,21 +451,22 @@ def report(out):
     multilingual = [r for r in scored if not r["model"].endswith(".en")]
     foreign = [r for r in multilingual if r["clip"]["language"] != "en"]
     if foreign:
-        say("Language detected on the clips that are not English (faster-whisper's probability "
-            "in brackets; Weft's JSON gives none):")
+        say("Language detected on the clips that are not English (probability in brackets "
+            "where the engine gives one):")
         say("")
         for r in foreign:
-            prob = r["fw"]["probability"]
-            say(f"- {r['model']}, {r['clip']['name']} ({r['clip']['language']}): Weft "
-                f"{r['weft']['language']}, faster-whisper {r['fw']['language']}"
-                + (f" ({prob:.2f})" if prob is not None else ""))
+            said = [f"{name} {r[e]['language']}" + ("" if r[e]["probability"] is None
+                                                   else f" ({r[e]['probability']:.2f})")
+                    for e, name in ENGINES]
+            say(f"- {r['model']}, {r['clip']['name']} ({r['clip']['language']}): "
+                + ", ".join(said))
         say("")
     wrong_en = [r for r in multilingual if r["clip"]["language"] == "en"
                 and (r["weft"]["language"] != "en" or r["fw"]["language"] != "en")]
     if wrong_en:
-        say("English clips detected as another language by base: " + "; ".join(
-            f"{r['clip']['name']} (Weft {r['weft']['language']}, faster-whisper "
-            f"{r['fw']['language']} {r['fw']['probability']:.2f})" for r in wrong_en) + ".")
+        say("English clips detected as another language: " + "; ".join(
+            f"{r['model']} {r['clip']['name']} (Weft {r['weft']['language']}, faster-whisper "
+            f"{r['fw']['language']})" for r in wrong_en) + ".")
         say("")
     for model, clip, results in silent:
         say(f"Not scored: {clip['name']} ({model}): {clip['not_speech']}. Output: Weft "
