@@ -175,7 +175,9 @@ SPELLINGS = {"ok": "okay", "alright": "all right", "yknow": "you know", "til": "
 CONTRACTIONS = ((r"\bwon't\b", "will not"), (r"\bcan't\b", "can not"), (r"n't\b", " not"),
                 (r"'re\b", " are"), (r"'m\b", " am"), (r"'ve\b", " have"), (r"'ll\b", " will"))
 FILLERS = {"uh", "um", "uhm", "umm", "hm", "hmm", "mm", "mhm", "mmm", "ah", "er", "erm", "eh"}
-KEEP_CAPS = {"OK", "TV"}  # all-capital words that are said as words, not letters
+# All-capital words that are said as words, not letters ("HA HA", "NO").
+KEEP_CAPS = set("OK TV HA HAHA OH AH NO HI SO GO BE WE HE ME MY IT IS IN ON OF TO DO AM AN AT "
+                "AS BY UP OR IF".split())
 
 
 def spell_acronyms(text):
@@ -495,6 +497,7 @@ def test():
         ("en", "I have a thousand thoughts, 3rd of 21st", "i have one thousand thoughts third of "
          "twenty first"),
         ("en", "In N.A. I think", "in n a i think"),
+        ("en", "Ha HA HA, MFA is", "ha ha ha m f a is"),
         ("sv", "Testar 1, 2, 3, 8.", "testar en två tre åtta"),
         ("es", "El 25 de mayo", "el veinticinco de mayo"),
         ("ja", "真っ昼間なのに、キャンプ。", "真っ昼間なのにキャンプ"),
