@@ -184,7 +184,10 @@ function correction() {
       editor.dataset.end = link.dataset.end;
       const ts = link.querySelector(".ts").cloneNode(true);
       const area = document.createElement("textarea");
-      area.value = link.querySelector(".text").textContent;
+      // The line's words, without the badge of a line in another language.
+      const text = link.querySelector(".text").cloneNode(true);
+      text.querySelectorAll(".lang").forEach((badge) => badge.remove());
+      area.value = text.textContent.trim();
       area.rows = 2;
       area.id = `segment-${n}`;
       const label = document.createElement("label");

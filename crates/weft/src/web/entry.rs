@@ -219,9 +219,17 @@ fn transcript_body(
                 ol.segments #segments {
                     @for segment in segments {
                         li {
-                            a.seg href={ "?t=" (segment.start) } data-start=(segment.start) data-end=(segment.end) {
+                            a.seg href={ "?t=" (segment.start) } data-start=(segment.start) data-end=(segment.end)
+                                lang=[segment.language.as_deref()] {
                                 span.ts { (layout::clock(segment.start)) }
-                                span.text { (segment_text(segment)) }
+                                span.text {
+                                    @if let Some(code) = &segment.language {
+                                        // A line in another language than the transcript's.
+                                        span.lang title=(crate::domain::language_name(code)) { (code) }
+                                        " "
+                                    }
+                                    (segment_text(segment))
+                                }
                             }
                         }
                     }

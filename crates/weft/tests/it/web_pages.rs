@@ -622,4 +622,56 @@ async fn the_transcription_language_is_chosen_on_the_account_page_and_for_one_en
         .await
         .unwrap();
     assert_eq!(jobs, 0);
+
+    // A transcript in two languages: each line's words are marked for highlighting, and the
+    // line in the other language says which it is.
+    let word = |w: &str, start: f64| weft::domain::Word {
+        word: w.to_string(),
+        start,
+        end: start + 0.4,
+        probability: Some(0.9),
+    };
+    let segments = vec![
+        Segment {
+            start: 0.0,
+            end: 1.0,
+            text: "Hej allihop".into(),
+            words: vec![word("Hej", 0.1), word("allihop", 0.5)],
+            ..Segment::default()
+        },
+        Segment {
+            start: 1.0,
+            end: 2.0,
+            text: "Hola amigos".into(),
+            words: vec![word("Hola", 1.1), word("amigos", 1.5)],
+            language: Some("es".into()),
+            ..Segment::default()
+        },
+    ];
+    let mut tx = begin_for_user(&app.db.admin, user).await.unwrap();
+    transcripts::insert_version(
+        &mut tx,
+        id,
+        "Hej allihop Hola amigos",
+        &segments,
+        TranscriptSource::Engine,
+        Some("sv"),
+        Some(0.91),
+    )
+    .await
+    .unwrap();
+    tx.commit().await.unwrap();
+    let page = browser
+        .page(&format!("/entries/{id}"), StatusCode::OK)
+        .await;
+    assert!(
+        page.contains("Swedish, detected (91 % sure)"),
+        "the language heard"
+    );
+    assert!(page.contains(r#"<span class="w" data-start="1.5" data-end="1.9">amigos</span>"#));
+    assert!(
+        page.contains(r#"lang="es""#),
+        "the Spanish line is marked as Spanish"
+    );
+    assert!(page.contains(r#"<span class="lang" title="Spanish">es</span>"#));
 }
