@@ -13,6 +13,8 @@ mod session;
 mod timeline;
 mod viewer;
 
+use axum::http::{header, HeaderValue};
+use axum::response::Response;
 use axum::routing::{get, post};
 use axum::Router;
 
@@ -36,5 +38,17 @@ pub fn router() -> Router<ApiContext> {
         .route("/entries/{id}/delete", post(entry::delete))
         .route("/entries/{id}/retry", post(entry::retry))
         .route("/search", get(search::page))
+        // Pages show private things (the account's email, entries, transcripts): no copy of
+        // one may be kept, so that Back after signing out shows nothing of them.
+        .layer(axum::middleware::map_response(no_store))
         .route("/assets/{name}", get(assets::serve))
+}
+
+/// `Cache-Control: no-store`, unless the handler said otherwise.
+async fn no_store(mut response: Response) -> Response {
+    response
+        .headers_mut()
+        .entry(header::CACHE_CONTROL)
+        .or_insert(HeaderValue::from_static("no-store"));
+    response
 }

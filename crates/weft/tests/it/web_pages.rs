@@ -675,3 +675,20 @@ async fn the_transcription_language_is_chosen_on_the_account_page_and_for_one_en
     );
     assert!(page.contains(r#"<span class="lang" title="Spanish">es</span>"#));
 }
+
+#[tokio::test]
+async fn private_pages_are_never_stored_by_the_browser_but_assets_are_cached() {
+    let app = spawn_app().await;
+    let (mut browser, _) = signed_up(&app, "pia").await;
+    for path in ["/", "/account", "/search?q=x", "/new", "/signin"] {
+        let response = browser.get(path).await;
+        let cache = response
+            .headers()
+            .get(reqwest::header::CACHE_CONTROL)
+            .map(|v| v.to_str().unwrap().to_string());
+        assert_eq!(cache.as_deref(), Some("no-store"), "{path}");
+    }
+    let css = browser.get("/assets/app.css").await;
+    let cache = css.headers().get(reqwest::header::CACHE_CONTROL).unwrap();
+    assert_ne!(cache, "no-store", "assets stay cacheable");
+}
