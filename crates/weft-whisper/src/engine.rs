@@ -37,6 +37,11 @@ const LANGUAGE_GAP: f64 = 2.0;
 /// Audio louder than this (RMS, about -40 dBFS) in a tenth of a second is sound, not silence.
 const SOUND_RMS: f32 = 0.01;
 
+/// The samples up to mel frame `end` (the audio, when it ends sooner).
+fn up_to(pcm: &[f32], end: usize) -> &[f32] {
+    &pcm[..(end * HOP_LENGTH).min(pcm.len())]
+}
+
 /// Whether the audio between `from` and `to` (seconds) holds at least a second of sound.
 fn has_sound(pcm: &[f32], from: f64, to: f64) -> bool {
     let chunk = SAMPLE_RATE / 10;
@@ -184,24 +189,13 @@ impl Whisper {
                 .unwrap_or(content_frames);
             let window_frames = WINDOW_FRAMES.min(end - seek);
             let time_offset = seek as f64 * SECONDS_PER_FRAME;
-            let mut mel = self
-                .mel
-                .window(&pcm[..(end * HOP_LENGTH).min(pcm.len())], seek);
+            let mut mel = self.mel.window(up_to(pcm, end), seek);
             if mel.peak < SILENT_WINDOW_PEAK {
                 seek += window_frames;
                 progress((seek as f64 * SECONDS_PER_FRAME).min(duration));
                 continue;
             }
-            let features = StorageView::new(
-                &[1, self.mel.n_mels(), WINDOW_FRAMES],
-                &mut mel.values,
-                sys::Device::CPU,
-            )
-            .map_err(Error::inference)?;
-            let encoded = self
-                .model
-                .encode(&features, false)
-                .map_err(Error::inference)?;
+            let encoded = self.encode(&mut mel.values)?;
 
             // How sure the detection of this window's language was (1 when it was given).
             let mut window_sure = 1.0;
@@ -345,6 +339,19 @@ impl Whisper {
         })
     }
 
+    /// Runs the encoder over one window's log-mel features (`n_mels` × 3000 values).
+    fn encode(&self, features: &mut [f32]) -> Result<StorageView<'static>, Error> {
+        let features = StorageView::new(
+            &[1, self.mel.n_mels(), WINDOW_FRAMES],
+            features,
+            sys::Device::CPU,
+        )
+        .map_err(Error::inference)?;
+        self.model
+            .encode(&features, false)
+            .map_err(Error::inference)
+    }
+
     /// Whether the audio from frame `from` to `to` is, by its own detection, more likely than
     /// not in a language other than `language`.
     fn other_language(
@@ -354,18 +361,8 @@ impl Whisper {
         to: usize,
         language: &str,
     ) -> Result<bool, Error> {
-        let end = (to * HOP_LENGTH).min(pcm.len());
-        let mut mel = self.mel.window(&pcm[..end], from);
-        let features = StorageView::new(
-            &[1, self.mel.n_mels(), WINDOW_FRAMES],
-            &mut mel.values,
-            sys::Device::CPU,
-        )
-        .map_err(Error::inference)?;
-        let encoded = self
-            .model
-            .encode(&features, false)
-            .map_err(Error::inference)?;
+        let mut mel = self.mel.window(up_to(pcm, to), from);
+        let encoded = self.encode(&mut mel.values)?;
         let (code, probability) = self.detect_language(&encoded)?;
         Ok(code != language && probability.unwrap_or(0.0) > 0.5)
     }
