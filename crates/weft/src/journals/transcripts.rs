@@ -123,11 +123,10 @@ impl Journals<'_> {
                 ..s
             })
             .collect();
-        // The version corrected: its word timing is kept where the words are, and its
-        // language stays the transcript's.
+        // The version corrected, read in the transaction that adds the correction: its word
+        // timing is kept where the words are, and its language stays the transcript's.
         let mut tx = scoped::begin_for_user(self.pool, user).await?;
         let previous = transcripts::current(&mut tx, view.journal.id).await?;
-        tx.commit().await?;
         let (previous_segments, language) = previous
             .map(|t| (t.segments.map(|s| s.0).unwrap_or_default(), t.language))
             .unwrap_or_default();
@@ -135,7 +134,6 @@ impl Journals<'_> {
         let text = text
             .map(|t| t.trim().to_string())
             .unwrap_or_else(|| join_segments(&segments));
-        let mut tx = scoped::begin_for_user(self.pool, user).await?;
         let transcript = transcripts::insert_version(
             &mut tx,
             view.journal.id,
