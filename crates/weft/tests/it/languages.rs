@@ -60,6 +60,15 @@ fn start_base_worker(app: &TestApp) -> (CancellationToken, tokio::task::JoinHand
     (shutdown, handle)
 }
 
+/// Uploads a speech sample, as the sound of a video, as a journal of the holder of `token`;
+/// its id.
+async fn upload_sample(app: &TestApp, token: &str, name: &str, title: &str) -> String {
+    let dir = tempfile::tempdir().unwrap();
+    let video = media::video_with_sound(dir.path(), &sample(name));
+    let journal = app.upload_journal(token, &video, &[("title", title)]).await;
+    journal["id"].as_str().unwrap().to_string()
+}
+
 /// The entry page as its owner sees it.
 async fn entry_page(app: &TestApp, token: &str, id: &str) -> String {
     app.client
@@ -115,14 +124,9 @@ fn assert_words_inside_segments(transcript: &Value) {
 async fn spanish_speech_is_detected_transcribed_word_by_word_and_found() {
     let app = common::spawn_app_with_transcription().await;
     let ana = app.register("ana").await;
-    let dir = tempfile::tempdir().unwrap();
     // LibriVox: "la sorpresa y el disgusto que produjo a wentworth la substitución de una
     // cuñada por otra..."
-    let video = media::video_with_sound(dir.path(), &sample("13697_11991_000000.opus"));
-    let journal = app
-        .upload_journal(&ana.token, &video, &[("title", "Lectura")])
-        .await;
-    let id = journal["id"].as_str().unwrap().to_string();
+    let id = upload_sample(&app, &ana.token, "13697_11991_000000.opus", "Lectura").await;
 
     let (shutdown, workers) = start_base_worker(&app);
     let done = app
@@ -161,19 +165,7 @@ async fn spanish_speech_is_detected_transcribed_word_by_word_and_found() {
     }
 
     // The entry page names the language.
-    let page = app
-        .client
-        .get(app.url(&format!("/entries/{id}")))
-        .header(
-            "cookie",
-            format!("{}={}", weft::api::current::SESSION_COOKIE, ana.token),
-        )
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let page = entry_page(&app, &ana.token, &id).await;
     assert!(
         page.contains("Spanish, detected ("),
         "the page names the language"
@@ -197,13 +189,14 @@ async fn swedish_speech_in_the_users_chosen_language_is_transcribed_and_found() 
         .await
         .unwrap();
     assert_eq!(settings.status(), 200);
-    let dir = tempfile::tempdir().unwrap();
     // "Har du sett våra rara barnbarn som leker och busar ute i grannträdgården!"
-    let video = media::video_with_sound(dir.path(), &sample("se10x016-08071999-1334_u0016003.wav"));
-    let journal = app
-        .upload_journal(&sven.token, &video, &[("title", "Barnen")])
-        .await;
-    let id = journal["id"].as_str().unwrap().to_string();
+    let id = upload_sample(
+        &app,
+        &sven.token,
+        "se10x016-08071999-1334_u0016003.wav",
+        "Barnen",
+    )
+    .await;
 
     let (shutdown, workers) = start_base_worker(&app);
     let done = app
