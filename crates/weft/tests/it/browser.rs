@@ -6,14 +6,15 @@
 //! under `target/screenshots/`.
 
 use std::path::{Path, PathBuf};
-use std::process::{Command, Stdio};
-use std::time::{Duration, Instant};
+use std::process::Command;
+use std::time::Duration;
 
-use crate::common::processes::{self, KillOnDrop};
+use crate::common::browser::{
+    chromium, click, fill, screenshots, sign_up, wait_until, ChromeDriver,
+};
 use crate::common::{self, media};
-use fantoccini::{Client, ClientBuilder, Locator};
-use hyper_util::client::legacy::connect::HttpConnector;
-use serde_json::{json, Value};
+use fantoccini::Locator;
+use serde_json::Value;
 use tokio_util::sync::CancellationToken;
 use weft::jobs::transcribe::Pipeline;
 use weft::jobs::worker::{self, WorkerConfig};
@@ -62,136 +63,6 @@ fn speech_wav(dir: &Path) -> PathBuf {
     wav
 }
 
-/// Where screenshots go: `screenshots/` in the target folder this test was built in.
-fn screenshot_dir() -> PathBuf {
-    let target = std::env::var_os("CARGO_TARGET_DIR")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| {
-            // target/debug/deps/it-HASH
-            let exe = std::env::current_exe().unwrap();
-            exe.ancestors().nth(3).unwrap().to_path_buf()
-        });
-    let dir = target.join("screenshots");
-    std::fs::create_dir_all(&dir).unwrap();
-    dir
-}
-
-/// chromedriver on a loopback port; killed (by its process id) when dropped.
-struct ChromeDriver {
-    _process: KillOnDrop,
-    url: String,
-}
-
-impl ChromeDriver {
-    async fn start() -> ChromeDriver {
-        let port = processes::free_port();
-        let process = KillOnDrop(
-            Command::new("chromedriver")
-                .arg(format!("--port={port}"))
-                .arg("--allowed-ips=127.0.0.1")
-                .stdout(Stdio::null())
-                .stderr(Stdio::null())
-                .spawn()
-                .expect("chromedriver runs (scripts/install-deps installs chromium-driver)"),
-        );
-        let driver = ChromeDriver {
-            _process: process,
-            url: format!("http://127.0.0.1:{port}"),
-        };
-        let deadline = Instant::now() + Duration::from_secs(20);
-        loop {
-            let ready = reqwest::get(format!("{}/status", driver.url))
-                .await
-                .map(|r| r.status().is_success())
-                .unwrap_or(false);
-            if ready {
-                return driver;
-            }
-            assert!(Instant::now() < deadline, "chromedriver did not start");
-            tokio::time::sleep(Duration::from_millis(100)).await;
-        }
-    }
-}
-
-async fn chromium(driver: &ChromeDriver, wav: &Path, profile: &Path) -> Client {
-    let args = vec![
-        "--headless=new".to_string(),
-        "--no-sandbox".into(),
-        "--disable-gpu".into(),
-        "--disable-dev-shm-usage".into(),
-        "--disable-quic".into(),
-        "--no-first-run".into(),
-        "--disable-background-networking".into(),
-        "--disable-component-update".into(),
-        "--disable-sync".into(),
-        "--use-fake-device-for-media-stream".into(),
-        "--use-fake-ui-for-media-stream".into(),
-        "--autoplay-policy=no-user-gesture-required".into(),
-        format!("--use-file-for-fake-audio-capture={}", wav.display()),
-        format!("--user-data-dir={}", profile.display()),
-        "--window-size=1280,800".into(),
-    ];
-    let capabilities = json!({
-        "browserName": "chrome",
-        "goog:chromeOptions": { "binary": "/usr/bin/chromium", "args": args },
-    });
-    let Value::Object(capabilities) = capabilities else {
-        unreachable!()
-    };
-    ClientBuilder::new(HttpConnector::new())
-        .capabilities(capabilities)
-        .connect(&driver.url)
-        .await
-        .expect("a Chromium session")
-}
-
-/// Waits until `script` (the body of a function) returns something truthy; returns it.
-async fn wait_until(browser: &Client, script: &str, limit: Duration, what: &str) -> Value {
-    let deadline = Instant::now() + limit;
-    loop {
-        let value = browser.execute(script, vec![]).await.unwrap_or(Value::Null);
-        let truthy = match &value {
-            Value::Null => false,
-            Value::Bool(b) => *b,
-            Value::String(s) => !s.is_empty(),
-            _ => true,
-        };
-        if truthy {
-            return value;
-        }
-        assert!(Instant::now() < deadline, "timed out waiting for {what}");
-        tokio::time::sleep(Duration::from_millis(250)).await;
-    }
-}
-
-/// Saves the current page at laptop and phone width.
-async fn screenshots(browser: &Client, name: &str) {
-    let dir = screenshot_dir();
-    for (size, width, height) in [("laptop", 1280, 800), ("phone", 390, 844)] {
-        browser.set_window_size(width, height).await.unwrap();
-        tokio::time::sleep(Duration::from_millis(400)).await;
-        let png = browser.screenshot().await.unwrap();
-        std::fs::write(dir.join(format!("{name}-{size}.png")), png).unwrap();
-    }
-    browser.set_window_size(1280, 800).await.unwrap();
-}
-
-async fn fill(browser: &Client, id: &str, text: &str) {
-    let field = browser.find(Locator::Id(id)).await.unwrap();
-    field.clear().await.unwrap();
-    field.send_keys(text).await.unwrap();
-}
-
-async fn click(browser: &Client, id: &str) {
-    browser
-        .find(Locator::Id(id))
-        .await
-        .unwrap()
-        .click()
-        .await
-        .unwrap();
-}
-
 async fn app_with_a_worker() -> (
     common::TestApp,
     CancellationToken,
@@ -227,27 +98,8 @@ async fn a_recording_made_in_the_browser_is_transcribed_found_and_played_from_th
     let dir = tempfile::tempdir().unwrap();
     let wav = speech_wav(dir.path());
     let driver = ChromeDriver::start().await;
-    let browser = chromium(&driver, &wav, &dir.path().join("profile")).await;
-
-    // Sign up.
-    browser.goto(&app.url("/signup")).await.unwrap();
-    fill(&browser, "username", "jane").await;
-    fill(&browser, "email", "jane@example.com").await;
-    fill(&browser, "password", "password-of-jane").await;
-    browser
-        .find(Locator::Css("form[action='/signup'] button[type=submit]"))
-        .await
-        .unwrap()
-        .click()
-        .await
-        .unwrap();
-    wait_until(
-        &browser,
-        "return location.pathname === '/' && document.querySelector('h1').textContent",
-        Duration::from_secs(10),
-        "the timeline after signing up",
-    )
-    .await;
+    let browser = chromium(&driver, Some(&wav), &dir.path().join("profile")).await;
+    sign_up(&browser, &app, "jane").await;
 
     // Record about 8 seconds with the fake camera and microphone.
     browser.goto(&app.url("/new")).await.unwrap();

@@ -4,6 +4,8 @@
 
 #![allow(dead_code)]
 
+#[cfg(feature = "whisper")]
+pub mod browser;
 pub mod cli;
 pub mod db;
 pub mod media;
