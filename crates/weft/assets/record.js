@@ -12,6 +12,7 @@ const cameraOn = $("camera-on");
 const recordButton = $("record");
 const stopButton = $("stop");
 const retakeButton = $("retake");
+const recordInstead = $("record-instead");
 const timer = $("timer");
 const timerText = $("timer-text");
 const fileInput = $("video-file");
@@ -225,8 +226,19 @@ function checkFile() {
   showVideo(fileUrl, `“${file.name}”`);
   show(retakeButton, false);
   show(stopButton, false);
+  show(recordButton, false);
+  show(recordInstead, true);
+  refresh();
+}
+
+// Back from a chosen file to the camera's step.
+function backToRecording() {
+  discardFile();
+  clearPreview();
+  show(recordInstead, false);
   show(recordButton, true);
   refresh();
+  cameraOn.focus();
 }
 
 function upload(event) {
@@ -289,6 +301,7 @@ cameraOn.addEventListener("click", startCamera);
 recordButton.addEventListener("click", startRecording);
 stopButton.addEventListener("click", stopRecording);
 retakeButton.addEventListener("click", retake);
+recordInstead.addEventListener("click", backToRecording);
 fileInput.addEventListener("change", checkFile);
 form.addEventListener("submit", upload);
 refresh();

@@ -44,6 +44,7 @@ pub async fn page(State(context): State<ApiContext>, viewer: Viewer) -> Markup {
                         button.record #record type="button" disabled { "Start recording" }
                         button.secondary #stop type="button" hidden { "Stop" }
                         button.secondary #retake type="button" hidden { "Record again" }
+                        button.secondary #record-instead type="button" hidden { "Record instead" }
                         label.button.secondary.file-button for="video-file" { "Choose a video file" }
                         input.visually-hidden #video-file name="video" type="file"
                             accept="video/*,.mp4,.mov,.webm,.mkv" aria-describedby="file-help";

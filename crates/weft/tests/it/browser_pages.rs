@@ -12,7 +12,7 @@ use fantoccini::{Client, Locator};
 use serde_json::{json, Value};
 use uuid::Uuid;
 
-use crate::common::browser::{prefer_dark, screenshot, sign_up, wait_until, Browser, SIZES};
+use crate::common::browser::{click, prefer_dark, screenshot, sign_up, wait_until, Browser, SIZES};
 use crate::common::media::{self, Container};
 use crate::common::{self, TestApp};
 use crate::web_pages::transcript;
@@ -233,6 +233,21 @@ async fn every_page_passes_axe_and_fits_a_phone_in_light_and_dark() {
         .await
         .unwrap();
     assert_eq!(ready, json!(true), "a chosen file can be saved");
+    click(client, "record-instead").await;
+    let back = client
+        .execute(
+            "return [document.getElementById('stage-empty').hidden, \
+                     document.getElementById('chosen').hidden, \
+                     document.getElementById('save').disabled]",
+            vec![],
+        )
+        .await
+        .unwrap();
+    assert_eq!(
+        back,
+        json!([false, true, true]),
+        "back to the camera's step"
+    );
 
     browser.close().await;
     app.stop().await;
