@@ -1,5 +1,6 @@
 // The new-entry page: record with the camera and microphone (MediaRecorder) or choose a
-// file, then upload the form to POST /api/v1/journals with a progress bar.
+// file, see either in the preview with its length, then upload the form to
+// POST /api/v1/journals with a progress bar.
 
 import { csrfToken, errorMessage } from "./app.js";
 
@@ -11,9 +12,11 @@ const cameraOn = $("camera-on");
 const recordButton = $("record");
 const stopButton = $("stop");
 const retakeButton = $("retake");
+const recordInstead = $("record-instead");
 const timer = $("timer");
 const timerText = $("timer-text");
 const fileInput = $("video-file");
+const chosen = $("chosen");
 const videoError = $("video-error");
 const formError = $("form-error");
 const save = $("save");
@@ -29,9 +32,10 @@ let recorder = null;
 let chunks = [];
 let recording = null; // the recorded Blob
 let recordedUrl = null;
+let file = null; // the chosen file
+let fileUrl = null;
 let started = 0;
 let tick = null;
-let mode = "record";
 
 function show(element, visible) { element.hidden = !visible; }
 
@@ -46,9 +50,8 @@ function clock(seconds) {
 }
 
 function chosenVideo() {
-  if (mode === "record") return recording ? { blob: recording, name: recordingName() } : null;
-  const file = fileInput.files && fileInput.files[0];
-  return file ? { blob: file, name: file.name } : null;
+  if (file) return { blob: file, name: file.name };
+  return recording ? { blob: recording, name: recordingName() } : null;
 }
 
 function recordingName() {
@@ -60,19 +63,39 @@ function refresh() {
   save.disabled = !chosenVideo();
 }
 
-function setMode(next) {
-  mode = next;
-  $("mode-record").setAttribute("aria-pressed", String(next === "record"));
-  $("mode-file").setAttribute("aria-pressed", String(next === "file"));
-  show($("record-panel"), next === "record");
-  show($("file-panel"), next === "file");
-  say(videoError, "");
-  if (next === "file") stopCamera();
-  refresh();
+// The chosen or recorded video in the preview, with its name and length once the browser
+// has read them (`fallback` seconds when the file does not say: browsers' WebM recordings).
+function showVideo(url, name, fallback) {
+  preview.srcObject = null;
+  preview.src = url;
+  preview.muted = false;
+  preview.controls = true;
+  show(stageEmpty, false);
+  say(chosen, name);
+  preview.addEventListener("loadedmetadata", () => {
+    const seconds = Number.isFinite(preview.duration) ? preview.duration : fallback;
+    if (seconds !== undefined) say(chosen, `${name} · ${clock(seconds)}`);
+  }, { once: true });
+}
+
+function clearPreview() {
+  preview.removeAttribute("src");
+  preview.load();
+  preview.controls = false;
+  say(chosen, "");
+  if (!stream) show(stageEmpty, true);
+}
+
+function discardFile() {
+  if (fileUrl) URL.revokeObjectURL(fileUrl);
+  fileUrl = null;
+  file = null;
+  fileInput.value = "";
 }
 
 async function startCamera() {
   say(videoError, "");
+  if (file) { discardFile(); clearPreview(); refresh(); }
   if (!navigator.mediaDevices || !window.MediaRecorder) {
     say(videoError, "This browser cannot record video. Choose a file instead.");
     return;
@@ -147,14 +170,12 @@ function finishRecording() {
   show(timer, false);
   recording = new Blob(chunks, { type: (recorder && recorder.mimeType) || "video/webm" });
   recordedUrl = URL.createObjectURL(recording);
-  preview.srcObject = null;
-  preview.src = recordedUrl;
-  preview.muted = false;
-  preview.controls = true;
+  const seconds = (performance.now() - started) / 1000;
+  showVideo(recordedUrl, "Your recording", seconds);
   show(stopButton, false);
   show(retakeButton, true);
   show(recordButton, false);
-  form.dataset.recorded = String(Math.round((performance.now() - started) / 100) / 10);
+  form.dataset.recorded = String(Math.round(seconds * 10) / 10);
   refresh();
   save.focus();
 }
@@ -168,29 +189,56 @@ function discardRecording() {
 
 function retake() {
   discardRecording();
+  clearPreview();
   show(retakeButton, false);
   show(recordButton, true);
   if (stream) livePreview();
   recordButton.focus();
 }
 
+// A file replaces the camera and any recording: the preview plays it.
 function checkFile() {
   say(videoError, "");
-  const file = fileInput.files && fileInput.files[0];
-  if (file) {
-    const looksLikeVideo = (file.type && file.type.startsWith("video/")) || ACCEPTED.test(file.name);
-    if (!looksLikeVideo) {
-      say(videoError, `“${file.name}” is not a video. Choose an MP4, MOV, WebM or MKV file.`);
-      fileInput.value = "";
-    } else if (file.size === 0) {
-      say(videoError, `“${file.name}” is empty.`);
-      fileInput.value = "";
-    } else if (limit && file.size > limit) {
-      say(videoError, `“${file.name}” is larger than this server accepts (${Math.round(limit / 1048576)} MB).`);
-      fileInput.value = "";
-    }
+  const picked = fileInput.files && fileInput.files[0];
+  if (!picked) { refresh(); return; }
+  const looksLikeVideo = (picked.type && picked.type.startsWith("video/")) || ACCEPTED.test(picked.name);
+  const problem = !looksLikeVideo ? `“${picked.name}” is not a video. Choose an MP4, MOV, WebM or MKV file.`
+    : picked.size === 0 ? `“${picked.name}” is empty. Choose another file.`
+    : limit && picked.size > limit ? `“${picked.name}” is larger than this server accepts (${Math.round(limit / 1048576)} MB). Choose a shorter video.`
+    : "";
+  if (problem) {
+    say(videoError, problem);
+    fileInput.value = "";
+    refresh();
+    return;
   }
+  if (recorder && recorder.state !== "inactive") {
+    // A recording under way is dropped, not finished into the preview.
+    recorder.removeEventListener("stop", finishRecording);
+    clearInterval(tick);
+    show(timer, false);
+  }
+  stopCamera();
+  discardRecording();
+  if (fileUrl) URL.revokeObjectURL(fileUrl);
+  file = picked;
+  fileUrl = URL.createObjectURL(file);
+  showVideo(fileUrl, `“${file.name}”`);
+  show(retakeButton, false);
+  show(stopButton, false);
+  show(recordButton, false);
+  show(recordInstead, true);
   refresh();
+}
+
+// Back from a chosen file to the camera's step.
+function backToRecording() {
+  discardFile();
+  clearPreview();
+  show(recordInstead, false);
+  show(recordButton, true);
+  refresh();
+  cameraOn.focus();
 }
 
 function upload(event) {
@@ -249,12 +297,11 @@ function finishUpload() {
   refresh();
 }
 
-$("mode-record").addEventListener("click", () => setMode("record"));
-$("mode-file").addEventListener("click", () => setMode("file"));
 cameraOn.addEventListener("click", startCamera);
 recordButton.addEventListener("click", startRecording);
 stopButton.addEventListener("click", stopRecording);
 retakeButton.addEventListener("click", retake);
+recordInstead.addEventListener("click", backToRecording);
 fileInput.addEventListener("change", checkFile);
 form.addEventListener("submit", upload);
 refresh();

@@ -22,7 +22,7 @@ pub fn router(context: ApiContext) -> Router {
     // /metrics is for the operator's scraper: outside the versioned API and its document.
     api.route("/metrics", axum::routing::get(routes::metrics::handler))
         .merge(crate::web::router())
-        .fallback(error::not_found_fallback)
+        .fallback(crate::web::not_found)
         .method_not_allowed_fallback(error::method_not_allowed_fallback)
         .with_state(context)
         .layer(axum::middleware::from_fn(crate::api::plain_errors::json_errors))

@@ -295,11 +295,6 @@ impl ApiError {
     }
 }
 
-/// The answer for paths that do not exist.
-pub async fn not_found_fallback() -> ApiError {
-    ApiError::not_found("route")
-}
-
 /// The answer for a known path called with the wrong method.
 pub async fn method_not_allowed_fallback() -> ApiError {
     ApiError::new(

@@ -64,9 +64,10 @@ pub struct VideoInfo {
 }
 
 impl VideoInfo {
-    /// Whole seconds, as the schema stores them (rounded; a 0.4 s clip is 0).
+    /// Whole seconds, as the schema stores them: truncated, as video players count, so that
+    /// a page's duration and the player's agree (an 8.6 s clip is 0:08 in both).
     pub fn whole_seconds(&self) -> i32 {
-        self.duration.round().clamp(0.0, i32::MAX as f64) as i32
+        self.duration.floor().clamp(0.0, i32::MAX as f64) as i32
     }
 }
 
@@ -291,6 +292,12 @@ mod tests {
         assert_eq!(info.container, Container::WebM);
         assert_eq!(info.container.content_type(), "video/webm");
         assert_eq!(info.whole_seconds(), 8);
+    }
+
+    #[test]
+    fn whole_seconds_are_truncated_as_players_count() {
+        let json = BROWSER_WEBM.replace("8.021000", "8.960000");
+        assert_eq!(parse(&json).unwrap().whole_seconds(), 8);
     }
 
     #[test]

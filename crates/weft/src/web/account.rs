@@ -122,13 +122,8 @@ async fn render(
             scripts: &[],
         },
         html! {
-            div.page-head {
-                h1 { "Account" }
-                form method="post" action="/signout" {
-                    (layout::csrf_field(viewer))
-                    button.secondary type="submit" { "Sign out" }
-                }
-            }
+            // Signing out is in the header, on every page.
+            div.page-head { h1 { "Account" } }
             div.settings {
                 section.card.wide aria-labelledby="language-heading" {
                     h2 #language-heading { "Transcription language" }

@@ -80,10 +80,12 @@ fn header(frame: &Frame<'_>) -> Markup {
                             title={ "Signed in as " (viewer.current.user.username) } {
                             "Account"
                         }
-                        form.inline.nav-signout method="post" action="/signout" {
-                            (csrf_field(viewer))
-                            button.link type="submit" { "Sign out" }
-                        }
+                    }
+                    // Outside the navigation row, so that on a phone it sits beside the
+                    // brand and the links keep one row of their own.
+                    form.inline.nav-signout method="post" action="/signout" {
+                        (csrf_field(viewer))
+                        button.link type="submit" { "Sign out" }
                     }
                 } @else {
                     nav aria-label="Main" {
@@ -101,8 +103,10 @@ pub fn csrf_field(viewer: &Viewer) -> Markup {
     html! { input type="hidden" name=(CSRF_FIELD) value=(viewer.csrf); }
 }
 
-/// A message box: `ok` for success, otherwise an error (announced to screen readers).
+/// A message box: `ok` for success, otherwise an error (announced to screen readers). The
+/// message is shown as a sentence (see [`sentence`]), whoever wrote it.
 pub fn notice(ok: bool, message: &str) -> Markup {
+    let message = sentence(message);
     html! {
         @if ok {
             p.notice.ok role="status" { (message) }
@@ -110,6 +114,22 @@ pub fn notice(ok: bool, message: &str) -> Markup {
             p.notice.error role="alert" { (message) }
         }
     }
+}
+
+/// `message` as a sentence on a page: a capital letter first and a full stop (or another
+/// end mark) last. The API's messages are written to be embedded ("the title is empty"), and
+/// app.js's `errorMessage` does the same for the messages scripts show.
+pub fn sentence(message: &str) -> String {
+    let message = message.trim();
+    let mut chars = message.chars();
+    let Some(first) = chars.next() else {
+        return String::new();
+    };
+    let mut out: String = first.to_uppercase().chain(chars).collect();
+    if !out.ends_with(['.', '!', '?', '…']) {
+        out.push('.');
+    }
+    out
 }
 
 /// A friendly page for an error: what happened, and a way back.
@@ -122,9 +142,9 @@ pub fn error_page(status: StatusCode, message: &str) -> Markup {
         _ => "That did not work",
     };
     let explanation = if status == StatusCode::NOT_FOUND {
-        "This page does not exist, or it belongs to someone else."
+        "This page does not exist, or it belongs to someone else.".to_string()
     } else {
-        message
+        sentence(message)
     };
     page(
         Frame {
@@ -135,7 +155,8 @@ pub fn error_page(status: StatusCode, message: &str) -> Markup {
         },
         html! {
             section.narrow.error-page {
-                p.code { (status.as_u16()) }
+                // Decoration: the heading says the same in words.
+                p.code aria-hidden="true" { (status.as_u16()) }
                 h1 { (heading) }
                 p { (explanation) }
                 p { a.button href="/" { "Back to your timeline" } }
@@ -144,7 +165,7 @@ pub fn error_page(status: StatusCode, message: &str) -> Markup {
     )
 }
 
-/// `1:05` or `1:02:03`.
+/// `1:05` or `1:02:03`: whole seconds, truncated as video players count them.
 pub fn clock(seconds: f64) -> String {
     let total = if seconds.is_finite() && seconds > 0.0 {
         seconds.floor() as u64
@@ -198,6 +219,13 @@ pub fn duration_words(seconds: f64) -> String {
     } else {
         format!("{} {}", plural(h, "hour"), plural(m, "minute"))
     }
+}
+
+/// The badge of a timeline card: only for a state that needs the reader's attention (not yet
+/// transcribed, failed, or none at all); a finished transcript is the normal case and goes
+/// without saying.
+pub fn attention_badge(status: TranscriptStatus) -> Option<Markup> {
+    (status != TranscriptStatus::Done).then(|| status_badge(status))
 }
 
 /// The transcription status as a small badge.
@@ -273,5 +301,35 @@ mod tests {
         assert_eq!(clock(65.9), "1:05");
         assert_eq!(clock(3723.0), "1:02:03");
         assert_eq!(clock(f64::NAN), "0:00");
+    }
+
+    #[test]
+    fn clocks_truncate_to_the_second_as_players_do() {
+        assert_eq!(clock(8.99), "0:08");
+        assert_eq!(clock(59.999), "0:59");
+        assert_eq!(clock(3599.6), "59:59");
+        assert_eq!(clock(-1.0), "0:00");
+    }
+
+    #[test]
+    fn messages_are_shown_as_sentences() {
+        assert_eq!(sentence("the title is empty"), "The title is empty.");
+        assert_eq!(sentence("Saved."), "Saved.");
+        assert_eq!(sentence(" wait a moment… "), "Wait a moment…");
+        assert_eq!(sentence("élan is not a tag"), "Élan is not a tag.");
+        assert_eq!(sentence(""), "");
+    }
+
+    #[test]
+    fn only_states_that_need_attention_get_a_badge_on_a_card() {
+        assert!(attention_badge(TranscriptStatus::Done).is_none());
+        for status in [
+            TranscriptStatus::Queued,
+            TranscriptStatus::Running,
+            TranscriptStatus::Failed,
+            TranscriptStatus::None,
+        ] {
+            assert!(attention_badge(status).is_some(), "{status:?}");
+        }
     }
 }

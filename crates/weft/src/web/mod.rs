@@ -44,6 +44,17 @@ pub fn router() -> Router<ApiContext> {
         .route("/assets/{name}", get(assets::serve))
 }
 
+/// The answer for a path nothing serves: the API's JSON error under `/api/`, a page that
+/// leads back to the timeline elsewhere (a mistyped address in a browser).
+pub async fn not_found(uri: axum::http::Uri) -> Response {
+    use axum::response::IntoResponse;
+    if uri.path().starts_with("/api/") {
+        return crate::api::ApiError::not_found("route").into_response();
+    }
+    let status = axum::http::StatusCode::NOT_FOUND;
+    (status, layout::error_page(status, "")).into_response()
+}
+
 /// `Cache-Control: no-store`, unless the handler said otherwise.
 async fn no_store(mut response: Response) -> Response {
     response

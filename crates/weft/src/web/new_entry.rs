@@ -1,5 +1,6 @@
-//! A new entry (`/new`): record with the camera and microphone, or choose a file, then
-//! upload it with a progress bar. The script sends the form to `POST /api/v1/journals`.
+//! A new entry (`/new`): record with the camera and microphone, or choose a file, see it
+//! with its length, then upload it with a progress bar. The script sends the form to
+//! `POST /api/v1/journals`.
 
 use axum::extract::State;
 use chrono::Utc;
@@ -27,35 +28,29 @@ pub async fn page(State(context): State<ApiContext>, viewer: Viewer) -> Markup {
             }
             form.new-entry #new-entry method="post" action="/api/v1/journals"
                 enctype="multipart/form-data" data-limit=(context.limits.upload_bytes) novalidate {
+                // One step for the video: record it here, or choose a file; either shows in
+                // the same preview, with its length, before it is saved.
                 section.recorder aria-labelledby="video-heading" {
                     h2.visually-hidden #video-heading { "Video" }
-                    div.mode role="group" aria-label="How to add the video" {
-                        button.secondary #mode-record type="button" aria-pressed="true" { "Record" }
-                        button.secondary #mode-file type="button" aria-pressed="false" { "Choose a file" }
-                    }
-                    div #record-panel {
-                        div.stage {
-                            video #preview playsinline muted aria-label="Camera preview" {}
-                            div.stage-empty #stage-empty {
-                                p { "Your camera's picture appears here." }
-                                button.primary #camera-on type="button" { "Turn on camera and microphone" }
-                            }
-                            p.timer #timer role="timer" aria-live="off" hidden { span.rec-dot aria-hidden="true" {} span #timer-text { "0:00" } }
+                    div.stage {
+                        video #preview playsinline muted aria-label="Video preview" {}
+                        div.stage-empty #stage-empty {
+                            p { "Record with your camera, or choose a video file." }
+                            button.primary #camera-on type="button" { "Turn on camera and microphone" }
                         }
-                        div.controls {
-                            button.record #record type="button" disabled { "Start recording" }
-                            button.secondary #stop type="button" hidden { "Stop" }
-                            button.secondary #retake type="button" hidden { "Retake" }
-                        }
+                        p.timer #timer role="timer" aria-live="off" hidden { span.rec-dot aria-hidden="true" {} span #timer-text { "0:00" } }
                     }
-                    div #file-panel hidden {
-                        div.field {
-                            label for="video-file" { "Video file" }
-                            input #video-file name="video" type="file" accept="video/*,.mp4,.mov,.webm,.mkv"
-                                aria-describedby="file-help";
-                            p.help #file-help { "MP4, MOV, WebM or MKV, up to " (limit_mb) " MB." }
-                        }
+                    div.controls {
+                        button.record #record type="button" disabled { "Start recording" }
+                        button.secondary #stop type="button" hidden { "Stop" }
+                        button.secondary #retake type="button" hidden { "Record again" }
+                        button.secondary #record-instead type="button" hidden { "Record instead" }
+                        label.button.secondary.file-button for="video-file" { "Choose a video file" }
+                        input.visually-hidden #video-file name="video" type="file"
+                            accept="video/*,.mp4,.mov,.webm,.mkv" aria-describedby="file-help";
                     }
+                    p.help #file-help { "MP4, MOV, WebM or MKV, up to " (limit_mb) " MB." }
+                    p.chosen #chosen aria-live="polite" hidden {}
                     p.notice.error #video-error role="alert" hidden {}
                 }
                 section.details aria-labelledby="details-heading" {

@@ -138,7 +138,7 @@ pub fn card(item: &JournalView) -> Markup {
                     @if let Some(location) = &journal.location { " · " (location) }
                 }
                 div.card-foot {
-                    (layout::status_badge(item.transcript_status))
+                    @if let Some(badge) = layout::attention_badge(item.transcript_status) { (badge) }
                     @for tag in &item.tags { (layout::tag_link(tag)) }
                 }
             }

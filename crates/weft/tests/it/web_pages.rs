@@ -159,7 +159,14 @@ async fn journal(app: &TestApp, user: Uuid, title: &str, tags: &[&str]) -> Uuid 
     row.id
 }
 
-async fn transcript(app: &TestApp, user: Uuid, journal: Uuid, lines: &[(f64, f64, &str)]) {
+/// A transcript of `lines` (start, end, text) for `journal`, written straight to the
+/// database as the engine would.
+pub(crate) async fn transcript(
+    app: &TestApp,
+    user: Uuid,
+    journal: Uuid,
+    lines: &[(f64, f64, &str)],
+) {
     let segments: Vec<Segment> = lines
         .iter()
         .map(|(start, end, text)| Segment {
@@ -204,7 +211,7 @@ async fn the_sign_in_page_is_a_plain_form_and_a_wrong_password_is_explained_on_i
         .await;
     assert_eq!(refused.status(), StatusCode::UNAUTHORIZED);
     let html = refused.text().await.unwrap();
-    assert!(html.contains("wrong username, email or password"), "{html}");
+    assert!(html.contains("Wrong username, email or password"), "{html}");
     assert!(html.contains(r#"value="jane""#), "the login is kept");
 
     let accepted = browser
@@ -257,7 +264,7 @@ async fn a_sign_up_with_a_taken_username_shows_why_on_the_form() {
         .await;
     assert_eq!(response.status(), StatusCode::CONFLICT);
     let html = response.text().await.unwrap();
-    assert!(html.contains("that username is already taken"), "{html}");
+    assert!(html.contains("That username is already taken."), "{html}");
     app.stop().await;
 }
 
@@ -415,7 +422,7 @@ async fn a_form_posted_without_its_csrf_field_is_refused_and_with_it_is_saved() 
         .await;
     assert_eq!(invalid.status(), StatusCode::UNPROCESSABLE_ENTITY);
     let html = invalid.text().await.unwrap();
-    assert!(html.contains("a journal needs a title") && html.contains("kept, typed"));
+    assert!(html.contains("A journal needs a title") && html.contains("kept, typed"));
     app.stop().await;
 }
 
@@ -691,4 +698,93 @@ async fn private_pages_are_never_stored_by_the_browser_but_assets_are_cached() {
     let css = browser.get("/assets/app.css").await;
     let cache = css.headers().get(reqwest::header::CACHE_CONTROL).unwrap();
     assert_ne!(cache, "no-store", "assets stay cacheable");
+}
+
+#[tokio::test]
+async fn every_signed_in_page_has_a_sign_out_button_in_its_header() {
+    let app = spawn_app().await;
+    let (mut browser, jane) = signed_up(&app, "jane").await;
+    let id = journal(&app, jane, "Tuesday", &[]).await;
+    let csrf = browser.csrf();
+    for path in [
+        "/",
+        "/new",
+        "/search",
+        "/account",
+        &format!("/entries/{id}"),
+    ] {
+        let html = browser.page(path, StatusCode::OK).await;
+        let header = &html[html.find("<header").unwrap()..html.find("</header>").unwrap()];
+        assert!(
+            header.contains(r#"<form class="inline nav-signout" method="post" action="/signout">"#)
+                && header.contains(&format!(r#"name="csrf" value="{csrf}""#))
+                && header.contains(r#"<button class="link" type="submit">Sign out</button>"#),
+            "{path}: {header}"
+        );
+    }
+    let out = browser.submit("/signout", &[]).await;
+    assert_eq!(location(&out), "/signin?done=signedout");
+    let html = browser.page("/signin", StatusCode::OK).await;
+    assert!(!html.contains("nav-signout"), "no sign-out once signed out");
+    app.stop().await;
+}
+
+#[tokio::test]
+async fn uploading_a_file_that_is_not_a_video_says_what_to_try_instead() {
+    let app = spawn_app().await;
+    let jane = app.register("jane").await;
+    let dir = tempfile::tempdir().unwrap();
+    let fake = dir.path().join("holiday.mp4");
+    // Bytes ffprobe cannot make sense of ("Invalid data found when processing input").
+    std::fs::write(&fake, vec![0x5a_u8; 64 * 1024]).unwrap();
+    let response = app
+        .upload(&jane.token, &fake, &[("title", "Holiday")])
+        .await;
+    assert_eq!(response.status(), 415);
+    let body: serde_json::Value = response.json().await.unwrap();
+    assert_eq!(body["error"]["code"], "unsupported_media_type");
+    assert_eq!(body["error"]["field"], "video");
+    let message = body["error"]["message"].as_str().unwrap();
+    assert_eq!(
+        message,
+        "This file is not a video Weft can read. Try an MP4, WebM or MOV file."
+    );
+    app.stop().await;
+}
+
+#[tokio::test]
+async fn only_cards_that_need_attention_carry_a_transcription_badge() {
+    let app = spawn_app().await;
+    let (mut browser, jane) = signed_up(&app, "jane").await;
+    let done = journal(&app, jane, "Transcribed one", &[]).await;
+    transcript(&app, jane, done, &[(0.0, 2.0, "Hello there.")]).await;
+    journal(&app, jane, "Never transcribed", &[]).await;
+    let html = browser.page("/", StatusCode::OK).await;
+    assert_eq!(html.matches(r#"class="badge"#).count(), 1, "{html}");
+    assert!(html.contains(r#"data-status="none">No transcript</span>"#));
+    assert!(
+        !html.contains("Transcribed</span>"),
+        "no badge for the usual case"
+    );
+    app.stop().await;
+}
+
+#[tokio::test]
+async fn error_pages_speak_in_sentences_and_hide_the_bare_number() {
+    let app = spawn_app().await;
+    let (mut browser, _) = signed_up(&app, "jane").await;
+    let html = browser.page("/no-such-page", StatusCode::NOT_FOUND).await;
+    assert!(
+        html.contains(r#"<p class="code" aria-hidden="true">404</p>"#),
+        "{html}"
+    );
+    assert!(html.contains("This page does not exist, or it belongs to someone else."));
+    let html = browser
+        .page("/?cursor=garbage", StatusCode::UNPROCESSABLE_ENTITY)
+        .await;
+    let message = &html[html.find("<h1>").unwrap()..];
+    let message = &message[message.find("<p>").unwrap() + 3..message.find("</p>").unwrap()];
+    assert!(message.starts_with(char::is_uppercase), "{message}");
+    assert!(message.ends_with('.'), "{message}");
+    app.stop().await;
 }

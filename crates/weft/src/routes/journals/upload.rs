@@ -191,14 +191,23 @@ async fn text(field: Field<'_>, limit: u64) -> Result<String, ApiError> {
     Ok(value)
 }
 
+/// The answer to a file that is not a video Weft can keep, whatever ffprobe said about it.
+pub const NOT_A_VIDEO: &str =
+    "This file is not a video Weft can read. Try an MP4, WebM or MOV file.";
+
 fn ingest_error(error: IngestError) -> ApiError {
     match error {
-        IngestError::NotAVideo(reason) => ApiError::new(
-            StatusCode::UNSUPPORTED_MEDIA_TYPE,
-            "unsupported_media_type",
-            reason.to_string(),
-        )
-        .with_field("video"),
+        IngestError::NotAVideo(reason) => {
+            // ffprobe's words ("Invalid data found when processing input") help the operator,
+            // not the person uploading: they are logged, and the answer says what to do.
+            tracing::info!(%reason, "an upload is not a video");
+            ApiError::new(
+                StatusCode::UNSUPPORTED_MEDIA_TYPE,
+                "unsupported_media_type",
+                NOT_A_VIDEO,
+            )
+            .with_field("video")
+        }
         IngestError::Tool(ToolError::Missing(tool)) => {
             ApiError::internal(anyhow::anyhow!("{tool} is not installed on the server"))
         }
@@ -208,7 +217,7 @@ fn ingest_error(error: IngestError) -> ApiError {
             ApiError::new(
                 StatusCode::UNPROCESSABLE_ENTITY,
                 "unreadable_video",
-                "the video could not be read (is the file complete?)",
+                "This video could not be read to its end. Check that the file is complete, and upload it again.",
             )
             .with_field("video")
         }

@@ -6,6 +6,8 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
+use axum::http::Method;
+use fantoccini::wd::WebDriverCompatibleCommand;
 use fantoccini::{Client, ClientBuilder, Locator};
 use hyper_util::client::legacy::connect::HttpConnector;
 use serde_json::{json, Value};
@@ -135,6 +137,51 @@ pub async fn screenshots(browser: &Client, name: &str) {
         std::fs::write(dir.join(format!("{name}-{size}.png")), png).unwrap();
     }
     browser.set_window_size(1280, 800).await.unwrap();
+}
+
+/// Saves the current page as it is now (no resizing) to `target/screenshots/FILE_NAME`.
+pub async fn screenshot(browser: &Client, file_name: &str) {
+    let png = browser.screenshot().await.unwrap();
+    std::fs::write(screenshot_dir().join(file_name), png).unwrap();
+}
+
+/// A Chrome DevTools command sent through chromedriver's `goog/cdp/execute` endpoint (for
+/// what WebDriver has no command for, such as emulating a colour scheme).
+#[derive(Debug)]
+struct DevTools {
+    command: &'static str,
+    params: Value,
+}
+
+impl WebDriverCompatibleCommand for DevTools {
+    fn endpoint(
+        &self,
+        base: &url::Url,
+        session: Option<&str>,
+    ) -> Result<url::Url, url::ParseError> {
+        base.join(&format!(
+            "session/{}/goog/cdp/execute",
+            session.unwrap_or_default()
+        ))
+    }
+
+    fn method_and_body(&self, _: &url::Url) -> (Method, Option<String>) {
+        let body = json!({ "cmd": self.command, "params": self.params });
+        (Method::POST, Some(body.to_string()))
+    }
+}
+
+/// Makes the pages of this session see `prefers-color-scheme: dark` (or light), as a system
+/// in that mode would; it holds across navigations.
+pub async fn prefer_dark(browser: &Client, dark: bool) {
+    let scheme = if dark { "dark" } else { "light" };
+    browser
+        .issue_cmd(DevTools {
+            command: "Emulation.setEmulatedMedia",
+            params: json!({ "features": [{ "name": "prefers-color-scheme", "value": scheme }] }),
+        })
+        .await
+        .expect("chromedriver runs DevTools commands");
 }
 
 pub async fn fill(browser: &Client, id: &str, text: &str) {
