@@ -18,6 +18,8 @@ mod backup;
 // The browser and the Whisper tests need the engine compiled in (the default build has it).
 #[cfg(feature = "whisper")]
 mod browser;
+#[cfg(feature = "whisper")]
+mod browser_tags;
 mod chaos;
 mod embedded;
 mod faults_kill;
@@ -52,3 +54,4 @@ mod transcription;
 mod upload_fuzz;
 mod user_cli;
 mod web_pages;
+mod web_tags;
