@@ -119,6 +119,28 @@ async fn tags_are_chips_typed_with_the_keyboard_picked_from_suggestions_and_rena
     let browser = Browser::start(None).await;
     let b = &browser.client;
     sign_in(b, &app, "jane").await;
+
+    // The new-entry page has the editor too; its form field follows the chips and the box.
+    b.goto(&app.url("/new")).await.unwrap();
+    wait_until(
+        b,
+        "return document.getElementById('tags-entry') !== null",
+        Duration::from_secs(10),
+        "the chip editor on the new-entry page",
+    )
+    .await;
+    type_tags(b, "Morning, walk").await;
+    let new_entry = b
+        .execute(
+            "return [document.getElementById('tags').value, \
+                     document.getElementById('tags-entry').getAttribute('role')]",
+            vec![],
+        )
+        .await
+        .unwrap();
+    assert_eq!(new_entry, json!(["morning, walk", "combobox"]));
+    assert_eq!(chips(b).await, json!(["morning"]));
+
     b.goto(&app.url(&entry_path)).await.unwrap();
     // The panel may be open already; either way it is open now.
     b.execute("document.getElementById('edit').open = true", vec![])
