@@ -245,8 +245,11 @@ fn confirm_page(viewer: &Viewer, from: &TagCount, to: &TagCount, sort: Sort) -> 
                 h1 #merge-heading { "Merge “" (from.tag) "” into “" (to.tag) "”?" }
                 p {
                     "“" (to.tag) "” is already one of your tags. Renaming “" (from.tag) "” to it "
-                    "merges the two: the " (entries(from.count)) " tagged “" (from.tag) "” are "
-                    "tagged “" (to.tag) "” instead (" (entries(to.count)) " carry it now), and "
+                    "merges the two: the " (entries(from.count)) " tagged “" (from.tag) "”"
+                    @if from.count == 1 { " is" } @else { " are" }
+                    " tagged “" (to.tag) "” instead (" (entries(to.count))
+                    @if to.count == 1 { " carries" } @else { " carry" }
+                    " it now), and "
                     "“" (from.tag) "” is gone. This cannot be undone."
                 }
                 form method="post" action="/tags/rename" {

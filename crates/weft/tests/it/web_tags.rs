@@ -256,7 +256,11 @@ async fn renaming_onto_an_existing_tag_asks_first_and_then_merges() {
     assert_eq!(asked.status(), StatusCode::OK);
     let html = asked.text().await.unwrap();
     assert!(html.contains("Merge “walk” into “hike”?"), "{html}");
-    assert!(html.contains("2 entries tagged “walk”") && html.contains("cannot be undone"));
+    assert!(
+        html.contains("2 entries tagged “walk” are tagged “hike”")
+            && html.contains("cannot be undone")
+    );
+    assert!(html.contains("(2 entries carry it now)"), "{html}");
     assert!(html.contains(r#"name="confirm" value="yes""#));
     assert_eq!(stored(&app, jane.user).await, before, "nothing merged yet");
 
