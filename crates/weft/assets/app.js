@@ -55,3 +55,6 @@ function hideBrokenThumbnails() {
 
 localTimes();
 hideBrokenThumbnails();
+
+// The chip editor for tags, on the pages that have a tag field.
+if (document.querySelector("input[data-tags]")) import("./tags.js");

@@ -33,6 +33,11 @@ const FILES: &[(&str, &str, &str)] = &[
         include_str!("../../assets/entry.js"),
     ),
     (
+        "tags.js",
+        "text/javascript; charset=utf-8",
+        include_str!("../../assets/tags.js"),
+    ),
+    (
         "logo.svg",
         "image/svg+xml",
         include_str!("../../assets/logo.svg"),

@@ -367,7 +367,7 @@ fn edit_form(viewer: &Viewer, view: &JournalView, typed: Option<Typed<'_>>) -> M
                 }
                 div.field {
                     label for="tags" { "Tags" }
-                    input #tags name="tags" type="text" value=(tag_list) aria-describedby="tags-help"
+                    input #tags name="tags" type="text" value=(tag_list) aria-describedby="tags-help" data-tags
                         autocapitalize="none";
                     p.help #tags-help { "Separate tags with commas." }
                 }

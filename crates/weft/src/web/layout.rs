@@ -15,6 +15,7 @@ pub enum Nav {
     Timeline,
     New,
     Search,
+    Tags,
     Account,
     None,
 }
@@ -73,6 +74,7 @@ fn header(frame: &Frame<'_>) -> Markup {
                     nav aria-label="Main" {
                         a href="/" aria-current=[current(Nav::Timeline)] { "Timeline" }
                         a href="/search" aria-current=[current(Nav::Search)] { "Search" }
+                        a href="/tags" aria-current=[current(Nav::Tags)] { "Tags" }
                         a.nav-new href="/new" aria-current=[current(Nav::New)] aria-label="New entry" {
                             span aria-hidden="true" { "+ New" span.long { " entry" } }
                         }
@@ -265,12 +267,11 @@ pub fn language_select(
     }
 }
 
-/// A tag as a link to the timeline filtered by it.
+/// A tag as a chip (a pill with the name as it is, spaces and all) that links to the
+/// timeline filtered by it.
 pub fn tag_link(tag: &str) -> Markup {
     html! {
-        a.tag href={ "/?tag=" (encode_component(tag)) } {
-            span aria-hidden="true" { "#" } (tag)
-        }
+        a.tag href={ "/?tag=" (encode_component(tag)) } { (tag) }
     }
 }
 

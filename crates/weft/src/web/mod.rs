@@ -10,6 +10,7 @@ mod layout;
 mod new_entry;
 mod search;
 mod session;
+mod tags;
 mod timeline;
 mod viewer;
 
@@ -38,6 +39,8 @@ pub fn router() -> Router<ApiContext> {
         .route("/entries/{id}/delete", post(entry::delete))
         .route("/entries/{id}/retry", post(entry::retry))
         .route("/search", get(search::page))
+        .route("/tags", get(tags::page))
+        .route("/tags/rename", post(tags::rename))
         // Pages show private things (the account's email, entries, transcripts): no copy of
         // one may be kept, so that Back after signing out shows nothing of them.
         .layer(axum::middleware::map_response(no_store))

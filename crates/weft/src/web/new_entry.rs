@@ -69,7 +69,7 @@ pub async fn page(State(context): State<ApiContext>, viewer: Viewer) -> Markup {
                     }
                     div.field {
                         label for="tags" { "Tags " span.optional { "(optional)" } }
-                        input #tags name="tags" type="text" autocapitalize="none" aria-describedby="tags-help"
+                        input #tags name="tags" type="text" autocapitalize="none" aria-describedby="tags-help" data-tags
                             placeholder="family, walk";
                         p.help #tags-help { "Separate tags with commas." }
                     }

@@ -123,7 +123,8 @@ async fn a_recording_made_in_the_browser_is_transcribed_found_and_played_from_th
     )
     .await;
     fill(&browser, "title", "Recorded in the browser").await;
-    fill(&browser, "tags", "test, lighthouse").await;
+    // The tags field is a chip editor: its box is `tags-entry`; a comma makes a chip.
+    fill(&browser, "tags-entry", "test, lighthouse").await;
     click(&browser, "save").await;
     let error = "const e = document.getElementById('form-error'); \
                  return location.pathname.startsWith('/entries/') || (e && !e.hidden && e.textContent)";

@@ -34,6 +34,8 @@ const SIGNED_IN: &[(&str, &str)] = &[
     ("search-results", "/search?q=lighthouse"),
     ("search-nothing", "/search?q=zeppelin"),
     ("account", "/account"),
+    ("tags", "/tags"),
+    ("tags-by-name", "/tags?sort=name"),
     ("error", "/?cursor=garbage"),
 ];
 

@@ -20,6 +20,7 @@ mod backup;
 mod browser;
 #[cfg(feature = "whisper")]
 mod browser_pages;
+mod browser_tags;
 mod chaos;
 mod embedded;
 mod faults_kill;
@@ -54,3 +55,4 @@ mod transcription;
 mod upload_fuzz;
 mod user_cli;
 mod web_pages;
+mod web_tags;
