@@ -37,6 +37,10 @@ pub fn router() -> Router<ApiContext> {
         .route("/entries/{id}", get(entry::page).post(entry::edit))
         .route("/entries/{id}/delete", post(entry::delete))
         .route("/entries/{id}/retry", post(entry::retry))
+        .route(
+            "/entries/{id}/versions/{version}/restore",
+            post(entry::restore),
+        )
         .route("/search", get(search::page))
         // Pages show private things (the account's email, entries, transcripts): no copy of
         // one may be kept, so that Back after signing out shows nothing of them.

@@ -18,6 +18,8 @@ mod backup;
 // The browser and the Whisper tests need the engine compiled in (the default build has it).
 #[cfg(feature = "whisper")]
 mod browser;
+#[cfg(feature = "whisper")]
+mod browser_entry;
 mod chaos;
 mod embedded;
 mod faults_kill;
@@ -51,4 +53,5 @@ mod transcribe_cli;
 mod transcription;
 mod upload_fuzz;
 mod user_cli;
+mod web_entry;
 mod web_pages;
