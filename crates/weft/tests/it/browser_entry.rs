@@ -173,7 +173,14 @@ async fn the_entry_plays_a_moment_shows_corrections_whole_and_keeps_the_player_i
     .as_str()
     .unwrap()
     .contains("thirty years"));
-    run(page, "document.getElementById('versions').scrollIntoView()").await;
+    // The versions just below the player, which stays at the top of the window.
+    run(
+        page,
+        "const v = document.getElementById('versions').getBoundingClientRect(); \
+         const p = document.getElementById('player-wrap').getBoundingClientRect(); \
+         window.scrollBy(0, v.top - p.bottom - 8)",
+    )
+    .await;
     screenshots(page, "entry-versions").await;
 
     // The player stays in view with the page and the transcript scrolled to their ends.
