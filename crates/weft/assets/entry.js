@@ -1,12 +1,14 @@
 // The entry page: the transcript follows the video (the current segment highlighted, and
-// in it the word being spoken), a click on a segment or a word seeks there, `?t=` starts there, the status refreshes by itself while
-// the transcription runs, and the transcript can be corrected (PUT .../transcript).
+// in it the word being spoken), a click on a segment or a word seeks there, `?t=` plays from a
+// second before that moment, the status refreshes by itself while the transcription runs, and
+// the transcript can be corrected (PUT .../transcript), each box as tall as its text.
 
 import { api, errorMessage } from "./app.js";
 
 const entry = document.getElementById("entry");
 const player = document.getElementById("player");
 const list = document.getElementById("segments");
+const playerWrap = document.getElementById("player-wrap");
 const journal = entry.dataset.journal;
 const segments = list ? Array.from(list.querySelectorAll("a.seg")) : [];
 let current = null;
@@ -16,10 +18,45 @@ function seek(seconds, play) {
   if (!Number.isFinite(seconds)) return;
   const go = () => {
     player.currentTime = seconds;
-    if (play) player.play().catch(() => {});
+    if (play) start();
   };
   if (player.readyState >= 1) go();
   else player.addEventListener("loadedmetadata", go, { once: true });
+}
+
+// Plays the video. A browser that will not start a video with sound by itself (autoplay
+// rules) plays it muted with an "Unmute" button; one that will not start it at all gets a
+// "Play" button: never a video silently paused without a word.
+async function start() {
+  try {
+    await player.play();
+    return;
+  } catch (error) {
+    if (error.name !== "NotAllowedError") return;
+  }
+  player.muted = true;
+  try {
+    await player.play();
+    showCue("Playing without sound: your browser starts videos muted.", "unmute");
+  } catch {
+    player.muted = false;
+    showCue("Your browser did not start the video by itself.", "play-moment");
+  }
+}
+
+function showCue(text, buttonId) {
+  const cue = document.getElementById("player-cue");
+  const button = document.getElementById(buttonId);
+  if (!cue || !button) return;
+  document.getElementById("player-cue-text").textContent = text;
+  button.hidden = false;
+  cue.hidden = false;
+  const done = () => { cue.hidden = true; button.hidden = true; };
+  button.addEventListener("click", () => {
+    player.muted = false;
+    player.play().catch(() => {});
+    done();
+  }, { once: true });
 }
 
 function highlight() {
@@ -63,13 +100,29 @@ function highlightWord(segment, t) {
 }
 
 function keepInView(element) {
-  // Only the list scrolls, never the page, so reading along does not move the player.
+  // The list scrolls, so reading along does not move the player.
   if (!list) return;
   const top = element.offsetTop - list.offsetTop;
   const bottom = top + element.offsetHeight;
   if (top < list.scrollTop || bottom > list.scrollTop + list.clientHeight) {
     list.scrollTop = Math.max(0, top - list.clientHeight / 3);
   }
+  belowThePlayer(element);
+}
+
+// On a phone the player is docked at the top of the window, above the transcript: while the
+// transcript is on screen, the page scrolls so that the current line is below the player,
+// not under it, and not below the window's edge.
+function belowThePlayer(element) {
+  const cover = playerWrap.getBoundingClientRect();
+  const line = element.getBoundingClientRect();
+  const box = list.getBoundingClientRect();
+  const sameColumn = line.left < cover.right && line.right > cover.left;
+  const listInView = box.bottom > cover.bottom && box.top < innerHeight;
+  if (!sameColumn || !listInView || getComputedStyle(playerWrap).position !== "sticky") return;
+  const gap = 8;
+  if (line.top < cover.bottom + gap) window.scrollBy(0, line.top - cover.bottom - gap);
+  else if (line.bottom > innerHeight - gap) window.scrollBy(0, line.bottom - innerHeight + gap);
 }
 
 function followPlayback() {
@@ -106,9 +159,54 @@ function followPlayback() {
   });
 }
 
+// A moment (`?t=`, from a search result or a line's link) plays from a second before it, so
+// that the words lead into it; its word is marked. After the page reloaded by itself
+// (`paused`), it only keeps the place.
 function startAt() {
-  const t = Number(new URLSearchParams(location.search).get("t"));
-  if (t > 0) seek(t, false);
+  const params = new URLSearchParams(location.search);
+  const t = Number(params.get("t"));
+  if (!(t > 0)) return;
+  markMoment(t);
+  if (params.has("paused")) seek(t, false);
+  else seek(Math.max(0, t - 1), true);
+}
+
+function markMoment(t) {
+  for (const word of list ? list.querySelectorAll(".w") : []) {
+    if (Math.abs(Number(word.dataset.start) - t) < 0.05) {
+      word.classList.add("moment");
+      return;
+    }
+  }
+}
+
+// The length as the player shows it (whole seconds, cut, not rounded), once it knows it.
+function showDuration() {
+  const field = document.getElementById("duration");
+  const write = () => {
+    if (field && Number.isFinite(player.duration)) field.textContent = clock(player.duration);
+  };
+  player.addEventListener("loadedmetadata", write);
+  player.addEventListener("durationchange", write);
+  if (player.readyState >= 1) write();
+}
+
+// As the server writes it (web/layout.rs clock).
+function clock(seconds) {
+  const total = Math.max(0, Math.floor(seconds));
+  const h = Math.floor(total / 3600), m = Math.floor(total / 60) % 60, s = total % 60;
+  const two = (n) => String(n).padStart(2, "0");
+  return h > 0 ? `${h}:${two(m)}:${two(s)}` : `${m}:${two(s)}`;
+}
+
+// A notice the page was sent with ("Saved."): written again once loaded, so that screen
+// readers announce it as a change of the live region.
+function announce() {
+  const status = document.getElementById("transcript-status");
+  if (!status || status.hidden) return;
+  const text = status.textContent;
+  status.textContent = "";
+  setTimeout(() => { status.textContent = text; }, 100);
 }
 
 function poll() {
@@ -135,7 +233,8 @@ function poll() {
       return setTimeout(check, 2000);
     }
     // Finished: show the new transcript, keeping the place in the video.
-    const at = player.currentTime > 0 ? `?t=${Math.floor(player.currentTime)}` : "";
+    const place = Math.floor(player.currentTime);
+    const at = place > 0 ? `?t=${place}${player.paused ? "&paused=1" : ""}` : "";
     location.replace(`${location.pathname}${at}`);
   };
   setTimeout(check, 2000);
@@ -197,7 +296,11 @@ function correction() {
       editor.append(ts, label, area);
       link.hidden = true;
       item.append(editor);
+      area.addEventListener("input", () => fit(area));
     });
+    const areas = Array.from(list.querySelectorAll(".seg-edit textarea"));
+    areas.forEach(fit);
+    addEventListener("resize", () => areas.forEach(fit));
     const actions = document.createElement("div");
     actions.className = "transcript-actions";
     const saveButton = Object.assign(document.createElement("button"), { type: "button", className: "primary small", textContent: "Save transcript" });
@@ -217,7 +320,8 @@ function correction() {
       saveButton.disabled = true;
       const answer = await api("PUT", `/api/v1/journals/${journal}/transcript`, { segments: edited });
       if (answer.ok) {
-        location.reload();
+        // The page again, with "Saved" beside the transcript and the new version listed.
+        location.replace(`${location.pathname}?saved=transcript#transcript-heading`);
       } else {
         saveButton.disabled = false;
         message.textContent = errorMessage(answer.body, "The correction was not saved. Try again.");
@@ -227,7 +331,15 @@ function correction() {
   });
 }
 
+// A text box as tall as its text, at any width: no inner scroll bar, nothing cut off.
+function fit(area) {
+  area.style.height = "auto";
+  area.style.height = `${area.scrollHeight + area.offsetHeight - area.clientHeight}px`;
+}
+
 followPlayback();
 startAt();
+showDuration();
+announce();
 poll();
 correction();

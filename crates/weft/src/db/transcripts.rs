@@ -19,7 +19,8 @@ use crate::domain::Segment;
 pub enum TranscriptSource {
     /// An automatic run.
     Engine,
-    /// A correction by the journal's owner; a later automatic run never replaces it.
+    /// A correction by the journal's owner (or an older version made current again); like
+    /// every version, current until a newer one is added.
     Person,
 }
 
@@ -117,8 +118,9 @@ pub async fn insert_version(
     .await
 }
 
-/// The current transcript of a journal: its newest correction by a person if there is
-/// one (a later automatic run never replaces it), else its newest engine run.
+/// The current transcript of a journal: its newest version, whoever made it. A run is only
+/// queued when someone asks for one, so a run after a correction is what the person wants
+/// to see; the correction stays as an older version (migration 0010).
 #[tracing::instrument(skip(tx), fields(user_id = %tx.user_id()))]
 pub async fn current(tx: &mut UserTx, journal_id: Uuid) -> Result<Option<Transcript>, sqlx::Error> {
     sqlx::query_as!(
@@ -126,7 +128,7 @@ pub async fn current(tx: &mut UserTx, journal_id: Uuid) -> Result<Option<Transcr
         r#"SELECT id, journal_id, text, segments AS "segments: Json<Vec<Segment>>", created_at,
                   source AS "source: TranscriptSource", language, language_probability
            FROM transcripts WHERE journal_id = $1
-           ORDER BY (source = 'person') DESC, created_at DESC, id DESC LIMIT 1"#,
+           ORDER BY created_at DESC, id DESC LIMIT 1"#,
         journal_id,
     )
     .fetch_optional(&mut **tx)

@@ -1,5 +1,11 @@
-//! An entry (`/entries/{id}`): the player with captions, the transcript beside it, and
-//! forms to edit, retry the transcription and delete. `?t=SECONDS` starts the video there.
+//! An entry (`/entries/{id}`): the player with captions, the transcript beside it, its
+//! versions, links to the entries before and after it, and forms to edit, retry the
+//! transcription and delete. `?t=SECONDS` starts the video there (the script plays it from a
+//! second before); `?version=ID` shows an older version of the transcript.
+
+mod versions;
+
+pub use versions::restore;
 
 use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
@@ -14,8 +20,9 @@ use crate::api::journal_id;
 use crate::api::ApiContext;
 use crate::api::ApiError;
 use crate::db::jobs::{Job, TranscriptStatus};
-use crate::db::journals::{JournalChanges, JournalView};
-use crate::db::transcripts::TranscriptSource;
+use crate::db::journals::{Journal, JournalChanges, JournalView};
+use crate::db::scoped::{self, UserTx};
+use crate::db::transcripts::{self, Transcript, TranscriptSource};
 use crate::domain::Segment;
 use crate::domain::{optional_text, Title, MAX_LOCATION_CHARS, MAX_NOTES_CHARS};
 use crate::journals::JobProgress;
@@ -25,8 +32,11 @@ use crate::journals::JobProgress;
 pub struct EntryQuery {
     /// Start playing at this second (anything that is not a number is ignored).
     t: Option<String>,
-    /// Set after a successful change.
+    /// Set after a successful change: `version` after making a version current again,
+    /// `transcript` after a correction, anything else after the details.
     saved: Option<String>,
+    /// An older version of the transcript to show, read-only.
+    version: Option<String>,
 }
 
 /// The edit form.
@@ -47,11 +57,13 @@ pub struct DeleteForm {
     confirm: Option<String>,
 }
 
-/// Transcribe again, in a language (empty: as in the account's settings).
+/// Transcribe again, in a language (empty: as in the account's settings). Over a correction,
+/// the ticked `confirm` box says that the new run may replace it.
 #[derive(Debug, Deserialize)]
 pub struct RetryForm {
     #[serde(default)]
     language: String,
+    confirm: Option<String>,
 }
 
 /// Everything the page shows.
@@ -63,6 +75,29 @@ struct Entry {
     /// corrected it.
     heard: Option<(Option<String>, Option<f32>, TranscriptSource)>,
     progress: Option<JobProgress>,
+    /// Every version of the transcript, newest (the current one) first.
+    versions: Vec<Transcript>,
+    /// The older version shown instead of the current one (`?version=`).
+    shown: Option<Transcript>,
+    /// The user's entries just before (older) and after (newer) this one in the timeline.
+    older: Option<Neighbour>,
+    newer: Option<Neighbour>,
+}
+
+/// Another entry of the same user, for the links to the previous and next one.
+#[derive(Debug, sqlx::FromRow)]
+struct Neighbour {
+    id: uuid::Uuid,
+    title: String,
+}
+
+impl Entry {
+    /// Whether the current transcript is a person's correction (a run would replace it).
+    fn corrected(&self) -> bool {
+        self.versions
+            .first()
+            .is_some_and(|t| t.source == TranscriptSource::Person)
+    }
 }
 
 async fn gather(context: &ApiContext, viewer: &Viewer, id: &str) -> Result<Entry, WebError> {
@@ -75,6 +110,11 @@ async fn gather(context: &ApiContext, viewer: &Viewer, id: &str) -> Result<Entry
         .transcript
         .as_ref()
         .map(|t| (t.language.clone(), t.language_probability, t.source));
+    let mut tx = scoped::begin_for_user(&context.pool, viewer.current.user.id).await?;
+    let versions = transcripts::for_journal(&mut tx, state.view.journal.id).await?;
+    let older = neighbour(&mut tx, &state.view.journal, Direction::Older).await?;
+    let newer = neighbour(&mut tx, &state.view.journal, Direction::Newer).await?;
+    scoped::end_reading(tx);
     Ok(Entry {
         view: state.view,
         segments: state
@@ -83,7 +123,44 @@ async fn gather(context: &ApiContext, viewer: &Viewer, id: &str) -> Result<Entry
         job: state.job,
         heard,
         progress: state.progress,
+        versions,
+        shown: None,
+        older,
+        newer,
     })
+}
+
+/// Which way along the timeline.
+#[derive(Debug, Clone, Copy)]
+enum Direction {
+    Older,
+    Newer,
+}
+
+/// The user's entry next to `journal` in timeline order (`created_at`, then `id`, as the
+/// timeline's keyset pages): the page's only query of this kind, so it lives with the page.
+/// Row-level security keeps it to the user's own entries, and so does the `user_id` test.
+async fn neighbour(
+    tx: &mut UserTx,
+    journal: &Journal,
+    direction: Direction,
+) -> Result<Option<Neighbour>, sqlx::Error> {
+    let sql = match direction {
+        Direction::Older => {
+            "SELECT id, title FROM journals WHERE user_id = $1 AND (created_at, id) < ($2, $3)
+             ORDER BY created_at DESC, id DESC LIMIT 1"
+        }
+        Direction::Newer => {
+            "SELECT id, title FROM journals WHERE user_id = $1 AND (created_at, id) > ($2, $3)
+             ORDER BY created_at, id LIMIT 1"
+        }
+    };
+    sqlx::query_as::<_, Neighbour>(sql)
+        .bind(journal.user_id)
+        .bind(journal.created_at)
+        .bind(journal.id)
+        .fetch_optional(&mut **tx)
+        .await
 }
 
 /// GET /entries/{id}.
@@ -93,8 +170,27 @@ pub async fn page(
     Path(id): Path<String>,
     Query(query): Query<EntryQuery>,
 ) -> Result<Markup, WebError> {
-    let entry = gather(&context, &viewer, &id).await?;
-    let saved = query.saved.is_some().then_some("Saved.");
+    let mut entry = gather(&context, &viewer, &id).await?;
+    if let Some(raw) = &query.version {
+        let version = versions::find(&entry.versions, raw)?;
+        // The current version is the page as it always is.
+        if entry.versions.first().map(|t| t.id) != Some(version.id) {
+            entry.segments = Some(
+                version
+                    .segments
+                    .as_ref()
+                    .map(|s| s.0.clone())
+                    .unwrap_or_default(),
+            );
+            entry.shown = Some(version.clone());
+        }
+    }
+    let saved = match query.saved.as_deref() {
+        None => None,
+        Some("version") => Some("Saved. That version is the current transcript again."),
+        Some("transcript") => Some("Saved. Your correction is the current transcript."),
+        Some(_) => Some("Saved."),
+    };
     let start = query.t.and_then(|t| t.trim().parse::<f64>().ok());
     Ok(render(
         &context,
@@ -127,6 +223,11 @@ fn render(
         None => format!("{api}/video"),
     };
     let status = entry.view.transcript_status;
+    // A saved correction, or a version made current again, is said beside the transcript.
+    let (transcript_notice, notice) = match notice {
+        Some((true, message)) if message.contains("transcript") => (Some(message), None),
+        other => (None, other),
+    };
     layout::page(
         Frame {
             title: &journal.title,
@@ -139,21 +240,29 @@ fn render(
             div.entry-layout #entry data-journal=(journal.id) data-status=(status.as_str())
                 data-start=[start] {
                 div.player-col {
-                    div.player-wrap {
+                    div.player-wrap #player-wrap {
                         video #player controls playsinline preload="metadata"
                             poster={ (api) "/thumbnail" } src=(video) {
-                            @if entry.segments.is_some() {
+                            @if entry.segments.is_some() && entry.shown.is_none() {
                                 track kind="captions" srclang=(track_language(entry)) label="Transcript" default
                                     src={ (api) "/transcript.vtt" };
                             }
                             p { "Your browser cannot play this video. " a href={ (api) "/video" } { "Download it" } "." }
+                        }
+                        // Shown by the script when the browser would not start the video
+                        // with its sound on (autoplay rules).
+                        div.player-cue #player-cue hidden {
+                            span #player-cue-text {}
+                            button.small #unmute type="button" hidden { "Unmute" }
+                            button.small #play-moment type="button" hidden { "Play" }
                         }
                     }
                     header.entry-head {
                         h1 { (journal.title) }
                         p.meta {
                             (layout::date(journal.created_at)) " · "
-                            (layout::clock(journal.duration.into()))
+                            // The script writes the player's own figure here once it knows it.
+                            span #duration { (layout::clock(journal.duration.into())) }
                             @if let Some(location) = &journal.location { " · " (location) }
                         }
                         div.card-foot {
@@ -164,17 +273,27 @@ fn render(
                     @if let Some(notes) = &journal.notes {
                         div.notes { (notes) }
                     }
+                    @if !entry.versions.is_empty() {
+                        (versions::section(journal.id, &entry.versions, entry.shown.as_ref().map(|v| v.id)))
+                    }
                     (edit_form(viewer, &entry.view, typed))
                     (delete_form(viewer, &entry.view))
+                    (neighbour_links(entry))
                 }
                 aside.transcript-col aria-labelledby="transcript-heading" {
                     div.transcript-head {
                         h2 #transcript-heading { "Transcript" }
-                        @if entry.segments.as_ref().is_some_and(|s| !s.is_empty()) {
+                        @if entry.segments.as_ref().is_some_and(|s| !s.is_empty()) && entry.shown.is_none()
+                            && !busy(status) {
                             button.secondary.small #correct type="button" hidden { "Correct" }
                         }
                     }
-                    @if let Some(line) = language_line(entry) {
+                    p.notice.ok #transcript-status role="status" hidden[transcript_notice.is_none()] {
+                        @if let Some(message) = transcript_notice { (message) }
+                    }
+                    @if let Some(version) = &entry.shown {
+                        (versions::older_banner(viewer, journal.id, version, status))
+                    } @else if let Some(line) = language_line(entry) {
                         p.heard.muted #heard { (line) }
                     }
                     (transcript_body(context, viewer, entry, status))
@@ -182,6 +301,33 @@ fn render(
             }
         },
     )
+}
+
+/// Whether a transcription of the entry is queued or running.
+fn busy(status: TranscriptStatus) -> bool {
+    matches!(status, TranscriptStatus::Queued | TranscriptStatus::Running)
+}
+
+/// Links to the previous (older) and next (newer) entry, with their titles.
+fn neighbour_links(entry: &Entry) -> Markup {
+    html! {
+        @if entry.older.is_some() || entry.newer.is_some() {
+            nav.entry-nav aria-label="Older and newer entries" {
+                @if let Some(older) = &entry.older {
+                    a.entry-older rel="prev" href={ "/entries/" (older.id) } {
+                        span.dir { "← Older" }
+                        span.nav-title { (older.title) }
+                    }
+                }
+                @if let Some(newer) = &entry.newer {
+                    a.entry-newer rel="next" href={ "/entries/" (newer.id) } {
+                        span.dir { "Newer →" }
+                        span.nav-title { (newer.title) }
+                    }
+                }
+            }
+        }
+    }
 }
 
 fn transcript_body(
@@ -192,8 +338,8 @@ fn transcript_body(
 ) -> Markup {
     let id = entry.view.journal.id;
     let api = format!("/api/v1/journals/{id}");
-    let can_retry = context.transcription.is_some()
-        && !matches!(status, TranscriptStatus::Queued | TranscriptStatus::Running);
+    let can_retry = context.transcription.is_some() && !busy(status) && entry.shown.is_none();
+    let has_lines = entry.segments.as_ref().is_some_and(|s| !s.is_empty());
     html! {
         @match status {
             TranscriptStatus::Queued | TranscriptStatus::Running => {
@@ -201,6 +347,12 @@ fn transcript_body(
                     span.spinner aria-hidden="true" {}
                     span #progress-text { (progress_text(status, entry.progress.as_ref())) }
                     " This page updates by itself when the transcript is ready."
+                }
+                @if has_lines {
+                    p.muted #correct-off {
+                        "You can correct the transcript when this transcription is done: it will \
+                         replace what is shown now."
+                    }
                 }
             },
             TranscriptStatus::Failed => {
@@ -250,6 +402,17 @@ fn transcript_body(
                     label for="retry-language" { "Language" }
                     (layout::language_select("retry-language", "language", None, Some("As in my settings")))
                     p.help.visually-hidden #retry-language-help { "The language to transcribe this entry in." }
+                }
+                @if entry.corrected() {
+                    p.help #retry-warning {
+                        "Your corrections will be replaced by a new transcript; they stay in \
+                         Versions and can be restored."
+                    }
+                    div.check {
+                        input #confirm-retry type="checkbox" name="confirm" value="yes" required
+                            aria-describedby="retry-warning";
+                        label for="confirm-retry" { "Replace my corrections with a new transcript" }
+                    }
                 }
                 button.secondary type="submit" {
                     @if entry.segments.is_some() { "Transcribe again" } @else { "Transcribe" }
@@ -475,6 +638,21 @@ pub async fn retry(
     let journal = journal_id(&id)?;
     let user = posted.viewer.current.user.id;
     let language = Some(posted.form.language.trim()).filter(|l| !l.is_empty());
+    let corrected = context
+        .journals()
+        .transcript(user, journal)
+        .await
+        .map_err(ApiError::from)?
+        .transcript
+        .is_some_and(|t| t.source == TranscriptSource::Person);
+    if corrected && posted.form.confirm.is_none() {
+        return Err(ApiError::invalid(
+            "confirm",
+            "tick the box to confirm that a new transcript may replace your corrections \
+             (they stay in Versions and can be restored)",
+        )
+        .into());
+    }
     context
         .journals()
         .transcribe_again(user, journal, context.transcription, language)

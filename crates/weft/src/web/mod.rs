@@ -38,6 +38,10 @@ pub fn router() -> Router<ApiContext> {
         .route("/entries/{id}", get(entry::page).post(entry::edit))
         .route("/entries/{id}/delete", post(entry::delete))
         .route("/entries/{id}/retry", post(entry::retry))
+        .route(
+            "/entries/{id}/versions/{version}/restore",
+            post(entry::restore),
+        )
         .route("/search", get(search::page))
         .route("/tags", get(tags::page))
         .route("/tags/rename", post(tags::rename))

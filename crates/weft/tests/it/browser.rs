@@ -10,16 +10,11 @@ use std::process::Command;
 use std::time::Duration;
 
 use crate::common::browser::{
-    chromium, click, fill, screenshots, sign_up, wait_until, ChromeDriver,
+    app_with_a_worker, chromium, click, fill, screenshots, sign_up, wait_until, ChromeDriver,
 };
-use crate::common::{self, media};
+use crate::common::media;
 use fantoccini::Locator;
 use serde_json::Value;
-use tokio_util::sync::CancellationToken;
-use weft::jobs::transcribe::Pipeline;
-use weft::jobs::worker::{self, WorkerConfig};
-use weft::transcribe::whisper::WhisperEngine;
-use weft::transcribe::Engine;
 
 /// Two sentences, said with a pause between them so that Whisper makes two segments and
 /// the second starts well after zero.
@@ -61,35 +56,6 @@ fn speech_wav(dir: &Path) -> PathBuf {
         .unwrap();
     assert!(status.success(), "ffmpeg made the microphone's wav");
     wav
-}
-
-async fn app_with_a_worker() -> (
-    common::TestApp,
-    CancellationToken,
-    tokio::task::JoinHandle<()>,
-) {
-    let app = common::spawn_app_with_transcription().await;
-    let engine = WhisperEngine::load(
-        &common::model_dir(),
-        weft_whisper::Options {
-            language: Some("en".into()),
-            ..Default::default()
-        },
-    )
-    .unwrap();
-    let pipeline = Pipeline {
-        pool: app.db.pool.clone(),
-        storage: app.storage.clone(),
-        scratch: app.scratch.clone(),
-        engine: Engine::Whisper(engine),
-    };
-    let shutdown = CancellationToken::new();
-    let workers = tokio::spawn(worker::run(
-        pipeline,
-        WorkerConfig::default(),
-        shutdown.clone(),
-    ));
-    (app, shutdown, workers)
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -21,6 +21,7 @@ mod browser;
 #[cfg(feature = "whisper")]
 mod browser_pages;
 mod browser_tags;
+mod browser_entry;
 mod chaos;
 mod embedded;
 mod faults_kill;
@@ -54,5 +55,6 @@ mod transcribe_cli;
 mod transcription;
 mod upload_fuzz;
 mod user_cli;
+mod web_entry;
 mod web_pages;
 mod web_tags;

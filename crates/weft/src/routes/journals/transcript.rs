@@ -22,7 +22,7 @@ use crate::transcribe::captions;
 #[derive(Debug, Serialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct TranscriptView {
-    /// The current version: a person's newest correction, else the newest engine run.
+    /// The current version: the newest, whether an engine run or a person's correction.
     pub transcript: Option<Transcript>,
     /// none, queued, running, done or failed.
     pub status: TranscriptStatus,
@@ -81,8 +81,8 @@ pub(super) async fn get_transcript(
     ))
 }
 
-/// Correct the transcript by hand. This adds a new version that stays current: a later
-/// automatic run never replaces it.
+/// Correct the transcript by hand. This adds a new version, which is current until a newer
+/// one is added (a run asked for later); older versions are kept.
 #[utoipa::path(
     put, path = "/api/v1/journals/{id}/transcript", tag = "transcripts",
     params(("id" = uuid::Uuid, Path, description = "Journal id")),
@@ -164,7 +164,28 @@ async fn caption_segments(
     let transcript = state
         .transcript
         .ok_or_else(|| ApiError::not_found("transcript"))?;
-    Ok(transcript.segments.map(|s| s.0).unwrap_or_default())
+    Ok(one_at_a_time(
+        transcript.segments.map(|s| s.0).unwrap_or_default(),
+    ))
+}
+
+/// The segments with no two overlapping: each ends a millisecond before the next starts.
+/// An engine's segments may overlap or touch (one ends at 4.4 s where the next starts), and
+/// Chromium shows every cue whose span includes the current time, ends included: on such a
+/// boundary two captions showed, one above the other.
+/// Segments without words are left out first, as the captions leave them out.
+fn one_at_a_time(segments: Vec<Segment>) -> Vec<Segment> {
+    let mut segments: Vec<Segment> = segments
+        .into_iter()
+        .filter(|s| !s.text.trim().is_empty())
+        .collect();
+    let starts: Vec<f64> = segments.iter().skip(1).map(|s| s.start).collect();
+    for (segment, next_start) in segments.iter_mut().zip(starts) {
+        if segment.end >= next_start - 0.0005 {
+            segment.end = (next_start - 0.001).max(segment.start);
+        }
+    }
+    segments
 }
 
 /// The current transcript as WebVTT captions.
@@ -203,4 +224,40 @@ pub(super) async fn transcript_srt(
         [(header::CONTENT_TYPE, "application/x-subrip; charset=utf-8")],
         captions::srt(&segments),
     ))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::one_at_a_time;
+    use crate::domain::Segment;
+
+    fn seg(start: f64, end: f64) -> Segment {
+        Segment {
+            start,
+            end,
+            text: "words".into(),
+            ..Segment::default()
+        }
+    }
+
+    #[test]
+    fn a_cue_ends_a_millisecond_before_the_next_starts() {
+        let cues = one_at_a_time(vec![
+            seg(0.0, 4.4),
+            seg(4.4, 6.0),
+            seg(5.5, 8.0),
+            seg(9.0, 10.0),
+        ]);
+        let ends: Vec<i64> = cues
+            .iter()
+            .map(|c| (c.end * 1000.0).round() as i64)
+            .collect();
+        assert_eq!(ends, vec![4399, 5499, 8000, 10000]);
+    }
+
+    #[test]
+    fn a_cue_never_ends_before_it_starts() {
+        let cues = one_at_a_time(vec![seg(2.0, 3.0), seg(2.0, 3.0)]);
+        assert_eq!(cues[0].end, 2.0);
+    }
 }

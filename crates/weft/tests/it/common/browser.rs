@@ -12,6 +12,12 @@ use fantoccini::{Client, ClientBuilder, Locator};
 use hyper_util::client::legacy::connect::HttpConnector;
 use serde_json::{json, Value};
 
+use tokio_util::sync::CancellationToken;
+use weft::jobs::transcribe::Pipeline;
+use weft::jobs::worker::{self, WorkerConfig};
+use weft::transcribe::whisper::WhisperEngine;
+use weft::transcribe::Engine;
+
 use super::processes::{self, KillOnDrop};
 use super::TestApp;
 
@@ -247,4 +253,31 @@ pub async fn sign_up(browser: &Client, app: &TestApp, username: &str) {
         "the timeline after signing up",
     )
     .await;
+}
+
+/// A server with transcription on and a Whisper worker (the tiny.en model, English) in this
+/// process; cancel the token and await the handle to stop the worker.
+pub async fn app_with_a_worker() -> (TestApp, CancellationToken, tokio::task::JoinHandle<()>) {
+    let app = super::spawn_app_with_transcription().await;
+    let engine = WhisperEngine::load(
+        &super::model_dir(),
+        weft_whisper::Options {
+            language: Some("en".into()),
+            ..Default::default()
+        },
+    )
+    .unwrap();
+    let pipeline = Pipeline {
+        pool: app.db.pool.clone(),
+        storage: app.storage.clone(),
+        scratch: app.scratch.clone(),
+        engine: Engine::Whisper(engine),
+    };
+    let shutdown = CancellationToken::new();
+    let workers = tokio::spawn(worker::run(
+        pipeline,
+        WorkerConfig::default(),
+        shutdown.clone(),
+    ));
+    (app, shutdown, workers)
 }
