@@ -1,5 +1,7 @@
 //! A journal's transcript as its owner sees it: the current version with the latest job,
-//! and corrections by hand, which add a version that stays current.
+//! and corrections by hand, which add a version. The newest version is current: a run asked
+//! for after a correction ("Transcribe again") replaces it as what is shown and searched, and
+//! the correction stays an older version that can be made current again.
 
 use uuid::Uuid;
 
@@ -20,7 +22,7 @@ const MAX_SEGMENT_BYTES: usize = 10_000;
 #[derive(Debug)]
 pub struct TranscriptState {
     pub view: JournalView,
-    /// A person's newest correction, else the newest engine run.
+    /// The newest version, a correction or an engine run.
     pub transcript: Option<Transcript>,
     pub job: Option<Job>,
     pub status: TranscriptStatus,
@@ -105,8 +107,8 @@ impl Journals<'_> {
         })
     }
 
-    /// Corrects the transcript by hand: a new version, which a later automatic run never
-    /// replaces. `text` defaults to the segments' texts joined.
+    /// Corrects the transcript by hand: a new version, current until a run asked for later.
+    /// `text` defaults to the segments' texts joined.
     pub async fn correct_transcript(
         &self,
         user: Uuid,
