@@ -5,7 +5,7 @@
 const heading = document.getElementById("results-heading");
 if (heading) heading.focus();
 
-const form = document.querySelector("form.search-form");
+const form = document.querySelector("form.search-box");
 const box = document.getElementById("q");
 if (form && box) {
   for (const filter of form.querySelectorAll(".search-filters select, .search-filters input")) {

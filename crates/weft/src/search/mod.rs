@@ -1061,6 +1061,7 @@ mod tests {
     fn cursors_round_trip_and_foreign_ones_are_refused() {
         let cursor = Cursor {
             p: 1,
+            s: 3,
             c: 2,
             t: Utc::now(),
             i: Uuid::new_v4(),

@@ -141,13 +141,12 @@ fn form(query: &SearchQuery, q: &str, own_tags: &[&str]) -> Markup {
     let sort = Sort::parse(query.sort.trim()).unwrap_or_default();
     let tag = query.tag.trim();
     html! {
-        form.search-form method="get" action="/search" role="search" {
-            div.search-box {
-                label.visually-hidden for="q" { "Search your journal" }
-                input #q type="search" name="q" value=(q) placeholder="Search what you said, titles, notes, places, tags"
-                    autofocus[q.is_empty()] autocomplete="off" maxlength="256";
-                button.primary type="submit" { "Search" }
-            }
+        // The filters wrap below the box and its button (app.css, search section).
+        form.search-box method="get" action="/search" role="search" {
+            label.visually-hidden for="q" { "Search your journal" }
+            input #q type="search" name="q" value=(q) placeholder="Search what you said, titles, notes, places, tags"
+                autofocus[q.is_empty()] autocomplete="off" maxlength="256";
+            button.primary type="submit" { "Search" }
             fieldset.search-filters {
                 legend.visually-hidden { "Filters" }
                 div.filter {
@@ -251,7 +250,7 @@ fn results_list(query: &SearchQuery, q: &str, page: &SearchPage) -> Markup {
             (None, _) => {},
         }
         @if page.items.is_empty() {
-            div.empty { p { "Try other words, fewer words, or fewer filters." } }
+            div.empty { p { "Nothing found for “" (q) "”. Try other words, fewer words or fewer filters." } }
         } @else {
             @if page.partial {
                 p.muted.search-note { "No whole words matched; these entries contain the letters you typed." }
