@@ -76,7 +76,10 @@ impl Scope {
 
     /// Its name in URLs.
     pub fn name(self) -> &'static str {
-        Self::ALL.iter().find(|(s, _)| *s == self).map_or("all", |(_, n)| n)
+        Self::ALL
+            .iter()
+            .find(|(s, _)| *s == self)
+            .map_or("all", |(_, n)| n)
     }
 }
 
@@ -106,7 +109,10 @@ impl Sort {
 
     /// Its name in URLs.
     pub fn name(self) -> &'static str {
-        Self::ALL.iter().find(|(s, _)| *s == self).map_or("best", |(_, n)| n)
+        Self::ALL
+            .iter()
+            .find(|(s, _)| *s == self)
+            .map_or("best", |(_, n)| n)
     }
 }
 

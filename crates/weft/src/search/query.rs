@@ -564,7 +564,11 @@ mod tests {
         assert_eq!(query.groups[0][0].variants, vec!["harbor"]);
         let expr = query.to_sql(1, Matching::Exact);
         assert_eq!(expr.binds, vec!["Harbour", "harbor", "walk"]);
-        assert!(expr.sql.contains("plainto_tsquery('english', $2)"), "{}", expr.sql);
+        assert!(
+            expr.sql.contains("plainto_tsquery('english', $2)"),
+            "{}",
+            expr.sql
+        );
         assert_eq!(query.literal_patterns()[0], r"\m(?:Harbour|harbor)\M");
     }
 

@@ -147,8 +147,16 @@ mod tests {
     #[test]
     fn words_that_merely_look_alike_have_no_variant() {
         for word in [
-            "four", "your", "hour", "laboratory", "promise", "analysis", "travel", "label",
-            "greyhound", "centering",
+            "four",
+            "your",
+            "hour",
+            "laboratory",
+            "promise",
+            "analysis",
+            "travel",
+            "label",
+            "greyhound",
+            "centering",
         ] {
             assert!(variants(word).is_empty(), "{word}: {:?}", variants(word));
         }

@@ -83,7 +83,9 @@ pub async fn page(
     let own_tags = tags::counts_for_user(&mut tx)
         .await
         .map_err(ApiError::from)?;
-    let checked = query.filters().request(q.clone(), PAGE, query.cursor.clone());
+    let checked = query
+        .filters()
+        .request(q.clone(), PAGE, query.cursor.clone());
     let (results, status) = match checked {
         // The filters are checked even before there is a query, so that a bad date is
         // never kept silently in the form.
@@ -93,7 +95,10 @@ pub async fn page(
         }
         Err(error) => return Err(error.into()),
         Ok(_) if q.is_empty() => (None, StatusCode::OK),
-        Ok(request) => match search::search(&mut tx, &request).await.map_err(ApiError::from) {
+        Ok(request) => match search::search(&mut tx, &request)
+            .await
+            .map_err(ApiError::from)
+        {
             Ok(page) => (Some(Ok(page)), StatusCode::OK),
             Err(error) if error.status().is_client_error() => {
                 let status = error.status();
@@ -214,7 +219,7 @@ fn thousands(n: i64) -> String {
     let digits = n.to_string();
     let mut out = String::new();
     for (i, c) in digits.chars().enumerate() {
-        if i > 0 && (digits.len() - i) % 3 == 0 {
+        if i > 0 && (digits.len() - i).is_multiple_of(3) {
             out.push(',');
         }
         out.push(c);

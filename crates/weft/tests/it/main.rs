@@ -18,6 +18,8 @@ mod backup;
 // The browser and the Whisper tests need the engine compiled in (the default build has it).
 #[cfg(feature = "whisper")]
 mod browser;
+#[cfg(feature = "whisper")]
+mod browser_search;
 mod chaos;
 mod embedded;
 mod faults_kill;

@@ -13,19 +13,19 @@ use weft::domain::Segment;
 
 /// What a test journal holds.
 #[derive(Default)]
-struct Entry<'a> {
-    title: &'a str,
-    notes: Option<&'a str>,
-    tags: &'a [&'a str],
+pub(crate) struct Entry<'a> {
+    pub(crate) title: &'a str,
+    pub(crate) notes: Option<&'a str>,
+    pub(crate) tags: &'a [&'a str],
     /// Transcript segments, ten seconds each.
-    said: &'a [&'a str],
+    pub(crate) said: &'a [&'a str],
     /// Days after 2026-01-01.
-    day: i64,
-    location: Option<&'a str>,
+    pub(crate) day: i64,
+    pub(crate) location: Option<&'a str>,
 }
 
 /// Writes a journal for `owner` straight into the database (as the admin role).
-async fn entry(app: &TestApp, owner: &Account, entry: Entry<'_>) -> Uuid {
+pub(crate) async fn entry(app: &TestApp, owner: &Account, entry: Entry<'_>) -> Uuid {
     let user_id: Uuid = owner.id.parse().unwrap();
     let mut tx = begin_for_user(&app.db.admin, user_id).await.unwrap();
     let id = journals::insert(
@@ -1046,7 +1046,12 @@ async fn a_journal_carries_at_most_twenty_tags() {
 }
 
 /// GET `path` of the API as `who`, whatever the status.
-async fn api_get(app: &TestApp, who: &Account, path: &str, params: &[(&str, &str)]) -> reqwest::Response {
+async fn api_get(
+    app: &TestApp,
+    who: &Account,
+    path: &str,
+    params: &[(&str, &str)],
+) -> reqwest::Response {
     let url = reqwest::Url::parse_with_params(&app.url(path), params).unwrap();
     app.client
         .get(url)
@@ -1077,7 +1082,10 @@ async fn search_page(app: &TestApp, who: &Account, query: &str) -> (u16, String)
     let response = app
         .client
         .get(app.url(&format!("/search?{query}")))
-        .header(reqwest::header::COOKIE, format!("weft_session={}", who.token))
+        .header(
+            reqwest::header::COOKIE,
+            format!("weft_session={}", who.token),
+        )
         .send()
         .await
         .unwrap();
@@ -1189,7 +1197,9 @@ async fn a_misspelling_suggests_the_users_own_word_and_never_another_users() {
     let (status, html) = search_page(&app, &bob, "q=sistr").await;
     assert_eq!(status, 200);
     assert!(
-        html.contains(r#"Did you mean <a id="suggestion" href="/search?q=sistra"><em>sistra</em></a>?"#),
+        html.contains(
+            r#"Did you mean <a id="suggestion" href="/search?q=sistra"><em>sistra</em></a>?"#
+        ),
         "{html}"
     );
     let (_, html) = search_page(&app, &alice, "q=sistr").await;
@@ -1343,7 +1353,10 @@ async fn the_count_says_how_many_journals_match_on_every_page() {
     );
     assert_eq!(html.matches("<h1").count(), 1, "one h1");
     let (_, empty) = search_page(&app, &alice, "").await;
-    assert!(empty.contains(r#"<h1 class="search-title">Search</h1>"#), "{empty}");
+    assert!(
+        empty.contains(r#"<h1 class="search-title">Search</h1>"#),
+        "{empty}"
+    );
 }
 
 #[tokio::test]
@@ -1425,12 +1438,22 @@ async fn dates_tags_scope_and_sort_narrow_and_order_the_results() {
     assert_eq!(counted["count"], 1);
 
     // Paging keeps the order, and a cursor of another order is refused.
-    let first = search_with(&app, &alice, &[("q", "beach"), ("sort", "oldest"), ("limit", "2")]).await;
+    let first = search_with(
+        &app,
+        &alice,
+        &[("q", "beach"), ("sort", "oldest"), ("limit", "2")],
+    )
+    .await;
     let cursor = first["nextCursor"].as_str().unwrap();
     let second = search_with(
         &app,
         &alice,
-        &[("q", "beach"), ("sort", "oldest"), ("limit", "2"), ("cursor", cursor)],
+        &[
+            ("q", "beach"),
+            ("sort", "oldest"),
+            ("limit", "2"),
+            ("cursor", cursor),
+        ],
     )
     .await;
     assert_eq!(result_titles(&second), vec!["Tuesday"]);
@@ -1451,8 +1474,14 @@ async fn dates_tags_scope_and_sort_narrow_and_order_the_results() {
     )
     .await;
     assert_eq!(status, 200);
-    assert!(html.contains(r#"<option value="oldest" selected>Oldest first</option>"#), "{html}");
-    assert!(html.contains(r#"<option value="summer" selected>summer</option>"#), "{html}");
+    assert!(
+        html.contains(r#"<option value="oldest" selected>Oldest first</option>"#),
+        "{html}"
+    );
+    assert!(
+        html.contains(r#"<option value="summer" selected>summer</option>"#),
+        "{html}"
+    );
     assert!(html.contains(r#"value="2026-01-01""#), "{html}");
     assert!(html.contains("2 results for"), "{html}");
     // Words that full-text search ignores are found as written, in order too.
@@ -1486,7 +1515,13 @@ async fn bad_filters_are_refused_with_a_message_by_the_api_and_the_page() {
         let message = body["error"]["message"].as_str().unwrap();
         assert!(!message.is_empty(), "{body}");
     }
-    let response = api_get(&app, &alice, "/api/v1/search", &[("q", "tea"), ("tag", "a\0b")]).await;
+    let response = api_get(
+        &app,
+        &alice,
+        "/api/v1/search",
+        &[("q", "tea"), ("tag", "a\0b")],
+    )
+    .await;
     crate::common::assert_invalid_text(response, "tag", "a tag with NUL").await;
 
     let (status, html) = search_page(&app, &alice, "q=tea&from=2024-13-40").await;
@@ -1494,7 +1529,10 @@ async fn bad_filters_are_refused_with_a_message_by_the_api_and_the_page() {
     assert!(html.contains(r#"class="notice error""#), "{html}");
     let (status, html) = search_page(&app, &alice, "q=tea&sort=sideways").await;
     assert_eq!(status, 422);
-    assert!(html.contains("Choose an order: best, newest or oldest."), "{html}");
+    assert!(
+        html.contains("Choose an order: best, newest or oldest."),
+        "{html}"
+    );
     // Even without a query, a bad filter is said, not kept silently.
     let (status, _) = search_page(&app, &alice, "scope=everywhere").await;
     assert_eq!(status, 422);
