@@ -248,10 +248,12 @@ pub async fn search(tx: &mut UserTx, request: &SearchRequest) -> Result<SearchPa
     let mut found = find_matching(tx, request, query, cursor, limit).await?;
     let mut suggestion = None;
     let mut corrected = false;
-    // Whole words found nothing: perhaps a word is misspelled.
-    if cursor.is_none() && found.matching != Matching::Literal && !found.exact {
+    // Neither whole nor partial words found anything: perhaps a word is misspelled. (Where
+    // partial words found something, they are what was typed, and looking for a
+    // suggestion as well would double the cost of every partial-word search.)
+    if cursor.is_none() && found.hits.is_empty() && found.matching != Matching::Literal {
         suggestion = suggest(tx, &request.q, &found.query).await?;
-        if let (Some(suggested), true) = (&suggestion, found.hits.is_empty()) {
+        if let Some(suggested) = &suggestion {
             let again = find_matching(tx, request, Query::parse(suggested)?, None, limit).await?;
             if !again.hits.is_empty() {
                 found = again;
@@ -323,8 +325,6 @@ struct Found {
     query: Query,
     matching: Matching,
     hits: Vec<Hit>,
-    /// Whether whole words found these (on this page or, for a later page, on the first).
-    exact: bool,
 }
 
 /// A page of the journals matching `query`: whole words first; when they find nothing on
@@ -351,7 +351,6 @@ async fn find_matching(
         name_partial_lexemes(tx, &mut query).await?;
     }
     let mut hits = find(tx, user_id, request, &query, matching, cursor, limit).await?;
-    let exact = matching == Matching::Exact && (cursor.is_some() || !hits.is_empty());
     if hits.is_empty() && cursor.is_none() {
         let fallback = if only_ignored_words(tx, &query).await? {
             Some(Matching::Literal)
@@ -372,7 +371,6 @@ async fn find_matching(
         query,
         matching,
         hits,
-        exact,
     })
 }
 

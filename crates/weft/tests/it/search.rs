@@ -1178,11 +1178,15 @@ async fn a_misspelling_suggests_the_users_own_word_and_never_another_users() {
         .unwrap()
         .contains("<mark>sister</mark>"));
 
-    // bob's own word contains the letters: his results, and his word to suggest.
+    // bob's own word contains the letters: partial words find it, nothing to suggest.
     let body = search(&app, &bob, "sistr").await;
-    assert_eq!(body["suggestion"], "sistra", "{body}");
-    assert_eq!(body["corrected"], false);
+    assert_eq!(result_titles(&body), vec!["Sistra notes"]);
+    assert_eq!(body["suggestion"], Value::Null, "{body}");
     assert_eq!(body["partial"], true);
+    // A misspelling of his word gets his word, never alice's.
+    let body = search(&app, &bob, "sistar").await;
+    assert_eq!(body["suggestion"], "sistra", "{body}");
+    assert_eq!(body["corrected"], true);
 
     // carol has no such word; neither alice's nor bob's is shown to her.
     let body = search(&app, &carol, "sistr").await;
@@ -1193,18 +1197,20 @@ async fn a_misspelling_suggests_the_users_own_word_and_never_another_users() {
     let body = search(&app, &alice, "sister").await;
     assert_eq!(body["suggestion"], Value::Null);
 
-    // The page offers the suggestion as a link that runs it.
-    let (status, html) = search_page(&app, &bob, "q=sistr").await;
+    // The page shows the suggestion's results, and the suggestion as a link that runs it.
+    let (status, html) = search_page(&app, &alice, "q=sistr&scope=all").await;
     assert_eq!(status, 200);
     assert!(
-        html.contains(
-            r#"Did you mean <a id="suggestion" href="/search?q=sistra"><em>sistra</em></a>?"#
-        ),
+        html.contains(r#"Showing results for “<a id="suggestion" href="/search?q=sister&amp;scope=all">sister</a>”."#),
         "{html}"
     );
-    let (_, html) = search_page(&app, &alice, "q=sistr").await;
-    assert!(html.contains("Showing results for"), "{html}");
     assert!(!html.contains("sistra"), "{html}");
+    // With a filter that leaves the suggestion nothing, it is offered as a question.
+    let (_, html) = search_page(&app, &alice, "q=sistr&scope=titles").await;
+    assert!(
+        html.contains(r#"Did you mean <a id="suggestion" href="/search?q=sister&amp;scope=titles"><em>sister</em></a>?"#),
+        "{html}"
+    );
 }
 
 #[tokio::test]
