@@ -1,6 +1,10 @@
-//! Search: one query over a user's titles, tags, notes and current transcripts, ranked
-//! title > tags > notes > transcript and then newest first, with a highlighted snippet and
-//! the moments (transcript segments) where the words were said.
+//! Search: one query over a user's titles, tags, notes, locations and current transcripts,
+//! ranked title > tags > notes and location > transcript and then newest first (or by date
+//! alone, or in titles or transcripts only), with a highlighted snippet, the moments
+//! (transcript segments) where the words were said with the words marked, and a count of
+//! the matches up to [`COUNT_CAP`]. A word is also looked for in its other spelling
+//! ([`spelling`]); when nothing is found, the closest words of the user's own journals are
+//! suggested ("did you mean") and searched.
 //!
 //! The matching runs on `journal_search` (migrations/0004_search.sql): one weighted
 //! tsvector per journal behind a GIN index on (user_id, document). When whole words find
