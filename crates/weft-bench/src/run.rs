@@ -29,6 +29,9 @@ pub struct Target {
     pub search_only: bool,
 }
 
+/// The kind of the misspelled words, which search answers with its "did you mean".
+const MISSPELLED: &str = "misspelled word (did you mean)";
+
 /// A kind of query and the queries of that kind.
 struct QuerySet {
     kind: &'static str,
@@ -198,6 +201,16 @@ async fn query_sets(db: &PgPool, user: Uuid, rng: &mut StdRng) -> anyhow::Result
     stop_words.dedup();
     let prefixes = long_words.iter().map(|w| format!("{}*", &w[..5])).collect();
     let substrings = long_words.iter().map(|w| w[2..7].to_string()).collect();
+    // A long word with a letter of its middle left out ("harbur"): whole and partial words
+    // find nothing, and the search suggests the user's closest word and runs it.
+    let misspelled = long_words
+        .iter()
+        .map(|w| {
+            let mut letters: Vec<char> = w.chars().collect();
+            letters.remove(letters.len() / 2);
+            letters.into_iter().collect()
+        })
+        .collect();
     Ok(vec![
         QuerySet {
             kind: "word",
@@ -218,6 +231,10 @@ async fn query_sets(db: &PgPool, user: Uuid, rng: &mut StdRng) -> anyhow::Result
         QuerySet {
             kind: "ignored word (read as written)",
             queries: take(stop_words),
+        },
+        QuerySet {
+            kind: MISSPELLED,
+            queries: take(misspelled),
         },
     ])
 }
@@ -323,7 +340,7 @@ async fn completeness(
     let mut missing_total = 0;
     for set in sets
         .iter()
-        .filter(|set| set.kind != "prefix" && set.kind != "partial word")
+        .filter(|set| !["prefix", "partial word", MISSPELLED].contains(&set.kind))
     {
         for term in set.queries.iter().take(10) {
             let words = term.trim_matches('"');

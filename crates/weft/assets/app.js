@@ -53,8 +53,22 @@ function hideBrokenThumbnails() {
   }
 }
 
+/** "/" outside a text field: to the search box (on the search page), else to the search page. */
+function searchShortcut() {
+  document.addEventListener("keydown", (event) => {
+    if (event.key !== "/" || event.ctrlKey || event.metaKey || event.altKey || event.defaultPrevented) return;
+    const target = event.target;
+    if (target instanceof Element && target.closest("input, textarea, select, [contenteditable]:not([contenteditable='false'])")) return;
+    event.preventDefault();
+    const box = document.getElementById("q");
+    if (box && box.type === "search") box.focus();
+    else window.location.assign("/search");
+  });
+}
+
 localTimes();
 hideBrokenThumbnails();
+searchShortcut();
 
 // The chip editor for tags, on the pages that have a tag field.
 if (document.querySelector("input[data-tags]")) import("./tags.js");

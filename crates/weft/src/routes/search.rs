@@ -14,7 +14,7 @@ use crate::api::{ApiError, ApiJson};
 use crate::db::journals::JournalView;
 use crate::db::scoped;
 use crate::routes::journals::read::parse_time;
-use crate::search::{self, Moment, QueryError, SearchError, SearchRequest};
+use crate::search::{self, Moment, QueryError, Scope, SearchError, SearchRequest, Sort};
 
 /// The search route.
 pub fn router() -> OpenApiRouter<ApiContext> {
@@ -39,6 +39,78 @@ pub(crate) struct SearchQuery {
     limit: Option<i64>,
     /// `nextCursor` of the previous page.
     cursor: Option<String>,
+    /// What to search in: `all` (the default: titles, tags, notes, location and
+    /// transcripts), `transcripts` or `titles`.
+    scope: Option<String>,
+    /// The order: `best` (the default: title matches first, then tags, notes and
+    /// location, then transcripts, newest first within each), `newest` or `oldest`.
+    sort: Option<String>,
+}
+
+/// The filters of a search, as a page or the API receives them (empty means none), read
+/// into a request; a bad value is refused with a message naming the field.
+pub(crate) struct Filters<'a> {
+    pub tag: Option<&'a str>,
+    pub from: Option<&'a str>,
+    pub to: Option<&'a str>,
+    pub scope: Option<&'a str>,
+    pub sort: Option<&'a str>,
+}
+
+/// A field's value, unless it is missing or blank.
+fn given(value: Option<&str>) -> Option<&str> {
+    value.map(str::trim).filter(|v| !v.is_empty())
+}
+
+impl Filters<'_> {
+    /// The search for `q` with these filters.
+    pub(crate) fn request(
+        &self,
+        q: String,
+        limit: i64,
+        cursor: Option<String>,
+    ) -> Result<SearchRequest, ApiError> {
+        let scope = match given(self.scope) {
+            None => Scope::default(),
+            Some(name) => Scope::parse(name).ok_or_else(|| {
+                ApiError::invalid(
+                    "scope",
+                    "Choose what to search in: all, transcripts or titles.",
+                )
+            })?,
+        };
+        let sort = match given(self.sort) {
+            None => Sort::default(),
+            Some(name) => Sort::parse(name).ok_or_else(|| {
+                ApiError::invalid("sort", "Choose an order: best, newest or oldest.")
+            })?,
+        };
+        let from = given(self.from)
+            .map(|v| parse_time(v, "from", false))
+            .transpose()?;
+        let to = given(self.to)
+            .map(|v| parse_time(v, "to", true))
+            .transpose()?;
+        if let (Some(from), Some(to)) = (from, to) {
+            if from >= to {
+                return Err(ApiError::invalid(
+                    "to",
+                    "The end date comes before the start date. Swap them or change one.",
+                ));
+            }
+        }
+        Ok(SearchRequest {
+            q,
+            tags: crate::domain::parse_tag_list(given(self.tag).unwrap_or(""))
+                .map_err(|e| e.in_field("tag"))?,
+            from,
+            to,
+            limit,
+            cursor: cursor.filter(|c| !c.is_empty()),
+            scope,
+            sort,
+        })
+    }
 }
 
 /// One journal that matched.
@@ -63,6 +135,17 @@ pub struct SearchResults {
     /// True when whole words found nothing and these results match partial words, or the
     /// words as written (a query of only words that full-text search ignores, like `that`).
     pub partial: bool,
+    /// How many journals match, counted up to 1,000 (see `countCapped`); null when not
+    /// counted (a query of only ignored words, with more than one page of results).
+    pub count: Option<i64>,
+    /// True when more than `count` journals match: counting stops at 1,000.
+    pub count_capped: bool,
+    /// When whole words found nothing: the query with each misspelled word replaced by
+    /// the most similar word of your own journals ("did you mean"). Null when none.
+    pub suggestion: Option<String>,
+    /// True when the query as typed found nothing at all and these are the results of
+    /// `suggestion`; pass `q=suggestion` with `nextCursor` for their next page.
+    pub corrected: bool,
 }
 
 /// Search your journals.
@@ -88,23 +171,14 @@ pub(crate) async fn search_journals(
             "limit is a number from 1 to 100",
         ));
     }
-    let request = SearchRequest {
-        q: query.q.unwrap_or_default(),
-        tags: crate::domain::parse_tag_list(query.tag.as_deref().unwrap_or(""))
-            .map_err(|e| e.in_field("tag"))?,
-        from: query
-            .from
-            .as_deref()
-            .map(|v| parse_time(v, "from", false))
-            .transpose()?,
-        to: query
-            .to
-            .as_deref()
-            .map(|v| parse_time(v, "to", true))
-            .transpose()?,
-        limit,
-        cursor: query.cursor,
+    let filters = Filters {
+        tag: query.tag.as_deref(),
+        from: query.from.as_deref(),
+        to: query.to.as_deref(),
+        scope: query.scope.as_deref(),
+        sort: query.sort.as_deref(),
     };
+    let request = filters.request(query.q.unwrap_or_default(), limit, query.cursor)?;
     let mut tx = scoped::begin_for_user_planning_each(&context.pool, current.user.id).await?;
     let page = search::search(&mut tx, &request).await?;
     scoped::end_reading(tx);
@@ -120,6 +194,10 @@ pub(crate) async fn search_journals(
             .collect(),
         next_cursor: page.next_cursor,
         partial: page.partial,
+        count: page.count.map(|count| count.value),
+        count_capped: page.count.is_some_and(|count| count.more),
+        suggestion: page.suggestion,
+        corrected: page.corrected,
     }))
 }
 
@@ -133,6 +211,11 @@ impl From<SearchError> for ApiError {
             SearchError::BadCursor => {
                 ApiError::invalid("cursor", "that cursor is not one this server gave out")
             }
+            SearchError::CursorOfAnotherOrder => ApiError::invalid(
+                "cursor",
+                "That cursor belongs to a search in another order or scope. \
+                 Start again from the first page.",
+            ),
             SearchError::Database(error) => error.into(),
         }
     }

@@ -1,6 +1,10 @@
-//! Search: one query over a user's titles, tags, notes and current transcripts, ranked
-//! title > tags > notes > transcript and then newest first, with a highlighted snippet and
-//! the moments (transcript segments) where the words were said.
+//! Search: one query over a user's titles, tags, notes, locations and current transcripts,
+//! ranked title > tags > notes and location > transcript and then newest first (or by date
+//! alone, or in titles or transcripts only), with a highlighted snippet, the moments
+//! (transcript segments) where the words were said with the words marked, and a count of
+//! the matches up to [`COUNT_CAP`]. A word is also looked for in its other spelling
+//! ([`spelling`]); when nothing is found, the closest words of the user's own journals are
+//! suggested ("did you mean") and searched.
 //!
 //! The matching runs on `journal_search` (migrations/0004_search.sql): one weighted
 //! tsvector per journal behind a GIN index on (user_id, document). When whole words find
@@ -16,6 +20,7 @@
 //! would bind every text again at each mention. Every value is still a bound parameter.
 
 pub mod query;
+pub mod spelling;
 
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine;
@@ -42,6 +47,90 @@ pub struct SearchRequest {
     pub limit: i64,
     /// `next_cursor` of the previous page.
     pub cursor: Option<String>,
+    /// What to search in.
+    pub scope: Scope,
+    /// The order of the results.
+    pub sort: Sort,
+}
+
+/// What a search looks in.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub enum Scope {
+    /// Titles, tags, notes, location and transcripts.
+    #[default]
+    Everything,
+    /// The current transcripts only.
+    Transcripts,
+    /// The titles only.
+    Titles,
+}
+
+impl Scope {
+    /// Every scope, with its name in URLs.
+    pub const ALL: [(Scope, &'static str); 3] = [
+        (Scope::Everything, "all"),
+        (Scope::Transcripts, "transcripts"),
+        (Scope::Titles, "titles"),
+    ];
+
+    /// The scope named `name` in a URL.
+    pub fn parse(name: &str) -> Option<Self> {
+        Self::ALL.iter().find(|(_, n)| *n == name).map(|(s, _)| *s)
+    }
+
+    /// Its name in URLs.
+    pub fn name(self) -> &'static str {
+        Self::ALL
+            .iter()
+            .find(|(s, _)| *s == self)
+            .map_or("all", |(_, n)| n)
+    }
+}
+
+/// The order of a search's results.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub enum Sort {
+    /// Title matches first, then tags, notes and location, then transcripts; newest first
+    /// within each.
+    #[default]
+    Best,
+    Newest,
+    Oldest,
+}
+
+impl Sort {
+    /// Every order, with its name in URLs.
+    pub const ALL: [(Sort, &'static str); 3] = [
+        (Sort::Best, "best"),
+        (Sort::Newest, "newest"),
+        (Sort::Oldest, "oldest"),
+    ];
+
+    /// The order named `name` in a URL.
+    pub fn parse(name: &str) -> Option<Self> {
+        Self::ALL.iter().find(|(_, n)| *n == name).map(|(s, _)| *s)
+    }
+
+    /// Its name in URLs.
+    pub fn name(self) -> &'static str {
+        Self::ALL
+            .iter()
+            .find(|(s, _)| *s == self)
+            .map_or("best", |(_, n)| n)
+    }
+}
+
+/// The most matches a search counts: counting every journal that contains a common word
+/// would cost more than finding the page.
+pub const COUNT_CAP: i64 = 1000;
+
+/// How many journals match.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Count {
+    /// The journals counted, at most [`COUNT_CAP`].
+    pub value: i64,
+    /// Whether more match than were counted.
+    pub more: bool,
 }
 
 /// One page of results.
@@ -52,6 +141,15 @@ pub struct SearchPage {
     /// Whether the results come from partial-word or as-written matching (whole words
     /// found nothing).
     pub partial: bool,
+    /// How many journals match, when known (not for words that full-text search ignores,
+    /// which are read from the texts themselves, unless every match is on this page).
+    pub count: Option<Count>,
+    /// The query with each misspelled word replaced by the closest word of the user's
+    /// own journals, when whole words found nothing and such a word exists.
+    pub suggestion: Option<String>,
+    /// Whether these are the results of [`SearchPage::suggestion`], because the query as
+    /// typed found nothing at all. Their next page is the suggestion's.
+    pub corrected: bool,
 }
 
 /// Which matching produced a page, as its cursor records it.
@@ -84,6 +182,8 @@ pub struct Moment {
     pub at: f64,
     /// The segment's text.
     pub text: String,
+    /// HTML: the segment's text escaped, the words that matched in `<mark>` elements.
+    pub highlighted: String,
 }
 
 /// Why a search is refused.
@@ -93,6 +193,8 @@ pub enum SearchError {
     Query(#[from] QueryError),
     #[error("the cursor is not one this server gave out")]
     BadCursor,
+    #[error("the cursor belongs to a search in another order or scope")]
+    CursorOfAnotherOrder,
     #[error(transparent)]
     Database(#[from] sqlx::Error),
 }
@@ -102,6 +204,10 @@ pub enum SearchError {
 struct Cursor {
     /// How the results were matched: 0 exact, 1 partial words, 2 as written.
     p: u8,
+    /// The order and scope it was given for ([`order_code`]); 0 in cursors made before
+    /// there was a choice, which were for the default.
+    #[serde(default)]
+    s: u8,
     c: i32,
     t: DateTime<Utc>,
     i: Uuid,
@@ -120,6 +226,13 @@ impl Cursor {
     }
 }
 
+/// The order and scope of a search, as its cursors record them.
+fn order_code(request: &SearchRequest) -> u8 {
+    let sort = Sort::ALL.iter().position(|(s, _)| *s == request.sort);
+    let scope = Scope::ALL.iter().position(|(s, _)| *s == request.scope);
+    (sort.unwrap_or(0) * 3 + scope.unwrap_or(0)) as u8
+}
+
 /// Highlight markers that ts_headline puts around matches; stripped from the texts first,
 /// so that only PostgreSQL's own markers become `<mark>`.
 const START_MARK: char = '\u{1}';
@@ -130,10 +243,105 @@ const STOP_MARK: char = '\u{2}';
 /// words are; row-level security keeps every other user's rows out.
 #[tracing::instrument(skip(tx, request), fields(user_id = %tx.user_id(), q = %request.q))]
 pub async fn search(tx: &mut UserTx, request: &SearchRequest) -> Result<SearchPage, SearchError> {
-    let user_id = tx.user_id();
-    let mut query = Query::parse(&request.q)?;
+    let query = Query::parse(&request.q)?;
     let cursor = request.cursor.as_deref().map(Cursor::decode).transpose()?;
+    if cursor.is_some_and(|cursor| cursor.s != order_code(request)) {
+        return Err(SearchError::CursorOfAnotherOrder);
+    }
     let limit = request.limit.clamp(1, 100);
+    let mut found = find_matching(tx, request, query, cursor, limit).await?;
+    let mut suggestion = None;
+    let mut corrected = false;
+    // Neither whole nor partial words found anything: perhaps a word is misspelled. (Where
+    // partial words found something, they are what was typed, and looking for a
+    // suggestion as well would double the cost of every partial-word search.)
+    if cursor.is_none() && found.hits.is_empty() && found.matching != Matching::Literal {
+        suggestion = suggest(tx, &request.q, &found.query).await?;
+        if let Some(suggested) = &suggestion {
+            let again = find_matching(tx, request, Query::parse(suggested)?, None, limit).await?;
+            if !again.hits.is_empty() {
+                found = again;
+                corrected = true;
+            }
+        }
+    }
+    let Found {
+        query,
+        matching,
+        mut hits,
+        ..
+    } = found;
+    let count = count(tx, request, &query, matching).await?;
+    let next_cursor = if hits.len() as i64 > limit {
+        hits.truncate(limit as usize);
+        hits.last().map(|hit| {
+            Cursor {
+                p: matching_code(matching),
+                s: order_code(request),
+                c: hit.class,
+                t: hit.created_at,
+                i: hit.journal_id,
+            }
+            .encode()
+        })
+    } else {
+        None
+    };
+    // As-written matching is not counted; a first page that holds every match counts them.
+    let count = count.or_else(|| {
+        (cursor.is_none() && next_cursor.is_none()).then_some(Count {
+            value: hits.len() as i64,
+            more: false,
+        })
+    });
+    let ids: Vec<Uuid> = hits.iter().map(|hit| hit.journal_id).collect();
+    let mut views = journals::views(tx, &ids).await?;
+    let mut details = if matching == Matching::Literal {
+        literal_details(tx, &ids, &query).await?
+    } else {
+        details(tx, &ids, &query, matching).await?
+    };
+    let items = ids
+        .iter()
+        .filter_map(|id| {
+            let at = views.iter().position(|view| view.journal.id == *id)?;
+            let journal = views.swap_remove(at);
+            let (snippet, moments) = details.remove(id).unwrap_or_default();
+            Some(SearchHit {
+                journal,
+                snippet,
+                moments,
+            })
+        })
+        .collect();
+    Ok(SearchPage {
+        items,
+        next_cursor,
+        partial: matching != Matching::Exact,
+        count,
+        suggestion,
+        corrected,
+    })
+}
+
+/// What [`find_matching`] found, and how.
+struct Found {
+    query: Query,
+    matching: Matching,
+    hits: Vec<Hit>,
+}
+
+/// A page of the journals matching `query`: whole words first; when they find nothing on
+/// a first page, partial words, or the words as written when full-text search ignores
+/// them all.
+async fn find_matching(
+    tx: &mut UserTx,
+    request: &SearchRequest,
+    mut query: Query,
+    cursor: Option<Cursor>,
+    limit: i64,
+) -> Result<Found, SearchError> {
+    let user_id = tx.user_id();
     let mut matching = match cursor {
         Some(Cursor { p: 1, .. }) => Matching::Partial,
         Some(Cursor { p: 2, .. }) => Matching::Literal,
@@ -163,45 +371,120 @@ pub async fn search(tx: &mut UserTx, request: &SearchRequest) -> Result<SearchPa
             hits = find(tx, user_id, request, &query, matching, None, limit).await?;
         }
     }
-    let next_cursor = if hits.len() as i64 > limit {
-        hits.truncate(limit as usize);
-        hits.last().map(|hit| {
-            Cursor {
-                p: matching_code(matching),
-                c: hit.class,
-                t: hit.created_at,
-                i: hit.journal_id,
-            }
-            .encode()
-        })
-    } else {
-        None
-    };
-    let ids: Vec<Uuid> = hits.iter().map(|hit| hit.journal_id).collect();
-    let mut views = journals::views(tx, &ids).await?;
-    let mut details = if matching == Matching::Literal {
-        literal_details(tx, &ids, &query).await?
-    } else {
-        details(tx, &ids, &query, matching).await?
-    };
-    let items = ids
-        .iter()
-        .filter_map(|id| {
-            let at = views.iter().position(|view| view.journal.id == *id)?;
-            let journal = views.swap_remove(at);
-            let (snippet, moments) = details.remove(id).unwrap_or_default();
-            Some(SearchHit {
-                journal,
-                snippet,
-                moments,
-            })
+    Ok(Found {
+        query,
+        matching,
+        hits,
+    })
+}
+
+/// The most words of the word list that a misspelled word is compared with the user's
+/// own texts for, most similar first.
+const SUGGESTION_CANDIDATES: i64 = 8;
+
+/// `typed` with each wanted word that the user's journals lack replaced by the most
+/// similar word they contain (trigram similarity, pg_trgm), when there is one.
+///
+/// The word list is every user's, so a candidate is shown only once one of the user's
+/// own journals is found to contain it: through the document index (its lexeme), then in
+/// the texts as written, so that a word only another user wrote is never shown.
+async fn suggest(
+    conn: &mut UserTx,
+    typed: &str,
+    query: &Query,
+) -> Result<Option<String>, sqlx::Error> {
+    let user_id = conn.user_id();
+    let mut replaced: Vec<(String, String)> = Vec::new();
+    for (letters, text) in query.misspellable_words() {
+        let closest: Option<String> = sqlx::query_scalar(
+            "SELECT c.word FROM ( \
+                 SELECT word, similarity(word, $2) AS likeness FROM search_words \
+                 WHERE word % $2 ORDER BY likeness DESC, word LIMIT $3 \
+             ) c \
+             WHERE EXISTS ( \
+                 SELECT 1 FROM journal_search s JOIN journals j ON j.id = s.journal_id \
+                 WHERE s.user_id = $1 AND j.user_id = $1 \
+                   AND s.document @@ (plainto_tsquery('english', c.word) \
+                                      || plainto_tsquery('simple', c.word)) \
+                   AND concat_ws(' ', j.title, j.notes, j.location, \
+                                 array_to_string(s.tags, ' '), \
+                                 weft_current_transcript_text(j.id)) ~* ('\\m' || c.word || '\\M') \
+             ) \
+             ORDER BY c.likeness DESC, c.word LIMIT 1",
+        )
+        .bind(user_id)
+        .bind(&letters)
+        .bind(SUGGESTION_CANDIDATES)
+        .fetch_optional(&mut **conn)
+        .await?;
+        match closest {
+            // The word is the user's own: it stays.
+            Some(word) if word == letters => {}
+            Some(word) => replaced.push((text, word)),
+            None => {}
+        }
+    }
+    if replaced.is_empty() {
+        return Ok(None);
+    }
+    let words: Vec<&str> = typed
+        .split_whitespace()
+        .map(|piece| {
+            replaced
+                .iter()
+                .find(|(text, _)| text == piece)
+                .map_or(piece, |(_, word)| word.as_str())
         })
         .collect();
-    Ok(SearchPage {
-        items,
-        next_cursor,
-        partial: matching != Matching::Exact,
-    })
+    Ok(Some(words.join(" ")))
+}
+
+/// How many journals match, up to [`COUNT_CAP`]; none for [`Matching::Literal`], which
+/// would read every text of the user.
+async fn count(
+    conn: &mut UserTx,
+    request: &SearchRequest,
+    query: &Query,
+    matching: Matching,
+) -> Result<Option<Count>, sqlx::Error> {
+    if matching == Matching::Literal {
+        return Ok(None);
+    }
+    let expr = query.to_sql(COUNT_FIXED + 1, matching);
+    let sql = format!(
+        "SELECT count(*) FROM (SELECT 1 FROM journal_search s \
+         WHERE s.user_id = $1 AND {} {FILTERS} LIMIT $5) c",
+        scope_condition(request.scope, &expr.sql)
+    );
+    let mut statement = sqlx::query_scalar::<_, i64>(&sql)
+        .bind(conn.user_id())
+        .bind(request.from)
+        .bind(request.to)
+        .bind(&request.tags)
+        .bind(COUNT_CAP + 1);
+    for text in &expr.binds {
+        statement = statement.bind(text);
+    }
+    let counted = statement.fetch_one(&mut **conn).await?;
+    Ok(Some(Count {
+        value: counted.min(COUNT_CAP),
+        more: counted > COUNT_CAP,
+    }))
+}
+
+/// Parameters $1 to $5 of the count's statement; the query's texts follow.
+const COUNT_FIXED: usize = 5;
+
+/// The condition on `journal_search s` that the tsquery expression `q` matches in `scope`.
+/// Titles and transcripts are filtered by weight after an index found the journal.
+fn scope_condition(scope: Scope, q: &str) -> String {
+    match scope {
+        Scope::Everything => format!("s.document @@ {q}"),
+        Scope::Titles => format!("s.head @@ {q} AND ts_filter(s.head, '{{a}}') @@ {q}"),
+        Scope::Transcripts => {
+            format!("s.document @@ {q} AND ts_filter(s.document, '{{d}}') @@ {q}")
+        }
+    }
 }
 
 /// The most words a prefix is matched as; a prefix that starts more words is matched as a
@@ -322,12 +605,23 @@ async fn find(
     cursor: Option<Cursor>,
     limit: i64,
 ) -> Result<Vec<Hit>, sqlx::Error> {
+    let ranked = request.sort == Sort::Best && request.scope == Scope::Everything;
     let (sql, binds) = if matching == Matching::Literal {
-        let sql = literal_find_sql(|text| query.literal_sql(FIND_FIXED + 1, text));
+        let condition = |text: &str| query.literal_sql(FIND_FIXED + 1, text);
+        let sql = if ranked {
+            literal_find_sql(condition)
+        } else {
+            literal_dated_sql(request.scope, request.sort, condition)
+        };
         (sql, query.literal_patterns())
     } else {
         let expr = query.to_sql(FIND_FIXED + 1, matching);
-        (find_sql(&expr.sql), expr.binds)
+        let sql = if ranked {
+            find_sql(&expr.sql)
+        } else {
+            dated_sql(request.scope, request.sort, &expr.sql)
+        };
+        (sql, expr.binds)
     };
     let mut statement = sqlx::query_as::<_, Hit>(&sql)
         .bind(user_id)
@@ -385,6 +679,58 @@ fn find_sql(tsquery: &str) -> String {
     )
 }
 
+/// The direction of the date order and the comparison that pages along it.
+fn date_order(sort: Sort) -> (&'static str, &'static str) {
+    match sort {
+        Sort::Oldest => ("ASC", ">"),
+        Sort::Best | Sort::Newest => ("DESC", "<"),
+    }
+}
+
+/// The statement that finds a page of journals matching the tsquery expression in
+/// `scope`, by date: every order but the ranked one of everything (titles alone, or
+/// transcripts alone, have no rank classes to order). Parameters as [`find_sql`].
+fn dated_sql(scope: Scope, sort: Sort, tsquery: &str) -> String {
+    let (direction, after) = date_order(sort);
+    format!(
+        "SELECT s.journal_id, s.created_at, 0 AS class FROM journal_search s \
+         WHERE s.user_id = $1 AND {condition} {FILTERS} \
+           AND ($5::int IS NULL OR (s.created_at, s.journal_id) {after} ($6, $7)) \
+         ORDER BY s.created_at {direction}, s.journal_id {direction} LIMIT $8",
+        condition = scope_condition(scope, tsquery),
+    )
+}
+
+/// [`dated_sql`] for [`Matching::Literal`]: the user's journals in date order, each
+/// tested with `condition` on the texts of `scope` until the page is full.
+fn literal_dated_sql(scope: Scope, sort: Sort, condition: impl Fn(&str) -> String) -> String {
+    let (direction, after) = date_order(sort);
+    let text = match scope {
+        Scope::Everything => document(&literal_head("j", "o.tags"), "o"),
+        Scope::Titles => "j.title".to_string(),
+        Scope::Transcripts => {
+            "coalesce(weft_current_transcript_text(o.journal_id), '')".to_string()
+        }
+    };
+    format!(
+        "SELECT o.journal_id, o.created_at, 0 AS class FROM ( \
+             SELECT s.journal_id, s.created_at, s.tags FROM journal_search s \
+             WHERE s.user_id = $1 {FILTERS} \
+               AND ($5::int IS NULL OR (s.created_at, s.journal_id) {after} ($6, $7)) \
+             ORDER BY s.created_at {direction}, s.journal_id {direction} OFFSET 0) o \
+         WHERE (SELECT {test} FROM journals j WHERE j.id = o.journal_id AND j.user_id = $1) \
+         ORDER BY o.created_at {direction}, o.journal_id {direction} LIMIT $8",
+        test = condition(&text),
+    )
+}
+
+/// The head (title, tags, notes, location) of journal `j` as one text, as written.
+fn literal_head(j: &str, tags: &str) -> String {
+    format!(
+        "concat_ws(E'\\n', {j}.title, array_to_string({tags}, E'\\n'), {j}.notes, {j}.location)"
+    )
+}
+
 /// The statement that finds a page for [`Matching::Literal`], its texts tested with
 /// `condition` (which gives the SQL test of the query on a text expression). As
 /// [`find_sql`]: the journals whose head (title, tags, notes) matches, ranked; then those
@@ -400,7 +746,7 @@ fn literal_find_sql(condition: impl Fn(&str) -> String) -> String {
         format!(
             "FROM journals j \
              CROSS JOIN LATERAL (SELECT j.title || E'\\n' || array_to_string({s}.tags, E'\\n') AS tagged) t1 \
-             CROSS JOIN LATERAL (SELECT t1.tagged || E'\\n' || coalesce(j.notes, '') AS head) t2 \
+             CROSS JOIN LATERAL (SELECT concat_ws(E'\\n', t1.tagged, j.notes, j.location) AS head) t2 \
              WHERE j.id = {s}.journal_id AND j.user_id = $1"
         )
     };
@@ -495,7 +841,7 @@ async fn details(
     let expr = query.any_wanted_sql(2, matching);
     let options = "E'StartSel=\\x01, StopSel=\\x02, HighlightAll=true'";
     let fragments = "E'StartSel=\\x01, StopSel=\\x02, MaxWords=25, MinWords=8, MaxFragments=2'";
-    let head = clean_marks("j.title || coalesce(' — ' || j.notes, '')");
+    let head = clean_marks("concat_ws(' — ', j.title, j.notes, j.location)");
     // Stemming every segment is most of the cost of a page (about a microsecond a word);
     // a segment that contains none of the keys cannot match and is not stemmed.
     let sql = details_sql(
@@ -527,7 +873,7 @@ async fn literal_details(
         return Ok(out);
     }
     let mark = |text: &str| format!("regexp_replace({text}, $2, chr(1) || '\\&' || chr(2), 'gi')");
-    let head = clean_marks("left(j.title || coalesce(' — ' || j.notes, ''), 300)");
+    let head = clean_marks("left(concat_ws(' — ', j.title, j.notes, j.location), 300)");
     let sql = details_sql(
         None,
         "(e.seg->>'text') ~* $2",
@@ -551,10 +897,11 @@ fn clean_marks(text: &str) -> String {
 }
 
 /// The statement giving the details of the journals in `$1`, ordered for
-/// [`collect_details`]: the moments — segments of each one's current transcript for which
-/// `matches` holds (a condition on `e.seg`), headlined by `moment_headline` (on `m.text`) —
-/// then, for each journal without one, a row headlined by `head_headline` (on `j`). With a
-/// `tsquery`, it is computed once as `q.q`.
+/// [`collect_details`]: for each journal a row headlined by `head_headline` (on `j`),
+/// then the moments — segments of its current transcript for which `matches` holds (a
+/// condition on `e.seg`), headlined by `moment_headline` (on `m.text`). With a
+/// `tsquery`, it is computed once as `q.q`. Every moment is headlined: a moment is shown
+/// with its words marked.
 fn details_sql(
     tsquery: Option<&str>,
     matches: &str,
@@ -588,7 +935,7 @@ fn details_sql(
              FROM unnest($1::uuid[]) AS wanted(journal) \
              CROSS JOIN LATERAL ( \
                  SELECT t.journal_id, t.segments FROM transcripts t WHERE t.journal_id = wanted.journal \
-                 ORDER BY (t.source = 'person') DESC, t.created_at DESC, t.id DESC LIMIT 1 \
+                 ORDER BY t.created_at DESC, t.id DESC LIMIT 1 \
              ) ct \
              CROSS JOIN LATERAL jsonb_array_elements(coalesce(ct.segments, '[]')) \
                  WITH ORDINALITY AS e(seg, n){and_q} \
@@ -598,14 +945,12 @@ fn details_sql(
                AND {matches} \
          ) \
          SELECT m.journal_id, m.start, m.\"end\", m.at, m.text, \
-                CASE WHEN m.rank <= {SNIPPET_MOMENTS} THEN {moment_headline} ELSE '' END AS headline \
-         FROM (SELECT journal_id, n, start, \"end\", at, text, \
-                      row_number() OVER (PARTITION BY journal_id ORDER BY n) AS rank \
-               FROM moments) m{and_q} \
+                {moment_headline} AS headline \
+         FROM moments m{and_q} \
          UNION ALL \
          SELECT j.id, NULL, NULL, NULL, '', {head_headline} \
          FROM journals j{and_q} \
-         WHERE j.id = ANY($1) AND NOT EXISTS (SELECT 1 FROM moments m WHERE m.journal_id = j.id) \
+         WHERE j.id = ANY($1) \
          ORDER BY 1, 2 NULLS FIRST"
     )
 }
@@ -620,9 +965,6 @@ fn tsquery_any_sql(q: &str) -> String {
           FROM regexp_matches({q}::text, '(''(?:[^'']|'''')*''(?::\*)?)', 'g') AS m(found))"
     )
 }
-
-/// How many moments of a journal its snippet shows.
-const SNIPPET_MOMENTS: usize = 2;
 
 /// The SQL for the LIKE patterns of which a text (lower-cased) must match one to contain
 /// any lexeme of the tsquery `q`, one for each lexeme: its letters but the last two. An
@@ -642,23 +984,19 @@ fn tsquery_keys_sql(q: &str) -> String {
     )
 }
 
-/// Gathers detail rows (ordered by journal, moments in time order after the row without
-/// one) into each journal's snippet and moments.
+/// Gathers detail rows into each journal's snippet and moments (in time order). The
+/// snippet is the head (title, notes, location) where it has a matching word; where only
+/// the transcript matched, the moments show the words, and a snippet would repeat them.
+/// A journal with neither (a transcript without segments) shows the start of its head.
 fn collect_details(
     rows: Vec<Detail>,
     out: &mut std::collections::HashMap<Uuid, (String, Vec<Moment>)>,
 ) {
+    let mut heads = std::collections::HashMap::new();
     for row in rows {
-        let entry: &mut (String, Vec<Moment>) = out.entry(row.journal_id).or_default();
         match (row.start, row.end) {
             (Some(start), Some(end)) => {
-                // The snippet shows the first two moments.
-                if entry.1.len() < SNIPPET_MOMENTS {
-                    if !entry.0.is_empty() {
-                        entry.0.push_str(" … ");
-                    }
-                    entry.0.push_str(&highlight(&row.headline));
-                }
+                let entry: &mut (String, Vec<Moment>) = out.entry(row.journal_id).or_default();
                 entry.1.push(Moment {
                     start,
                     end,
@@ -667,10 +1005,22 @@ fn collect_details(
                         .filter(|at| *at >= start && *at <= end)
                         .unwrap_or(start),
                     text: row.text,
+                    highlighted: highlight(&row.headline),
                 });
             }
-            _ => entry.0 = highlight(&row.headline),
+            _ => {
+                heads.insert(row.journal_id, row.headline);
+            }
         }
+    }
+    for (journal_id, head) in heads {
+        let entry = out.entry(journal_id).or_default();
+        if head.contains(START_MARK) || entry.1.is_empty() {
+            entry.0 = highlight(&head);
+        }
+    }
+    for (_, moments) in out.values_mut() {
+        moments.sort_by(|a, b| a.start.total_cmp(&b.start));
     }
 }
 
@@ -719,6 +1069,7 @@ mod tests {
     fn cursors_round_trip_and_foreign_ones_are_refused() {
         let cursor = Cursor {
             p: 1,
+            s: 3,
             c: 2,
             t: Utc::now(),
             i: Uuid::new_v4(),

@@ -48,6 +48,9 @@ pub struct Term {
     /// of all users first); for a word in [`Matching::Partial`], those of the words that
     /// contain it (without them, partial matching matches the word only).
     pub lexemes: Option<Vec<String>>,
+    /// The word's other spellings (`harbor` for `harbour`, [`super::spelling`]), looked for
+    /// as well; only words have them.
+    pub variants: Vec<String>,
 }
 
 /// A parsed query: every group must match; a group matches when any of its terms does
@@ -141,6 +144,16 @@ impl Query {
                 let letters = word_letters(&term.text);
                 (letters.chars().count() >= 3).then_some((letters, term))
             })
+    }
+
+    /// The wanted words that may be misspelled, with their letters (lower-case) and as
+    /// typed: those of three letters or more, which the word list holds.
+    pub fn misspellable_words(&self) -> Vec<(String, String)> {
+        self.wanted()
+            .filter(|term| term.kind == TermKind::Word)
+            .map(|term| (word_letters(&term.text), term.text.clone()))
+            .filter(|(letters, _)| (3..=40).contains(&letters.chars().count()))
+            .collect()
     }
 
     /// The words and phrases to look for (not the excluded ones).
@@ -275,13 +288,17 @@ fn term_sql(
             }
         }
         TermKind::Word => {
-            let n = bind(term.text.clone());
-            let word = match configs {
+            let spelled = |n: usize| match configs {
                 Configs::English => format!("plainto_tsquery('english', ${n})"),
                 Configs::EveryLanguage => {
                     format!("(plainto_tsquery('english', ${n}) || plainto_tsquery('simple', ${n}))")
                 }
             };
+            let mut word = spelled(bind(term.text.clone()));
+            // Its other spellings, any of them (`harbour` finds `harbor`).
+            for variant in &term.variants {
+                word = format!("({word} || {})", spelled(bind(variant.clone())));
+            }
             let letters = word_letters(&term.text);
             if matching != Matching::Partial || term.negated || letters.is_empty() {
                 word
@@ -329,6 +346,12 @@ fn term_pattern(term: &Term) -> String {
             .collect()
     };
     match term.kind {
+        TermKind::Word if !term.variants.is_empty() => {
+            let spellings: Vec<String> = std::iter::once(escape(&term.text))
+                .chain(term.variants.iter().map(|variant| escape(variant)))
+                .collect();
+            format!("\\m(?:{})\\M", spellings.join("|"))
+        }
         TermKind::Word => format!("\\m{}\\M", escape(&term.text)),
         TermKind::Prefix => format!("\\m{}", escape(&term.text)),
         TermKind::Phrase => {
@@ -380,6 +403,7 @@ fn tokens(input: &str) -> Vec<Token> {
                     text,
                     negated,
                     lexemes: None,
+                    variants: Vec::new(),
                 }));
             }
             continue;
@@ -405,11 +429,13 @@ fn tokens(input: &str) -> Vec<Token> {
                     text: letters,
                     negated,
                     lexemes: None,
+                    variants: Vec::new(),
                 }));
             }
         } else if raw.chars().any(char::is_alphanumeric) {
             out.push(Token::Term(Term {
                 kind: TermKind::Word,
+                variants: super::spelling::variants(&word_letters(&raw)),
                 text: raw,
                 negated,
                 lexemes: None,
@@ -429,6 +455,7 @@ mod tests {
             text: text.into(),
             negated: false,
             lexemes: None,
+            variants: Vec::new(),
         }
     }
 
@@ -463,18 +490,21 @@ mod tests {
                     text: "red kite".into(),
                     negated: false,
                     lexemes: None,
+                    variants: Vec::new(),
                 }],
                 vec![Term {
                     kind: TermKind::Prefix,
                     text: "light".into(),
                     negated: false,
                     lexemes: None,
+                    variants: Vec::new(),
                 }],
                 vec![Term {
                     kind: TermKind::Word,
                     text: "work".into(),
                     negated: true,
                     lexemes: None,
+                    variants: Vec::new(),
                 }],
                 vec![word("sunrise"), word("sunset")],
             ]
@@ -526,6 +556,20 @@ mod tests {
             "{}",
             expr.sql
         );
+    }
+
+    #[test]
+    fn a_word_with_another_spelling_is_looked_for_in_both() {
+        let query = Query::parse("Harbour walk").unwrap();
+        assert_eq!(query.groups[0][0].variants, vec!["harbor"]);
+        let expr = query.to_sql(1, Matching::Exact);
+        assert_eq!(expr.binds, vec!["Harbour", "harbor", "walk"]);
+        assert!(
+            expr.sql.contains("plainto_tsquery('english', $2)"),
+            "{}",
+            expr.sql
+        );
+        assert_eq!(query.literal_patterns()[0], r"\m(?:Harbour|harbor)\M");
     }
 
     #[test]

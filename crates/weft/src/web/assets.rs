@@ -38,6 +38,11 @@ const FILES: &[(&str, &str, &str)] = &[
         include_str!("../../assets/tags.js"),
     ),
     (
+        "search.js",
+        "text/javascript; charset=utf-8",
+        include_str!("../../assets/search.js"),
+    ),
+    (
         "logo.svg",
         "image/svg+xml",
         include_str!("../../assets/logo.svg"),

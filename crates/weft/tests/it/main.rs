@@ -22,6 +22,7 @@ mod browser;
 mod browser_pages;
 mod browser_tags;
 mod browser_entry;
+mod browser_search;
 mod chaos;
 mod embedded;
 mod faults_kill;

@@ -13,18 +13,19 @@ use weft::domain::Segment;
 
 /// What a test journal holds.
 #[derive(Default)]
-struct Entry<'a> {
-    title: &'a str,
-    notes: Option<&'a str>,
-    tags: &'a [&'a str],
+pub(crate) struct Entry<'a> {
+    pub(crate) title: &'a str,
+    pub(crate) notes: Option<&'a str>,
+    pub(crate) tags: &'a [&'a str],
     /// Transcript segments, ten seconds each.
-    said: &'a [&'a str],
+    pub(crate) said: &'a [&'a str],
     /// Days after 2026-01-01.
-    day: i64,
+    pub(crate) day: i64,
+    pub(crate) location: Option<&'a str>,
 }
 
 /// Writes a journal for `owner` straight into the database (as the admin role).
-async fn entry(app: &TestApp, owner: &Account, entry: Entry<'_>) -> Uuid {
+pub(crate) async fn entry(app: &TestApp, owner: &Account, entry: Entry<'_>) -> Uuid {
     let user_id: Uuid = owner.id.parse().unwrap();
     let mut tx = begin_for_user(&app.db.admin, user_id).await.unwrap();
     let id = journals::insert(
@@ -33,7 +34,7 @@ async fn entry(app: &TestApp, owner: &Account, entry: Entry<'_>) -> Uuid {
             title: entry.title,
             video_path: "test/video.mp4",
             duration: 10 * entry.said.len() as i32,
-            location: None,
+            location: entry.location,
             notes: entry.notes,
         },
     )
@@ -410,12 +411,14 @@ async fn words_that_full_text_search_ignores_are_found_as_written() {
     let moment = &results["items"][1]["moments"][0];
     assert_eq!(moment["start"], 10.0);
     assert!(
-        results["items"][1]["snippet"]
+        moment["highlighted"]
             .as_str()
             .unwrap()
             .contains("<mark>that</mark> was the line"),
         "{results}"
     );
+    // Only the transcript has the word: no snippet repeats the moment.
+    assert_eq!(results["items"][1]["snippet"], "", "{results}");
 
     // A phrase of stop words, punctuation between them; and its exclusion.
     assert_eq!(
@@ -467,17 +470,16 @@ async fn moments_point_at_the_segments_where_the_word_was_said() {
         .collect();
     assert_eq!(starts, vec![10.0, 30.0]);
     assert_eq!(item["moments"][0]["end"], 19.5);
-    assert!(
-        item["snippet"]
-            .as_str()
-            .unwrap()
-            .contains("<mark>bakery</mark>"),
-        "{item}"
+    assert_eq!(
+        item["moments"][0]["highlighted"],
+        "I walked to the <mark>bakery</mark>"
     );
+    // The moments show the words; a snippet would only repeat them.
+    assert_eq!(item["snippet"], "", "{item}");
 }
 
 #[tokio::test]
-async fn moments_are_found_for_every_form_of_a_word_and_the_snippet_shows_two() {
+async fn moments_are_found_for_every_form_of_a_word_and_each_marks_it() {
     let app = spawn_app().await;
     let alice = app.register("alice").await;
     entry(
@@ -522,10 +524,20 @@ async fn moments_are_found_for_every_form_of_a_word_and_the_snippet_shows_two() 
     }
 
     let results = search(&app, &alice, "sky").await;
-    let snippet = results["items"][0]["snippet"].as_str().unwrap();
-    assert_eq!(snippet.matches("<mark>").count(), 3, "{snippet}");
-    assert!(snippet.contains("grey <mark>skies</mark>"), "{snippet}");
-    assert!(!snippet.contains("dusk"), "{snippet}");
+    let marked: Vec<&str> = results["items"][0]["moments"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|m| m["highlighted"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        marked,
+        vec![
+            "grey <mark>skies</mark> over the harbour",
+            "the <mark>sky</mark> again, the <mark>sky</mark>",
+            "another <mark>sky</mark> at dusk",
+        ]
+    );
 }
 
 #[tokio::test]
@@ -1031,4 +1043,505 @@ async fn a_journal_carries_at_most_twenty_tags() {
         .await
         .unwrap();
     assert_eq!(view["tags"].as_array().unwrap().len(), 20);
+}
+
+/// GET `path` of the API as `who`, whatever the status.
+async fn api_get(
+    app: &TestApp,
+    who: &Account,
+    path: &str,
+    params: &[(&str, &str)],
+) -> reqwest::Response {
+    let url = reqwest::Url::parse_with_params(&app.url(path), params).unwrap();
+    app.client
+        .get(url)
+        .bearer_auth(&who.token)
+        .send()
+        .await
+        .unwrap()
+}
+
+/// A search through the API with these parameters, answered 200.
+async fn search_with(app: &TestApp, who: &Account, params: &[(&str, &str)]) -> Value {
+    let response = api_get(app, who, "/api/v1/search", params).await;
+    assert_eq!(response.status(), 200, "searching {params:?}");
+    response.json().await.unwrap()
+}
+
+fn result_titles(body: &Value) -> Vec<String> {
+    body["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|item| item["journal"]["title"].as_str().unwrap().to_string())
+        .collect()
+}
+
+/// The search page as `who` sees it (signed in by the session cookie): status and HTML.
+async fn search_page(app: &TestApp, who: &Account, query: &str) -> (u16, String) {
+    let response = app
+        .client
+        .get(app.url(&format!("/search?{query}")))
+        .header(
+            reqwest::header::COOKIE,
+            format!("weft_session={}", who.token),
+        )
+        .send()
+        .await
+        .unwrap();
+    (response.status().as_u16(), response.text().await.unwrap())
+}
+
+#[tokio::test]
+async fn a_location_is_found_and_follows_edits() {
+    let app = spawn_app().await;
+    let alice = app.register("alice").await;
+    let id = entry(
+        &app,
+        &alice,
+        Entry {
+            title: "Tuesday",
+            location: Some("Cascais, Portugal"),
+            ..Default::default()
+        },
+    )
+    .await;
+    entry(
+        &app,
+        &alice,
+        Entry {
+            title: "Wednesday",
+            ..Default::default()
+        },
+    )
+    .await;
+
+    let found = search(&app, &alice, "Cascais").await;
+    assert_eq!(result_titles(&found), vec!["Tuesday"]);
+    assert!(
+        found["items"][0]["snippet"]
+            .as_str()
+            .unwrap()
+            .contains("<mark>Cascais</mark>"),
+        "{found}"
+    );
+    // Part of the place's name finds it too, through the word list.
+    assert_eq!(titles(&app, &alice, "casca").await, vec!["Tuesday"]);
+
+    // A new location replaces the old one in search.
+    let user_id: Uuid = alice.id.parse().unwrap();
+    let mut tx = begin_for_user(&app.db.admin, user_id).await.unwrap();
+    sqlx::query("UPDATE journals SET location = 'Sintra' WHERE id = $1")
+        .bind(id)
+        .execute(&mut *tx)
+        .await
+        .unwrap();
+    tx.commit().await.unwrap();
+    assert_eq!(titles(&app, &alice, "Sintra").await, vec!["Tuesday"]);
+    assert!(titles(&app, &alice, "Cascais").await.is_empty());
+}
+
+#[tokio::test]
+async fn a_misspelling_suggests_the_users_own_word_and_never_another_users() {
+    let app = spawn_app().await;
+    let alice = app.register("alice").await;
+    let bob = app.register("bob").await;
+    let carol = app.register("carol").await;
+    entry(
+        &app,
+        &alice,
+        Entry {
+            title: "Tuesday",
+            said: &["my sister came round for tea"],
+            ..Default::default()
+        },
+    )
+    .await;
+    // Closer to the misspelling than alice's word, but only bob wrote it.
+    entry(
+        &app,
+        &bob,
+        Entry {
+            title: "Sistra notes",
+            ..Default::default()
+        },
+    )
+    .await;
+
+    // Nothing contains "sistr": alice gets her own word, and its results.
+    let body = search(&app, &alice, "sistr tea").await;
+    assert_eq!(body["suggestion"], "sister tea", "{body}");
+    assert_eq!(body["corrected"], true);
+    assert_eq!(result_titles(&body), vec!["Tuesday"]);
+    assert!(body["items"][0]["moments"][0]["highlighted"]
+        .as_str()
+        .unwrap()
+        .contains("<mark>sister</mark>"));
+
+    // bob's own word contains the letters: partial words find it, nothing to suggest.
+    let body = search(&app, &bob, "sistr").await;
+    assert_eq!(result_titles(&body), vec!["Sistra notes"]);
+    assert_eq!(body["suggestion"], Value::Null, "{body}");
+    assert_eq!(body["partial"], true);
+    // A misspelling of his word gets his word, never alice's.
+    let body = search(&app, &bob, "sistar").await;
+    assert_eq!(body["suggestion"], "sistra", "{body}");
+    assert_eq!(body["corrected"], true);
+
+    // carol has no such word; neither alice's nor bob's is shown to her.
+    let body = search(&app, &carol, "sistr").await;
+    assert_eq!(body["suggestion"], Value::Null, "{body}");
+    assert_eq!(body["items"], json!([]));
+
+    // A word that is found is never "corrected".
+    let body = search(&app, &alice, "sister").await;
+    assert_eq!(body["suggestion"], Value::Null);
+
+    // The page shows the suggestion's results, and the suggestion as a link that runs it.
+    let (status, html) = search_page(&app, &alice, "q=sistr&scope=all").await;
+    assert_eq!(status, 200);
+    assert!(
+        html.contains(r#"Showing results for “<a id="suggestion" href="/search?q=sister&amp;scope=all">sister</a>”."#),
+        "{html}"
+    );
+    assert!(!html.contains("sistra"), "{html}");
+    // With a filter that leaves the suggestion nothing, it is offered as a question.
+    let (_, html) = search_page(&app, &alice, "q=sistr&scope=titles").await;
+    assert!(
+        html.contains(r#"Did you mean <a id="suggestion" href="/search?q=sister&amp;scope=titles"><em>sister</em></a>?"#),
+        "{html}"
+    );
+}
+
+#[tokio::test]
+async fn british_and_american_spellings_find_each_other_and_are_marked() {
+    let app = spawn_app().await;
+    let alice = app.register("alice").await;
+    entry(
+        &app,
+        &alice,
+        Entry {
+            title: "Harbour walk",
+            ..Default::default()
+        },
+    )
+    .await;
+    entry(
+        &app,
+        &alice,
+        Entry {
+            title: "Tuesday",
+            said: &["good morning", "the harbor was grey and quiet"],
+            day: 1,
+            ..Default::default()
+        },
+    )
+    .await;
+    for query in ["harbour", "harbor", "Harbors"] {
+        assert_eq!(
+            titles(&app, &alice, query).await,
+            vec!["Harbour walk", "Tuesday"],
+            "{query}"
+        );
+    }
+    let body = search(&app, &alice, "harbour gray").await;
+    assert_eq!(result_titles(&body), vec!["Tuesday"]);
+    let moment = &body["items"][0]["moments"][0];
+    assert_eq!(moment["start"], 10.0);
+    assert_eq!(
+        moment["highlighted"],
+        "the <mark>harbor</mark> was <mark>grey</mark> and quiet"
+    );
+    assert_eq!(
+        search(&app, &alice, "harbor").await["items"][0]["snippet"],
+        "<mark>Harbour</mark> walk"
+    );
+}
+
+#[tokio::test]
+async fn a_moment_marks_its_words_and_the_snippet_does_not_repeat_it() {
+    let app = spawn_app().await;
+    let alice = app.register("alice").await;
+    entry(
+        &app,
+        &alice,
+        Entry {
+            title: "Tuesday",
+            notes: Some("A quiet day"),
+            said: &["we flew a red kite", "then went home"],
+            ..Default::default()
+        },
+    )
+    .await;
+    entry(
+        &app,
+        &alice,
+        Entry {
+            title: "Kite festival",
+            said: &["so many kites today"],
+            day: 1,
+            ..Default::default()
+        },
+    )
+    .await;
+    let body = search(&app, &alice, "kite").await;
+    assert_eq!(result_titles(&body), vec!["Kite festival", "Tuesday"]);
+    // Only the transcript matched: the moment shows the words, and no snippet repeats it.
+    let tuesday = &body["items"][1];
+    assert_eq!(tuesday["snippet"], "");
+    assert_eq!(tuesday["moments"].as_array().unwrap().len(), 1);
+    assert_eq!(tuesday["moments"][0]["text"], "we flew a red kite");
+    assert_eq!(
+        tuesday["moments"][0]["highlighted"],
+        "we flew a red <mark>kite</mark>"
+    );
+    // The title matched: the snippet shows where, the moment what was said.
+    let festival = &body["items"][0];
+    assert_eq!(festival["snippet"], "<mark>Kite</mark> festival");
+    assert_eq!(
+        festival["moments"][0]["highlighted"],
+        "so many <mark>kites</mark> today"
+    );
+    // The page marks the moment's words too.
+    let (_, html) = search_page(&app, &alice, "q=kite").await;
+    assert!(
+        html.contains(r#"<span class="text">we flew a red <mark>kite</mark></span>"#),
+        "{html}"
+    );
+}
+
+#[tokio::test]
+async fn the_count_says_how_many_journals_match_on_every_page() {
+    let app = spawn_app().await;
+    let alice = app.register("alice").await;
+    for day in 0..3 {
+        entry(
+            &app,
+            &alice,
+            Entry {
+                title: "Tea",
+                day,
+                ..Default::default()
+            },
+        )
+        .await;
+    }
+    entry(
+        &app,
+        &alice,
+        Entry {
+            title: "Coffee",
+            day: 5,
+            ..Default::default()
+        },
+    )
+    .await;
+    let first = search_with(&app, &alice, &[("q", "tea"), ("limit", "2")]).await;
+    assert_eq!(first["count"], 3);
+    assert_eq!(first["countCapped"], false);
+    let cursor = first["nextCursor"].as_str().unwrap();
+    let second = search_with(
+        &app,
+        &alice,
+        &[("q", "tea"), ("limit", "2"), ("cursor", cursor)],
+    )
+    .await;
+    assert_eq!(second["count"], 3);
+    assert_eq!(second["items"].as_array().unwrap().len(), 1);
+    assert_eq!(search(&app, &alice, "zeppelin").await["count"], 0);
+
+    let (status, html) = search_page(&app, &alice, "q=tea").await;
+    assert_eq!(status, 200);
+    assert!(
+        html.contains(r#"<h2 class="results-heading" id="results-heading" tabindex="-1">3 results for “tea”</h2>"#)
+            || html.contains(r#"<h2 id="results-heading" class="results-heading" tabindex="-1">3 results for “tea”</h2>"#),
+        "{html}"
+    );
+    assert_eq!(html.matches("<h1").count(), 1, "one h1");
+    let (_, empty) = search_page(&app, &alice, "").await;
+    assert!(
+        empty.contains(r#"<h1 class="search-title">Search</h1>"#),
+        "{empty}"
+    );
+}
+
+#[tokio::test]
+async fn dates_tags_scope_and_sort_narrow_and_order_the_results() {
+    let app = spawn_app().await;
+    let alice = app.register("alice").await;
+    entry(
+        &app,
+        &alice,
+        Entry {
+            title: "Beach in the title",
+            tags: &["summer"],
+            day: 0,
+            ..Default::default()
+        },
+    )
+    .await;
+    entry(
+        &app,
+        &alice,
+        Entry {
+            title: "Monday",
+            said: &["we walked on the beach"],
+            day: 10,
+            ..Default::default()
+        },
+    )
+    .await;
+    entry(
+        &app,
+        &alice,
+        Entry {
+            title: "Tuesday",
+            notes: Some("beach again"),
+            tags: &["summer"],
+            day: 20,
+            ..Default::default()
+        },
+    )
+    .await;
+    let titles_of = |params: Vec<(&'static str, &'static str)>| {
+        let app = &app;
+        let alice = &alice;
+        async move {
+            let mut all = vec![("q", "beach")];
+            all.extend(params);
+            result_titles(&search_with(app, alice, &all).await)
+        }
+    };
+    assert_eq!(
+        titles_of(vec![]).await,
+        vec!["Beach in the title", "Tuesday", "Monday"]
+    );
+    assert_eq!(
+        titles_of(vec![("sort", "newest")]).await,
+        vec!["Tuesday", "Monday", "Beach in the title"]
+    );
+    assert_eq!(
+        titles_of(vec![("sort", "oldest")]).await,
+        vec!["Beach in the title", "Monday", "Tuesday"]
+    );
+    assert_eq!(
+        titles_of(vec![("scope", "titles")]).await,
+        vec!["Beach in the title"]
+    );
+    assert_eq!(
+        titles_of(vec![("scope", "transcripts")]).await,
+        vec!["Monday"]
+    );
+    assert_eq!(
+        titles_of(vec![("from", "2026-01-05"), ("to", "2026-01-15")]).await,
+        vec!["Monday"]
+    );
+    assert_eq!(
+        titles_of(vec![("tag", "summer"), ("sort", "oldest")]).await,
+        vec!["Beach in the title", "Tuesday"]
+    );
+    let counted = search_with(&app, &alice, &[("q", "beach"), ("scope", "titles")]).await;
+    assert_eq!(counted["count"], 1);
+
+    // Paging keeps the order, and a cursor of another order is refused.
+    let first = search_with(
+        &app,
+        &alice,
+        &[("q", "beach"), ("sort", "oldest"), ("limit", "2")],
+    )
+    .await;
+    let cursor = first["nextCursor"].as_str().unwrap();
+    let second = search_with(
+        &app,
+        &alice,
+        &[
+            ("q", "beach"),
+            ("sort", "oldest"),
+            ("limit", "2"),
+            ("cursor", cursor),
+        ],
+    )
+    .await;
+    assert_eq!(result_titles(&second), vec!["Tuesday"]);
+    let mixed = api_get(
+        &app,
+        &alice,
+        "/api/v1/search",
+        &[("q", "beach"), ("limit", "2"), ("cursor", cursor)],
+    )
+    .await;
+    assert_eq!(mixed.status(), 422);
+
+    // The page's form keeps the filters, and so does its pager.
+    let (status, html) = search_page(
+        &app,
+        &alice,
+        "q=beach&sort=oldest&tag=summer&scope=all&from=2026-01-01",
+    )
+    .await;
+    assert_eq!(status, 200);
+    assert!(
+        html.contains(r#"<option value="oldest" selected>Oldest first</option>"#),
+        "{html}"
+    );
+    assert!(
+        html.contains(r#"<option value="summer" selected>summer</option>"#),
+        "{html}"
+    );
+    assert!(html.contains(r#"value="2026-01-01""#), "{html}");
+    assert!(html.contains("2 results for"), "{html}");
+    // Words that full-text search ignores are found as written, in order too.
+    assert_eq!(
+        result_titles(&search_with(&app, &alice, &[("q", "the"), ("sort", "oldest")]).await),
+        vec!["Beach in the title", "Monday"]
+    );
+    assert_eq!(
+        result_titles(&search_with(&app, &alice, &[("q", "the"), ("scope", "transcripts")]).await),
+        vec!["Monday"]
+    );
+}
+
+#[tokio::test]
+async fn bad_filters_are_refused_with_a_message_by_the_api_and_the_page() {
+    let app = spawn_app().await;
+    let alice = app.register("alice").await;
+    for (params, field) in [
+        (vec![("from", "2024-13-40")], "from"),
+        (vec![("to", "tomorrow")], "to"),
+        (vec![("from", "2026-02-01"), ("to", "2026-01-01")], "to"),
+        (vec![("sort", "sideways")], "sort"),
+        (vec![("scope", "everywhere")], "scope"),
+    ] {
+        let mut all = vec![("q", "tea")];
+        all.extend(params.iter().copied());
+        let response = api_get(&app, &alice, "/api/v1/search", &all).await;
+        assert_eq!(response.status(), 422, "{params:?}");
+        let body: Value = response.json().await.unwrap();
+        assert_eq!(body["error"]["field"], field, "{params:?}: {body}");
+        let message = body["error"]["message"].as_str().unwrap();
+        assert!(!message.is_empty(), "{body}");
+    }
+    let response = api_get(
+        &app,
+        &alice,
+        "/api/v1/search",
+        &[("q", "tea"), ("tag", "a\0b")],
+    )
+    .await;
+    crate::common::assert_invalid_text(response, "tag", "a tag with NUL").await;
+
+    let (status, html) = search_page(&app, &alice, "q=tea&from=2024-13-40").await;
+    assert_eq!(status, 422);
+    assert!(html.contains(r#"class="notice error""#), "{html}");
+    let (status, html) = search_page(&app, &alice, "q=tea&sort=sideways").await;
+    assert_eq!(status, 422);
+    assert!(
+        html.contains("Choose an order: best, newest or oldest."),
+        "{html}"
+    );
+    // Even without a query, a bad filter is said, not kept silently.
+    let (status, _) = search_page(&app, &alice, "scope=everywhere").await;
+    assert_eq!(status, 422);
+    let (status, _) = search_page(&app, &alice, "q=tea&tag=a%00b").await;
+    assert_eq!(status, 422);
 }
