@@ -207,7 +207,9 @@ async fn template(admin: &PgPool, server: &Target) -> String {
         migrate::migrate(&pool).await.expect("migrate the template");
         pool.close().await;
         // The closed pool's server process may still be on its way out, and a database in
-        // use cannot be renamed: wait for it rather than fail.
+        // use cannot be renamed: wait for it rather than fail. A session of the template's
+        // that outlives its closed pool (seen on a loaded machine, holding the rename up for
+        // good) is ended: nothing else may use a database being built.
         let mut attempts = 0;
         loop {
             let renamed = sqlx::query(&format!("ALTER DATABASE {building} RENAME TO {name}"))
@@ -215,8 +217,20 @@ async fn template(admin: &PgPool, server: &Target) -> String {
                 .await;
             match renamed {
                 Ok(_) => break,
-                Err(_) if attempts < 100 => {
+                Err(_) if attempts < 20 => {
                     attempts += 1;
+                    let ended: Vec<(String, String)> = sqlx::query_as(
+                        "SELECT coalesce(backend_type, ''), coalesce(left(query, 120), '') \
+                         FROM pg_stat_activity, pg_terminate_backend(pid) \
+                         WHERE datname = $1 AND pid <> pg_backend_pid()",
+                    )
+                    .bind(&building)
+                    .fetch_all(&mut *conn)
+                    .await
+                    .expect("end the template's sessions");
+                    if !ended.is_empty() {
+                        eprintln!("ended sessions holding the template {building}: {ended:?}");
+                    }
                     tokio::time::sleep(std::time::Duration::from_millis(100)).await;
                 }
                 Err(error) => panic!("rename template: {error}"),
