@@ -260,3 +260,55 @@ async fn every_page_passes_axe_and_fits_a_phone_in_light_and_dark() {
         problems.join("\n")
     );
 }
+
+/// After signing out, Back must not show the private page that was open (its email): pages
+/// are sent with `Cache-Control: no-store`, so the browser asks the server again, which
+/// answers with the sign-in page.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn back_after_signing_out_shows_nothing_private() {
+    let app = common::spawn_app().await;
+    let browser = Browser::start(None).await;
+    let page = &browser.client;
+    sign_up(page, &app, "carmen").await;
+    open(page, &app, "/account").await;
+    let email = "carmen@example.com";
+    let shown: String = page
+        .execute("return document.documentElement.outerHTML", vec![])
+        .await
+        .unwrap()
+        .as_str()
+        .unwrap()
+        .to_string();
+    assert!(shown.contains(email), "the account page holds the email");
+
+    page.find(Locator::Css("form.nav-signout button"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    wait_until(
+        page,
+        "return !location.pathname.startsWith('/account') && document.readyState === 'complete'",
+        Duration::from_secs(10),
+        "the page after signing out",
+    )
+    .await;
+    page.back().await.unwrap();
+    let after = wait_until(
+        page,
+        "return document.readyState === 'complete' \
+         && [location.pathname, document.documentElement.outerHTML]",
+        Duration::from_secs(10),
+        "the page Back leads to",
+    )
+    .await;
+    let (path, text) = (after[0].as_str().unwrap(), after[1].as_str().unwrap());
+    assert!(
+        !text.contains(email),
+        "Back after signing out showed {path} with the email"
+    );
+    println!("Back after signing out shows {path}");
+    browser.close().await;
+    app.stop().await;
+}

@@ -18,11 +18,11 @@ mod backup;
 // The browser and the Whisper tests need the engine compiled in (the default build has it).
 #[cfg(feature = "whisper")]
 mod browser;
+mod browser_entry;
 #[cfg(feature = "whisper")]
 mod browser_pages;
-mod browser_tags;
-mod browser_entry;
 mod browser_search;
+mod browser_tags;
 mod chaos;
 mod embedded;
 mod faults_kill;
