@@ -25,10 +25,24 @@ LANGUAGE sql STABLE AS $$
 $$;
 
 -- Journals whose current transcript changes by this: an engine run newer than their newest
--- correction. Their search rows are computed again from the newest version.
-SELECT weft_search_refresh(array_agg(DISTINCT c.journal_id))
-FROM transcripts c
-WHERE c.source = 'person'
-  AND EXISTS (SELECT 1 FROM transcripts e
-              WHERE e.journal_id = c.journal_id AND e.source = 'engine'
-                AND (e.created_at, e.id) > (c.created_at, c.id));
+-- correction. Their search rows are computed again from the newest version. Row-level
+-- security hides every journal and transcript unless weft.user_id names its owner: one user
+-- at a time, as 0009 does.
+DO $$
+DECLARE
+    owner uuid;
+BEGIN
+    FOR owner IN SELECT id FROM users ORDER BY id LOOP
+        PERFORM set_config('weft.user_id', owner::text, true);
+        PERFORM weft_search_refresh(array_agg(DISTINCT c.journal_id))
+        FROM transcripts c
+        JOIN journals j ON j.id = c.journal_id AND j.user_id = owner
+        WHERE c.source = 'person'
+          AND EXISTS (SELECT 1 FROM transcripts e
+                      WHERE e.journal_id = c.journal_id AND e.source = 'engine'
+                        AND (e.created_at, e.id) > (c.created_at, c.id))
+        HAVING count(*) > 0;
+    END LOOP;
+    PERFORM set_config('weft.user_id', '', true);
+END;
+$$;

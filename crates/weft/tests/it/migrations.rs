@@ -373,3 +373,95 @@ fn sql_files(dir: &Path) -> Vec<String> {
     names.sort();
     names
 }
+
+/// The words of a journal's search row that match `word` (0 or 1), read as its owner.
+async fn searched(pool: &PgPool, owner: uuid::Uuid, journal: uuid::Uuid, word: &str) -> i64 {
+    let mut tx = weft::db::scoped::begin_for_user(pool, owner).await.unwrap();
+    let found: i64 = sqlx::query_scalar(
+        "SELECT count(*) FROM journal_search \
+         WHERE journal_id = $1 AND document @@ to_tsquery('english', $2)",
+    )
+    .bind(journal)
+    .bind(word)
+    .fetch_one(&mut *tx)
+    .await
+    .unwrap();
+    tx.rollback().await.unwrap();
+    found
+}
+
+/// A database from before 0010, where a correction stayed current over a later run, gets the
+/// run's words searched once 0010 is applied (the rows are refreshed for every user, under
+/// row-level security); a journal whose correction is newest keeps the correction's.
+#[tokio::test]
+async fn migration_0010_makes_a_run_newer_than_a_correction_the_searched_text() {
+    use weft::db::transcripts::{self, TranscriptSource};
+    let db = fresh_db().await;
+    let mut journals = Vec::new();
+    for name in ["ana", "ben"] {
+        let owner = common::insert_user(&db.admin, name).await;
+        let (journal, _) = common::insert_journal_with_job(&db.admin, owner, 3).await;
+        // ana: run, correction, run again. ben: run, then a correction (newest). Each in a
+        // transaction of its own, as they are made: a version's time is its transaction's.
+        let texts: &[(&str, TranscriptSource)] = if name == "ana" {
+            &[
+                ("lighthouse", TranscriptSource::Engine),
+                ("harbour", TranscriptSource::Person),
+                ("mountains", TranscriptSource::Engine),
+            ]
+        } else {
+            &[
+                ("lighthouse", TranscriptSource::Engine),
+                ("harbour", TranscriptSource::Person),
+            ]
+        };
+        for (text, source) in texts {
+            let mut tx = weft::db::scoped::begin_for_user(&db.admin, owner)
+                .await
+                .unwrap();
+            transcripts::insert_version(&mut tx, journal, text, &[], *source, Some("en"), None)
+                .await
+                .unwrap();
+            tx.commit().await.unwrap();
+        }
+        journals.push((owner, journal));
+    }
+    // Back to the rule before 0010 (a correction stays current), and rows made by it.
+    sqlx::raw_sql(
+        "CREATE OR REPLACE FUNCTION weft_current_transcript_text(journal uuid) RETURNS text \
+         LANGUAGE sql STABLE AS $$ SELECT text FROM transcripts WHERE journal_id = journal \
+         ORDER BY (source = 'person') DESC, created_at DESC, id DESC LIMIT 1; $$",
+    )
+    .execute(&db.admin)
+    .await
+    .unwrap();
+    for (owner, journal) in &journals {
+        let mut tx = weft::db::scoped::begin_for_user(&db.admin, *owner)
+            .await
+            .unwrap();
+        sqlx::query("SELECT weft_search_refresh(ARRAY[$1::uuid])")
+            .bind(journal)
+            .execute(&mut *tx)
+            .await
+            .unwrap();
+        tx.commit().await.unwrap();
+    }
+    let (ana, ana_journal) = journals[0];
+    let (ben, ben_journal) = journals[1];
+    assert_eq!(searched(&db.admin, ana, ana_journal, "harbour").await, 1);
+    assert_eq!(searched(&db.admin, ana, ana_journal, "mountains").await, 0);
+
+    sqlx::query("DELETE FROM weft_schema_migrations WHERE version = 10")
+        .execute(&db.admin)
+        .await
+        .unwrap();
+    // As the server's own role, which row-level security binds (the admin role is a
+    // superuser, which it does not).
+    let applied = migrate::migrate(&db.pool).await.unwrap();
+    assert_eq!(applied.len(), 1, "0010 applied again: {applied:?}");
+
+    assert_eq!(searched(&db.admin, ana, ana_journal, "mountains").await, 1);
+    assert_eq!(searched(&db.admin, ana, ana_journal, "harbour").await, 0);
+    assert_eq!(searched(&db.admin, ben, ben_journal, "harbour").await, 1);
+    assert_eq!(searched(&db.admin, ben, ben_journal, "lighthouse").await, 0);
+}
