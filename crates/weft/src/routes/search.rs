@@ -9,12 +9,12 @@ use utoipa_axum::routes;
 
 use crate::api::current::CurrentUser;
 use crate::api::error::ErrorBody;
+use crate::api::filters::SearchFilters;
 use crate::api::ApiContext;
 use crate::api::{ApiError, ApiJson};
 use crate::db::journals::JournalView;
 use crate::db::scoped;
-use crate::routes::journals::read::parse_time;
-use crate::search::{self, Moment, QueryError, Scope, SearchError, SearchRequest, Sort};
+use crate::search::{self, Moment, QueryError, SearchError};
 
 /// The search route.
 pub fn router() -> OpenApiRouter<ApiContext> {
@@ -45,72 +45,6 @@ pub(crate) struct SearchQuery {
     /// The order: `best` (the default: title matches first, then tags, notes and
     /// location, then transcripts, newest first within each), `newest` or `oldest`.
     sort: Option<String>,
-}
-
-/// The filters of a search, as a page or the API receives them (empty means none), read
-/// into a request; a bad value is refused with a message naming the field.
-pub(crate) struct Filters<'a> {
-    pub tag: Option<&'a str>,
-    pub from: Option<&'a str>,
-    pub to: Option<&'a str>,
-    pub scope: Option<&'a str>,
-    pub sort: Option<&'a str>,
-}
-
-/// A field's value, unless it is missing or blank.
-fn given(value: Option<&str>) -> Option<&str> {
-    value.map(str::trim).filter(|v| !v.is_empty())
-}
-
-impl Filters<'_> {
-    /// The search for `q` with these filters.
-    pub(crate) fn request(
-        &self,
-        q: String,
-        limit: i64,
-        cursor: Option<String>,
-    ) -> Result<SearchRequest, ApiError> {
-        let scope = match given(self.scope) {
-            None => Scope::default(),
-            Some(name) => Scope::parse(name).ok_or_else(|| {
-                ApiError::invalid(
-                    "scope",
-                    "Choose what to search in: all, transcripts or titles.",
-                )
-            })?,
-        };
-        let sort = match given(self.sort) {
-            None => Sort::default(),
-            Some(name) => Sort::parse(name).ok_or_else(|| {
-                ApiError::invalid("sort", "Choose an order: best, newest or oldest.")
-            })?,
-        };
-        let from = given(self.from)
-            .map(|v| parse_time(v, "from", false))
-            .transpose()?;
-        let to = given(self.to)
-            .map(|v| parse_time(v, "to", true))
-            .transpose()?;
-        if let (Some(from), Some(to)) = (from, to) {
-            if from >= to {
-                return Err(ApiError::invalid(
-                    "to",
-                    "The end date comes before the start date. Swap them or change one.",
-                ));
-            }
-        }
-        Ok(SearchRequest {
-            q,
-            tags: crate::domain::parse_tag_list(given(self.tag).unwrap_or(""))
-                .map_err(|e| e.in_field("tag"))?,
-            from,
-            to,
-            limit,
-            cursor: cursor.filter(|c| !c.is_empty()),
-            scope,
-            sort,
-        })
-    }
 }
 
 /// One journal that matched.
@@ -171,7 +105,7 @@ pub(crate) async fn search_journals(
             "limit is a number from 1 to 100",
         ));
     }
-    let filters = Filters {
+    let filters = SearchFilters {
         tag: query.tag.as_deref(),
         from: query.from.as_deref(),
         to: query.to.as_deref(),

@@ -12,16 +12,16 @@ use serde::Deserialize;
 use super::layout::{self, Frame, Nav};
 use super::session::WebError;
 use super::viewer::{encode_component, Viewer};
+use crate::api::filters::SearchFilters;
 use crate::api::ApiContext;
 use crate::api::ApiError;
 use crate::db::{scoped, tags};
-use crate::routes::search::Filters;
 use crate::search::{self, Scope, SearchHit, SearchPage, Sort};
 
 /// Results on one page.
 const PAGE: i64 = 20;
 
-/// Query of the search page: the form's fields, as typed (checked by [`Filters`]).
+/// Query of the search page: the form's fields, as typed (checked by [`SearchFilters`]).
 #[derive(Debug, Default, Deserialize)]
 pub struct SearchQuery {
     #[serde(default)]
@@ -40,8 +40,8 @@ pub struct SearchQuery {
 }
 
 impl SearchQuery {
-    fn filters(&self) -> Filters<'_> {
-        Filters {
+    fn filters(&self) -> SearchFilters<'_> {
+        SearchFilters {
             tag: Some(&self.tag),
             from: Some(&self.from),
             to: Some(&self.to),

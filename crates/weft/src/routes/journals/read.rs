@@ -3,7 +3,6 @@
 use axum::extract::{Path, Query, RawQuery, State};
 use axum::http::header;
 use axum::response::{IntoResponse, Response};
-use chrono::{DateTime, NaiveDate, Utc};
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
@@ -11,6 +10,7 @@ use super::load;
 use crate::api::current::CurrentUser;
 use crate::api::cursor::{decode_cursor, encode_cursor};
 use crate::api::error::ErrorBody;
+use crate::api::filters::parse_time;
 use crate::api::journal_id;
 use crate::api::ApiContext;
 use crate::api::{ApiError, ApiJson};
@@ -134,44 +134,4 @@ pub(super) async fn list_journals(
 /// A JSON body as it is.
 fn json_response(body: axum::body::Bytes) -> Response {
     ([(header::CONTENT_TYPE, "application/json")], body).into_response()
-}
-
-/// A date (`2026-03-14`, midnight UTC; for an upper bound, the end of that day) or an
-/// RFC 3339 time.
-pub(crate) fn parse_time(
-    raw: &str,
-    field: &str,
-    end_of_day: bool,
-) -> Result<DateTime<Utc>, ApiError> {
-    if let Ok(time) = DateTime::parse_from_rfc3339(raw.trim()) {
-        return Ok(time.with_timezone(&Utc));
-    }
-    let date = NaiveDate::parse_from_str(raw.trim(), "%Y-%m-%d").map_err(|_| {
-        ApiError::invalid(
-            field,
-            format!("{field} is a date (2026-03-14) or an RFC 3339 time"),
-        )
-    })?;
-    let date = if end_of_day {
-        date.succ_opt().unwrap_or(date)
-    } else {
-        date
-    };
-    Ok(date.and_time(chrono::NaiveTime::MIN).and_utc())
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn dates_and_times_are_read_as_bounds() {
-        let from = parse_time("2026-03-14", "from", false).unwrap();
-        assert_eq!(from.to_rfc3339(), "2026-03-14T00:00:00+00:00");
-        let to = parse_time("2026-03-14", "to", true).unwrap();
-        assert_eq!(to.to_rfc3339(), "2026-03-15T00:00:00+00:00");
-        let exact = parse_time("2026-03-14T10:00:00+02:00", "to", true).unwrap();
-        assert_eq!(exact.to_rfc3339(), "2026-03-14T08:00:00+00:00");
-        assert!(parse_time("yesterday", "from", false).is_err());
-    }
 }
