@@ -18,10 +18,13 @@ mod backup;
 // The browser and the Whisper tests need the engine compiled in (the default build has it).
 #[cfg(feature = "whisper")]
 mod browser;
+#[cfg(feature = "whisper")]
 mod browser_entry;
 #[cfg(feature = "whisper")]
 mod browser_pages;
+#[cfg(feature = "whisper")]
 mod browser_search;
+#[cfg(feature = "whisper")]
 mod browser_tags;
 mod chaos;
 mod embedded;
