@@ -271,8 +271,15 @@ pub async fn search(tx: &mut UserTx, request: &SearchRequest) -> Result<SearchPa
         mut hits,
         ..
     } = found;
-    let count = count(tx, request, &query, matching).await?;
-    let next_cursor = if hits.len() as i64 > limit {
+    // A first page that holds every match counts them itself (most phrases and rare words):
+    // the count's statement runs only where there is more than a page.
+    let more_than_a_page = hits.len() as i64 > limit;
+    let count = if more_than_a_page || cursor.is_some() {
+        count(tx, request, &query, matching).await?
+    } else {
+        None
+    };
+    let next_cursor = if more_than_a_page {
         hits.truncate(limit as usize);
         hits.last().map(|hit| {
             Cursor {
