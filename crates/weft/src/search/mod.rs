@@ -75,15 +75,12 @@ impl Scope {
 
     /// The scope named `name` in a URL.
     pub fn parse(name: &str) -> Option<Self> {
-        Self::ALL.iter().find(|(_, n)| *n == name).map(|(s, _)| *s)
+        named(&Self::ALL, name)
     }
 
     /// Its name in URLs.
     pub fn name(self) -> &'static str {
-        Self::ALL
-            .iter()
-            .find(|(s, _)| *s == self)
-            .map_or("all", |(_, n)| n)
+        name_of(&Self::ALL, self)
     }
 }
 
@@ -108,16 +105,31 @@ impl Sort {
 
     /// The order named `name` in a URL.
     pub fn parse(name: &str) -> Option<Self> {
-        Self::ALL.iter().find(|(_, n)| *n == name).map(|(s, _)| *s)
+        named(&Self::ALL, name)
     }
 
     /// Its name in URLs.
     pub fn name(self) -> &'static str {
-        Self::ALL
-            .iter()
-            .find(|(s, _)| *s == self)
-            .map_or("best", |(_, n)| n)
+        name_of(&Self::ALL, self)
     }
+}
+
+/// The value named `name` in a table of (value, name in URLs).
+fn named<T: Copy>(table: &[(T, &'static str)], name: &str) -> Option<T> {
+    table
+        .iter()
+        .find(|(_, n)| *n == name)
+        .map(|(value, _)| *value)
+}
+
+/// The name in URLs of `value` in a table of (value, name); the first name when the table
+/// lacks it (every value is in its table).
+fn name_of<T: PartialEq>(table: &[(T, &'static str)], value: T) -> &'static str {
+    table
+        .iter()
+        .find(|(v, _)| *v == value)
+        .or(table.first())
+        .map_or("", |(_, n)| n)
 }
 
 /// The most matches a search counts: counting every journal that contains a common word
