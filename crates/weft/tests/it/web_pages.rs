@@ -2,8 +2,7 @@
 //! PostgreSQL, forms posted with the session cookie and the CSRF field.
 
 use crate::common::{spawn_app, TestApp};
-use reqwest::header::{CONTENT_TYPE, COOKIE, LOCATION, SET_COOKIE};
-use reqwest::redirect::Policy;
+use reqwest::header::LOCATION;
 use reqwest::{Response, StatusCode};
 use uuid::Uuid;
 use weft::db::journals::{self, NewJournal};
@@ -11,103 +10,7 @@ use weft::db::scoped::begin_for_user;
 use weft::db::transcripts::{self, TranscriptSource};
 use weft::domain::Segment;
 
-/// A browser with JavaScript off: it keeps its cookies and does not follow redirects.
-struct Browser {
-    client: reqwest::Client,
-    base: String,
-    cookies: Vec<(String, String)>,
-}
-
-impl Browser {
-    fn new(app: &TestApp) -> Self {
-        Browser {
-            client: reqwest::Client::builder()
-                .redirect(Policy::none())
-                .build()
-                .unwrap(),
-            base: app.address.clone(),
-            cookies: Vec::new(),
-        }
-    }
-
-    fn keep_cookies(&mut self, response: &Response) {
-        for value in response.headers().get_all(SET_COOKIE) {
-            let text = value.to_str().unwrap();
-            let pair = text.split(';').next().unwrap();
-            let (name, value) = pair.split_once('=').unwrap();
-            self.cookies.retain(|(n, _)| n != name);
-            let expired = text.contains("Max-Age=0") || value.is_empty();
-            if !expired {
-                self.cookies.push((name.to_string(), value.to_string()));
-            }
-        }
-    }
-
-    fn cookie_header(&self) -> String {
-        self.cookies
-            .iter()
-            .map(|(n, v)| format!("{n}={v}"))
-            .collect::<Vec<_>>()
-            .join("; ")
-    }
-
-    /// The CSRF token the pages put in their forms (the same as the `weft_csrf` cookie).
-    fn csrf(&self) -> String {
-        self.cookies
-            .iter()
-            .find(|(n, _)| n == "weft_csrf")
-            .map(|(_, v)| v.clone())
-            .unwrap_or_default()
-    }
-
-    async fn get(&mut self, path: &str) -> Response {
-        let response = self
-            .client
-            .get(format!("{}{path}", self.base))
-            .header(COOKIE, self.cookie_header())
-            .send()
-            .await
-            .unwrap();
-        self.keep_cookies(&response);
-        response
-    }
-
-    async fn post(&mut self, path: &str, fields: &[(&str, &str)]) -> Response {
-        let response = self
-            .client
-            .post(format!("{}{path}", self.base))
-            .header(COOKIE, self.cookie_header())
-            .form(fields)
-            .send()
-            .await
-            .unwrap();
-        self.keep_cookies(&response);
-        response
-    }
-
-    /// Posts a form with the CSRF field, as the page's own form does.
-    async fn submit(&mut self, path: &str, fields: &[(&str, &str)]) -> Response {
-        let csrf = self.csrf();
-        let mut all = vec![("csrf", csrf.as_str())];
-        all.extend_from_slice(fields);
-        self.post(path, &all).await
-    }
-
-    /// A page's HTML, after checking its status.
-    async fn page(&mut self, path: &str, status: StatusCode) -> String {
-        let response = self.get(path).await;
-        assert_eq!(response.status(), status, "GET {path}");
-        assert!(is_html(&response), "GET {path} is HTML");
-        response.text().await.unwrap()
-    }
-}
-
-fn is_html(response: &Response) -> bool {
-    response
-        .headers()
-        .get(CONTENT_TYPE)
-        .is_some_and(|v| v.to_str().unwrap().starts_with("text/html"))
-}
+use crate::common::forms::NoScript as Browser;
 
 fn location(response: &Response) -> String {
     response.headers()[LOCATION].to_str().unwrap().to_string()

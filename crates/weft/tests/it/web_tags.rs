@@ -3,106 +3,38 @@
 //! count, renaming, merging after a confirmation, refusals that change nothing, and no tag
 //! of another person's ever shown. Also the tag fields that the chip editor enhances.
 
+use crate::common::forms::NoScript;
 use crate::common::{spawn_app, TestApp};
-use reqwest::header::{COOKIE, LOCATION, SET_COOKIE};
+use reqwest::header::LOCATION;
 use reqwest::redirect::Policy;
 use reqwest::{Response, StatusCode};
 use uuid::Uuid;
 use weft::db::journals::{self, NewJournal};
 use weft::db::scoped::begin_for_user;
 
-/// A browser with JavaScript off, signed up through the sign-up form: it keeps its cookies
-/// and does not follow redirects.
+/// A browser with JavaScript off, signed up through the sign-up form, and its user.
 struct Page {
-    client: reqwest::Client,
-    base: String,
-    cookies: Vec<(String, String)>,
+    browser: NoScript,
     user: Uuid,
+}
+
+impl std::ops::Deref for Page {
+    type Target = NoScript;
+    fn deref(&self) -> &NoScript {
+        &self.browser
+    }
+}
+
+impl std::ops::DerefMut for Page {
+    fn deref_mut(&mut self) -> &mut NoScript {
+        &mut self.browser
+    }
 }
 
 impl Page {
     async fn signed_up(app: &TestApp, username: &str) -> Page {
-        let mut page = Page {
-            client: reqwest::Client::builder()
-                .redirect(Policy::none())
-                .build()
-                .unwrap(),
-            base: app.address.clone(),
-            cookies: Vec::new(),
-            user: Uuid::nil(),
-        };
-        let email = format!("{username}@example.com");
-        let password = format!("password-of-{username}");
-        let response = page
-            .post(
-                "/signup",
-                &[
-                    ("username", username),
-                    ("email", &email),
-                    ("password", &password),
-                ],
-            )
-            .await;
-        assert_eq!(response.status(), StatusCode::SEE_OTHER, "signing up");
-        page.user = sqlx::query_scalar("SELECT id FROM users WHERE username = $1")
-            .bind(username)
-            .fetch_one(&app.db.admin)
-            .await
-            .unwrap();
-        page
-    }
-
-    fn keep_cookies(&mut self, response: &Response) {
-        for value in response.headers().get_all(SET_COOKIE) {
-            let pair = value.to_str().unwrap().split(';').next().unwrap();
-            let (name, value) = pair.split_once('=').unwrap();
-            self.cookies.retain(|(n, _)| n != name);
-            if !value.is_empty() {
-                self.cookies.push((name.to_string(), value.to_string()));
-            }
-        }
-    }
-
-    fn cookie_header(&self) -> String {
-        self.cookies
-            .iter()
-            .map(|(n, v)| format!("{n}={v}"))
-            .collect::<Vec<_>>()
-            .join("; ")
-    }
-
-    /// The CSRF token the pages put in their forms (the same as the `weft_csrf` cookie).
-    fn csrf(&self) -> String {
-        self.cookies
-            .iter()
-            .find(|(n, _)| n == "weft_csrf")
-            .map(|(_, v)| v.clone())
-            .unwrap_or_default()
-    }
-
-    async fn get(&mut self, path: &str) -> Response {
-        let response = self
-            .client
-            .get(format!("{}{path}", self.base))
-            .header(COOKIE, self.cookie_header())
-            .send()
-            .await
-            .unwrap();
-        self.keep_cookies(&response);
-        response
-    }
-
-    async fn post(&mut self, path: &str, fields: &[(&str, &str)]) -> Response {
-        let response = self
-            .client
-            .post(format!("{}{path}", self.base))
-            .header(COOKIE, self.cookie_header())
-            .form(fields)
-            .send()
-            .await
-            .unwrap();
-        self.keep_cookies(&response);
-        response
+        let (browser, user) = NoScript::signed_up(app, username).await;
+        Page { browser, user }
     }
 
     /// Posts the rename form with its CSRF field, as the page's own form does.

@@ -8,6 +8,7 @@
 pub mod browser;
 pub mod cli;
 pub mod db;
+pub mod forms;
 pub mod media;
 pub mod processes;
 
