@@ -2,9 +2,9 @@
 //! and newer entry, the transcript's versions (listed, viewed, made current again), a run
 //! asked for over a correction, and captions that never show two lines at once.
 
+use crate::common::forms::NoScript as Browser;
 use crate::common::{spawn_app, spawn_app_with_transcription, TestApp};
-use reqwest::header::{COOKIE, LOCATION, SET_COOKIE};
-use reqwest::redirect::Policy;
+use reqwest::header::LOCATION;
 use reqwest::{Response, StatusCode};
 use serde_json::Value;
 use uuid::Uuid;
@@ -13,102 +13,18 @@ use weft::db::scoped::begin_for_user;
 use weft::db::transcripts::{self, TranscriptSource};
 use weft::domain::Segment;
 
-/// A browser with JavaScript off that keeps its cookies and does not follow redirects.
-struct Browser {
-    client: reqwest::Client,
-    base: String,
-    cookies: Vec<(String, String)>,
+/// What the entry page's script asks of the JSON API, done by a browser with JavaScript off.
+trait Api {
+    async fn api(&mut self, method: reqwest::Method, path: &str, body: Option<Value>) -> Response;
+    async fn current(&mut self, journal: Uuid) -> Value;
 }
 
-impl Browser {
-    /// Signs `username` up through the sign-up form; the browser and the user's id.
-    async fn signed_up(app: &TestApp, username: &str) -> (Browser, Uuid) {
-        let mut browser = Browser {
-            client: reqwest::Client::builder()
-                .redirect(Policy::none())
-                .build()
-                .unwrap(),
-            base: app.address.clone(),
-            cookies: Vec::new(),
-        };
-        let email = format!("{username}@example.com");
-        let password = format!("password-of-{username}");
-        let fields = [
-            ("username", username),
-            ("email", email.as_str()),
-            ("password", password.as_str()),
-        ];
-        let response = browser
-            .send(browser.post_request("/signup").form(&fields))
-            .await;
-        assert_eq!(response.status(), StatusCode::SEE_OTHER);
-        let id = sqlx::query_scalar("SELECT id FROM users WHERE username = $1")
-            .bind(username)
-            .fetch_one(&app.db.admin)
-            .await
-            .unwrap();
-        (browser, id)
-    }
-
-    fn cookie(&self, name: &str) -> String {
-        self.cookies
-            .iter()
-            .find(|(n, _)| n == name)
-            .map(|(_, v)| v.clone())
-            .unwrap_or_default()
-    }
-
-    fn post_request(&self, path: &str) -> reqwest::RequestBuilder {
-        self.client.post(format!("{}{path}", self.base))
-    }
-
-    async fn send(&mut self, request: reqwest::RequestBuilder) -> Response {
-        let cookies: Vec<String> = self
-            .cookies
-            .iter()
-            .map(|(n, v)| format!("{n}={v}"))
-            .collect();
-        let response = request
-            .header(COOKIE, cookies.join("; "))
-            .send()
-            .await
-            .unwrap();
-        for value in response.headers().get_all(SET_COOKIE) {
-            let pair = value.to_str().unwrap().split(';').next().unwrap();
-            let (name, value) = pair.split_once('=').unwrap();
-            self.cookies.retain(|(n, _)| n != name);
-            self.cookies.push((name.to_string(), value.to_string()));
-        }
-        response
-    }
-
-    async fn get(&mut self, path: &str) -> Response {
-        let request = self.client.get(format!("{}{path}", self.base));
-        self.send(request).await
-    }
-
-    /// A page's HTML, after checking its status.
-    async fn page(&mut self, path: &str, status: StatusCode) -> String {
-        let response = self.get(path).await;
-        assert_eq!(response.status(), status, "GET {path}");
-        response.text().await.unwrap()
-    }
-
-    /// Posts a form with its CSRF field, as the page's own form does.
-    async fn submit(&mut self, path: &str, fields: &[(&str, &str)]) -> Response {
-        let csrf = self.cookie("weft_csrf");
-        let mut all = vec![("csrf", csrf.as_str())];
-        all.extend_from_slice(fields);
-        let request = self.post_request(path).form(&all);
-        self.send(request).await
-    }
-
+impl Api for Browser {
     /// The JSON API with the page's session, as the page's script calls it.
     async fn api(&mut self, method: reqwest::Method, path: &str, body: Option<Value>) -> Response {
         let mut request = self
-            .client
-            .request(method, format!("{}{path}", self.base))
-            .header("X-CSRF-Token", self.cookie("weft_csrf"));
+            .request(method, path)
+            .header("X-CSRF-Token", self.csrf());
         if let Some(body) = body {
             request = request.json(&body);
         }
@@ -375,7 +291,10 @@ async fn the_version_page_and_the_restore_form_refuse_ids_that_are_not_the_entry
         .await;
     assert_eq!(response.status(), StatusCode::NOT_FOUND);
     // Without the form's CSRF field, nothing is done.
-    let request = jane.post_request(&format!("/entries/{id}/versions/{}/restore", versions[0]));
+    let request = jane.request(
+        reqwest::Method::POST,
+        &format!("/entries/{id}/versions/{}/restore", versions[0]),
+    );
     let response = jane.send(request.form(&[("x", "y")])).await;
     assert_eq!(response.status(), StatusCode::FORBIDDEN);
     let count: i64 = sqlx::query_scalar("SELECT count(*) FROM transcripts WHERE journal_id = $1")

@@ -69,19 +69,28 @@ impl NoScript {
             .join("; ")
     }
 
-    /// The CSRF token the pages put in their forms (the same as the `weft_csrf` cookie).
-    pub fn csrf(&self) -> String {
+    /// The value of the cookie `name`, or nothing.
+    pub fn cookie(&self, name: &str) -> String {
         self.cookies
             .iter()
-            .find(|(n, _)| n == "weft_csrf")
+            .find(|(n, _)| n == name)
             .map(|(_, v)| v.clone())
             .unwrap_or_default()
     }
 
-    pub async fn get(&mut self, path: &str) -> Response {
-        let response = self
-            .client
-            .get(format!("{}{path}", self.base))
+    /// The CSRF token the pages put in their forms (the same as the `weft_csrf` cookie).
+    pub fn csrf(&self) -> String {
+        self.cookie("weft_csrf")
+    }
+
+    /// A request to `path` on the server, to be sent with [`NoScript::send`].
+    pub fn request(&self, method: reqwest::Method, path: &str) -> reqwest::RequestBuilder {
+        self.client.request(method, format!("{}{path}", self.base))
+    }
+
+    /// Sends `request` with the kept cookies, and keeps the ones it sets.
+    pub async fn send(&mut self, request: reqwest::RequestBuilder) -> Response {
+        let response = request
             .header(COOKIE, self.cookie_header())
             .send()
             .await
@@ -90,17 +99,13 @@ impl NoScript {
         response
     }
 
+    pub async fn get(&mut self, path: &str) -> Response {
+        self.send(self.request(reqwest::Method::GET, path)).await
+    }
+
     pub async fn post(&mut self, path: &str, fields: &[(&str, &str)]) -> Response {
-        let response = self
-            .client
-            .post(format!("{}{path}", self.base))
-            .header(COOKIE, self.cookie_header())
-            .form(fields)
-            .send()
+        self.send(self.request(reqwest::Method::POST, path).form(fields))
             .await
-            .unwrap();
-        self.keep_cookies(&response);
-        response
     }
 
     /// Posts a form with the CSRF field, as the page's own form does.
