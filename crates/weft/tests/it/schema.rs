@@ -17,8 +17,9 @@ const TIMESTAMPTZ: &str = "timestamp with time zone";
 
 /// The columns of the four documented tables, each table's in their order: table, column,
 /// data type (as information_schema names it), nullable, default. `source` and `language` of
-/// transcripts come from migration 0003 (versioned transcripts); see docs/schema.md for why
-/// they are columns.
+/// transcripts come from migration 0003 (versioned transcripts), their `model` and the
+/// journals' `media` (entries without a video) from 0011; see docs/schema.md for why they
+/// are columns.
 #[rustfmt::skip]
 const COLUMNS: &[(&str, &str, &str, bool, Option<&str>)] = &[
     ("users", "id", "uuid", false, Some("gen_random_uuid()")),
@@ -36,6 +37,7 @@ const COLUMNS: &[(&str, &str, &str, bool, Option<&str>)] = &[
     ("journals", "notes", "text", true, None),
     ("journals", "created_at", TIMESTAMPTZ, false, Some("now()")),
     ("journals", "updated_at", TIMESTAMPTZ, false, Some("now()")),
+    ("journals", "media", "text", false, Some("'video'::text")),
     ("transcripts", "id", "uuid", false, Some("gen_random_uuid()")),
     ("transcripts", "journal_id", "uuid", false, None),
     ("transcripts", "text", "text", false, None),
@@ -44,6 +46,7 @@ const COLUMNS: &[(&str, &str, &str, bool, Option<&str>)] = &[
     ("transcripts", "source", "text", false, Some("'engine'::text")),
     ("transcripts", "language", "text", true, None),
     ("transcripts", "language_probability", "real", true, None),
+    ("transcripts", "model", "text", true, None),
     ("tags", "id", "uuid", false, Some("gen_random_uuid()")),
     ("tags", "journal_id", "uuid", false, None),
     ("tags", "tag", "text", false, None),
@@ -304,14 +307,14 @@ async fn users_has_exactly_the_documented_columns_types_and_defaults() {
 }
 
 #[tokio::test]
-async fn journals_has_exactly_the_documented_columns_types_and_defaults() {
+async fn journals_has_the_documented_columns_plus_its_kind_of_media() {
     let db = fresh_db().await;
 
     assert_documented_columns(&db.admin, "journals").await;
 }
 
 #[tokio::test]
-async fn transcripts_has_the_documented_columns_plus_its_version_source_and_language() {
+async fn transcripts_has_the_documented_columns_plus_its_version_source_language_and_model() {
     let db = fresh_db().await;
 
     assert_documented_columns(&db.admin, "transcripts").await;
