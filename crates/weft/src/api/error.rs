@@ -38,12 +38,12 @@ pub struct ApiError {
 }
 
 impl ApiError {
-    /// An error with any status and code.
+    /// An error with any status and code; the message is sent as a sentence.
     pub fn new(status: StatusCode, code: &'static str, message: impl Into<String>) -> Self {
         Self {
             status,
             code,
-            message: message.into(),
+            message: crate::util::sentence(&message.into()),
             field: None,
             retry_after: None,
             source: None,
@@ -176,6 +176,7 @@ impl From<crate::journals::JournalError> for ApiError {
         match error {
             JournalError::NotFound => Self::not_found("journal"),
             JournalError::TagNotFound => Self::not_found("tag"),
+            JournalError::VersionNotFound => Self::not_found("version"),
             JournalError::Invalid(error) => error.into(),
             JournalError::TranscriptionOff => Self::new(
                 StatusCode::CONFLICT,

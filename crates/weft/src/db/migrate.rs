@@ -216,7 +216,33 @@ async fn migrate_locked(conn: &mut PgConnection) -> Result<Vec<String>, MigrateE
         tracing::info!(migration = %migration.file_stem(), "applied migration");
         done.push(migration.file_stem());
     }
+    if !done.is_empty() {
+        tidy(conn).await;
+    }
     Ok(done)
+}
+
+/// The tables a migration may rewrite row by row (0009 and 0010 rewrote every search row).
+const REWRITTEN_TABLES: &str = "journals, transcripts, tags, journal_search, search_words";
+
+/// Vacuums and analyzes the tables migrations rewrite, once they are applied. A rewrite
+/// leaves the old row versions behind and clears the visibility map, and until autovacuum
+/// comes by (minutes on a large table, never while the server is down) every search reads
+/// past the dead rows: at a million journals, searches took twice as long after 0010. On
+/// tables nothing rewrote it is quick: it skips the pages all visible. A failure only
+/// leaves the work to autovacuum.
+async fn tidy(conn: &mut PgConnection) {
+    let started = std::time::Instant::now();
+    match sqlx::raw_sql(&format!("VACUUM (ANALYZE) {REWRITTEN_TABLES}"))
+        .execute(&mut *conn)
+        .await
+    {
+        Ok(_) => tracing::info!(
+            seconds = started.elapsed().as_secs_f64(),
+            "vacuumed and analyzed the tables after migrating"
+        ),
+        Err(error) => tracing::warn!(%error, "could not vacuum after migrating; autovacuum will"),
+    }
 }
 
 /// Drops everything in the `public` schema and applies every migration afresh: an empty

@@ -26,6 +26,9 @@ pub enum JournalError {
     /// No such journal of this user (also: one of another user).
     #[error("no such journal")]
     NotFound,
+    /// The journal's transcript has no such version.
+    #[error("no such version of the transcript")]
+    VersionNotFound,
     /// No journal of this user carries the tag.
     #[error("no such tag")]
     TagNotFound,

@@ -160,6 +160,55 @@ impl Journals<'_> {
             progress: None,
         })
     }
+
+    /// Every version of the journal's transcript, newest (current) first.
+    pub async fn versions(&self, user: Uuid, id: Uuid) -> Result<Vec<Transcript>, JournalError> {
+        let view = self.view(user, id).await?;
+        let mut tx = scoped::begin_for_user(self.pool, user).await?;
+        let versions = transcripts::for_journal(&mut tx, view.journal.id).await?;
+        tx.commit().await?;
+        Ok(versions)
+    }
+
+    /// Makes an older version current again: a person's version with its text, timing and
+    /// language is added (the corrections' way of storing a version), so nothing is lost.
+    /// Refused while a transcription is queued or running, whose result would replace it at
+    /// once; the current version is left as it is.
+    pub async fn restore_version(
+        &self,
+        user: Uuid,
+        id: Uuid,
+        version: Uuid,
+    ) -> Result<TranscriptState, JournalError> {
+        let view = self.view(user, id).await?;
+        if matches!(
+            view.transcript_status,
+            TranscriptStatus::Queued | TranscriptStatus::Running
+        ) {
+            return Err(JournalError::AlreadyQueued);
+        }
+        let mut tx = scoped::begin_for_user(self.pool, user).await?;
+        let versions = transcripts::for_journal(&mut tx, view.journal.id).await?;
+        let old = versions
+            .iter()
+            .find(|t| t.id == version)
+            .ok_or(JournalError::VersionNotFound)?;
+        if versions.first().map(|t| t.id) != Some(old.id) {
+            let segments = old.segments.as_ref().map(|s| s.0.as_slice()).unwrap_or(&[]);
+            transcripts::insert_version(
+                &mut tx,
+                view.journal.id,
+                &old.text,
+                segments,
+                TranscriptSource::Person,
+                old.language.as_deref(),
+                None,
+            )
+            .await?;
+        }
+        tx.commit().await?;
+        self.transcript(user, id).await
+    }
 }
 
 /// Segments as a person may send them: times in seconds with start <= end, in order of

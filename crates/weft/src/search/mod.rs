@@ -21,6 +21,7 @@
 
 pub mod query;
 pub mod spelling;
+mod suggest;
 
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine;
@@ -268,7 +269,7 @@ pub async fn search(tx: &mut UserTx, request: &SearchRequest) -> Result<SearchPa
     // partial words found something, they are what was typed, and looking for a
     // suggestion as well would double the cost of every partial-word search.)
     if cursor.is_none() && found.hits.is_empty() && found.matching != Matching::Literal {
-        suggestion = suggest(tx, &request.q, &found.query).await?;
+        suggestion = suggest::instead(tx, &request.q, &found.query).await?;
         if let Some(suggested) = &suggestion {
             let again = find_matching(tx, request, Query::parse(suggested)?, None, limit).await?;
             if !again.hits.is_empty() {
@@ -276,6 +277,13 @@ pub async fn search(tx: &mut UserTx, request: &SearchRequest) -> Result<SearchPa
                 corrected = true;
             }
         }
+    } else if cursor.is_none()
+        && found.matching == Matching::Exact
+        && found.hits.len() <= suggest::FEW_RESULTS
+    {
+        // A word said once or twice may be a slip ("sistr") of one said often: the results
+        // stay, with the suggestion beside them.
+        suggestion = suggest::beside_few(tx, &request.q, &found.query, found.hits.len()).await?;
     }
     let Found {
         query,
@@ -397,67 +405,6 @@ async fn find_matching(
     })
 }
 
-/// The most words of the word list that a misspelled word is compared with the user's
-/// own texts for, most similar first.
-const SUGGESTION_CANDIDATES: i64 = 8;
-
-/// `typed` with each wanted word that the user's journals lack replaced by the most
-/// similar word they contain (trigram similarity, pg_trgm), when there is one.
-///
-/// The word list is every user's, so a candidate is shown only once one of the user's
-/// own journals is found to contain it: through the document index (its lexeme), then in
-/// the texts as written, so that a word only another user wrote is never shown.
-async fn suggest(
-    conn: &mut UserTx,
-    typed: &str,
-    query: &Query,
-) -> Result<Option<String>, sqlx::Error> {
-    let user_id = conn.user_id();
-    let mut replaced: Vec<(String, String)> = Vec::new();
-    for (letters, text) in query.misspellable_words() {
-        let closest: Option<String> = sqlx::query_scalar(
-            "SELECT c.word FROM ( \
-                 SELECT word, similarity(word, $2) AS likeness FROM search_words \
-                 WHERE word % $2 ORDER BY likeness DESC, word LIMIT $3 \
-             ) c \
-             WHERE EXISTS ( \
-                 SELECT 1 FROM journal_search s JOIN journals j ON j.id = s.journal_id \
-                 WHERE s.user_id = $1 AND j.user_id = $1 \
-                   AND s.document @@ (plainto_tsquery('english', c.word) \
-                                      || plainto_tsquery('simple', c.word)) \
-                   AND concat_ws(' ', j.title, j.notes, j.location, \
-                                 array_to_string(s.tags, ' '), \
-                                 weft_current_transcript_text(j.id)) ~* ('\\m' || c.word || '\\M') \
-             ) \
-             ORDER BY c.likeness DESC, c.word LIMIT 1",
-        )
-        .bind(user_id)
-        .bind(&letters)
-        .bind(SUGGESTION_CANDIDATES)
-        .fetch_optional(&mut **conn)
-        .await?;
-        match closest {
-            // The word is the user's own: it stays.
-            Some(word) if word == letters => {}
-            Some(word) => replaced.push((text, word)),
-            None => {}
-        }
-    }
-    if replaced.is_empty() {
-        return Ok(None);
-    }
-    let words: Vec<&str> = typed
-        .split_whitespace()
-        .map(|piece| {
-            replaced
-                .iter()
-                .find(|(text, _)| text == piece)
-                .map_or(piece, |(_, word)| word.as_str())
-        })
-        .collect();
-    Ok(Some(words.join(" ")))
-}
-
 /// How many journals match, up to [`COUNT_CAP`]; none for [`Matching::Literal`], which
 /// would read every text of the user.
 async fn count(
@@ -469,11 +416,11 @@ async fn count(
     if matching == Matching::Literal {
         return Ok(None);
     }
-    let expr = query.to_sql(COUNT_FIXED + 1, matching);
+    let (expr, wanted) = query.to_sql_and_wanted(COUNT_FIXED + 1, matching);
     let sql = format!(
         "SELECT count(*) FROM (SELECT 1 FROM journal_search s \
          WHERE s.user_id = $1 AND {} {FILTERS} LIMIT $5) c",
-        scope_condition(request.scope, &expr.sql)
+        scope_condition(request.scope, &expr.sql, wanted.as_deref())
     );
     let mut statement = sqlx::query_scalar::<_, i64>(&sql)
         .bind(conn.user_id())
@@ -495,14 +442,18 @@ async fn count(
 const COUNT_FIXED: usize = 5;
 
 /// The condition on `journal_search s` that the tsquery expression `q` matches in `scope`.
-/// Titles and transcripts are filtered by weight after an index found the journal.
-fn scope_condition(scope: Scope, q: &str) -> String {
+/// Titles and transcripts are filtered by weight after an index found the journals that
+/// hold the `wanted` groups of `q` anywhere ([`Query::to_sql_and_wanted`]): the index
+/// cannot apply the exclusions, which are about the one field.
+fn scope_condition(scope: Scope, q: &str, wanted: Option<&str>) -> String {
+    let field = |column: &str, weight: char| {
+        let found = wanted.map_or(String::new(), |w| format!("s.{column} @@ {w} AND "));
+        format!("{found}ts_filter(s.{column}, '{{{weight}}}') @@ {q}")
+    };
     match scope {
         Scope::Everything => format!("s.document @@ {q}"),
-        Scope::Titles => format!("s.head @@ {q} AND ts_filter(s.head, '{{a}}') @@ {q}"),
-        Scope::Transcripts => {
-            format!("s.document @@ {q} AND ts_filter(s.document, '{{d}}') @@ {q}")
-        }
+        Scope::Titles => field("head", 'a'),
+        Scope::Transcripts => field("document", 'd'),
     }
 }
 
@@ -634,11 +585,11 @@ async fn find(
         };
         (sql, query.literal_patterns())
     } else {
-        let expr = query.to_sql(FIND_FIXED + 1, matching);
+        let (expr, wanted) = query.to_sql_and_wanted(FIND_FIXED + 1, matching);
         let sql = if ranked {
             find_sql(&expr.sql)
         } else {
-            dated_sql(request.scope, request.sort, &expr.sql)
+            dated_sql(request.scope, request.sort, &expr.sql, wanted.as_deref())
         };
         (sql, expr.binds)
     };
@@ -709,14 +660,14 @@ fn date_order(sort: Sort) -> (&'static str, &'static str) {
 /// The statement that finds a page of journals matching the tsquery expression in
 /// `scope`, by date: every order but the ranked one of everything (titles alone, or
 /// transcripts alone, have no rank classes to order). Parameters as [`find_sql`].
-fn dated_sql(scope: Scope, sort: Sort, tsquery: &str) -> String {
+fn dated_sql(scope: Scope, sort: Sort, tsquery: &str, wanted: Option<&str>) -> String {
     let (direction, after) = date_order(sort);
     format!(
         "SELECT s.journal_id, s.created_at, 0 AS class FROM journal_search s \
          WHERE s.user_id = $1 AND {condition} {FILTERS} \
            AND ($5::int IS NULL OR (s.created_at, s.journal_id) {after} ($6, $7)) \
          ORDER BY s.created_at {direction}, s.journal_id {direction} LIMIT $8",
-        condition = scope_condition(scope, tsquery),
+        condition = scope_condition(scope, tsquery, wanted),
     )
 }
 

@@ -166,6 +166,37 @@ impl Query {
         self.to_sql_in(first, matching, Configs::EveryLanguage)
     }
 
+    /// [`Query::to_sql`], and beside it the groups that exclude nothing, with the same
+    /// placeholders: a condition every match meets that an index can look up. A search of
+    /// one field (titles) needs it, where the document's index cannot apply the exclusions
+    /// (`harbour -rain` must not drop a journal whose notes, not its title, say "rain").
+    /// None when every group excludes something.
+    pub fn to_sql_and_wanted(&self, first: usize, matching: Matching) -> (SqlExpr, Option<String>) {
+        let mut binds = Vec::new();
+        let groups: Vec<(bool, String)> = self
+            .groups
+            .iter()
+            .map(|group| {
+                let alternatives: Vec<String> = group
+                    .iter()
+                    .map(|term| term_sql(term, first, matching, Configs::EveryLanguage, &mut binds))
+                    .collect();
+                let excludes = group.iter().any(|term| term.negated);
+                (excludes, format!("({})", alternatives.join(" || ")))
+            })
+            .collect();
+        let join = |wanted_only: bool| {
+            let chosen: Vec<&str> = groups
+                .iter()
+                .filter(|(excludes, _)| !(wanted_only && *excludes))
+                .map(|(_, sql)| sql.as_str())
+                .collect();
+            (!chosen.is_empty()).then(|| format!("({})", chosen.join(" && ")))
+        };
+        let sql = join(false).unwrap_or_default();
+        (SqlExpr { sql, binds }, join(true))
+    }
+
     /// [`Query::to_sql`] with English stemming alone, without the 'simple' alternative for
     /// other languages' text: empty exactly when English full-text search ignores every
     /// word (`that`), which then calls for [`Matching::Literal`].
@@ -447,6 +478,18 @@ fn tokens(input: &str) -> Vec<Token> {
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn the_wanted_groups_leave_the_exclusions_out_with_the_same_placeholders() {
+        let query = Query::parse("harbour -rain").unwrap();
+        let (all, wanted) = query.to_sql_and_wanted(3, Matching::Exact);
+        assert_eq!(all.sql, query.to_sql(3, Matching::Exact).sql);
+        assert_eq!(all.binds, ["harbour", "harbor", "rain"]);
+        let wanted = wanted.expect("harbour is wanted");
+        assert!(wanted.contains("$3") && wanted.contains("$4"), "{wanted}");
+        assert!(!wanted.contains("$5") && !wanted.contains("!!"), "{wanted}");
+        assert!(all.sql.contains("!!"), "{}", all.sql);
+    }
+
     use super::*;
 
     fn word(text: &str) -> Term {

@@ -118,21 +118,8 @@ pub fn notice(ok: bool, message: &str) -> Markup {
     }
 }
 
-/// `message` as a sentence on a page: a capital letter first and a full stop (or another
-/// end mark) last. The API's messages are written to be embedded ("the title is empty"), and
-/// app.js's `errorMessage` does the same for the messages scripts show.
-pub fn sentence(message: &str) -> String {
-    let message = message.trim();
-    let mut chars = message.chars();
-    let Some(first) = chars.next() else {
-        return String::new();
-    };
-    let mut out: String = first.to_uppercase().chain(chars).collect();
-    if !out.ends_with(['.', '!', '?', '…']) {
-        out.push('.');
-    }
-    out
-}
+/// Messages are shown as sentences; the API sends them so too (see `util::sentence`).
+pub use crate::util::sentence;
 
 /// A friendly page for an error: what happened, and a way back.
 pub fn error_page(status: StatusCode, message: &str) -> Markup {
@@ -310,15 +297,6 @@ mod tests {
         assert_eq!(clock(59.999), "0:59");
         assert_eq!(clock(3599.6), "59:59");
         assert_eq!(clock(-1.0), "0:00");
-    }
-
-    #[test]
-    fn messages_are_shown_as_sentences() {
-        assert_eq!(sentence("the title is empty"), "The title is empty.");
-        assert_eq!(sentence("Saved."), "Saved.");
-        assert_eq!(sentence(" wait a moment… "), "Wait a moment…");
-        assert_eq!(sentence("élan is not a tag"), "Élan is not a tag.");
-        assert_eq!(sentence(""), "");
     }
 
     #[test]

@@ -90,7 +90,7 @@ async fn an_exhausted_pool_answers_503_with_a_reason_before_the_client_gives_up(
     assert_eq!(body["error"]["code"], "unavailable");
     let message = body["error"]["message"].as_str().unwrap();
     assert!(
-        message.contains("no database connection became free"),
+        message.contains("No database connection became free"),
         "{message}"
     );
 

@@ -1213,6 +1213,65 @@ async fn a_misspelling_suggests_the_users_own_word_and_never_another_users() {
     );
 }
 
+/// A word found in a result or two gets "did you mean" beside its results when a word an
+/// edit away is in many more of the user's journals ("sistr", a slip said once, beside
+/// "sister"); a rare word that is right, with no such neighbour, gets nothing.
+#[tokio::test]
+async fn a_slip_found_once_gets_the_commoner_word_suggested_beside_its_result() {
+    let app = spawn_app().await;
+    let alice = app.register("alice").await;
+    entry(
+        &app,
+        &alice,
+        Entry {
+            title: "Monday",
+            said: &["my sistr called about the tether"],
+            ..Default::default()
+        },
+    )
+    .await;
+    for day in 1..=4 {
+        entry(
+            &app,
+            &alice,
+            Entry {
+                title: "Visit",
+                said: &["my sister came round, we were together"],
+                day,
+                ..Default::default()
+            },
+        )
+        .await;
+    }
+
+    let body = search(&app, &alice, "sistr").await;
+    assert_eq!(result_titles(&body), vec!["Monday"], "{body}");
+    assert_eq!(body["suggestion"], "sister", "{body}");
+    assert_eq!(
+        body["corrected"], false,
+        "the results stay the typed word's"
+    );
+
+    // "tether" is right: "together" is commoner but two letters away from a short word.
+    let body = search(&app, &alice, "tether").await;
+    assert_eq!(result_titles(&body), vec!["Monday"]);
+    assert_eq!(body["suggestion"], Value::Null, "{body}");
+
+    // Many results: no suggestion is looked for.
+    let body = search(&app, &alice, "sister").await;
+    assert_eq!(body["suggestion"], Value::Null);
+
+    let (status, html) = search_page(&app, &alice, "q=sistr").await;
+    assert_eq!(status, 200);
+    assert!(
+        html.contains(
+            r#"Did you mean <a id="suggestion" href="/search?q=sister"><em>sister</em></a>?"#
+        ),
+        "{html}"
+    );
+    assert!(html.contains("1 result for “sistr”"), "{html}");
+}
+
 #[tokio::test]
 async fn british_and_american_spellings_find_each_other_and_are_marked() {
     let app = spawn_app().await;
@@ -1363,6 +1422,53 @@ async fn the_count_says_how_many_journals_match_on_every_page() {
         empty.contains(r#"<h1 class="search-title">Search</h1>"#),
         "{empty}"
     );
+}
+
+/// Excluding a word while searching one field looks at that field: "only titles" with
+/// `-rain` keeps a journal whose notes, not its title, say "rain"; "only transcripts" keeps
+/// one whose title says it.
+#[tokio::test]
+async fn an_excluded_word_in_another_field_does_not_hide_a_match_in_the_searched_one() {
+    let app = spawn_app().await;
+    let alice = app.register("alice").await;
+    entry(
+        &app,
+        &alice,
+        Entry {
+            title: "Harbour walk",
+            notes: Some("rain all day"),
+            said: &["the harbour was busy"],
+            day: 0,
+            ..Default::default()
+        },
+    )
+    .await;
+    entry(
+        &app,
+        &alice,
+        Entry {
+            title: "Harbour in the rain",
+            said: &["we walked by the harbour"],
+            day: 1,
+            ..Default::default()
+        },
+    )
+    .await;
+    let titles_in = |scope: &'static str| {
+        let app = &app;
+        let alice = &alice;
+        async move {
+            let found = search_with(app, alice, &[("q", "harbour -rain"), ("scope", scope)]).await;
+            result_titles(&found)
+        }
+    };
+
+    assert_eq!(titles_in("titles").await, vec!["Harbour walk"]);
+    assert_eq!(
+        titles_in("transcripts").await,
+        vec!["Harbour in the rain", "Harbour walk"]
+    );
+    assert!(titles_in("all").await.is_empty());
 }
 
 #[tokio::test]

@@ -242,6 +242,81 @@ async fn the_versions_are_listed_and_an_older_one_is_viewed_and_made_current_aga
     app.stop().await;
 }
 
+/// The API has the versions too: listed newest first, and an older one made current again
+/// by a new version, as the page does; ids that are not the journal's versions are 404.
+#[tokio::test]
+async fn the_api_lists_the_versions_and_makes_an_older_one_current_again() {
+    let app = spawn_app().await;
+    let (mut jane, jane_id) = Browser::signed_up(&app, "jane").await;
+    let (mut bob, _) = Browser::signed_up(&app, "bob").await;
+    let id = journal(&app, jane_id, "The lighthouse").await;
+    let run = version(&app, jane_id, id, TranscriptSource::Engine, RUN).await;
+    let correction = serde_json::json!({ "segments": [
+        { "start": 0.0, "end": 9.0, "text": "The lighthouse keeper painted the door green." },
+    ]});
+    let path = format!("/api/v1/journals/{id}/transcript");
+    let saved = jane
+        .api(reqwest::Method::PUT, &path, Some(correction))
+        .await;
+    assert_eq!(saved.status(), StatusCode::OK);
+    let versions_path = format!("/api/v1/journals/{id}/transcript/versions");
+
+    let listed = jane.api(reqwest::Method::GET, &versions_path, None).await;
+    assert_eq!(listed.status(), StatusCode::OK);
+    let listed: Value = listed.json().await.unwrap();
+    let sources: Vec<&str> = listed["versions"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|v| v["source"].as_str().unwrap())
+        .collect();
+    assert_eq!(sources, ["person", "engine"], "newest first");
+    let run_text = listed["versions"][1]["text"].clone();
+    assert_eq!(listed["versions"][1]["id"], run.to_string());
+
+    let restore = format!("{versions_path}/{run}/restore");
+    let restored = jane.api(reqwest::Method::POST, &restore, None).await;
+    assert_eq!(restored.status(), StatusCode::OK);
+    let restored: Value = restored.json().await.unwrap();
+    assert_eq!(restored["transcript"]["text"], run_text);
+    assert_eq!(restored["transcript"]["source"], "person");
+    assert_eq!(jane.current(id).await["text"], run_text);
+    let after: Value = jane
+        .api(reqwest::Method::GET, &versions_path, None)
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(after["versions"].as_array().unwrap().len(), 3, "none lost");
+
+    for bad in ["nonsense", &Uuid::new_v4().to_string()] {
+        let response = jane
+            .api(
+                reqwest::Method::POST,
+                &format!("{versions_path}/{bad}/restore"),
+                None,
+            )
+            .await;
+        assert_eq!(response.status(), StatusCode::NOT_FOUND, "{bad}");
+        let body: Value = response.json().await.unwrap();
+        assert_eq!(body["error"]["message"], "Version not found.");
+    }
+    let nul = jane
+        .api(
+            reqwest::Method::POST,
+            &format!("{versions_path}/%00/restore"),
+            None,
+        )
+        .await;
+    assert!(nul.status().is_client_error(), "{}", nul.status());
+    // Bob sees neither the versions nor a way to restore one of jane's.
+    let response = bob.api(reqwest::Method::GET, &versions_path, None).await;
+    assert_eq!(response.status(), StatusCode::NOT_FOUND);
+    let response = bob.api(reqwest::Method::POST, &restore, None).await;
+    assert_eq!(response.status(), StatusCode::NOT_FOUND);
+    app.stop().await;
+}
+
 #[tokio::test]
 async fn the_version_page_and_the_restore_form_refuse_ids_that_are_not_the_entrys_versions() {
     let app = spawn_app().await;

@@ -41,6 +41,8 @@ pub fn router(upload_bytes: u64) -> OpenApiRouter<ApiContext> {
             transcript::correct_transcript
         ))
         .routes(routes!(transcript::retry_transcript))
+        .routes(routes!(transcript::transcript_versions))
+        .routes(routes!(transcript::restore_transcript_version))
         .routes(routes!(transcript::transcript_vtt))
         .routes(routes!(transcript::transcript_srt))
         .routes(routes!(tags::set_tags, tags::add_tag))

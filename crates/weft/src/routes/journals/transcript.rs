@@ -113,6 +113,65 @@ pub(super) async fn correct_transcript(
     Ok(ApiJson(state.into()))
 }
 
+/// Every version of a transcript.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct VersionsView {
+    /// Newest first: the first is current. Engine runs and corrections by a person.
+    pub versions: Vec<Transcript>,
+}
+
+/// Every version of the transcript, newest (current) first.
+#[utoipa::path(
+    get, path = "/api/v1/journals/{id}/transcript/versions", tag = "transcripts",
+    params(("id" = uuid::Uuid, Path, description = "Journal id")),
+    responses((status = 200, body = VersionsView), (status = 401, body = ErrorBody), (status = 404, body = ErrorBody)),
+    security(("bearer" = []), ("cookie" = []))
+)]
+pub(super) async fn transcript_versions(
+    State(context): State<ApiContext>,
+    current: CurrentUser,
+    Path(id): Path<String>,
+) -> Result<ApiJson<VersionsView>, ApiError> {
+    let versions = context
+        .journals()
+        .versions(current.user.id, journal_id(&id)?)
+        .await?;
+    Ok(ApiJson(VersionsView { versions }))
+}
+
+/// Make an older version current again. A person's version with its text, timing and
+/// language is added, so every version is kept. Refused with 409 while a transcription is
+/// queued or running.
+#[utoipa::path(
+    post, path = "/api/v1/journals/{id}/transcript/versions/{version}/restore", tag = "transcripts",
+    params(
+        ("id" = uuid::Uuid, Path, description = "Journal id"),
+        ("version" = uuid::Uuid, Path, description = "The version's id, from the versions"),
+    ),
+    responses(
+        (status = 200, body = TranscriptView),
+        (status = 401, body = ErrorBody),
+        (status = 404, body = ErrorBody),
+        (status = 409, body = ErrorBody),
+    ),
+    security(("bearer" = []), ("cookie" = []))
+)]
+pub(super) async fn restore_transcript_version(
+    State(context): State<ApiContext>,
+    current: CurrentUser,
+    Path((id, version)): Path<(String, String)>,
+) -> Result<ApiJson<TranscriptView>, ApiError> {
+    let journal = journal_id(&id)?;
+    let version = version
+        .parse()
+        .map_err(|_| ApiError::not_found("version"))?;
+    let state = context
+        .journals()
+        .restore_version(current.user.id, journal, version)
+        .await?;
+    Ok(ApiJson(state.into()))
+}
+
 /// How to transcribe again.
 #[derive(Debug, Deserialize, utoipa::IntoParams)]
 #[into_params(parameter_in = Query)]

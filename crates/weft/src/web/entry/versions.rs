@@ -16,8 +16,8 @@ use super::super::viewer::Viewer;
 use crate::api::journal_id;
 use crate::api::{ApiContext, ApiError};
 use crate::db::jobs::TranscriptStatus;
-use crate::db::scoped;
-use crate::db::transcripts::{self, Transcript, TranscriptSource};
+use crate::db::transcripts::{Transcript, TranscriptSource};
+use crate::journals::JournalError;
 
 /// The form of "Make this the current transcript": nothing but its CSRF field.
 #[derive(Debug, Deserialize)]
@@ -114,49 +114,33 @@ pub(super) fn older_banner(
     }
 }
 
-/// POST /entries/{id}/versions/{version}/restore: adds a person's version with the text and
-/// timing of an older one, which makes it current again (the corrections' way of storing a
-/// version, `transcripts::insert_version`, in one transaction with reading the old one).
+/// POST /entries/{id}/versions/{version}/restore: makes an older version current again
+/// (`Journals::restore_version`, which keeps every version).
 pub async fn restore(
     State(context): State<ApiContext>,
     Path((id, version)): Path<(String, String)>,
     posted: Posted<RestoreForm>,
 ) -> Result<Response, WebError> {
     let journal = journal_id(&id)?;
+    let version = version
+        .parse()
+        .map_err(|_| ApiError::not_found("version"))?;
     let user = posted.viewer.current.user.id;
-    let view = context
+    match context
         .journals()
-        .view(user, journal)
+        .restore_version(user, journal, version)
         .await
-        .map_err(ApiError::from)?;
-    if matches!(
-        view.transcript_status,
-        TranscriptStatus::Queued | TranscriptStatus::Running
-    ) {
-        return Err(ApiError::conflict(
-            "version",
-            "a transcription of this entry is queued or running; make the version current \
-             again when it is done",
-        )
-        .into());
+    {
+        Ok(_) => {}
+        Err(JournalError::AlreadyQueued) => {
+            return Err(ApiError::conflict(
+                "version",
+                "a transcription of this entry is queued or running; make the version current \
+                 again when it is done",
+            )
+            .into())
+        }
+        Err(error) => return Err(ApiError::from(error).into()),
     }
-    let mut tx = scoped::begin_for_user(&context.pool, user).await?;
-    let versions = transcripts::for_journal(&mut tx, journal).await?;
-    let old = find(&versions, &version)?;
-    // The current version is already what the person asked for.
-    if versions.first().map(|t| t.id) != Some(old.id) {
-        let segments = old.segments.as_ref().map(|s| s.0.as_slice()).unwrap_or(&[]);
-        transcripts::insert_version(
-            &mut tx,
-            journal,
-            &old.text,
-            segments,
-            TranscriptSource::Person,
-            old.language.as_deref(),
-            None,
-        )
-        .await?;
-    }
-    tx.commit().await?;
     Ok(Redirect::to(&format!("/entries/{journal}?saved=version")).into_response())
 }
