@@ -1,0 +1,296 @@
+//! The statements that find a page of matching journals, and count them: ranked by where
+//! the words are (title, tags, notes and location, transcript) or by date, in one field or
+//! all, through the document index, or matched as written for words full-text search
+//! ignores.
+
+use chrono::{DateTime, Utc};
+use sqlx::PgConnection;
+use uuid::Uuid;
+
+use super::{Count, Cursor, Matching, Query, Scope, SearchError, SearchRequest, Sort, COUNT_CAP};
+use crate::db::scoped::UserTx;
+
+/// How many journals match, up to [`COUNT_CAP`]; none for [`Matching::Literal`], which
+/// would read every text of the user.
+pub(super) async fn count(
+    conn: &mut UserTx,
+    request: &SearchRequest,
+    query: &Query,
+    matching: Matching,
+) -> Result<Option<Count>, sqlx::Error> {
+    if matching == Matching::Literal {
+        return Ok(None);
+    }
+    let (expr, wanted) = query.to_sql_and_wanted(COUNT_FIXED + 1, matching);
+    let sql = format!(
+        "SELECT count(*) FROM (SELECT 1 FROM journal_search s \
+         WHERE s.user_id = $1 AND {} {FILTERS} LIMIT $5) c",
+        scope_condition(request.scope, &expr.sql, wanted.as_deref())
+    );
+    let mut statement = sqlx::query_scalar::<_, i64>(&sql)
+        .bind(conn.user_id())
+        .bind(request.from)
+        .bind(request.to)
+        .bind(&request.tags)
+        .bind(COUNT_CAP + 1);
+    for text in &expr.binds {
+        statement = statement.bind(text);
+    }
+    let counted = statement.fetch_one(&mut **conn).await?;
+    Ok(Some(Count {
+        value: counted.min(COUNT_CAP),
+        more: counted > COUNT_CAP,
+    }))
+}
+
+/// Parameters $1 to $5 of the count's statement; the query's texts follow.
+pub(super) const COUNT_FIXED: usize = 5;
+
+/// The condition on `journal_search s` that the tsquery expression `q` matches in `scope`.
+/// Titles and transcripts are filtered by weight after an index found the journals that
+/// hold the `wanted` groups of `q` anywhere ([`Query::to_sql_and_wanted`]): the index
+/// cannot apply the exclusions, which are about the one field.
+pub(super) fn scope_condition(scope: Scope, q: &str, wanted: Option<&str>) -> String {
+    let field = |column: &str, weight: char| {
+        let found = wanted.map_or(String::new(), |w| format!("s.{column} @@ {w} AND "));
+        format!("{found}ts_filter(s.{column}, '{{{weight}}}') @@ {q}")
+    };
+    match scope {
+        Scope::Everything => format!("s.document @@ {q}"),
+        Scope::Titles => field("head", 'a'),
+        Scope::Transcripts => field("document", 'd'),
+    }
+}
+
+#[derive(Debug, sqlx::FromRow)]
+pub(super) struct Hit {
+    pub journal_id: Uuid,
+    pub created_at: DateTime<Utc>,
+    /// Where the words were: 0 title, 1 tags, 2 notes or location, 3 transcript.
+    pub class: i32,
+}
+
+/// The matching journals after `cursor`, best first, one more than `limit`.
+pub(super) async fn find(
+    conn: &mut PgConnection,
+    user_id: Uuid,
+    request: &SearchRequest,
+    query: &Query,
+    matching: Matching,
+    cursor: Option<Cursor>,
+    limit: i64,
+) -> Result<Vec<Hit>, sqlx::Error> {
+    let ranked = request.sort == Sort::Best && request.scope == Scope::Everything;
+    let (sql, binds) = if matching == Matching::Literal {
+        let condition = |text: &str| query.literal_sql(FIND_FIXED + 1, text);
+        let sql = if ranked {
+            literal_find_sql(condition)
+        } else {
+            literal_dated_sql(request.scope, request.sort, condition)
+        };
+        (sql, query.literal_patterns())
+    } else {
+        let (expr, wanted) = query.to_sql_and_wanted(FIND_FIXED + 1, matching);
+        let sql = if ranked {
+            find_sql(&expr.sql)
+        } else {
+            dated_sql(request.scope, request.sort, &expr.sql, wanted.as_deref())
+        };
+        (sql, expr.binds)
+    };
+    let mut statement = sqlx::query_as::<_, Hit>(&sql)
+        .bind(user_id)
+        .bind(request.from)
+        .bind(request.to)
+        .bind(&request.tags)
+        .bind(cursor.map(|c| c.c))
+        .bind(cursor.map(|c| c.t))
+        .bind(cursor.map(|c| c.i))
+        .bind(limit + 1);
+    for text in &binds {
+        statement = statement.bind(text);
+    }
+    statement.fetch_all(conn).await
+}
+
+/// Parameters $1 to $8 of [`find_sql`]; the query's texts follow.
+pub(super) const FIND_FIXED: usize = 8;
+
+/// The conditions of the tag and date filters on `journal_search s`.
+pub(super) const FILTERS: &str = "AND ($2::timestamptz IS NULL OR s.created_at >= $2) \
+     AND ($3::timestamptz IS NULL OR s.created_at < $3) \
+     AND (cardinality($4::text[]) = 0 OR s.tags @> $4::text[])";
+
+/// The statement that finds a page of journals matching whole words (or the named words of
+/// prefixes and partial words), for the tsquery expression: the journals whose head (title, tags, notes) matches, ranked, found through
+/// journal_search_head_idx; then those that only the transcript matches, newest first.
+/// The second part never ranks all of its matches: PostgreSQL either reads the user's
+/// journals newest first until the page is full (a common word) or the few matches from
+/// journal_search_document_idx (a rare one), choosing by the word's statistics when the
+/// statement is planned for its parameters (`begin_for_user_planning_each`), where the
+/// expression (immutable functions of constants) is computed once, at planning.
+pub(super) fn find_sql(tsquery: &str) -> String {
+    let q = tsquery;
+    format!(
+        "SELECT h.journal_id, h.created_at, h.class FROM ( \
+             (SELECT a.journal_id, a.created_at, a.class FROM ( \
+                 SELECT s.journal_id, s.created_at, \
+                        CASE WHEN ts_filter(s.head, '{{a}}') @@ {q} THEN 0 \
+                             WHEN ts_filter(s.head, '{{a,b}}') @@ {q} THEN 1 ELSE 2 END AS class \
+                 FROM journal_search s \
+                 WHERE s.user_id = $1 AND s.head @@ {q} AND s.document @@ {q} {FILTERS} \
+                   AND ($5::int IS NULL OR $5 < 3) \
+             ) a \
+             WHERE $5::int IS NULL OR a.class > $5 \
+                OR (a.class = $5 AND (a.created_at, a.journal_id) < ($6, $7)) \
+             ORDER BY a.class, a.created_at DESC, a.journal_id DESC LIMIT $8) \
+             UNION ALL \
+             (SELECT s.journal_id, s.created_at, 3 FROM journal_search s \
+              WHERE s.user_id = $1 AND s.document @@ {q} AND NOT (s.head @@ {q}) {FILTERS} \
+                AND ($5::int IS NULL OR $5 < 3 OR (s.created_at, s.journal_id) < ($6, $7)) \
+              ORDER BY s.created_at DESC, s.journal_id DESC LIMIT $8) \
+         ) h \
+         ORDER BY h.class, h.created_at DESC, h.journal_id DESC LIMIT $8"
+    )
+}
+
+/// The direction of the date order and the comparison that pages along it.
+pub(super) fn date_order(sort: Sort) -> (&'static str, &'static str) {
+    match sort {
+        Sort::Oldest => ("ASC", ">"),
+        Sort::Best | Sort::Newest => ("DESC", "<"),
+    }
+}
+
+/// The statement that finds a page of journals matching the tsquery expression in
+/// `scope`, by date: every order but the ranked one of everything (titles alone, or
+/// transcripts alone, have no rank classes to order). Parameters as [`find_sql`].
+pub(super) fn dated_sql(scope: Scope, sort: Sort, tsquery: &str, wanted: Option<&str>) -> String {
+    let (direction, after) = date_order(sort);
+    format!(
+        "SELECT s.journal_id, s.created_at, 0 AS class FROM journal_search s \
+         WHERE s.user_id = $1 AND {condition} {FILTERS} \
+           AND ($5::int IS NULL OR (s.created_at, s.journal_id) {after} ($6, $7)) \
+         ORDER BY s.created_at {direction}, s.journal_id {direction} LIMIT $8",
+        condition = scope_condition(scope, tsquery, wanted),
+    )
+}
+
+/// [`dated_sql`] for [`Matching::Literal`]: the user's journals in date order, each
+/// tested with `condition` on the texts of `scope` until the page is full.
+pub(super) fn literal_dated_sql(
+    scope: Scope,
+    sort: Sort,
+    condition: impl Fn(&str) -> String,
+) -> String {
+    let (direction, after) = date_order(sort);
+    let text = match scope {
+        Scope::Everything => document(&literal_head("j", "o.tags"), "o"),
+        Scope::Titles => "j.title".to_string(),
+        Scope::Transcripts => {
+            "coalesce(weft_current_transcript_text(o.journal_id), '')".to_string()
+        }
+    };
+    format!(
+        "SELECT o.journal_id, o.created_at, 0 AS class FROM ( \
+             SELECT s.journal_id, s.created_at, s.tags FROM journal_search s \
+             WHERE s.user_id = $1 {FILTERS} \
+               AND ($5::int IS NULL OR (s.created_at, s.journal_id) {after} ($6, $7)) \
+             ORDER BY s.created_at {direction}, s.journal_id {direction} OFFSET 0) o \
+         WHERE (SELECT {test} FROM journals j WHERE j.id = o.journal_id AND j.user_id = $1) \
+         ORDER BY o.created_at {direction}, o.journal_id {direction} LIMIT $8",
+        test = condition(&text),
+    )
+}
+
+/// The head (title, tags, notes, location) of journal `j` as one text, as written.
+pub(super) fn literal_head(j: &str, tags: &str) -> String {
+    format!(
+        "concat_ws(E'\\n', {j}.title, array_to_string({tags}, E'\\n'), {j}.notes, {j}.location)"
+    )
+}
+
+/// The statement that finds a page for [`Matching::Literal`], its texts tested with
+/// `condition` (which gives the SQL test of the query on a text expression). As
+/// [`find_sql`]: the journals whose head (title, tags, notes) matches, ranked; then those
+/// that only the transcript matches, newest first, reading transcripts only until the
+/// page is full (a common word such as `there` fills it within a few journals). The
+/// transcript test is a subquery for each journal in date order (`OFFSET 0` keeps the
+/// order apart), so PostgreSQL, which cannot know how common the words are, cannot choose
+/// to test them all first.
+pub(super) fn literal_find_sql(condition: impl Fn(&str) -> String) -> String {
+    // The texts grow as the rank classes do: title, + tags, + notes, + transcript.
+    // journals is read under row-level security as well as by user_id.
+    let texts = |s: &str| {
+        format!(
+            "FROM journals j \
+             CROSS JOIN LATERAL (SELECT j.title || E'\\n' || array_to_string({s}.tags, E'\\n') AS tagged) t1 \
+             CROSS JOIN LATERAL (SELECT concat_ws(E'\\n', t1.tagged, j.notes, j.location) AS head) t2 \
+             WHERE j.id = {s}.journal_id AND j.user_id = $1"
+        )
+    };
+    format!(
+        "SELECT h.journal_id, h.created_at, h.class FROM ( \
+             (SELECT a.journal_id, a.created_at, a.class FROM ( \
+                 SELECT s.journal_id, s.created_at, \
+                        CASE WHEN {title} THEN 0 WHEN {tagged} THEN 1 ELSE 2 END AS class \
+                 FROM journal_search s, LATERAL (SELECT j.title, t1.tagged, t2.head {s_texts}) x \
+                 WHERE s.user_id = $1 {FILTERS} AND ($5::int IS NULL OR $5 < 3) \
+                   AND {x_head} AND {x_document} \
+             ) a \
+             WHERE $5::int IS NULL OR a.class > $5 \
+                OR (a.class = $5 AND (a.created_at, a.journal_id) < ($6, $7)) \
+             ORDER BY a.class, a.created_at DESC, a.journal_id DESC LIMIT $8) \
+             UNION ALL \
+             (SELECT o.journal_id, o.created_at, 3 FROM ( \
+                  SELECT s.journal_id, s.created_at, s.tags FROM journal_search s \
+                  WHERE s.user_id = $1 {FILTERS} \
+                    AND ($5::int IS NULL OR $5 < 3 OR (s.created_at, s.journal_id) < ($6, $7)) \
+                  ORDER BY s.created_at DESC, s.journal_id DESC OFFSET 0) o \
+              WHERE (SELECT NOT {head} AND {document} {o_texts}) \
+              ORDER BY o.created_at DESC, o.journal_id DESC LIMIT $8) \
+         ) h \
+         ORDER BY h.class, h.created_at DESC, h.journal_id DESC LIMIT $8",
+        s_texts = texts("s"),
+        o_texts = texts("o"),
+        title = condition("x.title"),
+        tagged = condition("x.tagged"),
+        x_head = condition("x.head"),
+        x_document = condition(&document("x.head", "s")),
+        head = condition("t2.head"),
+        document = condition(&document("t2.head", "o")),
+    )
+}
+
+/// The whole searchable text of a journal, given its head's expression and the alias of
+/// its journal_search row.
+pub(super) fn document(head: &str, s: &str) -> String {
+    format!("({head} || E'\\n' || coalesce(weft_current_transcript_text({s}.journal_id), ''))")
+}
+
+/// How PostgreSQL runs the first page of a search for `q` (EXPLAIN ANALYZE), one line a
+/// row: for benchmarks and for operators checking that the indexes are used. It plans for
+/// the parameters (`SET LOCAL`, to the end of the transaction), as a search does.
+pub async fn explain(tx: &mut UserTx, q: &str) -> Result<Vec<String>, SearchError> {
+    let query = Query::parse(q)?;
+    let expr = query.to_sql(FIND_FIXED + 1, Matching::Exact);
+    // Planned for the parameters, as a search is.
+    sqlx::query!("SET LOCAL plan_cache_mode = force_custom_plan")
+        .execute(&mut **tx)
+        .await?;
+    let sql = format!("EXPLAIN (ANALYZE, BUFFERS) {}", find_sql(&expr.sql));
+    let no_time: Option<DateTime<Utc>> = None;
+    let mut statement = sqlx::query_scalar::<_, String>(&sql)
+        .bind(tx.user_id())
+        .bind(no_time)
+        .bind(no_time)
+        .bind(Vec::<String>::new())
+        .bind(None::<i32>)
+        .bind(no_time)
+        .bind(None::<Uuid>)
+        .bind(21_i64);
+    for text in &expr.binds {
+        statement = statement.bind(text);
+    }
+    Ok(statement.fetch_all(&mut **tx).await?)
+}
