@@ -318,4 +318,35 @@ impl Accounts<'_> {
         users::set_transcription_language(self.pool, user, language.code()).await?;
         Ok(language.code().map(str::to_owned))
     }
+
+    /// The user's time zone (`None`: UTC).
+    pub async fn time_zone(&self, user: Uuid) -> Result<Option<String>, AccountError> {
+        Ok(users::time_zone(self.pool, user).await?)
+    }
+
+    /// Sets the user's time zone: a name PostgreSQL knows (stored as it spells it), or
+    /// nothing for UTC. Returns the zone as stored.
+    pub async fn set_time_zone(
+        &self,
+        user: Uuid,
+        name: &str,
+    ) -> Result<Option<String>, AccountError> {
+        const FIELD: &str = "timeZone";
+        let zone = match crate::domain::days::time_zone_name(name, FIELD)? {
+            None => None,
+            Some(name) => Some(users::known_time_zone(self.pool, &name).await?.ok_or_else(
+                || {
+                    ValidationError::new(
+                        FIELD,
+                        format!(
+                            "Weft knows no time zone called {name}. Choose one from the list, \
+                             such as Europe/Lisbon or America/New_York."
+                        ),
+                    )
+                },
+            )?),
+        };
+        users::set_time_zone(self.pool, user, zone.as_deref()).await?;
+        Ok(zone)
+    }
 }

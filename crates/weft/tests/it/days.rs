@@ -1,0 +1,802 @@
+//! Days in the user's time zone: the time zone setting, "On this day" and the calendar in
+//! the API (at year and month boundaries, in Asia/Tokyo and America/Los_Angeles, on 29
+//! February, at midnight exactly, never counting another user's entries), and the pages
+//! as a browser without JavaScript sees them: the timeline grouped by day, its jumps and
+//! filters, the calendar and the account's time zone field.
+
+use std::time::Instant;
+
+use chrono::{Datelike, NaiveDate, Utc};
+use reqwest::StatusCode;
+use serde_json::{json, Value};
+use uuid::Uuid;
+use weft::db::scoped::begin_for_user;
+
+use crate::common::forms::NoScript;
+use crate::common::{spawn_app, Account, TestApp};
+
+/// A journal of `user`'s created at `at` (RFC 3339), written straight to the database;
+/// `media` is `video` (a thumbnail) or `none` (notes only).
+async fn entry_at(app: &TestApp, user: Uuid, title: &str, at: &str, media: &str) -> Uuid {
+    let mut tx = begin_for_user(&app.db.admin, user).await.unwrap();
+    let path = if media == "none" {
+        ""
+    } else {
+        "videos/none.mp4"
+    };
+    let id = sqlx::query_scalar(
+        "INSERT INTO journals (user_id, title, video_path, duration, media, created_at)
+         VALUES ($1, $2, $3, 5, $4, $5::timestamptz) RETURNING id",
+    )
+    .bind(user)
+    .bind(title)
+    .bind(path)
+    .bind(media)
+    .bind(at)
+    .fetch_one(&mut *tx)
+    .await
+    .unwrap();
+    tx.commit().await.unwrap();
+    id
+}
+
+fn user_id(account: &Account) -> Uuid {
+    account.id.parse().unwrap()
+}
+
+/// Sets the account's time zone through the API; the answer's body.
+async fn set_zone(app: &TestApp, account: &Account, zone: &str) -> (StatusCode, Value) {
+    let response = app
+        .client
+        .put(app.url("/api/v1/me/settings"))
+        .bearer_auth(&account.token)
+        .json(&json!({ "timeZone": zone }))
+        .send()
+        .await
+        .unwrap();
+    (response.status(), response.json().await.unwrap())
+}
+
+async fn get_json(app: &TestApp, account: &Account, path: &str) -> (StatusCode, Value) {
+    let response = app.get_as(&account.token, path).await;
+    (response.status(), response.json().await.unwrap())
+}
+
+/// The (title, yearsAgo) of an "On this day" answer, in its order.
+async fn on_this_day(app: &TestApp, account: &Account, date: &str) -> Vec<(String, i64)> {
+    let path = format!("/api/v1/journals/on-this-day?date={date}");
+    let (status, body) = get_json(app, account, &path).await;
+    assert_eq!(status, 200, "{path}: {body}");
+    assert_eq!(body["date"], date);
+    body["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|i| {
+            (
+                i["title"].as_str().unwrap().to_string(),
+                i["yearsAgo"].as_i64().unwrap(),
+            )
+        })
+        .collect()
+}
+
+/// The (date, count) of a calendar answer.
+async fn calendar(app: &TestApp, account: &Account, month: &str) -> Vec<(String, i64)> {
+    let (status, body) = get_json(app, account, &format!("/api/v1/calendar?month={month}")).await;
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(body["month"], month);
+    body["days"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|d| {
+            (
+                d["date"].as_str().unwrap().to_string(),
+                d["count"].as_i64().unwrap(),
+            )
+        })
+        .collect()
+}
+
+fn pairs(list: &[(&str, i64)]) -> Vec<(String, i64)> {
+    list.iter().map(|(s, n)| (s.to_string(), *n)).collect()
+}
+
+/// A refusal: 422 on `field`, with a sentence that says what to do (NUL is refused at the
+/// edge for every field alike, `invalid_text`).
+fn assert_refused(status: StatusCode, body: &Value, field: &str, what: &str) {
+    assert_eq!(status, 422, "{what}: {body}");
+    assert_eq!(body["error"]["field"], field, "{what}: {body}");
+    let message = body["error"]["message"].as_str().unwrap();
+    if what.contains('\0') || what.contains("%00") {
+        assert_eq!(body["error"]["code"], "invalid_text", "{what}: {body}");
+        assert!(message.contains("NUL"), "{what}: {message}");
+        return;
+    }
+    assert_eq!(body["error"]["code"], "invalid_field", "{what}: {body}");
+    assert!(
+        message.starts_with(char::is_uppercase) && message.ends_with('.'),
+        "{what}: a sentence: {message}"
+    );
+    assert!(!message.contains('\0'), "{what}: no NUL echoed");
+}
+
+#[tokio::test]
+async fn the_time_zone_is_a_setting_checked_against_the_names_postgresql_knows() {
+    let app = spawn_app().await;
+    let eva = app.register("eva").await;
+    let (_, settings) = get_json(&app, &eva, "/api/v1/me/settings").await;
+    assert_eq!(
+        settings,
+        json!({ "transcriptionLanguage": null, "timeZone": null })
+    );
+    let (_, me) = get_json(&app, &eva, "/api/v1/me").await;
+    assert_eq!(me["timeZone"], Value::Null);
+    assert_eq!(me["username"], "eva");
+
+    // Stored as PostgreSQL spells it.
+    let (status, body) = set_zone(&app, &eva, " asia/tokyo ").await;
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(body["timeZone"], "Asia/Tokyo");
+    let (_, me) = get_json(&app, &eva, "/api/v1/me").await;
+    assert_eq!(me["timeZone"], "Asia/Tokyo");
+
+    for bad in [
+        "Mars/Olympus_Mons",
+        "PST",
+        "posix/Asia/Tokyo",
+        "Asia/To\0kyo",
+        "../../etc/passwd",
+        "Asia/Tokyo; DROP TABLE users",
+        &"A".repeat(65),
+    ] {
+        let (status, body) = set_zone(&app, &eva, bad).await;
+        assert_refused(status, &body, "timeZone", bad);
+    }
+    // A refused request changes nothing, not even the setting beside it.
+    let response = app
+        .client
+        .put(app.url("/api/v1/me/settings"))
+        .bearer_auth(&eva.token)
+        .json(&json!({ "transcriptionLanguage": "es", "timeZone": "Nowhere/Land" }))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 422);
+    let (_, settings) = get_json(&app, &eva, "/api/v1/me/settings").await;
+    assert_eq!(
+        settings,
+        json!({ "transcriptionLanguage": null, "timeZone": "Asia/Tokyo" })
+    );
+
+    // Empty is UTC again.
+    let (status, body) = set_zone(&app, &eva, "").await;
+    assert_eq!((status, &body["timeZone"]), (StatusCode::OK, &Value::Null));
+    app.stop().await;
+}
+
+#[tokio::test]
+async fn on_this_day_is_the_same_day_of_earlier_years_in_the_user_s_zone() {
+    let app = spawn_app().await;
+    let (ana, bob) = (app.register("ana").await, app.register("bob").await);
+    let user = user_id(&ana);
+    // 00:30 on 3 December in Tokyo, 07:30 on 2 December in Los Angeles.
+    entry_at(
+        &app,
+        user,
+        "Tokyo just after midnight",
+        "2025-12-02T15:30:00Z",
+        "video",
+    )
+    .await;
+    // A second before midnight in Tokyo, still the 3rd; 06:59:59 on the 3rd in LA.
+    entry_at(&app, user, "Last second", "2023-12-03T14:59:59Z", "video").await;
+    // Midnight exactly in Tokyo: the 4th begins. 07:00 on the 3rd in LA.
+    entry_at(&app, user, "Midnight", "2023-12-03T15:00:00Z", "video").await;
+    // This year: not an earlier year.
+    entry_at(&app, user, "This year", "2026-12-03T03:00:00Z", "video").await;
+    // Another user's entry on the same day is never shown.
+    entry_at(
+        &app,
+        user_id(&bob),
+        "Bob's",
+        "2025-12-03T03:00:00Z",
+        "video",
+    )
+    .await;
+
+    set_zone(&app, &ana, "Asia/Tokyo").await;
+    assert_eq!(
+        on_this_day(&app, &ana, "2026-12-03").await,
+        pairs(&[("Tokyo just after midnight", 1), ("Last second", 3)])
+    );
+    assert_eq!(
+        on_this_day(&app, &ana, "2026-12-04").await,
+        pairs(&[("Midnight", 3)])
+    );
+
+    set_zone(&app, &ana, "America/Los_Angeles").await;
+    assert_eq!(
+        on_this_day(&app, &ana, "2026-12-03").await,
+        pairs(&[("Midnight", 3), ("Last second", 3)])
+    );
+    assert_eq!(
+        on_this_day(&app, &ana, "2026-12-02").await,
+        pairs(&[("Tokyo just after midnight", 1)])
+    );
+    // Bob sees only his own.
+    assert_eq!(
+        on_this_day(&app, &bob, "2026-12-03").await,
+        pairs(&[("Bob's", 1)])
+    );
+
+    // Without a date: today in the user's zone.
+    let (_, body) = get_json(&app, &ana, "/api/v1/journals/on-this-day").await;
+    assert_eq!(body["timeZone"], "America/Los_Angeles");
+    let today: String = sqlx::query_scalar(
+        "SELECT to_char(now() AT TIME ZONE 'America/Los_Angeles', 'YYYY-MM-DD')",
+    )
+    .fetch_one(&app.db.admin)
+    .await
+    .unwrap();
+    assert_eq!(body["date"], today.as_str());
+    app.stop().await;
+}
+
+#[tokio::test]
+async fn a_new_year_s_eve_entry_belongs_to_the_year_of_the_user_s_zone() {
+    let app = spawn_app().await;
+    let ana = app.register("ana").await;
+    let user = user_id(&ana);
+    // 23:30 UTC on 31 December: 08:30 on 1 January in Tokyo, 15:30 on the 31st in LA.
+    entry_at(&app, user, "New Year", "2025-12-31T23:30:00Z", "video").await;
+
+    set_zone(&app, &ana, "Asia/Tokyo").await;
+    assert_eq!(
+        calendar(&app, &ana, "2026-01").await,
+        pairs(&[("2026-01-01", 1)])
+    );
+    assert!(calendar(&app, &ana, "2025-12").await.is_empty());
+    assert!(
+        on_this_day(&app, &ana, "2026-01-01").await.is_empty(),
+        "the same year"
+    );
+    assert_eq!(
+        on_this_day(&app, &ana, "2027-01-01").await,
+        pairs(&[("New Year", 1)])
+    );
+    assert!(on_this_day(&app, &ana, "2026-12-31").await.is_empty());
+
+    set_zone(&app, &ana, "America/Los_Angeles").await;
+    assert!(calendar(&app, &ana, "2026-01").await.is_empty());
+    assert_eq!(
+        calendar(&app, &ana, "2025-12").await,
+        pairs(&[("2025-12-31", 1)])
+    );
+    assert_eq!(
+        on_this_day(&app, &ana, "2026-12-31").await,
+        pairs(&[("New Year", 1)])
+    );
+    app.stop().await;
+}
+
+#[tokio::test]
+async fn the_29th_of_february_is_shown_on_the_28th_in_years_without_one() {
+    let app = spawn_app().await;
+    let ana = app.register("ana").await;
+    let user = user_id(&ana);
+    entry_at(&app, user, "Leap day", "2024-02-29T12:00:00Z", "video").await;
+    entry_at(&app, user, "28th 2024", "2024-02-28T12:00:00Z", "video").await;
+    entry_at(&app, user, "28th 2023", "2023-02-28T12:00:00Z", "video").await;
+    entry_at(&app, user, "1 March", "2024-03-01T00:00:00Z", "video").await;
+
+    assert_eq!(
+        on_this_day(&app, &ana, "2025-02-28").await,
+        pairs(&[("Leap day", 1), ("28th 2024", 1), ("28th 2023", 2)])
+    );
+    assert_eq!(
+        on_this_day(&app, &ana, "2025-03-01").await,
+        pairs(&[("1 March", 1)])
+    );
+    // A leap year's 28th is one day; its 29th shows only earlier 29ths.
+    assert_eq!(
+        on_this_day(&app, &ana, "2028-02-28").await,
+        pairs(&[("28th 2024", 4), ("28th 2023", 5)])
+    );
+    assert_eq!(
+        on_this_day(&app, &ana, "2028-02-29").await,
+        pairs(&[("Leap day", 4)])
+    );
+    assert_eq!(
+        calendar(&app, &ana, "2024-02").await,
+        pairs(&[("2024-02-28", 1), ("2024-02-29", 1)])
+    );
+    app.stop().await;
+}
+
+#[tokio::test]
+async fn the_calendar_counts_a_month_s_days_in_the_user_s_zone_and_names_a_thumbnail() {
+    let app = spawn_app().await;
+    let (ana, bob) = (app.register("ana").await, app.register("bob").await);
+    let user = user_id(&ana);
+    // Tokyo: 1 December 05:00; LA: 30 November 12:00.
+    let notes = entry_at(&app, user, "Notes", "2026-11-30T20:00:00Z", "none").await;
+    // Tokyo: 1 December 12:00; LA: 30 November 19:00.
+    let video = entry_at(&app, user, "Video", "2026-12-01T03:00:00Z", "video").await;
+    // Tokyo: 21:00 and 22:00 on the 15th; LA: 04:00 and 05:00 on the 15th.
+    entry_at(&app, user, "Mid 1", "2026-12-15T12:00:00Z", "video").await;
+    entry_at(&app, user, "Mid 2", "2026-12-15T13:00:00Z", "video").await;
+    // Tokyo: 1 January 01:00; LA: 31 December 08:00.
+    entry_at(&app, user, "Late", "2026-12-31T16:00:00Z", "video").await;
+    entry_at(
+        &app,
+        user_id(&bob),
+        "Bob's",
+        "2026-12-15T12:00:00Z",
+        "video",
+    )
+    .await;
+
+    set_zone(&app, &ana, "Asia/Tokyo").await;
+    assert_eq!(
+        calendar(&app, &ana, "2026-12").await,
+        pairs(&[("2026-12-01", 2), ("2026-12-15", 2)])
+    );
+    let (_, body) = get_json(&app, &ana, "/api/v1/calendar?month=2026-12").await;
+    assert_eq!(body["timeZone"], "Asia/Tokyo");
+    let first = &body["days"][0];
+    assert_eq!(first["firstJournalId"], notes.to_string(), "the earliest");
+    assert_eq!(
+        first["thumbnailJournalId"],
+        video.to_string(),
+        "the first with a video"
+    );
+    assert_eq!(
+        calendar(&app, &ana, "2027-01").await,
+        pairs(&[("2027-01-01", 1)])
+    );
+
+    set_zone(&app, &ana, "America/Los_Angeles").await;
+    assert_eq!(
+        calendar(&app, &ana, "2026-12").await,
+        pairs(&[("2026-12-15", 2), ("2026-12-31", 1)])
+    );
+    let (_, body) = get_json(&app, &ana, "/api/v1/calendar?month=2026-11").await;
+    assert_eq!(body["days"][0]["date"], "2026-11-30");
+    assert_eq!(body["days"][0]["count"], 2);
+    assert_eq!(body["days"][0]["thumbnailJournalId"], video.to_string());
+    assert_eq!(
+        calendar(&app, &bob, "2026-12").await,
+        pairs(&[("2026-12-15", 1)])
+    );
+    app.stop().await;
+}
+
+#[tokio::test]
+async fn bad_dates_and_months_are_refused_with_a_sentence() {
+    let app = spawn_app().await;
+    let ana = app.register("ana").await;
+    for bad in [
+        "",
+        "2024-13-01",
+        "2024-02-30",
+        "2023-02-29",
+        "2024-02-2%00",
+        "%00",
+        "yesterday",
+        "2024-2-1",
+        "0000-01-01",
+    ] {
+        let path = format!("/api/v1/journals/on-this-day?date={bad}");
+        let (status, body) = get_json(&app, &ana, &path).await;
+        assert_refused(status, &body, "date", bad);
+    }
+    for bad in [
+        "",
+        "2024-13",
+        "2024-00",
+        "2024-1",
+        "2024-01-01",
+        "2024-0%00",
+        "december",
+    ] {
+        let path = format!("/api/v1/calendar?month={bad}");
+        let (status, body) = get_json(&app, &ana, &path).await;
+        assert_refused(status, &body, "month", bad);
+    }
+    let unauthorized = app
+        .client
+        .get(app.url("/api/v1/calendar"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(unauthorized.status(), 401);
+    app.stop().await;
+}
+
+/// The plans of the two statements, as db/days.rs writes them, for a user with 10,000
+/// entries over ten years among another user's 10,000: each reads journals_user_id_idx in
+/// ranges, never the whole table or all the user's entries; the answers are timed.
+#[tokio::test]
+async fn on_this_day_and_the_calendar_read_index_ranges_for_a_user_with_10000_entries() {
+    let app = spawn_app().await;
+    let (ana, bob) = (app.register("ana").await, app.register("bob").await);
+    for account in [&ana, &bob] {
+        let mut tx = begin_for_user(&app.db.admin, user_id(account))
+            .await
+            .unwrap();
+        // One entry every 8 hours 45 minutes, back from 1 December 2026: ten years.
+        sqlx::query(
+            "INSERT INTO journals (user_id, title, video_path, duration, created_at)
+             SELECT $1, 'entry ' || n, 'videos/none.mp4', 5,
+                    timestamptz '2026-12-01 00:00Z' - n * interval '8 hours 45 minutes'
+             FROM generate_series(1, 10000) AS n",
+        )
+        .bind(user_id(account))
+        .execute(&mut *tx)
+        .await
+        .unwrap();
+        tx.commit().await.unwrap();
+    }
+    sqlx::query("ANALYZE journals")
+        .execute(&app.db.admin)
+        .await
+        .unwrap();
+    set_zone(&app, &ana, "Asia/Tokyo").await;
+
+    let started = Instant::now();
+    let found = on_this_day(&app, &ana, "2026-11-20").await;
+    let on_this_day_time = started.elapsed();
+    assert!(
+        found.len() >= 18,
+        "two or three a day for nine years: {}",
+        found.len()
+    );
+    assert!(found.iter().all(|(_, ago)| (1..=10).contains(ago)));
+    let started = Instant::now();
+    let days = calendar(&app, &ana, "2025-06").await;
+    let calendar_time = started.elapsed();
+    assert_eq!(days.len(), 30);
+    let entries: i64 = days.iter().map(|d| d.1).sum();
+    assert!(
+        (82..=83).contains(&entries),
+        "720 hours at one entry in 8.75: {entries}"
+    );
+    println!("on this day: {on_this_day_time:?}; calendar: {calendar_time:?}");
+
+    let mut tx = begin_for_user(&app.db.admin, user_id(&ana)).await.unwrap();
+    let plans = [
+        (
+            "on this day",
+            "EXPLAIN (ANALYZE, BUFFERS) SELECT j.id, r.years_ago, j.media = 'video'
+             FROM unnest($2::date[], $3::date[], $4::int[]) AS r(first, stop, years_ago)
+             CROSS JOIN LATERAL (
+                 SELECT j.id, j.media, j.created_at FROM journals j
+                 WHERE j.user_id = $1
+                   AND j.created_at >= (r.first::timestamp AT TIME ZONE $5)
+                   AND j.created_at < (r.stop::timestamp AT TIME ZONE $5)
+                 ORDER BY j.created_at DESC, j.id DESC LIMIT 50
+             ) j
+             ORDER BY j.created_at DESC, j.id DESC LIMIT 50",
+        ),
+        (
+            "calendar",
+            "EXPLAIN (ANALYZE, BUFFERS) SELECT (j.created_at AT TIME ZONE $5)::date, count(*),
+                    (array_agg(j.id ORDER BY j.created_at, j.id))[1],
+                    (array_agg(j.id ORDER BY j.created_at, j.id)
+                         FILTER (WHERE j.media = 'video'))[1]
+             FROM journals j
+             WHERE j.user_id = $1
+               AND j.created_at >= ($2::date[])[1]::timestamp AT TIME ZONE $5
+               AND j.created_at < ($3::date[])[1]::timestamp AT TIME ZONE $5
+               AND cardinality($4::int[]) > 0
+             GROUP BY 1 ORDER BY 1",
+        ),
+    ];
+    let firsts: Vec<NaiveDate> = (2017..2026)
+        .rev()
+        .map(|y| NaiveDate::from_ymd_opt(y, 11, 20).unwrap())
+        .collect();
+    let ends: Vec<NaiveDate> = firsts.iter().map(|d| d.succ_opt().unwrap()).collect();
+    let years: Vec<i32> = firsts.iter().map(|d| 2026 - d.year()).collect();
+    let (june, july) = (
+        vec![NaiveDate::from_ymd_opt(2025, 6, 1).unwrap()],
+        vec![NaiveDate::from_ymd_opt(2025, 7, 1).unwrap()],
+    );
+    for (name, sql) in plans {
+        let (first, stop) = if name == "calendar" {
+            (&june, &july)
+        } else {
+            (&firsts, &ends)
+        };
+        let lines: Vec<String> = sqlx::query_scalar(sql)
+            .bind(user_id(&ana))
+            .bind(first)
+            .bind(stop)
+            .bind(&years)
+            .bind("Asia/Tokyo")
+            .fetch_all(&mut *tx)
+            .await
+            .unwrap();
+        let plan = lines.join("\n");
+        println!("{name}:\n{plan}");
+        assert!(plan.contains("journals_user_id_idx"), "{name}: {plan}");
+        assert!(!plan.contains("Seq Scan on journals"), "{name}: {plan}");
+        // Rows read from the index: the days' entries, not the user's 10,000.
+        let most = plan
+            .lines()
+            .filter(|l| l.contains("Index Scan") || l.contains("Index Only Scan"))
+            .filter_map(|l| l.split("rows=").nth(2))
+            .filter_map(|r| r.split_whitespace().next()?.parse::<u64>().ok())
+            .max()
+            .unwrap_or(0);
+        assert!(most < 200, "{name}: {most} rows from the index:\n{plan}");
+    }
+    tx.rollback().await.unwrap();
+    app.stop().await;
+}
+
+/// The day headings of a timeline page, in order.
+fn day_headings(html: &str) -> Vec<String> {
+    html.split("<h3 id=\"day-")
+        .skip(1)
+        .map(|part| {
+            let text = &part[part.find('>').unwrap() + 1..part.find("</h3>").unwrap()];
+            text.replace("<span class=\"continued\">", "")
+                .replace("</span>", "")
+        })
+        .collect()
+}
+
+#[tokio::test]
+async fn the_timeline_is_grouped_by_day_in_the_user_s_zone_and_follows_a_change_of_zone() {
+    let app = spawn_app().await;
+    let (mut browser, user) = NoScript::signed_up(&app, "ana").await;
+    // Tokyo: 3 December 00:30, 3 December 23:00, 4 December 01:00; UTC: 2, 3, 3 December.
+    entry_at(&app, user, "Early", "2026-12-02T15:30:00Z", "video").await;
+    entry_at(&app, user, "Late", "2026-12-03T14:00:00Z", "video").await;
+    entry_at(&app, user, "Next day", "2026-12-03T16:00:00Z", "video").await;
+    entry_at(&app, user, "November", "2026-11-20T12:00:00Z", "video").await;
+
+    let html = browser.page("/", StatusCode::OK).await;
+    assert_eq!(
+        day_headings(&html),
+        [
+            "Thursday 3 December 2026",
+            "Wednesday 2 December 2026",
+            "Friday 20 November 2026"
+        ]
+    );
+    assert!(
+        html.contains(r#"<h2 id="month-2026-12">December 2026</h2>"#),
+        "{html}"
+    );
+    assert!(html.contains(r#"<h2 id="month-2026-11">November 2026</h2>"#));
+
+    // The API's timeline page is cached by version; a change of zone moves the version on.
+    let version = || async {
+        sqlx::query_scalar::<_, i64>("SELECT version FROM timeline_versions WHERE user_id = $1")
+            .bind(user)
+            .fetch_one(&app.db.admin)
+            .await
+            .unwrap()
+    };
+    let before = version().await;
+    let saved = browser
+        .submit("/account/time-zone", &[("time_zone", "Asia/Tokyo")])
+        .await;
+    assert_eq!(saved.status(), StatusCode::SEE_OTHER);
+    assert!(version().await > before, "the timeline version moved on");
+    let html = browser.page("/", StatusCode::OK).await;
+    assert_eq!(
+        day_headings(&html),
+        [
+            "Friday 4 December 2026",
+            "Thursday 3 December 2026",
+            "Friday 20 November 2026"
+        ]
+    );
+    // Two entries under the 3rd.
+    let third = html.split("id=\"day-2026-12-03\"").nth(1).unwrap();
+    let third = third.split("<h3").next().unwrap();
+    assert!(third.contains("Early") && third.contains("Late"), "{third}");
+
+    // A day's entries, and the timeline from the end of a month back.
+    let html = browser.page("/?day=2026-12-03", StatusCode::OK).await;
+    assert_eq!(day_headings(&html), ["Thursday 3 December 2026"]);
+    assert!(html.contains("Entries of Thursday 3 December 2026"));
+    let html = browser.page("/?month=2026-11", StatusCode::OK).await;
+    assert_eq!(day_headings(&html), ["Friday 20 November 2026"]);
+    assert!(html.contains("From November 2026 back"));
+    // The months that have entries are links.
+    let html = browser.page("/", StatusCode::OK).await;
+    assert!(
+        html.contains(r#"href="/?month=2026-12""#) && html.contains(r#"href="/?month=2026-11""#)
+    );
+
+    for bad in ["/?day=2026-02-30", "/?month=2026-13", "/?month=2026-13-01"] {
+        let html = browser.page(bad, StatusCode::UNPROCESSABLE_ENTITY).await;
+        assert!(html.contains("Give the"), "{bad}: {html}");
+    }
+    let nul = browser.get("/?day=2026-12-0%00").await;
+    assert_eq!(nul.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    app.stop().await;
+}
+
+#[tokio::test]
+async fn a_day_split_across_two_pages_repeats_its_heading_as_continued() {
+    let app = spawn_app().await;
+    let (mut browser, user) = NoScript::signed_up(&app, "ana").await;
+    let mut tx = begin_for_user(&app.db.admin, user).await.unwrap();
+    // 30 entries on 3 December 2026 (UTC), a minute apart; a page holds 24.
+    sqlx::query(
+        "INSERT INTO journals (user_id, title, video_path, duration, created_at)
+         SELECT $1, 'minute ' || n, 'videos/none.mp4', 5,
+                timestamptz '2026-12-03 10:00Z' + n * interval '1 minute'
+         FROM generate_series(1, 30) AS n",
+    )
+    .bind(user)
+    .execute(&mut *tx)
+    .await
+    .unwrap();
+    tx.commit().await.unwrap();
+
+    let first = browser.page("/", StatusCode::OK).await;
+    assert_eq!(day_headings(&first), ["Thursday 3 December 2026"]);
+    let next = first
+        .split("rel=\"next\" href=\"")
+        .nth(1)
+        .and_then(|s| s.split('"').next())
+        .unwrap()
+        .replace("&amp;", "&");
+    let second = browser.page(&next, StatusCode::OK).await;
+    assert_eq!(
+        day_headings(&second),
+        ["Thursday 3 December 2026 (continued)"]
+    );
+    assert!(second.contains("December 2026<span class=\"continued\"> (continued)</span>"));
+    assert_eq!(second.matches("class=\"entry-card\"").count(), 6);
+    app.stop().await;
+}
+
+#[tokio::test]
+async fn the_timeline_opens_with_on_this_day_when_earlier_years_have_entries() {
+    let app = spawn_app().await;
+    let (mut browser, user) = NoScript::signed_up(&app, "ana").await;
+    let html = browser.page("/", StatusCode::OK).await;
+    assert!(!html.contains("On this day"), "nothing to show, no strip");
+
+    let today = Utc::now().date_naive();
+    let back = |years: i32| {
+        NaiveDate::from_ymd_opt(today.year() - years, today.month(), today.day())
+            .unwrap_or(today)
+            .and_hms_opt(12, 0, 0)
+            .unwrap()
+            .and_utc()
+            .to_rfc3339()
+    };
+    entry_at(&app, user, "A year before", &back(1), "video").await;
+    entry_at(&app, user, "Three years before", &back(3), "none").await;
+    let html = browser.page("/", StatusCode::OK).await;
+    let strip = html
+        .split("<section class=\"on-this-day\"")
+        .nth(1)
+        .and_then(|s| s.split("</section>").next())
+        .expect("the On this day strip");
+    assert!(
+        strip.contains("1 year ago") && strip.contains("A year before"),
+        "{strip}"
+    );
+    assert!(strip.contains("3 years ago") && strip.contains("Three years before"));
+    assert_eq!(
+        strip.matches("<img").count(),
+        1,
+        "a thumbnail only for the video"
+    );
+    // Only on the first page, unfiltered.
+    let html = browser.page("/?tag=walk", StatusCode::OK).await;
+    assert!(!html.contains("class=\"on-this-day\""));
+    app.stop().await;
+}
+
+#[tokio::test]
+async fn the_calendar_page_is_a_table_of_the_month_that_links_each_day() {
+    let app = spawn_app().await;
+    let (mut browser, user) = NoScript::signed_up(&app, "ana").await;
+    let video = entry_at(&app, user, "One", "2026-12-03T10:00:00Z", "video").await;
+    entry_at(&app, user, "Two", "2026-12-03T11:00:00Z", "none").await;
+    entry_at(&app, user, "Other month", "2026-11-03T11:00:00Z", "video").await;
+
+    let html = browser
+        .page("/calendar?month=2026-12", StatusCode::OK)
+        .await;
+    assert!(html.contains("<caption>December 2026</caption>"), "{html}");
+    assert_eq!(html.matches("<th scope=\"col\">").count(), 7);
+    assert!(html.contains("<span class=\"visually-hidden\">Monday</span>"));
+    assert!(html.contains(r#"<a class="cal-day" href="/?day=2026-12-03">"#));
+    assert!(html.contains(&format!("/api/v1/journals/{video}/thumbnail")));
+    assert!(html
+        .contains("2<span class=\"visually-hidden\"> entries on Thursday 3 December 2026</span>"));
+    assert_eq!(html.matches("class=\"cal-day\"").count(), 1);
+    assert!(html.contains("2 entries in December 2026"));
+    for link in ["2026-11", "2027-01", "2025-12", "2027-12"] {
+        assert!(
+            html.contains(&format!("href=\"/calendar?month={link}\"")),
+            "{link}"
+        );
+    }
+    assert!(
+        html.contains(r#"href="/calendar" aria-current="page""#),
+        "in the header"
+    );
+
+    // The day's link leads to its entries.
+    let day = browser.page("/?day=2026-12-03", StatusCode::OK).await;
+    assert!(day.contains("One") && day.contains("Two") && !day.contains("Other month"));
+    // No month: this month; an empty form field is the same.
+    let html = browser.page("/calendar?month=", StatusCode::OK).await;
+    assert!(html.contains("<caption>"));
+    let html = browser
+        .page("/calendar?month=2026-13", StatusCode::UNPROCESSABLE_ENTITY)
+        .await;
+    assert!(
+        html.contains("There is no month 13. Give the month"),
+        "{html}"
+    );
+    let nul = browser.get("/calendar?month=2026-1%00").await;
+    assert_eq!(nul.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    app.stop().await;
+}
+
+#[tokio::test]
+async fn the_account_page_sets_the_time_zone_from_a_list_and_explains_a_wrong_one() {
+    let app = spawn_app().await;
+    let (mut browser, _) = NoScript::signed_up(&app, "ana").await;
+    let html = browser.page("/account", StatusCode::OK).await;
+    assert!(
+        html.contains(r#"<input id="time-zone" name="time_zone" type="text" list="time-zones""#),
+        "{html}"
+    );
+    assert!(html.contains(r#"<option value="Asia/Tokyo"></option>"#));
+    assert!(!html.contains(r#"<option value="posix/"#));
+
+    let refused = browser
+        .submit("/account/time-zone", &[("time_zone", "Mars/Base\0")])
+        .await;
+    assert_eq!(refused.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(refused.text().await.unwrap().contains("NUL character"));
+    let refused = browser
+        .submit("/account/time-zone", &[("time_zone", "Mars/Base;")])
+        .await;
+    assert_eq!(refused.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    let html = refused.text().await.unwrap();
+    assert!(
+        html.contains("That is not the name of a time zone."),
+        "{html}"
+    );
+    let refused = browser
+        .submit("/account/time-zone", &[("time_zone", "Mars/Base")])
+        .await;
+    let html = refused.text().await.unwrap();
+    assert!(
+        html.contains("Weft knows no time zone called Mars/Base."),
+        "{html}"
+    );
+
+    let saved = browser
+        .submit(
+            "/account/time-zone",
+            &[("time_zone", "America/Los_Angeles")],
+        )
+        .await;
+    assert_eq!(saved.status(), StatusCode::SEE_OTHER);
+    let html = browser
+        .page("/account?done=time-zone", StatusCode::OK)
+        .await;
+    assert!(html.contains(r#"value="America/Los_Angeles""#));
+    assert!(html.contains("Days on your timeline and calendar follow this time zone."));
+    let html = browser.page("/calendar", StatusCode::OK).await;
+    assert!(html.contains("Days follow your time zone, America/Los_Angeles."));
+    app.stop().await;
+}
