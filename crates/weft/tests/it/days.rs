@@ -463,7 +463,27 @@ async fn on_this_day_and_the_calendar_read_index_ranges_for_a_user_with_10000_en
         (82..=83).contains(&entries),
         "720 hours at one entry in 8.75: {entries}"
     );
-    println!("on this day: {on_this_day_time:?}; calendar: {calendar_time:?}");
+    // The timeline page, with On this day and the months to jump to (120 of them).
+    let mut browser = NoScript::new(&app);
+    let signed_in = browser
+        .post(
+            "/signin",
+            &[("login", "ana"), ("password", "password-of-ana")],
+        )
+        .await;
+    assert_eq!(signed_in.status(), StatusCode::SEE_OTHER);
+    let started = Instant::now();
+    let html = browser.page("/", StatusCode::OK).await;
+    let timeline_time = started.elapsed();
+    let months = html.matches("href=\"/?month=").count();
+    assert!(
+        (120..=121).contains(&months),
+        "ten years of months: {months}"
+    );
+    println!(
+        "on this day: {on_this_day_time:?}; calendar: {calendar_time:?}; \
+         timeline page: {timeline_time:?}"
+    );
 
     let mut tx = begin_for_user(&app.db.admin, user_id(&ana)).await.unwrap();
     let plans = [
