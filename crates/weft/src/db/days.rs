@@ -128,12 +128,15 @@ pub async fn on_this_day(
     date: NaiveDate,
 ) -> Result<Vec<EarlierJournal>, sqlx::Error> {
     let user_id = tx.user_id();
+    // ORDER BY the index's own columns, not min(): min() may walk journals_created_at_idx
+    // through every user's entries looking for this one's.
     let oldest = sqlx::query_scalar!(
-        "SELECT (min(created_at) AT TIME ZONE $2)::date FROM journals WHERE user_id = $1",
+        r#"SELECT (created_at AT TIME ZONE $2)::date AS "day!" FROM journals WHERE user_id = $1
+           ORDER BY created_at, id LIMIT 1"#,
         user_id,
         zone
     )
-    .fetch_one(&mut **tx)
+    .fetch_optional(&mut **tx)
     .await?;
     let Some(oldest) = oldest else {
         return Ok(Vec::new());
@@ -256,19 +259,23 @@ pub async fn calendar(
 }
 
 /// The months in `zone` that have entries of the user's, newest first: from the newest
-/// entry, each step finds the newest entry before the month it is in (one index probe a
-/// month with entries, however many entries there are).
+/// entry, each step finds the newest entry before the month it is in (one probe of
+/// journals_user_id_idx a month with entries, however many entries there are; written with
+/// the index's ORDER BY rather than max(), which the planner may answer by walking
+/// journals_created_at_idx through every user's entries).
 #[tracing::instrument(skip(tx), fields(user_id = %tx.user_id()))]
 pub async fn months_with_entries(tx: &mut UserTx, zone: &str) -> Result<Vec<Month>, sqlx::Error> {
     let firsts = sqlx::query_scalar!(
         r#"WITH RECURSIVE months(first) AS (
                SELECT date_trunc('month',
-                          (SELECT max(created_at) FROM journals WHERE user_id = $1)
+                          (SELECT created_at FROM journals WHERE user_id = $1
+                           ORDER BY created_at DESC, id DESC LIMIT 1)
                               AT TIME ZONE $2)
                UNION ALL
                SELECT date_trunc('month',
-                          (SELECT max(j.created_at) FROM journals j
-                           WHERE j.user_id = $1 AND j.created_at < (m.first AT TIME ZONE $2))
+                          (SELECT j.created_at FROM journals j
+                           WHERE j.user_id = $1 AND j.created_at < (m.first AT TIME ZONE $2)
+                           ORDER BY j.created_at DESC, j.id DESC LIMIT 1)
                               AT TIME ZONE $2)
                FROM months m WHERE m.first IS NOT NULL
            )

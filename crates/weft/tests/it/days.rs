@@ -553,6 +553,46 @@ async fn on_this_day_and_the_calendar_read_index_ranges_for_a_user_with_10000_en
             .unwrap_or(0);
         assert!(most < 200, "{name}: {most} rows from the index:\n{plan}");
     }
+    // The user's oldest entry, where "On this day" stops looking.
+    let lines: Vec<String> = sqlx::query_scalar(
+        "EXPLAIN (ANALYZE, BUFFERS) SELECT (created_at AT TIME ZONE $2)::date FROM journals
+         WHERE user_id = $1 ORDER BY created_at, id LIMIT 1",
+    )
+    .bind(user_id(&ana))
+    .bind("Asia/Tokyo")
+    .fetch_all(&mut *tx)
+    .await
+    .unwrap();
+    let plan = lines.join("\n");
+    assert!(plan.contains("journals_user_id_idx"), "{plan}");
+    assert!(!plan.contains("journals_created_at_idx"), "{plan}");
+    // The months that have entries: one probe of the index a month, 121 in all.
+    let lines: Vec<String> = sqlx::query_scalar(
+        "EXPLAIN (ANALYZE, BUFFERS) WITH RECURSIVE months(first) AS (
+             SELECT date_trunc('month',
+                        (SELECT created_at FROM journals WHERE user_id = $1
+                         ORDER BY created_at DESC, id DESC LIMIT 1)
+                            AT TIME ZONE $2)
+             UNION ALL
+             SELECT date_trunc('month',
+                        (SELECT j.created_at FROM journals j
+                         WHERE j.user_id = $1 AND j.created_at < (m.first AT TIME ZONE $2)
+                         ORDER BY j.created_at DESC, j.id DESC LIMIT 1)
+                            AT TIME ZONE $2)
+             FROM months m WHERE m.first IS NOT NULL
+         )
+         SELECT first::date FROM months WHERE first IS NOT NULL",
+    )
+    .bind(user_id(&ana))
+    .bind("Asia/Tokyo")
+    .fetch_all(&mut *tx)
+    .await
+    .unwrap();
+    let plan = lines.join("\n");
+    println!("months with entries:\n{plan}");
+    assert!(plan.contains("journals_user_id_idx"), "{plan}");
+    assert!(!plan.contains("journals_created_at_idx"), "{plan}");
+    assert!(!plan.contains("Seq Scan on journals"), "{plan}");
     tx.rollback().await.unwrap();
     app.stop().await;
 }
