@@ -223,23 +223,6 @@ pub async fn time_zone_names(executor: impl PgExecutor<'_>) -> Result<Vec<String
     .await
 }
 
-/// The name of the time zone `name` as PostgreSQL spells it (`europe/lisbon` is
-/// `Europe/Lisbon`), among those of [`time_zone_names`]; `None` when it knows none.
-pub async fn known_time_zone(
-    executor: impl PgExecutor<'_>,
-    name: &str,
-) -> Result<Option<String>, sqlx::Error> {
-    sqlx::query_scalar!(
-        r#"SELECT name AS "name!" FROM pg_timezone_names
-           WHERE lower(name) = lower($1)
-             AND name !~ '^(posix|right)/' AND name NOT IN ('posixrules', 'localtime', 'Factory')
-           ORDER BY name = $1 DESC LIMIT 1"#,
-        name
-    )
-    .fetch_optional(executor)
-    .await
-}
-
 /// Sets the user's time zone (`None`: UTC) and, in the same statement, bumps their
 /// timeline version: a page grouped by day in the old zone is never answered again from
 /// the page cache. False when there is no such user.

@@ -123,7 +123,11 @@ async fn render(
         .time_zone(viewer.current.user.id)
         .await
         .map_err(ApiError::from)?;
-    let zones = crate::db::users::time_zone_names(&context.pool).await?;
+    let zones = context
+        .accounts()
+        .time_zone_names()
+        .await
+        .map_err(ApiError::from)?;
     let user = &viewer.current.user;
     let say = |section: Section| -> Markup {
         match &feedback {
@@ -171,7 +175,7 @@ async fn render(
                                 autocapitalize="none" spellcheck="false"
                                 aria-describedby="time-zone-help" data-browser-zone;
                             datalist #time-zones {
-                                @for name in &zones { option value=(name) {} }
+                                @for name in zones { option value=(name) {} }
                             }
                             p.help #time-zone-help {
                                 "Which day an entry belongs to on the timeline, in the calendar and in "
