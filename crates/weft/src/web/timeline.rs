@@ -32,14 +32,6 @@ pub struct TimelineQuery {
     month: Option<String>,
 }
 
-/// What the timeline shows besides its entries, read in one transaction.
-struct Around {
-    /// The user's time zone.
-    zone: String,
-    on_this_day: Vec<EarlierJournal>,
-    months: Vec<Month>,
-}
-
 /// A value of the query, unless it is missing or blank (a form sends empty fields).
 fn given(value: &Option<String>) -> Option<&str> {
     value.as_deref().filter(|v| !v.is_empty())
@@ -91,11 +83,6 @@ pub async fn page(
     };
     let months = days::months_with_entries(&mut tx, &zone).await?;
     scoped::end_reading(tx);
-    let around = Around {
-        zone,
-        on_this_day,
-        months,
-    };
 
     let items = journals::timeline_page(&context.pool, user, &filter, cursor, PAGE).await?;
     // The local day of the entry before this page (the cursor's) and of every entry on it.
@@ -104,8 +91,12 @@ pub async fn page(
         .map(|c| c.created_at)
         .chain(items.iter().map(|i| i.journal.created_at))
         .collect();
-    let mut local = days::local_days(&context.pool, &around.zone, &instants).await?;
-    let before = cursor.is_some().then(|| local.remove(0));
+    let mut local = days::local_days(&context.pool, &zone, &instants).await?;
+    let before = if cursor.is_some() && !local.is_empty() {
+        Some(local.remove(0))
+    } else {
+        None
+    };
     let next = (items.len() as i64 == PAGE)
         .then(|| items.last())
         .flatten()
@@ -169,9 +160,9 @@ pub async fn page(
                     button.secondary type="submit" { "Filter" }
                 }
             }
-            (on_this_day_strip(&around.on_this_day))
-            @if !around.months.is_empty() {
-                (jumps(&around.months, tag.as_deref()))
+            (on_this_day_strip(&on_this_day))
+            @if !months.is_empty() {
+                (jumps(&months, tag.as_deref()))
             }
             @if items.is_empty() {
                 (empty(filtered, cursor.is_some()))
