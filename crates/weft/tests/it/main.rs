@@ -62,6 +62,7 @@ mod transcribe_cli;
 mod transcription;
 mod upload_fuzz;
 mod user_cli;
+mod web_days;
 mod web_entry;
 mod web_pages;
 mod web_tags;
