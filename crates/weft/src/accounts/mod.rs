@@ -318,4 +318,51 @@ impl Accounts<'_> {
         users::set_transcription_language(self.pool, user, language.code()).await?;
         Ok(language.code().map(str::to_owned))
     }
+
+    /// The user's time zone (`None`: UTC).
+    pub async fn time_zone(&self, user: Uuid) -> Result<Option<String>, AccountError> {
+        Ok(users::time_zone(self.pool, user).await?)
+    }
+
+    /// The time zone names a person may choose, sorted: those PostgreSQL knows, read once
+    /// per process (reading `pg_timezone_names` walks the server's time zone files, about
+    /// 60 ms each time).
+    pub async fn time_zone_names(&self) -> Result<&'static [String], AccountError> {
+        static NAMES: tokio::sync::OnceCell<Vec<String>> = tokio::sync::OnceCell::const_new();
+        let names = NAMES
+            .get_or_try_init(|| users::time_zone_names(self.pool))
+            .await?;
+        Ok(names.as_slice())
+    }
+
+    /// Sets the user's time zone: a name PostgreSQL knows, in any case (stored as it
+    /// spells it), or nothing for UTC. Returns the zone as stored.
+    pub async fn set_time_zone(
+        &self,
+        user: Uuid,
+        name: &str,
+    ) -> Result<Option<String>, AccountError> {
+        const FIELD: &str = "timeZone";
+        let zone = match crate::domain::days::time_zone_name(name, FIELD)? {
+            None => None,
+            Some(name) => {
+                let names = self.time_zone_names().await?;
+                let known = names
+                    .iter()
+                    .find(|n| **n == name)
+                    .or_else(|| names.iter().find(|n| n.eq_ignore_ascii_case(&name)));
+                Some(known.cloned().ok_or_else(|| {
+                    ValidationError::new(
+                        FIELD,
+                        format!(
+                            "Weft knows no time zone called {name}. Choose one from the list, \
+                             such as Europe/Lisbon or America/New_York."
+                        ),
+                    )
+                })?)
+            }
+        };
+        users::set_time_zone(self.pool, user, zone.as_deref()).await?;
+        Ok(zone)
+    }
 }

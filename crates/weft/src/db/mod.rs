@@ -1,6 +1,7 @@
 //! The database: connecting (external or embedded), migrations, and the queries.
 
 pub mod backup;
+pub mod days;
 pub mod embedded;
 pub mod jobs;
 pub mod journals;

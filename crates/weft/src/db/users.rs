@@ -196,3 +196,54 @@ pub async fn set_transcription_language(
     .await?;
     Ok(result.rows_affected() == 1)
 }
+
+/// The user's time zone, an IANA name such as `Europe/Lisbon`; `None` is UTC.
+pub async fn time_zone(
+    executor: impl PgExecutor<'_>,
+    id: Uuid,
+) -> Result<Option<String>, sqlx::Error> {
+    Ok(
+        sqlx::query_scalar!("SELECT time_zone FROM user_settings WHERE user_id = $1", id)
+            .fetch_optional(executor)
+            .await?
+            .flatten(),
+    )
+}
+
+/// The time zone names PostgreSQL knows that a person may choose, sorted: those of
+/// `pg_timezone_names` without the system's copies under `posix/` and `right/` (the latter
+/// count leap seconds) and its internal entries.
+pub async fn time_zone_names(executor: impl PgExecutor<'_>) -> Result<Vec<String>, sqlx::Error> {
+    sqlx::query_scalar!(
+        r#"SELECT name AS "name!" FROM pg_timezone_names
+           WHERE name !~ '^(posix|right)/' AND name NOT IN ('posixrules', 'localtime', 'Factory')
+           ORDER BY name"#
+    )
+    .fetch_all(executor)
+    .await
+}
+
+/// Sets the user's time zone (`None`: UTC) and, in the same statement, bumps their
+/// timeline version: a page grouped by day in the old zone is never answered again from
+/// the page cache. False when there is no such user.
+pub async fn set_time_zone(
+    executor: impl PgExecutor<'_>,
+    id: Uuid,
+    zone: Option<&str>,
+) -> Result<bool, sqlx::Error> {
+    let changed = sqlx::query_scalar!(
+        r#"WITH changed AS (
+               INSERT INTO user_settings (user_id, time_zone)
+               SELECT id, $2 FROM users WHERE id = $1
+               ON CONFLICT (user_id) DO UPDATE
+                   SET time_zone = EXCLUDED.time_zone, updated_at = now()
+               RETURNING user_id
+           )
+           SELECT count(*) AS "changed!" FROM changed, weft_timeline_bump(ARRAY[changed.user_id])"#,
+        id,
+        zone
+    )
+    .fetch_one(executor)
+    .await?;
+    Ok(changed == 1)
+}

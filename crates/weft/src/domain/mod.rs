@@ -5,6 +5,7 @@
 //! (`api::error`).
 
 mod account;
+pub mod days;
 mod journal;
 mod language;
 pub mod password;

@@ -1,7 +1,9 @@
 //! Timeline pages kept in memory, answered again while nothing they show has changed.
 //!
 //! Every change to a user's journals, tags, transcripts or transcription jobs bumps their
-//! timeline version in the same transaction (migrations/0007_timeline_versions.sql), and
+//! timeline version in the same transaction (migrations/0007_timeline_versions.sql), as does
+//! a change of their time zone (`db::users::set_time_zone`: a page grouped by day in the old
+//! zone is never answered again), and
 //! the version comes with the session lookup that every request makes. A page read after
 //! that lookup is at least as new as the version it is kept under, so a page kept under
 //! the version a request sees shows everything that request could see: reading it again

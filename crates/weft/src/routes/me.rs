@@ -31,14 +31,28 @@ pub struct Settings {
     /// The language new recordings are transcribed in, as a code (`es`); null: detected
     /// from the speech.
     pub transcription_language: Option<String>,
+    /// The time zone that decides which day an entry belongs to (the timeline's days, the
+    /// calendar, "On this day"): an IANA name such as `Europe/Lisbon`; null: UTC.
+    pub time_zone: Option<String>,
 }
 
-/// New settings.
+/// New settings: each one given is changed, the others stay.
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct UpdateSettingsRequest {
     /// A language code (`en`, `es`, `sv`, ...), or `auto` to detect the language.
-    pub transcription_language: String,
+    pub transcription_language: Option<String>,
+    /// A time zone name PostgreSQL knows (`Asia/Tokyo`), or `""` for UTC.
+    pub time_zone: Option<String>,
+}
+
+/// The user's settings as they are.
+async fn settings(context: &ApiContext, user: uuid::Uuid) -> Result<Settings, ApiError> {
+    let accounts = context.accounts();
+    Ok(Settings {
+        transcription_language: accounts.transcription_language(user).await?,
+        time_zone: accounts.time_zone(user).await?,
+    })
 }
 
 /// The account's settings.
@@ -51,23 +65,18 @@ pub(crate) async fn get_settings(
     State(context): State<ApiContext>,
     current: CurrentUser,
 ) -> Result<ApiJson<Settings>, ApiError> {
-    let transcription_language = context
-        .accounts()
-        .transcription_language(current.user.id)
-        .await?;
-    Ok(ApiJson(Settings {
-        transcription_language,
-    }))
+    Ok(ApiJson(settings(&context, current.user.id).await?))
 }
 
-/// Change the account's settings: the language new recordings are transcribed in.
+/// Change the account's settings: the language new recordings are transcribed in, and the
+/// time zone. A setting left out stays as it is.
 #[utoipa::path(
     put, path = "/api/v1/me/settings", tag = "accounts",
     request_body = UpdateSettingsRequest,
     responses(
         (status = 200, body = Settings),
         (status = 401, body = ErrorBody),
-        (status = 422, description = "Not a language Weft can transcribe", body = ErrorBody),
+        (status = 422, description = "Not a language Weft can transcribe, or not a time zone", body = ErrorBody),
     ),
     security(("bearer" = []), ("cookie" = []))
 )]
@@ -76,13 +85,21 @@ pub(crate) async fn update_settings(
     current: CurrentUser,
     ApiJson(request): ApiJson<UpdateSettingsRequest>,
 ) -> Result<ApiJson<Settings>, ApiError> {
-    let transcription_language = context
-        .accounts()
-        .set_transcription_language(current.user.id, &request.transcription_language)
-        .await?;
-    Ok(ApiJson(Settings {
-        transcription_language,
-    }))
+    let (accounts, user) = (context.accounts(), current.user.id);
+    // Both are checked before either is written: a refused request changes nothing.
+    if let Some(language) = &request.transcription_language {
+        crate::domain::Language::parse(language, "transcriptionLanguage")?;
+    }
+    if let Some(zone) = &request.time_zone {
+        crate::domain::days::time_zone_name(zone, "timeZone")?;
+    }
+    if let Some(zone) = &request.time_zone {
+        accounts.set_time_zone(user, zone).await?;
+    }
+    if let Some(language) = &request.transcription_language {
+        accounts.set_transcription_language(user, language).await?;
+    }
+    Ok(ApiJson(settings(&context, user).await?))
 }
 
 /// New username and/or email; the current password confirms the change.
@@ -112,14 +129,31 @@ pub struct DeleteMeRequest {
     pub password: Secret,
 }
 
+/// The signed-in account, with its time zone.
+#[derive(Debug, Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct Me {
+    #[serde(flatten)]
+    pub user: User,
+    /// The account's time zone (an IANA name); null: UTC. Set it in the settings.
+    pub time_zone: Option<String>,
+}
+
 /// The signed-in account.
 #[utoipa::path(
     get, path = "/api/v1/me", tag = "accounts",
-    responses((status = 200, body = User), (status = 401, body = ErrorBody)),
+    responses((status = 200, body = Me), (status = 401, body = ErrorBody)),
     security(("bearer" = []), ("cookie" = []))
 )]
-async fn get_me(current: CurrentUser) -> ApiJson<User> {
-    ApiJson(current.user)
+async fn get_me(
+    State(context): State<ApiContext>,
+    current: CurrentUser,
+) -> Result<ApiJson<Me>, ApiError> {
+    let time_zone = context.accounts().time_zone(current.user.id).await?;
+    Ok(ApiJson(Me {
+        user: current.user,
+        time_zone,
+    }))
 }
 
 /// Change the username and/or email.

@@ -2,6 +2,7 @@
 //! with its OpenAPI description, so the document at /api/v1/openapi.json cannot miss one.
 
 pub mod auth;
+pub mod calendar;
 pub mod health;
 pub mod journals;
 pub mod me;
@@ -84,6 +85,7 @@ pub fn api_with(upload_bytes: u64) -> (Router<ApiContext>, OpenApiDoc) {
         .merge(me::router())
         .merge(sessions::router())
         .merge(journals::router(upload_bytes))
+        .merge(calendar::router())
         .merge(tags::router())
         .merge(search::router())
         .split_for_parts();

@@ -1,5 +1,5 @@
-//! Account settings (`/account`): username and email, password, sessions, and deleting the
-//! account. The forms call the API's own handlers.
+//! Account settings (`/account`): transcription language, time zone, username and email,
+//! password, sessions, and deleting the account. The forms call the API's own handlers.
 
 use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
@@ -45,6 +45,12 @@ pub struct LanguageForm {
     language: String,
 }
 
+/// The time zone: a name PostgreSQL knows, or empty for UTC.
+#[derive(Debug, Deserialize)]
+pub struct TimeZoneForm {
+    time_zone: String,
+}
+
 /// Deleting the account: the password and a ticked box.
 #[derive(Debug, Deserialize)]
 pub struct DeleteForm {
@@ -56,6 +62,7 @@ pub struct DeleteForm {
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Section {
     Language,
+    TimeZone,
     Identity,
     Password,
     Sessions,
@@ -86,6 +93,10 @@ pub async fn page(
             Section::Language,
             "Saved. New recordings are transcribed in this language.",
         )),
+        Some("time-zone") => Some((
+            Section::TimeZone,
+            "Saved. Days on your timeline and calendar follow this time zone.",
+        )),
         _ => None,
     }
     .map(|(section, message)| Feedback {
@@ -107,6 +118,16 @@ async fn render(
         .transcription_language(viewer.current.user.id)
         .await
         .map_err(ApiError::from)?;
+    let zone = context
+        .accounts()
+        .time_zone(viewer.current.user.id)
+        .await
+        .map_err(ApiError::from)?;
+    let zones = context
+        .accounts()
+        .time_zone_names()
+        .await
+        .map_err(ApiError::from)?;
     let user = &viewer.current.user;
     let say = |section: Section| -> Markup {
         match &feedback {
@@ -119,7 +140,7 @@ async fn render(
             title: "Account",
             viewer: Some(viewer),
             nav: Nav::Account,
-            scripts: &[],
+            scripts: &["timezone.js"],
         },
         html! {
             // Signing out is in the header, on every page.
@@ -140,6 +161,30 @@ async fn render(
                             }
                         }
                         button.primary type="submit" { "Save language" }
+                    }
+                }
+                section.card.wide aria-labelledby="time-zone-heading" {
+                    h2 #time-zone-heading { "Time zone" }
+                    (say(Section::TimeZone))
+                    form method="post" action="/account/time-zone" {
+                        (layout::csrf_field(viewer))
+                        div.field {
+                            label for="time-zone" { "Your time zone" }
+                            input #time-zone name="time_zone" type="text" list="time-zones"
+                                value=[zone.as_deref()] placeholder="UTC" autocomplete="off"
+                                autocapitalize="none" spellcheck="false"
+                                aria-describedby="time-zone-help" data-browser-zone;
+                            datalist #time-zones {
+                                @for name in zones { option value=(name) {} }
+                            }
+                            p.help #time-zone-help {
+                                "Which day an entry belongs to on the timeline, in the calendar and in "
+                                "“On this day”: a name such as Europe/Lisbon or America/New_York. "
+                                "Empty is UTC."
+                            }
+                            p.help #time-zone-browser hidden {}
+                        }
+                        button.primary type="submit" { "Save time zone" }
                     }
                 }
                 section.card aria-labelledby="identity-heading" {
@@ -324,6 +369,22 @@ pub async fn language(
     match changed {
         Ok(_) => Ok(Redirect::to("/account?done=language").into_response()),
         Err(error) => refused(&context, &viewer, Section::Language, error.into()).await,
+    }
+}
+
+/// POST /account/time-zone.
+pub async fn time_zone(
+    State(context): State<ApiContext>,
+    posted: Posted<TimeZoneForm>,
+) -> Result<Response, WebError> {
+    let Posted { viewer, form } = posted;
+    let changed = context
+        .accounts()
+        .set_time_zone(viewer.current.user.id, &form.time_zone)
+        .await;
+    match changed {
+        Ok(_) => Ok(Redirect::to("/account?done=time-zone").into_response()),
+        Err(error) => refused(&context, &viewer, Section::TimeZone, error.into()).await,
     }
 }
 

@@ -43,6 +43,11 @@ const FILES: &[(&str, &str, &str)] = &[
         include_str!("../../assets/search.js"),
     ),
     (
+        "timezone.js",
+        "text/javascript; charset=utf-8",
+        include_str!("../../assets/timezone.js"),
+    ),
+    (
         "logo.svg",
         "image/svg+xml",
         include_str!("../../assets/logo.svg"),

@@ -13,6 +13,7 @@ use crate::db::jobs::TranscriptStatus;
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Nav {
     Timeline,
+    Calendar,
     New,
     Search,
     Tags,
@@ -73,6 +74,15 @@ fn header(frame: &Frame<'_>) -> Markup {
                 @if let Some(viewer) = frame.viewer {
                     nav aria-label="Main" {
                         a href="/" aria-current=[current(Nav::Timeline)] { "Timeline" }
+                        a.nav-calendar href="/calendar" aria-current=[current(Nav::Calendar)] {
+                            // A phone shows the icon alone (the word stays for screen readers).
+                            svg.nav-icon aria-hidden="true" width="18" height="18" viewBox="0 0 24 24" fill="none"
+                                stroke="currentColor" stroke-width="2" stroke-linecap="round" {
+                                rect x="3" y="5" width="18" height="16" rx="2" {}
+                                path d="M3 10h18M8 3v4M16 3v4" {}
+                            }
+                            span.nav-label { "Calendar" }
+                        }
                         a href="/search" aria-current=[current(Nav::Search)] { "Search" }
                         a href="/tags" aria-current=[current(Nav::Tags)] { "Tags" }
                         a.nav-new href="/new" aria-current=[current(Nav::New)] aria-label="New entry" {

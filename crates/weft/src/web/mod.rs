@@ -5,6 +5,7 @@
 mod account;
 mod assets;
 mod auth;
+mod calendar;
 mod entry;
 mod layout;
 mod new_entry;
@@ -32,6 +33,7 @@ pub fn router() -> Router<ApiContext> {
         .route("/account/identity", post(account::identity))
         .route("/account/password", post(account::password))
         .route("/account/language", post(account::language))
+        .route("/account/time-zone", post(account::time_zone))
         .route("/account/sessions/{id}/revoke", post(account::revoke))
         .route("/account/delete", post(account::delete))
         .route("/new", get(new_entry::page))
@@ -42,6 +44,7 @@ pub fn router() -> Router<ApiContext> {
             "/entries/{id}/versions/{version}/restore",
             post(entry::restore),
         )
+        .route("/calendar", get(calendar::page))
         .route("/search", get(search::page))
         .route("/tags", get(tags::page))
         .route("/tags/rename", post(tags::rename))

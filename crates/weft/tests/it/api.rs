@@ -136,6 +136,8 @@ const ROUTES: &[(&str, &str)] = &[
     ("delete", "/api/v1/sessions/{id}"),
     ("get", "/api/v1/journals"),
     ("post", "/api/v1/journals"),
+    ("get", "/api/v1/journals/on-this-day"),
+    ("get", "/api/v1/calendar"),
     ("get", "/api/v1/journals/{id}"),
     ("patch", "/api/v1/journals/{id}"),
     ("delete", "/api/v1/journals/{id}"),

@@ -36,11 +36,12 @@ const SIGNED_IN: &[(&str, &str)] = &[
     ("account", "/account"),
     ("tags", "/tags"),
     ("tags-by-name", "/tags?sort=name"),
+    ("calendar", "/calendar"),
     ("error", "/?cursor=garbage"),
 ];
 
 /// axe-core's script, where scripts/install-deps unpacks it.
-fn axe_script() -> String {
+pub(crate) fn axe_script() -> String {
     let path: PathBuf = common::tools_dir().join("axe-core/axe-core-4.14.1/axe.min.js");
     std::fs::read_to_string(&path).unwrap_or_else(|e| {
         panic!(
@@ -136,7 +137,7 @@ where
 }
 
 /// Opens `path` and waits for its scripts to have run.
-async fn open(browser: &Client, app: &TestApp, path: &str) {
+pub(crate) async fn open(browser: &Client, app: &TestApp, path: &str) {
     browser.goto(&app.url(path)).await.unwrap();
     wait_until(
         browser,
@@ -147,7 +148,7 @@ async fn open(browser: &Client, app: &TestApp, path: &str) {
     .await;
 }
 
-async fn check_path(
+pub(crate) async fn check_path(
     browser: &Client,
     app: &TestApp,
     axe: &str,

@@ -270,7 +270,10 @@ async fn the_transcription_language_is_a_setting_checked_like_any_input() {
             .bearer_auth(&eva.token);
         async move { request.send().await.unwrap().json::<Value>().await.unwrap() }
     };
-    assert_eq!(get(&app).await, json!({ "transcriptionLanguage": null }));
+    assert_eq!(
+        get(&app).await,
+        json!({ "transcriptionLanguage": null, "timeZone": null })
+    );
     let put = |body: Value| {
         app.client
             .put(app.url("/api/v1/me/settings"))
@@ -280,7 +283,10 @@ async fn the_transcription_language_is_a_setting_checked_like_any_input() {
     };
     let response = put(json!({ "transcriptionLanguage": "ES" })).await.unwrap();
     assert_eq!(response.status(), 200);
-    assert_eq!(get(&app).await, json!({ "transcriptionLanguage": "es" }));
+    assert_eq!(
+        get(&app).await,
+        json!({ "transcriptionLanguage": "es", "timeZone": null })
+    );
     for bad in ["xx", "spanish", "e\u{0}s", ""] {
         if bad.is_empty() {
             // Empty is detection, like "auto".
@@ -300,7 +306,7 @@ async fn the_transcription_language_is_a_setting_checked_like_any_input() {
     }
     assert_eq!(
         get(&app).await,
-        json!({ "transcriptionLanguage": "es" }),
+        json!({ "transcriptionLanguage": "es", "timeZone": null }),
         "unchanged"
     );
     let response = put(json!({ "transcriptionLanguage": "es", "extra": 1 }))
@@ -311,7 +317,10 @@ async fn the_transcription_language_is_a_setting_checked_like_any_input() {
         .await
         .unwrap();
     assert_eq!(response.status(), 200);
-    assert_eq!(get(&app).await, json!({ "transcriptionLanguage": null }));
+    assert_eq!(
+        get(&app).await,
+        json!({ "transcriptionLanguage": null, "timeZone": null })
+    );
     let anonymous = app
         .client
         .get(app.url("/api/v1/me/settings"))

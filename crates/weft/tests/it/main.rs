@@ -19,6 +19,8 @@ mod backup;
 #[cfg(feature = "whisper")]
 mod browser;
 #[cfg(feature = "whisper")]
+mod browser_days;
+#[cfg(feature = "whisper")]
 mod browser_entry;
 #[cfg(feature = "whisper")]
 mod browser_pages;
@@ -27,6 +29,7 @@ mod browser_search;
 #[cfg(feature = "whisper")]
 mod browser_tags;
 mod chaos;
+mod days;
 mod embedded;
 mod faults_kill;
 mod faults_postgres;
@@ -59,6 +62,7 @@ mod transcribe_cli;
 mod transcription;
 mod upload_fuzz;
 mod user_cli;
+mod web_days;
 mod web_entry;
 mod web_pages;
 mod web_tags;

@@ -2,6 +2,7 @@
 
 pub(crate) mod edit;
 mod media;
+mod on_this_day;
 pub(crate) mod read;
 pub(crate) mod tags;
 pub(crate) mod transcript;
@@ -28,6 +29,7 @@ pub fn router(upload_bytes: u64) -> OpenApiRouter<ApiContext> {
         .layer(DefaultBodyLimit::max(body_limit));
     OpenApiRouter::new()
         .routes(routes!(read::list_journals))
+        .routes(routes!(on_this_day::on_this_day))
         .merge(uploads)
         .routes(routes!(
             read::get_journal,
