@@ -2,6 +2,7 @@
 
 mod backup;
 mod db;
+mod export;
 mod import;
 mod jobs;
 mod serve;
@@ -43,6 +44,9 @@ pub enum Command {
     Transcribe(transcribe::TranscribeArgs),
     /// Import existing video files as journals of an account.
     Import(import::ImportArgs),
+    /// Export one account's whole journal to a folder or a .zip: recordings, transcripts,
+    /// notes and a page that plays it all offline.
+    Export(export::ExportArgs),
     /// Write the whole instance (database and every media object) into one archive.
     Backup(backup::BackupArgs),
     /// Bring an empty instance (new database, empty storage) to the state of a backup.
@@ -77,6 +81,7 @@ pub fn main() -> std::process::ExitCode {
             Command::Worker(args) => worker::run(&cli.global, args).await,
             Command::Import(args) => import::run(&cli.global, args).await,
             Command::Jobs(command) => jobs::run(&cli.global, command).await,
+            Command::Export(args) => export::run(&cli.global, args).await,
             Command::Backup(args) => backup::backup(&cli.global, args).await,
             Command::Restore(args) => backup::restore(&cli.global, args).await,
             Command::Openapi => {

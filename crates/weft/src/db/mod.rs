@@ -2,6 +2,7 @@
 
 pub mod backup;
 pub mod embedded;
+pub mod export;
 pub mod jobs;
 pub mod journals;
 pub mod migrate;

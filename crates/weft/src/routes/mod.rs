@@ -2,6 +2,7 @@
 //! with its OpenAPI description, so the document at /api/v1/openapi.json cannot miss one.
 
 pub mod auth;
+pub mod export;
 pub mod health;
 pub mod journals;
 pub mod me;
@@ -82,6 +83,7 @@ pub fn api_with(upload_bytes: u64) -> (Router<ApiContext>, OpenApiDoc) {
         .merge(health::router())
         .merge(auth::router())
         .merge(me::router())
+        .merge(export::router())
         .merge(sessions::router())
         .merge(journals::router(upload_bytes))
         .merge(tags::router())
