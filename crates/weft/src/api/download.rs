@@ -33,14 +33,19 @@ pub async fn journal_zip(context: &ApiContext, user: &User) -> Result<Response, 
         pool: context.pool.clone(),
         storage: context.storage.clone(),
     };
-    let body = stream::zip(exporter, user).await.map_err(|error| match error {
-        ExportError::Database(error) => ApiError::from(error),
-        other => ApiError::internal(other),
-    })?;
+    let body = stream::zip(exporter, user)
+        .await
+        .map_err(|error| match error {
+            ExportError::Database(error) => ApiError::from(error),
+            other => ApiError::internal(other),
+        })?;
     let disposition = format!("attachment; filename=\"{}\"", file_name(user));
     Ok((
         [
-            (header::CONTENT_TYPE, HeaderValue::from_static("application/zip")),
+            (
+                header::CONTENT_TYPE,
+                HeaderValue::from_static("application/zip"),
+            ),
             (
                 header::CONTENT_DISPOSITION,
                 HeaderValue::from_str(&disposition)

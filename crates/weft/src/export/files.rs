@@ -152,12 +152,22 @@ fn yaml(text: &str) -> String {
 
 /// `entry.md`: YAML front matter with the metadata, then the notes, then the transcript as
 /// text, readable in any editor and by static-site tools.
-pub fn entry_markdown(entry: &ManifestEntry, time_zone: Option<&str>, transcript: Option<&str>) -> String {
+pub fn entry_markdown(
+    entry: &ManifestEntry,
+    time_zone: Option<&str>,
+    transcript: Option<&str>,
+) -> String {
     let mut out = String::from("---\n");
     out.push_str(&format!("id: {}\n", entry.id));
     out.push_str(&format!("title: {}\n", yaml(&entry.title)));
-    out.push_str(&format!("date: {}\n", entry.local_time.format("%Y-%m-%dT%H:%M:%S%:z")));
-    out.push_str(&format!("time_zone: {}\n", yaml(time_zone.unwrap_or("UTC"))));
+    out.push_str(&format!(
+        "date: {}\n",
+        entry.local_time.format("%Y-%m-%dT%H:%M:%S%:z")
+    ));
+    out.push_str(&format!(
+        "time_zone: {}\n",
+        yaml(time_zone.unwrap_or("UTC"))
+    ));
     let tags: Vec<String> = entry.tags.iter().map(|t| yaml(t)).collect();
     out.push_str(&format!("tags: [{}]\n", tags.join(", ")));
     match &entry.location {

@@ -1,11 +1,19 @@
 //! `index.html`: every entry of the export on one page that a browser opens from the file
-//! system. It names its files by relative links only (`<video src>`, `<track src>`), loads
-//! nothing else and runs no script, so it keeps working without Weft and without a server.
+//! system. Recordings are relative links (`<video src>`); captions are inlined as `data:`
+//! URLs, because Chromium refuses a `<track>` file next to a page opened from the file
+//! system (each `file:` URL is an origin of its own). It loads nothing else and runs no
+//! script, so it keeps working without Weft and without a server. The page is written one
+//! entry at a time (see [`IndexReader`]): its size never sits in memory.
+
+use std::io::{self, Read};
 
 use maud::{html, Markup, PreEscaped, DOCTYPE};
+use tokio::runtime::Handle;
+use uuid::Uuid;
 
 use super::files::{Manifest, ManifestEntry};
 use super::names::href;
+use crate::db::{scoped, transcripts};
 
 /// The page's style, inline: nothing else is fetched.
 const STYLE: &str = "
@@ -21,11 +29,14 @@ audio { width: 100%; }
 .notes { white-space: pre-wrap; }
 ";
 
-/// The page for `manifest`, its entries newest first under their local dates.
-pub fn page(manifest: &Manifest) -> Markup {
+/// Where the entries go in the page's frame.
+const ENTRIES: &str = "<!--entries-->";
+
+/// The page around its entries: what comes before the first and after the last.
+fn frame(manifest: &Manifest) -> (String, String) {
     let title = format!("{}’s journal", manifest.user.username);
     let zone = manifest.user.time_zone.as_deref().unwrap_or("UTC");
-    html! {
+    let page = html! {
         (DOCTYPE)
         html lang="en" {
             head {
@@ -40,39 +51,39 @@ pub fn page(manifest: &Manifest) -> Markup {
                     p.meta {
                         (manifest.entries.len()) " entries, exported "
                         (manifest.exported_at.format("%Y-%m-%d %H:%M UTC"))
-                        " by Weft " (manifest.weft_version) ". Dates are in " (zone) "."
+                        " by Weft " (manifest.weft_version) ". Dates are in " (zone)
+                        ". Newest first."
                     }
                 }
-                main {
-                    @for (day, entries) in days(manifest) {
-                        section {
-                            h2.day { (day) }
-                            @for entry in entries { (article(entry)) }
-                        }
-                    }
-                }
+                main { (PreEscaped(ENTRIES)) }
             }
         }
     }
+    .into_string();
+    match page.split_once(ENTRIES) {
+        Some((before, after)) => (before.to_string(), format!("{after}\n")),
+        None => (page, String::new()),
+    }
 }
 
-/// The entries newest first, in runs of the same local day.
-fn days(manifest: &Manifest) -> Vec<(String, Vec<&ManifestEntry>)> {
-    let mut days: Vec<(String, Vec<&ManifestEntry>)> = Vec::new();
-    for entry in manifest.entries.iter().rev() {
-        let day = entry.local_time.format("%A %-d %B %Y").to_string();
-        match days.last_mut() {
-            Some((last, entries)) if *last == day => entries.push(entry),
-            _ => days.push((day, vec![entry])),
+/// A text as a `data:` URL of type `text/vtt`.
+fn data_url(vtt: &str) -> String {
+    let mut out = String::from("data:text/vtt;charset=utf-8,");
+    for byte in vtt.bytes() {
+        if byte.is_ascii_alphanumeric() || matches!(byte, b'-' | b'.' | b'_' | b'~' | b' ') {
+            out.push(if byte == b' ' { '+' } else { byte as char });
+        } else {
+            out.push_str(&format!("%{byte:02X}"));
         }
     }
-    days
+    // `+` is not a space in a data: URL: only percent-escapes are decoded.
+    out.replace('+', "%20")
 }
 
-fn article(entry: &ManifestEntry) -> Markup {
+fn article(entry: &ManifestEntry, vtt: Option<&str>) -> Markup {
     let folder = &entry.folder;
     let link = |file: &str| href(&format!("{folder}/{file}"));
-    let captions = entry.transcript_versions > 0;
+    let captions = vtt.map(data_url);
     html! {
         article id=(entry.id) {
             h3 { (entry.title) }
@@ -84,11 +95,11 @@ fn article(entry: &ManifestEntry) -> Markup {
             @if let Some(file) = &entry.recording {
                 @if entry.media == "audio" {
                     audio controls preload="none" src=(link(file)) {
-                        @if captions { track kind="captions" label="Transcript" default src=(link("transcript.vtt")); }
+                        @if let Some(src) = &captions { track kind="captions" label="Transcript" default src=(src); }
                     }
                 } @else {
                     video controls preload="none" src=(link(file)) {
-                        @if captions { track kind="captions" label="Transcript" default src=(link("transcript.vtt")); }
+                        @if let Some(src) = &captions { track kind="captions" label="Transcript" default src=(src); }
                     }
                 }
             }
@@ -98,12 +109,117 @@ fn article(entry: &ManifestEntry) -> Markup {
             @if let Some(notes) = &entry.notes { p.notes { (notes) } }
             p.files {
                 a href=(link("entry.md")) { "entry.md" }
-                @if captions {
+                @if entry.transcript_versions > 0 {
                     " · " a href=(link("transcript.vtt")) { "transcript.vtt" }
                     " · " a href=(link("transcript.json")) { "transcript.json" }
                 }
                 @if let Some(file) = &entry.recording { " · " a href=(link(file)) { (file) } }
             }
         }
+    }
+}
+
+/// The page as a reader: the head, then each entry (newest first, under a heading for each
+/// local day) with its current captions read from the database as it comes, then the end.
+pub struct IndexReader<'a> {
+    handle: Handle,
+    pool: &'a sqlx::PgPool,
+    user_id: Uuid,
+    /// Newest first.
+    entries: std::iter::Rev<std::slice::Iter<'a, ManifestEntry>>,
+    last_day: String,
+    tail: String,
+    buffer: Vec<u8>,
+    at: usize,
+    done: bool,
+}
+
+impl<'a> IndexReader<'a> {
+    /// The page of `manifest`, reading captions as `user_id`.
+    pub fn new(
+        handle: Handle,
+        pool: &'a sqlx::PgPool,
+        user_id: Uuid,
+        manifest: &'a Manifest,
+    ) -> Self {
+        let (head, tail) = frame(manifest);
+        Self {
+            handle,
+            pool,
+            user_id,
+            entries: manifest.entries.iter().rev(),
+            last_day: String::new(),
+            tail,
+            buffer: head.into_bytes(),
+            at: 0,
+            done: false,
+        }
+    }
+
+    /// The next part of the page; false at its end.
+    fn refill(&mut self) -> io::Result<bool> {
+        self.buffer.clear();
+        self.at = 0;
+        let Some(entry) = self.entries.next() else {
+            if self.done {
+                return Ok(false);
+            }
+            self.done = true;
+            self.buffer.extend_from_slice(self.tail.as_bytes());
+            return Ok(true);
+        };
+        let day = entry.local_time.format("%A %-d %B %Y").to_string();
+        if day != self.last_day {
+            let heading = html! { h2.day { (day) } };
+            self.buffer
+                .extend_from_slice(heading.into_string().as_bytes());
+            self.last_day = day;
+        }
+        let vtt = if entry.transcript_versions > 0 {
+            let current = self
+                .handle
+                .block_on(async {
+                    let mut tx = scoped::begin_for_user(self.pool, self.user_id).await?;
+                    let current = transcripts::current(&mut tx, entry.id).await?;
+                    tx.commit().await?;
+                    Ok::<_, sqlx::Error>(current)
+                })
+                .map_err(io::Error::other)?;
+            current.map(|t| {
+                crate::transcribe::captions::webvtt(&t.segments.map(|s| s.0).unwrap_or_default())
+            })
+        } else {
+            None
+        };
+        let html = article(entry, vtt.as_deref()).into_string();
+        self.buffer.extend_from_slice(html.as_bytes());
+        Ok(true)
+    }
+}
+
+impl Read for IndexReader<'_> {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        while self.at == self.buffer.len() {
+            if !self.refill()? {
+                return Ok(0);
+            }
+        }
+        let n = buf.len().min(self.buffer.len() - self.at);
+        buf[..n].copy_from_slice(&self.buffer[self.at..self.at + n]);
+        self.at += n;
+        Ok(n)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::data_url;
+
+    #[test]
+    fn captions_become_a_data_url_with_every_special_character_escaped() {
+        assert_eq!(
+            data_url("WEBVTT\n\n1\n00:00:00.000 --> 00:00:01.000\nA & B <i>\n"),
+            "data:text/vtt;charset=utf-8,WEBVTT%0A%0A1%0A00%3A00%3A00.000%20--%3E%2000%3A00%3A01.000%0AA%20%26%20B%20%3Ci%3E%0A"
+        );
     }
 }

@@ -93,7 +93,16 @@ pub struct Exporter {
 pub struct Plan {
     user_id: uuid::Uuid,
     manifest: Manifest,
-    rows: Vec<EntryRow>,
+    /// Where each entry's recording is stored, and its wall-clock time, in the manifest's
+    /// order (the rest of each row is in the manifest: nothing is held twice).
+    rows: Vec<Stored>,
+}
+
+#[derive(Debug)]
+struct Stored {
+    id: uuid::Uuid,
+    video_path: String,
+    local_time: chrono::NaiveDateTime,
 }
 
 impl Plan {
@@ -118,7 +127,11 @@ fn recording_name(row: &EntryRow) -> Option<String> {
         .extension()
         .and_then(|e| e.to_str())
         .unwrap_or("bin");
-    let kind = if row.media == "audio" { "audio" } else { "video" };
+    let kind = if row.media == "audio" {
+        "audio"
+    } else {
+        "video"
+    };
     Some(format!("{kind}.{extension}"))
 }
 
@@ -130,26 +143,32 @@ impl Exporter {
         let rows = export::entries(&mut tx, time_zone.as_deref().unwrap_or("UTC")).await?;
         tx.commit().await?;
         let mut folders = names::Folders::default();
-        let entries = rows
-            .iter()
-            .map(|row| ManifestEntry {
+        let mut stored = Vec::with_capacity(rows.len());
+        let mut entries = Vec::with_capacity(rows.len());
+        for row in rows {
+            entries.push(ManifestEntry {
                 id: row.id,
                 folder: folders.name(row.local_time.date(), &row.title),
-                title: row.title.clone(),
+                recording: recording_name(&row),
+                local_time: files::local_time(&row),
                 created_at: row.created_at,
-                local_time: files::local_time(row),
-                media: row.media.clone(),
-                recording: recording_name(row),
                 recording_bytes: None,
                 recording_sha256: None,
                 duration: row.duration,
-                location: row.location.clone(),
-                notes: row.notes.clone(),
-                tags: row.tags.clone(),
                 transcript_status: row.transcript_status.as_str().to_string(),
                 transcript_versions: 0,
-            })
-            .collect();
+                title: row.title,
+                media: row.media,
+                location: row.location,
+                notes: row.notes,
+                tags: row.tags,
+            });
+            stored.push(Stored {
+                id: row.id,
+                video_path: row.video_path,
+                local_time: row.local_time,
+            });
+        }
         let manifest = Manifest {
             format: files::FORMAT.to_string(),
             version: files::VERSION,
@@ -164,7 +183,7 @@ impl Exporter {
         Ok(Plan {
             user_id: user.id,
             manifest,
-            rows,
+            rows: stored,
         })
     }
 
@@ -229,8 +248,8 @@ impl Exporter {
             sink.file(&path, Kind::Text, modified, &mut markdown.as_bytes())?;
         }
         let now = chrono::Utc::now().naive_utc();
-        let page = index::page(&manifest).into_string();
-        sink.file(files::INDEX, Kind::Text, now, &mut page.as_bytes())?;
+        let mut page = index::IndexReader::new(handle.clone(), &self.pool, user_id, &manifest);
+        sink.file(files::INDEX, Kind::Text, now, &mut page)?;
         let json = serde_json::to_vec_pretty(&manifest)?;
         sink.file(files::MANIFEST, Kind::Text, now, &mut json.as_slice())?;
         Ok(manifest)

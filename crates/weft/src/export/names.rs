@@ -17,8 +17,7 @@ pub fn safe_title(title: &str) -> String {
     let replaced: String = title
         .chars()
         .map(|c| {
-            if c.is_control() || matches!(c, '/' | '\\' | ':' | '*' | '?' | '"' | '<' | '>' | '|')
-            {
+            if c.is_control() || matches!(c, '/' | '\\' | ':' | '*' | '?' | '"' | '<' | '>' | '|') {
                 ' '
             } else {
                 c
@@ -106,8 +105,14 @@ mod tests {
     fn the_same_day_and_title_are_numbered_without_regard_to_case() {
         let mut folders = Folders::default();
         assert_eq!(folders.name(day("2024-05-01"), "Walk"), "2024-05-01 Walk");
-        assert_eq!(folders.name(day("2024-05-01"), "walk"), "2024-05-01 walk (2)");
-        assert_eq!(folders.name(day("2024-05-01"), "Walk"), "2024-05-01 Walk (3)");
+        assert_eq!(
+            folders.name(day("2024-05-01"), "walk"),
+            "2024-05-01 walk (2)"
+        );
+        assert_eq!(
+            folders.name(day("2024-05-01"), "Walk"),
+            "2024-05-01 Walk (3)"
+        );
         assert_eq!(folders.name(day("2024-05-02"), "Walk"), "2024-05-02 Walk");
         assert_eq!(folders.name(day("2024-05-01"), "a/b"), "2024-05-01 a b");
         assert_eq!(folders.name(day("2024-05-01"), "a b"), "2024-05-01 a b (2)");

@@ -31,9 +31,9 @@ impl ChannelWriter {
             return Ok(());
         }
         let chunk = self.buffer.split().freeze();
-        self.tx.blocking_send(Ok(chunk)).map_err(|_| {
-            io::Error::new(io::ErrorKind::BrokenPipe, "the download was abandoned")
-        })
+        self.tx
+            .blocking_send(Ok(chunk))
+            .map_err(|_| io::Error::new(io::ErrorKind::BrokenPipe, "the download was abandoned"))
     }
 }
 

@@ -21,6 +21,8 @@ mod browser;
 #[cfg(feature = "whisper")]
 mod browser_entry;
 #[cfg(feature = "whisper")]
+mod browser_export;
+#[cfg(feature = "whisper")]
 mod browser_pages;
 #[cfg(feature = "whisper")]
 mod browser_search;
@@ -28,6 +30,7 @@ mod browser_search;
 mod browser_tags;
 mod chaos;
 mod embedded;
+mod export;
 mod faults_kill;
 mod faults_postgres;
 mod faults_scale;

@@ -9,6 +9,7 @@ pub mod browser;
 pub mod cli;
 pub mod db;
 pub mod forms;
+pub mod journal_export;
 pub mod media;
 pub mod processes;
 
