@@ -461,7 +461,7 @@ async fn a_client_that_goes_away_mid_download_stops_the_export_and_leaves_nothin
     let app = common::spawn_app().await;
     let ada = app.register("ada").await;
     // A recording far larger than the buffers between the export and the client.
-    let big = tempfile::NamedTempFile::new_in(&app.scratch.parent().unwrap()).unwrap();
+    let big = tempfile::NamedTempFile::new_in(app.scratch.parent().unwrap()).unwrap();
     let bytes = vec![7u8; 64 * 1024 * 1024];
     std::fs::write(big.path(), &bytes).unwrap();
     let id = app.insert_journal(&ada, "Long day").await;
