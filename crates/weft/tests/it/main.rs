@@ -43,6 +43,7 @@ mod jobs;
 mod jobs_cli;
 mod journals;
 mod languages;
+mod media_kinds;
 mod metrics;
 mod migrations;
 mod openai_engine;
