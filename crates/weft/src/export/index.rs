@@ -4,10 +4,13 @@
 //! system (each `file:` URL is an origin of its own). It loads nothing else and runs no
 //! script, so it keeps working without Weft and without a server. The page is written one
 //! entry at a time (see [`IndexReader`]): its size never sits in memory.
+//!
+//! Written with `format!` and [`escape`] rather than maud, which is the web UI's (the HTTP
+//! layer's): this page is a file of the export, made below it, and has a handful of tags.
 
+use std::fmt::Write as _;
 use std::io::{self, Read};
 
-use maud::{html, Markup, PreEscaped, DOCTYPE};
 use tokio::runtime::Handle;
 use uuid::Uuid;
 
@@ -29,41 +32,37 @@ audio { width: 100%; }
 .notes { white-space: pre-wrap; }
 ";
 
-/// Where the entries go in the page's frame.
-const ENTRIES: &str = "<!--entries-->";
+/// Text (or an attribute's value) with `& < > " '` escaped for HTML.
+fn escape(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    for c in text.chars() {
+        match c {
+            '&' => out.push_str("&amp;"),
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            '"' => out.push_str("&quot;"),
+            '\'' => out.push_str("&#39;"),
+            c => out.push(c),
+        }
+    }
+    out
+}
 
 /// The page around its entries: what comes before the first and after the last.
 fn frame(manifest: &Manifest) -> (String, String) {
-    let title = format!("{}’s journal", manifest.user.username);
-    let zone = manifest.user.time_zone.as_deref().unwrap_or("UTC");
-    let page = html! {
-        (DOCTYPE)
-        html lang="en" {
-            head {
-                meta charset="utf-8";
-                meta name="viewport" content="width=device-width, initial-scale=1";
-                title { (title) }
-                style { (PreEscaped(STYLE)) }
-            }
-            body {
-                header {
-                    h1 { (title) }
-                    p.meta {
-                        (manifest.entries.len()) " entries, exported "
-                        (manifest.exported_at.format("%Y-%m-%d %H:%M UTC"))
-                        " by Weft " (manifest.weft_version) ". Dates are in " (zone)
-                        ". Newest first."
-                    }
-                }
-                main { (PreEscaped(ENTRIES)) }
-            }
-        }
-    }
-    .into_string();
-    match page.split_once(ENTRIES) {
-        Some((before, after)) => (before.to_string(), format!("{after}\n")),
-        None => (page, String::new()),
-    }
+    let title = escape(&format!("{}’s journal", manifest.user.username));
+    let zone = escape(manifest.user.time_zone.as_deref().unwrap_or("UTC"));
+    let head = format!(
+        "<!DOCTYPE html><html lang=\"en\"><head><meta charset=\"utf-8\">\
+         <meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\
+         <title>{title}</title><style>{STYLE}</style></head><body><header><h1>{title}</h1>\
+         <p class=\"meta\">{count} entries, exported {at} by Weft {version}. Dates are in \
+         {zone}. Newest first.</p></header><main>",
+        count = manifest.entries.len(),
+        at = manifest.exported_at.format("%Y-%m-%d %H:%M UTC"),
+        version = escape(&manifest.weft_version),
+    );
+    (head, "</main></body></html>\n".to_string())
 }
 
 /// A text as a `data:` URL of type `text/vtt`.
@@ -80,43 +79,68 @@ fn data_url(vtt: &str) -> String {
     out.replace('+', "%20")
 }
 
-fn article(entry: &ManifestEntry, vtt: Option<&str>) -> Markup {
+fn article(entry: &ManifestEntry, vtt: Option<&str>) -> String {
     let folder = &entry.folder;
-    let link = |file: &str| href(&format!("{folder}/{file}"));
-    let captions = vtt.map(data_url);
-    html! {
-        article id=(entry.id) {
-            h3 { (entry.title) }
-            p.meta {
-                time datetime=(entry.local_time.to_rfc3339()) { (entry.local_time.format("%H:%M")) }
-                @if entry.duration > 0 { " · " (entry.duration / 60) ":" (format!("{:02}", entry.duration % 60)) }
-                @if let Some(location) = &entry.location { " · " (location) }
-            }
-            @if let Some(file) = &entry.recording {
-                @if entry.media == "audio" {
-                    audio controls preload="none" src=(link(file)) {
-                        @if let Some(src) = &captions { track kind="captions" label="Transcript" default src=(src); }
-                    }
-                } @else {
-                    video controls preload="none" src=(link(file)) {
-                        @if let Some(src) = &captions { track kind="captions" label="Transcript" default src=(src); }
-                    }
-                }
-            }
-            @if !entry.tags.is_empty() {
-                p.tags { @for tag in &entry.tags { span { (tag) } " " } }
-            }
-            @if let Some(notes) = &entry.notes { p.notes { (notes) } }
-            p.files {
-                a href=(link("entry.md")) { "entry.md" }
-                @if entry.transcript_versions > 0 {
-                    " · " a href=(link("transcript.vtt")) { "transcript.vtt" }
-                    " · " a href=(link("transcript.json")) { "transcript.json" }
-                }
-                @if let Some(file) = &entry.recording { " · " a href=(link(file)) { (file) } }
-            }
+    let link = |file: &str| escape(&href(&format!("{folder}/{file}")));
+    let mut out = format!(
+        "<article id=\"{}\"><h3>{}</h3><p class=\"meta\"><time datetime=\"{}\">{}</time>",
+        entry.id,
+        escape(&entry.title),
+        entry.local_time.to_rfc3339(),
+        entry.local_time.format("%H:%M"),
+    );
+    if entry.duration > 0 {
+        let _ = write!(out, " · {}:{:02}", entry.duration / 60, entry.duration % 60);
+    }
+    if let Some(location) = &entry.location {
+        let _ = write!(out, " · {}", escape(location));
+    }
+    out.push_str("</p>");
+    if let Some(file) = &entry.recording {
+        let element = if entry.media == "audio" {
+            "audio"
+        } else {
+            "video"
+        };
+        let _ = write!(
+            out,
+            "<{element} controls preload=\"none\" src=\"{}\">",
+            link(file)
+        );
+        if let Some(vtt) = vtt {
+            let _ = write!(
+                out,
+                "<track kind=\"captions\" label=\"Transcript\" default src=\"{}\">",
+                data_url(vtt)
+            );
+        }
+        let _ = write!(out, "</{element}>");
+    }
+    if !entry.tags.is_empty() {
+        out.push_str("<p class=\"tags\">");
+        for tag in &entry.tags {
+            let _ = write!(out, "<span>{}</span> ", escape(tag));
+        }
+        out.push_str("</p>");
+    }
+    if let Some(notes) = &entry.notes {
+        let _ = write!(out, "<p class=\"notes\">{}</p>", escape(notes));
+    }
+    let mut files = vec![format!("<a href=\"{}\">entry.md</a>", link("entry.md"))];
+    if entry.transcript_versions > 0 {
+        for file in ["transcript.vtt", "transcript.json"] {
+            files.push(format!("<a href=\"{}\">{file}</a>", link(file)));
         }
     }
+    if let Some(file) = &entry.recording {
+        files.push(format!("<a href=\"{}\">{}</a>", link(file), escape(file)));
+    }
+    let _ = write!(
+        out,
+        "<p class=\"files\">{}</p></article>",
+        files.join(" · ")
+    );
+    out
 }
 
 /// The page as a reader: the head, then each entry (newest first, under a heading for each
@@ -170,9 +194,8 @@ impl<'a> IndexReader<'a> {
         };
         let day = entry.local_time.format("%A %-d %B %Y").to_string();
         if day != self.last_day {
-            let heading = html! { h2.day { (day) } };
-            self.buffer
-                .extend_from_slice(heading.into_string().as_bytes());
+            let heading = format!("<h2 class=\"day\">{}</h2>", escape(&day));
+            self.buffer.extend_from_slice(heading.as_bytes());
             self.last_day = day;
         }
         let vtt = if entry.transcript_versions > 0 {
@@ -191,7 +214,7 @@ impl<'a> IndexReader<'a> {
         } else {
             None
         };
-        let html = article(entry, vtt.as_deref()).into_string();
+        let html = article(entry, vtt.as_deref());
         self.buffer.extend_from_slice(html.as_bytes());
         Ok(true)
     }
@@ -213,7 +236,15 @@ impl Read for IndexReader<'_> {
 
 #[cfg(test)]
 mod tests {
-    use super::data_url;
+    use super::{data_url, escape};
+
+    #[test]
+    fn text_is_escaped_for_html() {
+        assert_eq!(
+            escape(r#"<a href="x">Tom & 'Jerry'</a>"#),
+            "&lt;a href=&quot;x&quot;&gt;Tom &amp; &#39;Jerry&#39;&lt;/a&gt;"
+        );
+    }
 
     #[test]
     fn captions_become_a_data_url_with_every_special_character_escaped() {

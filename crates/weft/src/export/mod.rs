@@ -9,7 +9,7 @@
 //! thread; it reaches the database and storage through the runtime's handle.
 
 pub mod files;
-// pub mod import;
+pub mod import;
 mod index;
 pub mod names;
 pub mod sink;

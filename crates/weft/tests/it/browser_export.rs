@@ -33,7 +33,7 @@ async fn the_exported_index_plays_the_first_entry_from_the_file_system() {
         .unwrap();
     assert_eq!(
         titles,
-        serde_json::json!(["a/b: c?", "walk", "Walk"]),
+        serde_json::json!(["a/b: c?", "Rainy day", "Voice memo", "walk", "Walk"]),
         "newest first"
     );
 

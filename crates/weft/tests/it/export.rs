@@ -69,7 +69,7 @@ async fn an_export_holds_a_folder_per_entry_named_by_its_local_day_and_a_safe_ti
     let target = out.path().join("journal");
 
     let stdout = succeeded(weft(&app, &["export", "--user", "ADA"], &[&target]));
-    assert!(stdout.contains("exported 3 entries of ada"), "{stdout}");
+    assert!(stdout.contains("exported 5 entries of ada"), "{stdout}");
 
     let files = files_in(&target);
     let names: Vec<&str> = files.keys().map(String::as_str).collect();
@@ -80,6 +80,9 @@ async fn an_export_holds_a_folder_per_entry_named_by_its_local_day_and_a_safe_ti
             "2024-06-01 Walk/video.mp4",
             "2024-06-01 walk (2)/entry.md",
             "2024-06-01 walk (2)/video.mp4",
+            "2024-06-02 Voice memo/audio.m4a",
+            "2024-06-02 Voice memo/entry.md",
+            "2024-06-03 Rainy day/entry.md",
             // 23:30 UTC on 31 December is the morning of 1 January in Tokyo.
             "2025-01-01 a b c/entry.md",
             "2025-01-01 a b c/transcript.json",
@@ -91,8 +94,13 @@ async fn an_export_holds_a_folder_per_entry_named_by_its_local_day_and_a_safe_ti
     );
     for (id, sha) in &journal.recordings {
         let folder = folder_of(&files, id);
+        let file = if *id == journal.voice {
+            "audio.m4a"
+        } else {
+            "video.mp4"
+        };
         assert_eq!(
-            &sha256(&files[&format!("{folder}/video.mp4")]),
+            &sha256(&files[&format!("{folder}/{file}")]),
             sha,
             "{folder}"
         );
@@ -140,9 +148,25 @@ async fn an_export_holds_a_folder_per_entry_named_by_its_local_day_and_a_safe_ti
     assert_eq!(manifest["user"]["username"], "ada");
     assert_eq!(manifest["user"]["timeZone"], "Asia/Tokyo");
     let entries = manifest["entries"].as_array().unwrap();
-    assert_eq!(entries.len(), 3);
+    assert_eq!(entries.len(), 5);
     assert_eq!(entries[0]["folder"], "2024-06-01 Walk", "oldest first");
-    assert_eq!(entries[2]["recordingSha256"], journal.recordings[0].1);
+    assert_eq!(entries[4]["recordingSha256"], journal.recordings[0].1);
+    assert_eq!(entries[2]["media"], "audio");
+    assert_eq!(entries[3]["media"], "none");
+    assert_eq!(entries[3]["recording"], Value::Null);
+    let rainy = String::from_utf8(files["2024-06-03 Rainy day/entry.md"].clone()).unwrap();
+    assert!(
+        rainy.contains(&format!("id: {}\n", journal.rainy)),
+        "{rainy}"
+    );
+    assert!(
+        rainy.contains("media: none\nrecording: null\nduration: 0\n"),
+        "{rainy}"
+    );
+    assert!(
+        rainy.ends_with("# Rainy day\n\nRain all day.\nStayed in.\n"),
+        "{rainy}"
+    );
 
     let index = String::from_utf8(files["index.html"].clone()).unwrap();
     assert!(
@@ -259,7 +283,7 @@ async fn a_zip_export_imported_into_an_empty_account_gives_back_the_same_journal
         &[Path::new("--user"), Path::new("bob"), &zip],
     ));
     assert!(
-        stdout.contains("3 imported, 0 already there, 0 skipped"),
+        stdout.contains("5 imported, 0 already there, 0 skipped"),
         "{stdout}"
     );
     let ada = journals_of(&app, "ada").await;
@@ -274,7 +298,9 @@ async fn a_zip_export_imported_into_an_empty_account_gives_back_the_same_journal
             .collect()
     };
     assert_eq!(without_jobs(&bob), without_jobs(&ada));
-    assert_eq!(bob[2].1["transcripts"].as_array().unwrap().len(), 2);
+    assert_eq!(bob[4].1["transcripts"].as_array().unwrap().len(), 2);
+    assert_eq!(bob[2].1["media"], "audio");
+    assert_eq!(bob[3].1["media"], "none");
     assert!(
         bob.iter().all(|(_, v)| v["jobs"] == 0),
         "no transcription queued: {bob:?}"
@@ -300,15 +326,15 @@ async fn a_zip_export_imported_into_an_empty_account_gives_back_the_same_journal
             &[Path::new("--user"), Path::new("bob"), source],
         ));
         assert!(
-            stdout.contains("0 imported, 3 already there, 0 skipped"),
+            stdout.contains("0 imported, 5 already there, 0 skipped"),
             "{stdout}"
         );
     }
-    assert_eq!(journals_of(&app, "bob").await.len(), 3);
+    assert_eq!(journals_of(&app, "bob").await.len(), 5);
     let objects = app.storage.list_with_info("").await.unwrap().len();
     assert_eq!(
-        objects, 12,
-        "three recordings and thumbnails each for ada and bob"
+        objects, 14,
+        "three videos with their thumbnails and a sound recording each for ada and bob"
     );
     app.stop().await;
 }
@@ -331,7 +357,7 @@ async fn a_damaged_entry_of_an_export_is_reported_and_skips_only_itself() {
         .as_str()
         .unwrap()
         .to_string();
-    std::fs::write(folder.join(&third).join("video.mp4"), b"not the recording").unwrap();
+    std::fs::write(folder.join(&third).join("audio.m4a"), b"not the recording").unwrap();
     let not_export = out.path().join("empty");
     std::fs::create_dir_all(&not_export).unwrap();
 
@@ -341,9 +367,9 @@ async fn a_damaged_entry_of_an_export_is_reported_and_skips_only_itself() {
         &[Path::new("--user"), Path::new("bob"), &folder],
     );
     let stdout = String::from_utf8_lossy(&output.stdout);
-    assert!(!output.status.success(), "nothing was imported: {stdout}");
+    assert!(output.status.success(), "the others came in: {stdout}");
     assert!(
-        stdout.contains("0 imported, 0 already there, 3 skipped"),
+        stdout.contains("2 imported, 0 already there, 3 skipped"),
         "{stdout}"
     );
     assert!(stdout.contains("NUL"), "{stdout}");
@@ -352,7 +378,14 @@ async fn a_damaged_entry_of_an_export_is_reported_and_skips_only_itself() {
         "{stdout}"
     );
     assert!(stdout.contains("differs from the one exported"), "{stdout}");
-    assert!(journals_of(&app, "bob").await.is_empty());
+    let titles: Vec<Value> = journals_of(&app, "bob")
+        .await
+        .into_iter()
+        .map(|(_, v)| v["title"].clone())
+        .collect();
+    assert_eq!(titles, ["Rainy day", "a/b: c?"]);
+    let left = app.storage.list_with_info("").await.unwrap().len();
+    assert_eq!(left, 7 + 2, "ada's, and bob's one video with its thumbnail");
 
     let output = weft(
         &app,
@@ -398,15 +431,20 @@ async fn the_download_streams_the_signed_in_users_journal_and_no_one_elses() {
     );
     let files = files_in_zip(&response.bytes().await.unwrap());
     let manifest: Value = serde_json::from_slice(&files["weft-export.json"]).unwrap();
-    assert_eq!(manifest["entries"].as_array().unwrap().len(), 3);
+    assert_eq!(manifest["entries"].as_array().unwrap().len(), 5);
     assert!(
         !files.keys().any(|f| f.contains("Bob")),
         "{:?}",
         files.keys()
     );
     for (id, sha) in &journal.recordings {
+        let file = if *id == journal.voice {
+            "audio.m4a"
+        } else {
+            "video.mp4"
+        };
         assert_eq!(
-            &sha256(&files[&format!("{}/video.mp4", folder_of(&files, id))]),
+            &sha256(&files[&format!("{}/{file}", folder_of(&files, id))]),
             sha
         );
     }
@@ -441,7 +479,7 @@ async fn the_download_streams_the_signed_in_users_journal_and_no_one_elses() {
         .unwrap();
     assert_eq!(response.status(), 200);
     let files = files_in_zip(&response.bytes().await.unwrap());
-    assert_eq!(files.len(), 10);
+    assert_eq!(files.len(), 13);
     let page = app
         .client
         .get(app.url("/account"))

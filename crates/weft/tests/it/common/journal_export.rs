@@ -1,7 +1,8 @@
-//! A journal worth exporting, for the export's tests: video entries with real mp4 files,
-//! a transcript run by an engine (with word timing and a model) and then corrected by hand,
-//! tags, a location, notes, titles that need cleaning for a file system, two entries of the
-//! same day and title, and a time zone that moves an entry to the next day.
+//! A journal worth exporting, for the export's tests: video entries with real mp4 files, an
+//! audio entry (m4a), an entry of notes only, a transcript run by an engine (with word
+//! timing and a model) and then corrected by hand, tags, a location, notes, titles that need
+//! cleaning for a file system, two entries of the same day and title, and a time zone that
+//! moves an entry to the next day.
 
 use std::path::{Path, PathBuf};
 
@@ -22,6 +23,9 @@ pub struct Journal {
     pub cleaned: String,
     /// The two entries called `Walk` and `walk` on 1 June 2024.
     pub walks: [String; 2],
+    /// `Voice memo` (audio, 2 June 2024) and `Rainy day` (notes only, 3 June 2024).
+    pub voice: String,
+    pub rainy: String,
     /// The uploaded files, by entry id, with their SHA-256.
     pub recordings: Vec<(String, String)>,
     _dir: tempfile::TempDir,
@@ -107,6 +111,43 @@ pub async fn make(app: &TestApp) -> Journal {
         walks.push(id);
     }
 
+    // A sound recording and an entry of notes only, through the ingest the importers use.
+    let ingest = weft::ingest::Ingest {
+        pool: app.db.pool.clone(),
+        storage: app.storage.clone(),
+        scratch: app.scratch.clone(),
+        transcription: None,
+    };
+    std::fs::create_dir_all(&app.scratch).unwrap();
+    let memo = media::test_audio(dir.path(), media::AudioFormat::M4a, 2);
+    let temp = weft::scratch::TempFile::new_in(&app.scratch, "m4a").unwrap();
+    std::fs::copy(&memo, temp.path()).unwrap();
+    let owner: Uuid = ada.id.parse().unwrap();
+    let details = |title: &str, at: &str| weft::ingest::Details {
+        title: title.into(),
+        tags: vec!["voice".into()],
+        created_at: Some(at.parse().unwrap()),
+        ..weft::ingest::Details::default()
+    };
+    let voice = ingest
+        .journal(owner, temp, details("Voice memo", "2024-06-02T03:00:00Z"))
+        .await
+        .unwrap();
+    assert_eq!(voice.journal.media, weft::domain::Media::Audio);
+    recordings.push((voice.journal.id.to_string(), sha256_of(&memo)));
+    let rainy = ingest
+        .note(
+            owner,
+            weft::ingest::Details {
+                tags: Vec::new(),
+                location: Some("Porto".into()),
+                notes: Some("Rain all day.\nStayed in.".into()),
+                ..details("Rainy day", "2024-06-03T05:00:00Z")
+            },
+        )
+        .await
+        .unwrap();
+
     // An engine's run with word timing and its model, then a correction by hand through the
     // API, which becomes the current version.
     let engine = vec![Segment {
@@ -125,7 +166,6 @@ pub async fn make(app: &TestApp) -> Journal {
             .collect(),
         ..Segment::default()
     }];
-    let owner: Uuid = ada.id.parse().unwrap();
     let mut tx = weft::db::scoped::begin_for_user(&app.db.admin, owner)
         .await
         .unwrap();
@@ -170,6 +210,8 @@ pub async fn make(app: &TestApp) -> Journal {
         ada,
         cleaned,
         walks: [walks[0].clone(), walks[1].clone()],
+        voice: voice.journal.id.to_string(),
+        rainy: rainy.journal.id.to_string(),
         recordings,
         _dir: dir,
     }
