@@ -6,6 +6,7 @@ mod context;
 pub mod cookies;
 pub mod current;
 pub mod cursor;
+pub mod download;
 pub mod error;
 pub mod filters;
 pub mod json;

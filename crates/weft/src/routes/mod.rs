@@ -3,6 +3,7 @@
 
 pub mod auth;
 pub mod calendar;
+pub mod export;
 pub mod health;
 pub mod journals;
 pub mod me;
@@ -83,6 +84,7 @@ pub fn api_with(upload_bytes: u64) -> (Router<ApiContext>, OpenApiDoc) {
         .merge(health::router())
         .merge(auth::router())
         .merge(me::router())
+        .merge(export::router())
         .merge(sessions::router())
         .merge(journals::router(upload_bytes))
         .merge(calendar::router())

@@ -235,6 +235,16 @@ async fn render(
                         @for session in &list { li { (session_row(viewer, session)) } }
                     }
                 }
+                // Export: "Download my journal" (docs/export.md).
+                section.card.wide.export aria-labelledby="export-heading" {
+                    h2 #export-heading { "Download my journal" }
+                    p {
+                        "Everything you keep here in one zip: each entry's recording, transcript "
+                        "(with every correction) and notes, and a page that plays them all in a "
+                        "browser, without Weft."
+                    }
+                    a.button.secondary #export-download href="/account/export.zip" download { "Download my journal" }
+                }
                 section.card.wide.danger aria-labelledby="delete-heading" {
                     h2 #delete-heading { "Delete account" }
                     (say(Section::Delete))

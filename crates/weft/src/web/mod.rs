@@ -7,6 +7,7 @@ mod assets;
 mod auth;
 mod calendar;
 mod entry;
+mod export;
 mod layout;
 mod new_entry;
 mod search;
@@ -36,6 +37,7 @@ pub fn router() -> Router<ApiContext> {
         .route("/account/time-zone", post(account::time_zone))
         .route("/account/sessions/{id}/revoke", post(account::revoke))
         .route("/account/delete", post(account::delete))
+        .route("/account/export.zip", get(export::download))
         .route("/new", get(new_entry::page))
         .route("/entries/{id}", get(entry::page).post(entry::edit))
         .route("/entries/{id}/delete", post(entry::delete))

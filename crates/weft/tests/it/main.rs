@@ -23,6 +23,8 @@ mod browser_days;
 #[cfg(feature = "whisper")]
 mod browser_entry;
 #[cfg(feature = "whisper")]
+mod browser_export;
+#[cfg(feature = "whisper")]
 mod browser_pages;
 #[cfg(feature = "whisper")]
 mod browser_search;
@@ -31,6 +33,7 @@ mod browser_tags;
 mod chaos;
 mod days;
 mod embedded;
+mod export;
 mod faults_kill;
 mod faults_postgres;
 mod faults_scale;
@@ -43,6 +46,7 @@ mod jobs;
 mod jobs_cli;
 mod journals;
 mod languages;
+mod media_kinds;
 mod metrics;
 mod migrations;
 mod openai_engine;

@@ -9,6 +9,7 @@ pub mod browser;
 pub mod cli;
 pub mod db;
 pub mod forms;
+pub mod journal_export;
 pub mod media;
 pub mod processes;
 
@@ -194,6 +195,7 @@ impl TestApp {
             &mut tx,
             &weft::db::journals::NewJournal {
                 title,
+                media: weft::domain::Media::Video,
                 video_path: "videos/x.mp4",
                 duration: 5,
                 location: None,
