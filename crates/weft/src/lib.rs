@@ -7,6 +7,7 @@ pub mod config;
 pub mod connections;
 pub mod db;
 pub mod domain;
+pub mod imports;
 pub mod ingest;
 pub mod jobs;
 pub mod journals;

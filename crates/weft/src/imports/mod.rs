@@ -1,0 +1,3 @@
+//! Bringing entries in from other journal apps.
+
+pub mod dayone;
