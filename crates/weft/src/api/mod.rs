@@ -7,6 +7,7 @@ pub mod cookies;
 pub mod current;
 pub mod cursor;
 pub mod error;
+pub mod export_upload;
 pub mod filters;
 pub mod json;
 pub mod plain_errors;

@@ -2,6 +2,7 @@
 
 pub mod backup;
 pub mod embedded;
+pub mod imports;
 pub mod jobs;
 pub mod journals;
 pub mod migrate;

@@ -6,6 +6,7 @@ mod account;
 mod assets;
 mod auth;
 mod entry;
+mod import;
 mod layout;
 mod new_entry;
 mod search;
@@ -34,6 +35,13 @@ pub fn router() -> Router<ApiContext> {
         .route("/account/language", post(account::language))
         .route("/account/sessions/{id}/revoke", post(account::revoke))
         .route("/account/delete", post(account::delete))
+        .route(
+            "/import",
+            get(import::page)
+                .post(import::upload)
+                .layer(axum::extract::DefaultBodyLimit::disable()),
+        )
+        .route("/import/{id}", get(import::run))
         .route("/new", get(new_entry::page))
         .route("/entries/{id}", get(entry::page).post(entry::edit))
         .route("/entries/{id}/delete", post(entry::delete))

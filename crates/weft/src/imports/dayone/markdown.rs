@@ -91,7 +91,6 @@ pub fn title_and_notes(text: &str) -> (Option<String>, Option<String>) {
     let text = text.trim();
     let Some((first, rest)) = text
         .split_once('\n')
-        .map(|(first, rest)| (first, rest))
         .or(Some((text, "")))
         .filter(|(first, _)| !first.trim().is_empty())
     else {
