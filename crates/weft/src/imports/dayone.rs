@@ -83,6 +83,22 @@ pub struct Problem {
     pub reason: String,
 }
 
+impl Problem {
+    /// A problem, without the NUL characters PostgreSQL cannot store (a zip's names and a
+    /// JSON parser's quotes of bad input may hold them).
+    pub fn new(what: &str, reason: &str) -> Problem {
+        Problem {
+            what: plain(what),
+            reason: plain(reason),
+        }
+    }
+}
+
+/// `text` without NUL characters, which PostgreSQL cannot store and no journal needs.
+fn plain(text: &str) -> String {
+    text.replace('\0', "")
+}
+
 /// The entries of an export, and what could not be read.
 #[derive(Debug, Default)]
 pub struct Entries {
@@ -150,10 +166,10 @@ impl Export {
             let raw = match raw {
                 Ok(raw) => raw,
                 Err(reason) => {
-                    all.problems.push(Problem {
-                        what: name.clone(),
-                        reason: format!("the journal file is not valid Day One JSON ({reason})"),
-                    });
+                    all.problems.push(Problem::new(
+                        &name,
+                        &format!("the journal file is not valid Day One JSON ({reason})"),
+                    ));
                     continue;
                 }
             };
@@ -187,10 +203,11 @@ fn is_media(name: &str) -> bool {
 /// `Travel` from `Travel.json` or `export/Travel.json`.
 fn journal_name(file: &str) -> String {
     let base = file.rsplit('/').next().unwrap_or(file);
-    base.strip_suffix(".json")
-        .or_else(|| base.strip_suffix(".JSON"))
-        .unwrap_or(base)
-        .to_string()
+    plain(
+        base.strip_suffix(".json")
+            .or_else(|| base.strip_suffix(".JSON"))
+            .unwrap_or(base),
+    )
 }
 
 /// The archive's file names, by exact name and by stem (the name without folder and
@@ -324,15 +341,12 @@ pub fn read_entry(
         .get("uuid")
         .and_then(|uuid| uuid.as_str())
         .filter(|uuid| !uuid.trim().is_empty())
-        .map(str::to_string);
+        .map(plain);
     let what = match &uuid {
         Some(uuid) => format!("{journal}, entry {uuid}"),
         None => format!("{journal}, entry {}", index + 1),
     };
-    let problem = |reason: String| Problem {
-        what: what.clone(),
-        reason,
-    };
+    let problem = |reason: String| Problem::new(&what, &reason);
     let raw: RawEntry = serde_json::from_value(value)
         .map_err(|e| problem(format!("the entry is not valid Day One JSON ({e})")))?;
     let uuid = uuid.ok_or_else(|| problem("the entry has no uuid".into()))?;
@@ -354,10 +368,10 @@ pub fn read_entry(
             recordings.push(files.find(kind, media).map_err(problem)?);
         }
     }
-    let text = markdown::without_moments(raw.text.as_deref().unwrap_or(""));
+    let text = markdown::without_moments(&plain(raw.text.as_deref().unwrap_or("")));
     let (title, notes) = markdown::title_and_notes(&text);
     let title = title.unwrap_or_else(|| format!("Day One, {}", created_at.format("%-d %B %Y")));
-    let mut tags = raw.tags.unwrap_or_default();
+    let mut tags: Vec<String> = raw.tags.unwrap_or_default().iter().map(|tag| plain(tag)).collect();
     if raw.starred == Some(true) {
         tags.push("starred".into());
     }
@@ -365,7 +379,7 @@ pub fn read_entry(
         uuid,
         journal: journal.to_string(),
         created_at,
-        time_zone: raw.time_zone.filter(|zone| !zone.is_empty()),
+        time_zone: raw.time_zone.map(|zone| plain(&zone)).filter(|zone| !zone.is_empty()),
         title,
         notes,
         tags,
@@ -387,7 +401,7 @@ fn one_line(location: RawLocation) -> Option<String> {
     .into_iter()
     .flatten()
     {
-        let part = part.trim().to_string();
+        let part = plain(part.trim());
         if !part.is_empty() && !parts.contains(&part) {
             parts.push(part);
         }

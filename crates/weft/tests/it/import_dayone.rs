@@ -2,9 +2,14 @@
 //! media, becomes journals (videos, audio, notes); a second run adds nothing; a broken entry
 //! is reported and skips only itself; a damaged zip is refused.
 
+use std::time::{Duration, Instant};
+
+use reqwest::StatusCode;
+
 use crate::common;
 use crate::common::cli::{output_text, stdout, weft};
 use crate::common::dayone::{self, uuids};
+use crate::common::forms::NoScript;
 
 /// One journal as the import left it.
 #[derive(Debug, PartialEq, sqlx::FromRow)]
@@ -230,4 +235,162 @@ async fn video_files_are_still_imported_without_a_subcommand() {
         output_text(&output)
     );
     assert_eq!(rows(&db, user).await.len(), 1);
+}
+
+/// The multipart form the import page sends: the token, then the zip.
+fn import_form(csrf: Option<&str>, file_name: &str, bytes: Vec<u8>) -> reqwest::multipart::Form {
+    let mut form = reqwest::multipart::Form::new();
+    if let Some(csrf) = csrf {
+        form = form.text("csrf", csrf.to_string());
+    }
+    form.part(
+        "export",
+        reqwest::multipart::Part::bytes(bytes).file_name(file_name.to_string()),
+    )
+}
+
+#[tokio::test]
+async fn the_import_page_uploads_an_export_and_shows_its_progress_and_result_without_javascript() {
+    let app = common::spawn_app().await;
+    let (mut browser, user) = NoScript::signed_up(&app, "jane").await;
+    let dir = tempfile::tempdir().unwrap();
+    let export = dayone::realistic_export(dir.path());
+    let account = browser.page("/account", StatusCode::OK).await;
+    assert!(account.contains(r#"href="/import""#), "the account page links to the import page");
+    let form_page = browser.page("/import", StatusCode::OK).await;
+    assert!(form_page.contains(r#"enctype="multipart/form-data""#), "{form_page}");
+
+    let form = import_form(Some(&browser.csrf()), "Export.zip", std::fs::read(&export).unwrap());
+    let response = browser
+        .send(browser.request(reqwest::Method::POST, "/import").multipart(form))
+        .await;
+
+    assert_eq!(response.status(), StatusCode::SEE_OTHER);
+    let location = response.headers()["location"].to_str().unwrap().to_string();
+    assert!(location.starts_with("/import/"), "{location}");
+    let deadline = Instant::now() + Duration::from_secs(120);
+    let page = loop {
+        let response = browser.get(&location).await;
+        assert_eq!(response.status(), StatusCode::OK);
+        let refresh = response.headers().get("refresh").map(|v| v.to_str().unwrap().to_string());
+        let page = response.text().await.unwrap();
+        match refresh {
+            Some(refresh) => {
+                assert_eq!(refresh, format!("2; url={location}"));
+                assert!(page.contains("Importing"), "{page}");
+            }
+            None => break page,
+        }
+        assert!(Instant::now() < deadline, "the import did not finish: {page}");
+        tokio::time::sleep(Duration::from_millis(300)).await;
+    };
+    assert!(page.contains("Done: 7 imported, 0 already imported, 2 skipped"), "{page}");
+    assert!(page.contains("is missing from the export"), "{page}");
+    assert!(page.contains("Dreams.json"), "{page}");
+    assert_eq!(rows(&app.db, user).await.len(), 7);
+    let list = browser.page("/import", StatusCode::OK).await;
+    assert!(list.contains(&location), "the import page lists the run: {list}");
+    app.stop().await;
+}
+
+#[tokio::test]
+async fn the_import_endpoints_refuse_bad_input_and_show_no_one_else_s_imports() {
+    let app = common::spawn_app().await;
+    let alice = app.register("alice").await;
+    let bob = app.register("bob").await;
+    let dir = tempfile::tempdir().unwrap();
+    let mut small = dayone::ExportZip::default();
+    small.journal(
+        "Journal",
+        vec![serde_json::json!({"uuid": "AA01", "creationDate": "2024-02-29T12:00:00Z", "text": "Leap day\0 note"})],
+    );
+    let zip = dir.path().join("small.zip");
+    small.write(&zip);
+    let post = |token: &str, form: reqwest::multipart::Form| {
+        app.client
+            .post(app.url("/api/v1/imports/dayone"))
+            .bearer_auth(token)
+            .multipart(form)
+            .send()
+    };
+
+    let json = app
+        .client
+        .post(app.url("/api/v1/imports/dayone"))
+        .bearer_auth(&alice.token)
+        .json(&serde_json::json!({"export": "x"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(json.status(), StatusCode::UNSUPPORTED_MEDIA_TYPE);
+    let not_zip = post(&alice.token, import_form(None, "notes.zip", b"plain text\0".to_vec())).await.unwrap();
+    assert_eq!(not_zip.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    let body: serde_json::Value = not_zip.json().await.unwrap();
+    assert_eq!(body["error"]["code"], "invalid_export");
+    assert!(body["error"]["message"].as_str().unwrap().starts_with("The file is not a readable zip archive"), "{body}");
+    let nul_name = post(&alice.token, import_form(None, "Ex\0port.zip", std::fs::read(&zip).unwrap())).await.unwrap();
+    assert_eq!(nul_name.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    let body: serde_json::Value = nul_name.json().await.unwrap();
+    assert_eq!(body["error"]["code"], "invalid_text", "{body}");
+    let nothing = post(&alice.token, reqwest::multipart::Form::new().text("note", "hi")).await.unwrap();
+    assert_eq!(nothing.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    let body: serde_json::Value = nothing.json().await.unwrap();
+    assert_eq!(body["error"]["field"], "export");
+    let no_token = NoScript::new(&app)
+        .send(app.client.post(app.url("/import")).multipart(import_form(None, "small.zip", std::fs::read(&zip).unwrap())))
+        .await;
+    assert_eq!(no_token.status(), StatusCode::SEE_OTHER, "not signed in: to the sign-in page");
+    let imported: Vec<uuid::Uuid> = sqlx::query_scalar("SELECT id FROM import_runs").fetch_all(&app.db.admin).await.unwrap();
+    assert!(imported.is_empty(), "no refused upload started a run");
+
+    let started = post(&alice.token, import_form(None, "small.zip", std::fs::read(&zip).unwrap())).await.unwrap();
+    assert_eq!(started.status(), StatusCode::ACCEPTED);
+    let run: serde_json::Value = started.json().await.unwrap();
+    let path = format!("/api/v1/imports/{}", run["id"].as_str().unwrap());
+    let deadline = Instant::now() + Duration::from_secs(60);
+    let done = loop {
+        let run: serde_json::Value = app.get_as(&alice.token, &path).await.json().await.unwrap();
+        if run["state"] != "running" {
+            break run;
+        }
+        assert!(Instant::now() < deadline, "{run}");
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    };
+    assert_eq!(done["state"], "done", "{done}");
+    assert_eq!(done["report"]["imported"], 1, "{done}");
+    assert_eq!(app.get_as(&bob.token, &path).await.status(), StatusCode::NOT_FOUND);
+    let malformed = app.get_as(&alice.token, "/api/v1/imports/not-an-id").await;
+    assert_eq!(malformed.status(), StatusCode::NOT_FOUND);
+    let notes: Option<String> =
+        sqlx::query_scalar("SELECT notes FROM journals WHERE title = 'Leap day note'")
+            .fetch_one(&app.db.admin)
+            .await
+            .unwrap();
+    assert_eq!(notes, None, "a NUL in the export's text is dropped, not stored");
+    app.stop().await;
+}
+
+#[tokio::test]
+async fn a_run_its_server_left_running_reads_as_failed_with_the_reason() {
+    let app = common::spawn_app().await;
+    let alice = app.register("alice").await;
+    let id = uuid::Uuid::new_v4();
+    sqlx::query(
+        "INSERT INTO import_runs (id, user_id, source, updated_at) VALUES ($1, $2::uuid, 'dayone', now() - interval '5 minutes')",
+    )
+    .bind(id)
+    .bind(&alice.id)
+    .execute(&app.db.admin)
+    .await
+    .unwrap();
+
+    let run: serde_json::Value = app
+        .get_as(&alice.token, &format!("/api/v1/imports/{id}"))
+        .await
+        .json()
+        .await
+        .unwrap();
+
+    assert_eq!(run["state"], "failed", "{run}");
+    assert!(run["error"].as_str().unwrap().starts_with("The import stopped when the server restarted."), "{run}");
 }
