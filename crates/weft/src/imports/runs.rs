@@ -32,6 +32,7 @@ pub enum StartError {
 
 /// A run as the page and the API show it.
 #[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+#[serde(rename_all = "camelCase")]
 pub struct RunView {
     pub id: Uuid,
     /// `dayone`.
