@@ -23,7 +23,9 @@ const LAYERS: &[(&str, &[&str])] = &[
     ("db", &["db"]),
     (
         "services",
-        &["accounts", "ingest", "jobs", "journals", "search", "sweep"],
+        &[
+            "accounts", "imports", "ingest", "jobs", "journals", "search", "sweep",
+        ],
     ),
     (
         "http",

@@ -256,13 +256,27 @@ async fn the_import_page_uploads_an_export_and_shows_its_progress_and_result_wit
     let dir = tempfile::tempdir().unwrap();
     let export = dayone::realistic_export(dir.path());
     let account = browser.page("/account", StatusCode::OK).await;
-    assert!(account.contains(r#"href="/import""#), "the account page links to the import page");
+    assert!(
+        account.contains(r#"href="/import""#),
+        "the account page links to the import page"
+    );
     let form_page = browser.page("/import", StatusCode::OK).await;
-    assert!(form_page.contains(r#"enctype="multipart/form-data""#), "{form_page}");
+    assert!(
+        form_page.contains(r#"enctype="multipart/form-data""#),
+        "{form_page}"
+    );
 
-    let form = import_form(Some(&browser.csrf()), "Export.zip", std::fs::read(&export).unwrap());
+    let form = import_form(
+        Some(&browser.csrf()),
+        "Export.zip",
+        std::fs::read(&export).unwrap(),
+    );
     let response = browser
-        .send(browser.request(reqwest::Method::POST, "/import").multipart(form))
+        .send(
+            browser
+                .request(reqwest::Method::POST, "/import")
+                .multipart(form),
+        )
         .await;
 
     assert_eq!(response.status(), StatusCode::SEE_OTHER);
@@ -272,7 +286,10 @@ async fn the_import_page_uploads_an_export_and_shows_its_progress_and_result_wit
     let page = loop {
         let response = browser.get(&location).await;
         assert_eq!(response.status(), StatusCode::OK);
-        let refresh = response.headers().get("refresh").map(|v| v.to_str().unwrap().to_string());
+        let refresh = response
+            .headers()
+            .get("refresh")
+            .map(|v| v.to_str().unwrap().to_string());
         let page = response.text().await.unwrap();
         match refresh {
             Some(refresh) => {
@@ -281,15 +298,24 @@ async fn the_import_page_uploads_an_export_and_shows_its_progress_and_result_wit
             }
             None => break page,
         }
-        assert!(Instant::now() < deadline, "the import did not finish: {page}");
+        assert!(
+            Instant::now() < deadline,
+            "the import did not finish: {page}"
+        );
         tokio::time::sleep(Duration::from_millis(300)).await;
     };
-    assert!(page.contains("Done: 7 imported, 0 already imported, 2 skipped"), "{page}");
+    assert!(
+        page.contains("Done: 7 imported, 0 already imported, 2 skipped"),
+        "{page}"
+    );
     assert!(page.contains("is missing from the export"), "{page}");
     assert!(page.contains("Dreams.json"), "{page}");
     assert_eq!(rows(&app.db, user).await.len(), 7);
     let list = browser.page("/import", StatusCode::OK).await;
-    assert!(list.contains(&location), "the import page lists the run: {list}");
+    assert!(
+        list.contains(&location),
+        "the import page lists the run: {list}"
+    );
     app.stop().await;
 }
 
@@ -323,27 +349,64 @@ async fn the_import_endpoints_refuse_bad_input_and_show_no_one_else_s_imports() 
         .await
         .unwrap();
     assert_eq!(json.status(), StatusCode::UNSUPPORTED_MEDIA_TYPE);
-    let not_zip = post(&alice.token, import_form(None, "notes.zip", b"plain text\0".to_vec())).await.unwrap();
+    let not_zip = post(
+        &alice.token,
+        import_form(None, "notes.zip", b"plain text\0".to_vec()),
+    )
+    .await
+    .unwrap();
     assert_eq!(not_zip.status(), StatusCode::UNPROCESSABLE_ENTITY);
     let body: serde_json::Value = not_zip.json().await.unwrap();
     assert_eq!(body["error"]["code"], "invalid_export");
-    assert!(body["error"]["message"].as_str().unwrap().starts_with("The file is not a readable zip archive"), "{body}");
-    let nul_name = post(&alice.token, import_form(None, "Ex\0port.zip", std::fs::read(&zip).unwrap())).await.unwrap();
+    assert!(
+        body["error"]["message"]
+            .as_str()
+            .unwrap()
+            .starts_with("The file is not a readable zip archive"),
+        "{body}"
+    );
+    let nul_name = post(
+        &alice.token,
+        import_form(None, "Ex\0port.zip", std::fs::read(&zip).unwrap()),
+    )
+    .await
+    .unwrap();
     assert_eq!(nul_name.status(), StatusCode::UNPROCESSABLE_ENTITY);
     let body: serde_json::Value = nul_name.json().await.unwrap();
     assert_eq!(body["error"]["code"], "invalid_text", "{body}");
-    let nothing = post(&alice.token, reqwest::multipart::Form::new().text("note", "hi")).await.unwrap();
+    let nothing = post(
+        &alice.token,
+        reqwest::multipart::Form::new().text("note", "hi"),
+    )
+    .await
+    .unwrap();
     assert_eq!(nothing.status(), StatusCode::UNPROCESSABLE_ENTITY);
     let body: serde_json::Value = nothing.json().await.unwrap();
     assert_eq!(body["error"]["field"], "export");
     let no_token = NoScript::new(&app)
-        .send(app.client.post(app.url("/import")).multipart(import_form(None, "small.zip", std::fs::read(&zip).unwrap())))
+        .send(app.client.post(app.url("/import")).multipart(import_form(
+            None,
+            "small.zip",
+            std::fs::read(&zip).unwrap(),
+        )))
         .await;
-    assert_eq!(no_token.status(), StatusCode::SEE_OTHER, "not signed in: to the sign-in page");
-    let imported: Vec<uuid::Uuid> = sqlx::query_scalar("SELECT id FROM import_runs").fetch_all(&app.db.admin).await.unwrap();
+    assert_eq!(
+        no_token.status(),
+        StatusCode::SEE_OTHER,
+        "not signed in: to the sign-in page"
+    );
+    let imported: Vec<uuid::Uuid> = sqlx::query_scalar("SELECT id FROM import_runs")
+        .fetch_all(&app.db.admin)
+        .await
+        .unwrap();
     assert!(imported.is_empty(), "no refused upload started a run");
 
-    let started = post(&alice.token, import_form(None, "small.zip", std::fs::read(&zip).unwrap())).await.unwrap();
+    let started = post(
+        &alice.token,
+        import_form(None, "small.zip", std::fs::read(&zip).unwrap()),
+    )
+    .await
+    .unwrap();
     assert_eq!(started.status(), StatusCode::ACCEPTED);
     let run: serde_json::Value = started.json().await.unwrap();
     let path = format!("/api/v1/imports/{}", run["id"].as_str().unwrap());
@@ -358,7 +421,10 @@ async fn the_import_endpoints_refuse_bad_input_and_show_no_one_else_s_imports() 
     };
     assert_eq!(done["state"], "done", "{done}");
     assert_eq!(done["report"]["imported"], 1, "{done}");
-    assert_eq!(app.get_as(&bob.token, &path).await.status(), StatusCode::NOT_FOUND);
+    assert_eq!(
+        app.get_as(&bob.token, &path).await.status(),
+        StatusCode::NOT_FOUND
+    );
     let malformed = app.get_as(&alice.token, "/api/v1/imports/not-an-id").await;
     assert_eq!(malformed.status(), StatusCode::NOT_FOUND);
     let notes: Option<String> =
@@ -366,7 +432,10 @@ async fn the_import_endpoints_refuse_bad_input_and_show_no_one_else_s_imports() 
             .fetch_one(&app.db.admin)
             .await
             .unwrap();
-    assert_eq!(notes, None, "a NUL in the export's text is dropped, not stored");
+    assert_eq!(
+        notes, None,
+        "a NUL in the export's text is dropped, not stored"
+    );
     app.stop().await;
 }
 
@@ -392,5 +461,11 @@ async fn a_run_its_server_left_running_reads_as_failed_with_the_reason() {
         .unwrap();
 
     assert_eq!(run["state"], "failed", "{run}");
-    assert!(run["error"].as_str().unwrap().starts_with("The import stopped when the server restarted."), "{run}");
+    assert!(
+        run["error"]
+            .as_str()
+            .unwrap()
+            .starts_with("The import stopped when the server restarted."),
+        "{run}"
+    );
 }
