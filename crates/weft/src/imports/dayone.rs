@@ -371,7 +371,12 @@ pub fn read_entry(
     let text = markdown::without_moments(&plain(raw.text.as_deref().unwrap_or("")));
     let (title, notes) = markdown::title_and_notes(&text);
     let title = title.unwrap_or_else(|| format!("Day One, {}", created_at.format("%-d %B %Y")));
-    let mut tags: Vec<String> = raw.tags.unwrap_or_default().iter().map(|tag| plain(tag)).collect();
+    let mut tags: Vec<String> = raw
+        .tags
+        .unwrap_or_default()
+        .iter()
+        .map(|tag| plain(tag))
+        .collect();
     if raw.starred == Some(true) {
         tags.push("starred".into());
     }
@@ -379,7 +384,10 @@ pub fn read_entry(
         uuid,
         journal: journal.to_string(),
         created_at,
-        time_zone: raw.time_zone.map(|zone| plain(&zone)).filter(|zone| !zone.is_empty()),
+        time_zone: raw
+            .time_zone
+            .map(|zone| plain(&zone))
+            .filter(|zone| !zone.is_empty()),
         title,
         notes,
         tags,

@@ -96,7 +96,8 @@ pub async fn import_dayone(
                 progress(&report, Step::Imported(entry, made));
             }
             Err(reason) => {
-                let problem = Problem::new(&format!("{}, entry {}", entry.journal, entry.uuid), &reason);
+                let problem =
+                    Problem::new(&format!("{}, entry {}", entry.journal, entry.uuid), &reason);
                 report.skipped.push(problem.clone());
                 progress(&report, Step::Skipped(&problem));
             }
