@@ -1,6 +1,8 @@
-//! Turning a received video file into a journal: probe it, make its thumbnail, store both,
-//! then write the row and its tags in one transaction. Shared by the upload endpoint and
-//! `weft import`. On any failure nothing is left behind: no row, no stored object.
+//! Turning a received video or sound file into a journal: probe it, make a video's
+//! thumbnail, store them, then write the row, its tags, its import record and its
+//! transcription job in one transaction. Shared by the upload endpoint and the importers.
+//! An entry of notes only goes the same way without a file. On any failure nothing is left
+//! behind: no row, no stored object.
 
 use std::path::PathBuf;
 use std::time::Duration;
@@ -10,6 +12,7 @@ use uuid::Uuid;
 
 use crate::db::journals::{self, JournalView, NewJournal};
 use crate::db::{scoped, tags};
+use crate::domain::Media;
 use crate::media::probe::{self, ProbeError, VideoInfo};
 use crate::media::{thumbnail, ToolError};
 use crate::scratch::TempFile;
@@ -23,13 +26,21 @@ pub fn video_key(user_id: Uuid, journal_id: Uuid, extension: &str) -> String {
     format!("videos/{user_id}/{journal_id}.{extension}")
 }
 
+/// The storage key of an audio journal's sound recording.
+pub fn audio_key(user_id: Uuid, journal_id: Uuid, extension: &str) -> String {
+    format!("audio/{user_id}/{journal_id}.{extension}")
+}
+
+/// The storage prefixes under which a user's media lie (`PREFIX/USER/JOURNAL.EXT`).
+pub const MEDIA_PREFIXES: [&str; 3] = ["videos", "audio", "thumbnails"];
+
 /// The storage key of a journal's thumbnail.
 pub fn thumbnail_key(user_id: Uuid, journal_id: Uuid) -> String {
     format!("thumbnails/{user_id}/{journal_id}.jpg")
 }
 
-/// The text fields of a new journal, already validated.
-#[derive(Debug, Clone, Default)]
+/// The text fields of a new journal, already validated, and how to take it in.
+#[derive(Debug, Clone)]
 pub struct Details {
     pub title: String,
     pub location: Option<String>,
@@ -39,6 +50,27 @@ pub struct Details {
     pub created_at: Option<DateTime<Utc>>,
     /// Use the video's own recording time, when it has one, before `created_at`.
     pub prefer_recorded_at: bool,
+    /// Where an imported entry came from (`dayone:<uuid>`, `weft:<id>`): recorded in
+    /// `journal_imports`, so that the same entry is never imported twice.
+    pub import_key: Option<String>,
+    /// Queue a transcription (when the server transcribes). Importers that bring their own
+    /// transcripts turn it off.
+    pub transcribe: bool,
+}
+
+impl Default for Details {
+    fn default() -> Self {
+        Details {
+            title: String::new(),
+            location: None,
+            notes: None,
+            tags: Vec::new(),
+            created_at: None,
+            prefer_recorded_at: false,
+            import_key: None,
+            transcribe: true,
+        }
+    }
 }
 
 /// Why a file did not become a journal.
@@ -46,12 +78,29 @@ pub struct Details {
 pub enum IngestError {
     #[error(transparent)]
     NotAVideo(ProbeError),
+    /// The user already has an entry imported from this source key; nothing was stored.
+    #[error("this entry was imported before ({0})")]
+    AlreadyImported(String),
     #[error(transparent)]
     Tool(#[from] ToolError),
     #[error(transparent)]
     Storage(#[from] StorageError),
     #[error(transparent)]
     Database(#[from] sqlx::Error),
+}
+
+impl IngestError {
+    /// A database error, or [`IngestError::AlreadyImported`] when it is the import key's
+    /// unique violation.
+    fn from_database(error: sqlx::Error, import_key: Option<&str>) -> Self {
+        let duplicate = error.as_database_error().is_some_and(|e| {
+            e.is_unique_violation() && e.constraint() == Some(journals::IMPORT_SOURCE_INDEX)
+        });
+        match import_key {
+            Some(key) if duplicate => IngestError::AlreadyImported(key.to_string()),
+            _ => IngestError::Database(error),
+        }
+    }
 }
 
 impl From<ProbeError> for IngestError {
@@ -61,6 +110,15 @@ impl From<ProbeError> for IngestError {
             not_a_video => IngestError::NotAVideo(not_a_video),
         }
     }
+}
+
+/// The file of a new journal, as its row records it.
+struct Recording<'a> {
+    media: Media,
+    /// Its storage key; empty for an entry without a recording.
+    key: &'a str,
+    /// Whole seconds.
+    duration: i32,
 }
 
 /// What ingesting needs.
@@ -76,7 +134,8 @@ pub struct Ingest {
 }
 
 impl Ingest {
-    /// Makes a journal of `video` for `user_id`. The file is consumed.
+    /// Makes a journal of `video` for `user_id`: a video entry, or an audio entry when the
+    /// file has sound only. The file is consumed.
     pub async fn journal(
         &self,
         user_id: Uuid,
@@ -85,30 +144,60 @@ impl Ingest {
     ) -> Result<JournalView, IngestError> {
         let (video, info) = self.readable(video).await?;
         let journal_id = Uuid::new_v4();
-        let key = video_key(user_id, journal_id, info.container.extension());
-        let thumb_key = thumbnail_key(user_id, journal_id);
-
-        let thumb = TempFile::new_in(&self.scratch, "jpg").map_err(StorageError::from)?;
-        thumbnail::make(video.path(), info.duration, thumb.path(), TOOL_LIMIT).await?;
-        self.storage.put_file(&thumb_key, thumb.path()).await?;
+        let extension = info.container.extension();
+        let mut stored = Vec::new();
+        let key = match info.media {
+            Media::Audio => audio_key(user_id, journal_id, extension),
+            _ => {
+                // A sound recording has no picture to show; the pages draw its card.
+                let thumb_key = thumbnail_key(user_id, journal_id);
+                let thumb = TempFile::new_in(&self.scratch, "jpg").map_err(StorageError::from)?;
+                thumbnail::make(video.path(), info.duration, thumb.path(), TOOL_LIMIT).await?;
+                self.storage.put_file(&thumb_key, thumb.path()).await?;
+                stored.push(thumb_key);
+                video_key(user_id, journal_id, extension)
+            }
+        };
+        stored.push(key.clone());
         if let Err(error) = self.storage.put_file(&key, video.path()).await {
-            self.forget(&[&thumb_key, &key]).await;
+            self.forget(&stored).await;
             return Err(error.into());
         }
         let mut details = details;
         if details.prefer_recorded_at {
             details.created_at = info.recorded_at.or(details.created_at);
         }
+        let recording = Recording {
+            media: info.media,
+            key: &key,
+            duration: info.whole_seconds(),
+        };
         match self
-            .write_row(user_id, journal_id, &key, &info, &details)
+            .write_row(user_id, journal_id, &recording, &details)
             .await
         {
             Ok(view) => Ok(view),
             Err(error) => {
-                self.forget(&[&thumb_key, &key]).await;
-                Err(error.into())
+                self.forget(&stored).await;
+                Err(IngestError::from_database(
+                    error,
+                    details.import_key.as_deref(),
+                ))
             }
         }
+    }
+
+    /// Makes an entry without a recording (notes only) for `user_id`: its row, tags and
+    /// import record in one transaction, and no transcription job (there is nothing to hear).
+    pub async fn note(&self, user_id: Uuid, details: Details) -> Result<JournalView, IngestError> {
+        let recording = Recording {
+            media: Media::None,
+            key: "",
+            duration: 0,
+        };
+        self.write_row(user_id, Uuid::new_v4(), &recording, &details)
+            .await
+            .map_err(|error| IngestError::from_database(error, details.import_key.as_deref()))
     }
 
     /// Probes `video`. One without a duration (a browser's WebM recording) is remuxed into a
@@ -123,7 +212,7 @@ impl Ingest {
             Err(ProbeError::NoDuration(container)) => {
                 let remuxed = TempFile::new_in(&self.scratch, container.extension())
                     .map_err(StorageError::from)?;
-                crate::media::remux(video.path(), remuxed.path(), TOOL_LIMIT)
+                crate::media::remux(video.path(), remuxed.path(), container.muxer(), TOOL_LIMIT)
                     .await
                     .map_err(|_| IngestError::NotAVideo(ProbeError::NoDuration(container)))?;
                 drop(video);
@@ -138,15 +227,15 @@ impl Ingest {
         &self,
         user_id: Uuid,
         journal_id: Uuid,
-        key: &str,
-        info: &VideoInfo,
+        recording: &Recording<'_>,
         details: &Details,
     ) -> Result<JournalView, sqlx::Error> {
         let mut tx = scoped::begin_for_user(&self.pool, user_id).await?;
         let new = NewJournal {
             title: &details.title,
-            video_path: key,
-            duration: info.whole_seconds(),
+            media: recording.media,
+            video_path: recording.key,
+            duration: recording.duration,
             location: details.location.as_deref(),
             notes: details.notes.as_deref(),
         };
@@ -161,8 +250,15 @@ impl Ingest {
             .await?;
         }
         tags::add(&mut tx, journal_id, &details.tags).await?;
+        if let Some(source_key) = &details.import_key {
+            journals::record_import(&mut tx, journal_id, source_key).await?;
+        }
         // The job is written with its journal: an accepted upload always gets transcribed.
-        if let Some(max_attempts) = self.transcription {
+        if let (Some(max_attempts), true, true) = (
+            self.transcription,
+            details.transcribe,
+            recording.media.has_recording(),
+        ) {
             crate::db::jobs::enqueue(&mut tx, journal_id, max_attempts).await?;
         }
         let view = journals::view(&mut tx, journal_id)
@@ -173,7 +269,7 @@ impl Ingest {
     }
 
     /// Removes stored objects after a failure; a leftover is logged for the start-up sweep.
-    async fn forget(&self, keys: &[&str]) {
+    async fn forget(&self, keys: &[String]) {
         for key in keys {
             if let Err(error) = self.storage.delete(key).await {
                 tracing::warn!(%error, key, "could not remove a stored object after a failed upload");
@@ -185,8 +281,8 @@ impl Ingest {
 /// Removes every stored file of a user (after the account's rows are gone).
 pub async fn remove_user_media(storage: &Storage, user_id: Uuid) -> Result<usize, StorageError> {
     let mut removed = 0;
-    for prefix in [format!("videos/{user_id}"), format!("thumbnails/{user_id}")] {
-        for key in storage.list(&prefix).await? {
+    for prefix in MEDIA_PREFIXES {
+        for key in storage.list(&format!("{prefix}/{user_id}")).await? {
             storage.delete(&key).await?;
             removed += 1;
         }

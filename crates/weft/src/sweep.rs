@@ -23,7 +23,7 @@ pub struct Swept {
     pub removed: usize,
 }
 
-/// Deletes objects under `videos/` and `thumbnails/` older than `grace` whose journal row
+/// Deletes objects under `videos/`, `audio/` and `thumbnails/` older than `grace` whose journal row
 /// does not exist. Keys of another shape are left alone. A database error stops the sweep
 /// before anything is deleted for the user concerned.
 pub async fn orphan_objects(
@@ -35,7 +35,7 @@ pub async fn orphan_objects(
     // user → [(key, journal id)]
     let mut by_user: HashMap<Uuid, Vec<(String, Uuid)>> = HashMap::new();
     let mut swept = Swept::default();
-    for prefix in ["videos", "thumbnails"] {
+    for prefix in crate::ingest::MEDIA_PREFIXES {
         for (key, info) in storage.list_with_info(prefix).await? {
             if info.last_modified > cutoff {
                 continue;
@@ -59,7 +59,7 @@ pub async fn orphan_objects(
         let ids: HashSet<Uuid> = rows.iter().map(|row| row.id).collect();
         let videos: HashSet<&str> = rows.iter().map(|row| row.video_path.as_str()).collect();
         for (key, journal) in objects {
-            let referenced = if key.starts_with("videos/") {
+            let referenced = if !key.starts_with("thumbnails/") {
                 videos.contains(key.as_str())
             } else {
                 ids.contains(&journal)
@@ -73,7 +73,8 @@ pub async fn orphan_objects(
     Ok(swept)
 }
 
-/// `videos/USER/JOURNAL.ext` or `thumbnails/USER/JOURNAL.jpg` → (user, journal).
+/// `videos/USER/JOURNAL.ext`, `audio/USER/JOURNAL.ext` or `thumbnails/USER/JOURNAL.jpg` →
+/// (user, journal).
 fn parse_key(key: &str) -> Option<(Uuid, Uuid)> {
     let mut parts = key.split('/');
     let (_kind, user, file) = (parts.next()?, parts.next()?, parts.next()?);
@@ -109,6 +110,7 @@ mod tests {
         let journal = "1b7c3f8e-1111-4222-8333-444455556666";
         assert!(parse_key(&format!("videos/{user}/{journal}.mp4")).is_some());
         assert!(parse_key(&format!("thumbnails/{user}/{journal}.jpg")).is_some());
+        assert!(parse_key(&format!("audio/{user}/{journal}.m4a")).is_some());
         assert!(parse_key(&format!("videos/{user}/{journal}.mp4/extra")).is_none());
         assert!(parse_key("videos/not-a-uuid/x.mp4").is_none());
         assert!(parse_key("README").is_none());

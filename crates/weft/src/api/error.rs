@@ -187,6 +187,11 @@ impl From<crate::journals::JournalError> for ApiError {
                 "already_queued",
                 "a transcription of this journal is already queued or running",
             ),
+            JournalError::NoRecording => Self::new(
+                StatusCode::CONFLICT,
+                "no_recording",
+                "This entry has notes only and no recording to transcribe.",
+            ),
             JournalError::Database(error) => error.into(),
         }
     }

@@ -8,6 +8,7 @@ use uuid::Uuid;
 
 use super::jobs::TranscriptStatus;
 use super::scoped::{self, UserTx};
+use crate::domain::Media;
 
 /// A row of `journals`.
 #[derive(Debug, Clone, sqlx::FromRow, Serialize, utoipa::ToSchema)]
@@ -16,8 +17,10 @@ pub struct Journal {
     pub id: Uuid,
     pub user_id: Uuid,
     pub title: String,
+    /// What the entry's recording is; `video_path` names its file, empty for `none`.
+    pub media: Media,
     pub video_path: String,
-    /// Whole seconds.
+    /// Whole seconds (0 for an entry without a recording).
     pub duration: i32,
     pub location: Option<String>,
     pub notes: Option<String>,
@@ -29,6 +32,7 @@ pub struct Journal {
 #[derive(Debug, Clone)]
 pub struct NewJournal<'a> {
     pub title: &'a str,
+    pub media: Media,
     pub video_path: &'a str,
     pub duration: i32,
     pub location: Option<&'a str>,
@@ -50,13 +54,14 @@ pub async fn insert_with_id(
 ) -> Result<Journal, sqlx::Error> {
     sqlx::query_as!(
         Journal,
-        "INSERT INTO journals (id, user_id, title, video_path, duration, location, notes)
-         VALUES ($1, $2, $3, $4, $5, $6, $7)
-         RETURNING id, user_id, title, video_path, duration, location, notes, created_at,
-                   updated_at",
+        r#"INSERT INTO journals (id, user_id, title, media, video_path, duration, location, notes)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8)
+         RETURNING id, user_id, title, media AS "media: Media", video_path, duration, location,
+                   notes, created_at, updated_at"#,
         id,
         tx.user_id(),
         new.title,
+        new.media as Media,
         new.video_path,
         new.duration,
         new.location,
@@ -64,6 +69,28 @@ pub async fn insert_with_id(
     )
     .fetch_one(&mut **tx)
     .await
+}
+
+/// The unique index that keeps one import of a source entry per user (migration 0011).
+pub const IMPORT_SOURCE_INDEX: &str = "journal_imports_source_idx";
+
+/// Records where an imported journal came from. A second journal with the same key for the
+/// same user violates [`IMPORT_SOURCE_INDEX`], which fails the caller's transaction.
+#[tracing::instrument(skip(tx), fields(user_id = %tx.user_id()))]
+pub async fn record_import(
+    tx: &mut UserTx,
+    journal_id: Uuid,
+    source_key: &str,
+) -> Result<(), sqlx::Error> {
+    sqlx::query!(
+        "INSERT INTO journal_imports (journal_id, user_id, source_key) VALUES ($1, $2, $3)",
+        journal_id,
+        tx.user_id(),
+        source_key,
+    )
+    .execute(&mut **tx)
+    .await?;
+    Ok(())
 }
 
 /// A journal as the API shows it: its row, its tags and its transcription status.
@@ -81,7 +108,8 @@ pub struct JournalView {
 
 /// The columns of a [`JournalView`] over `journals j`, for the timeline's statements (built
 /// at run time); [`views`] has the same list in its checked query.
-const VIEW_COLUMNS: &str = "j.id, j.user_id, j.title, j.video_path, j.duration, j.location, \
+const VIEW_COLUMNS: &str =
+    "j.id, j.user_id, j.title, j.media, j.video_path, j.duration, j.location, \
     j.notes, j.created_at, j.updated_at, \
     array(SELECT t.tag FROM tags t WHERE t.journal_id = j.id ORDER BY t.tag) AS tags, \
     coalesce((SELECT q.state FROM transcription_jobs q WHERE q.journal_id = j.id \
@@ -95,6 +123,7 @@ struct ViewRow {
     id: Uuid,
     user_id: Uuid,
     title: String,
+    media: Media,
     video_path: String,
     duration: i32,
     location: Option<String>,
@@ -112,6 +141,7 @@ impl From<ViewRow> for JournalView {
                 id: row.id,
                 user_id: row.user_id,
                 title: row.title,
+                media: row.media,
                 video_path: row.video_path,
                 duration: row.duration,
                 location: row.location,
@@ -139,8 +169,8 @@ pub async fn views(tx: &mut UserTx, ids: &[Uuid]) -> Result<Vec<JournalView>, sq
     }
     let rows = sqlx::query_as!(
         ViewRow,
-        r#"SELECT j.id, j.user_id, j.title, j.video_path, j.duration, j.location, j.notes,
-                  j.created_at, j.updated_at,
+        r#"SELECT j.id, j.user_id, j.title, j.media AS "media: Media", j.video_path, j.duration,
+                  j.location, j.notes, j.created_at, j.updated_at,
                   array(SELECT t.tag FROM tags t WHERE t.journal_id = j.id ORDER BY t.tag)
                       AS "tags!",
                   coalesce((SELECT q.state FROM transcription_jobs q WHERE q.journal_id = j.id
@@ -323,13 +353,13 @@ pub async fn update(
 ) -> Result<Option<Journal>, sqlx::Error> {
     sqlx::query_as!(
         Journal,
-        "UPDATE journals SET
+        r#"UPDATE journals SET
              title = coalesce($3, title),
              location = CASE WHEN $4 THEN $5 ELSE location END,
              notes = CASE WHEN $6 THEN $7 ELSE notes END
          WHERE id = $1 AND user_id = $2
-         RETURNING id, user_id, title, video_path, duration, location, notes, created_at,
-                   updated_at",
+         RETURNING id, user_id, title, media AS "media: Media", video_path, duration, location,
+                   notes, created_at, updated_at"#,
         id,
         tx.user_id(),
         changes.title.as_deref(),
@@ -362,9 +392,9 @@ pub async fn lock_for_update(tx: &mut UserTx, id: Uuid) -> Result<bool, sqlx::Er
 pub async fn delete(tx: &mut UserTx, id: Uuid) -> Result<Option<Journal>, sqlx::Error> {
     sqlx::query_as!(
         Journal,
-        "DELETE FROM journals WHERE id = $1 AND user_id = $2
-         RETURNING id, user_id, title, video_path, duration, location, notes, created_at,
-                   updated_at",
+        r#"DELETE FROM journals WHERE id = $1 AND user_id = $2
+         RETURNING id, user_id, title, media AS "media: Media", video_path, duration, location,
+                   notes, created_at, updated_at"#,
         id,
         tx.user_id(),
     )
@@ -372,10 +402,11 @@ pub async fn delete(tx: &mut UserTx, id: Uuid) -> Result<Option<Journal>, sqlx::
     .await
 }
 
-/// The storage keys of every journal of a user (to remove their files with the account).
+/// The storage keys of every journal of a user (to remove their files with the account);
+/// entries without a recording have none.
 pub async fn video_keys_of_user(tx: &mut UserTx) -> Result<Vec<String>, sqlx::Error> {
     sqlx::query_scalar!(
-        "SELECT video_path FROM journals WHERE user_id = $1",
+        "SELECT video_path FROM journals WHERE user_id = $1 AND video_path <> ''",
         tx.user_id()
     )
     .fetch_all(&mut **tx)
@@ -387,9 +418,10 @@ pub async fn video_keys_of_user(tx: &mut UserTx) -> Result<Vec<String>, sqlx::Er
 pub async fn list_for_user(tx: &mut UserTx, limit: i64) -> Result<Vec<Journal>, sqlx::Error> {
     sqlx::query_as!(
         Journal,
-        "SELECT id, user_id, title, video_path, duration, location, notes, created_at, updated_at
+        r#"SELECT id, user_id, title, media AS "media: Media", video_path, duration, location,
+                  notes, created_at, updated_at
          FROM journals WHERE user_id = $1
-         ORDER BY created_at DESC, id DESC LIMIT $2",
+         ORDER BY created_at DESC, id DESC LIMIT $2"#,
         tx.user_id(),
         limit,
     )
@@ -406,12 +438,12 @@ pub async fn list_by_tag(
 ) -> Result<Vec<Journal>, sqlx::Error> {
     sqlx::query_as!(
         Journal,
-        r"SELECT j.id, j.user_id, j.title, j.video_path, j.duration, j.location, j.notes,
-                 j.created_at, j.updated_at
+        r#"SELECT j.id, j.user_id, j.title, j.media AS "media: Media", j.video_path, j.duration,
+                  j.location, j.notes, j.created_at, j.updated_at
           FROM journals j
           JOIN tags t ON t.journal_id = j.id
           WHERE j.user_id = $1 AND t.tag = lower(btrim($2, E' \t\r\n'))
-          ORDER BY j.created_at DESC, j.id DESC LIMIT $3",
+          ORDER BY j.created_at DESC, j.id DESC LIMIT $3"#,
         tx.user_id(),
         tag,
         limit,
@@ -431,7 +463,7 @@ pub async fn search_text(
 ) -> Result<Vec<Journal>, sqlx::Error> {
     sqlx::query_as!(
         Journal,
-        "WITH q AS (SELECT websearch_to_tsquery('english', $2) AS q),
+        r#"WITH q AS (SELECT websearch_to_tsquery('english', $2) AS q),
          hits AS (
              SELECT j.id FROM journals j, q
              WHERE to_tsvector('english', j.title) @@ q.q AND j.user_id = $1
@@ -439,10 +471,10 @@ pub async fn search_text(
              SELECT t.journal_id FROM transcripts t JOIN journals j ON j.id = t.journal_id, q
              WHERE to_tsvector('english', t.text) @@ q.q AND j.user_id = $1
          )
-         SELECT j.id, j.user_id, j.title, j.video_path, j.duration, j.location, j.notes,
-                j.created_at, j.updated_at
+         SELECT j.id, j.user_id, j.title, j.media AS "media: Media", j.video_path, j.duration,
+                j.location, j.notes, j.created_at, j.updated_at
          FROM journals j JOIN hits ON hits.id = j.id
-         ORDER BY j.created_at DESC, j.id DESC LIMIT $3",
+         ORDER BY j.created_at DESC, j.id DESC LIMIT $3"#,
         tx.user_id(),
         query,
         limit,
@@ -462,16 +494,16 @@ pub async fn search_substring(
     let pattern = format!("%{}%", escape_like(term));
     sqlx::query_as!(
         Journal,
-        "WITH hits AS (
+        r#"WITH hits AS (
              SELECT j.id FROM journals j WHERE j.title ILIKE $2 AND j.user_id = $1
              UNION
              SELECT t.journal_id FROM transcripts t JOIN journals j ON j.id = t.journal_id
              WHERE t.text ILIKE $2 AND j.user_id = $1
          )
-         SELECT j.id, j.user_id, j.title, j.video_path, j.duration, j.location, j.notes,
-                j.created_at, j.updated_at
+         SELECT j.id, j.user_id, j.title, j.media AS "media: Media", j.video_path, j.duration,
+                j.location, j.notes, j.created_at, j.updated_at
          FROM journals j JOIN hits ON hits.id = j.id
-         ORDER BY j.created_at DESC, j.id DESC LIMIT $3",
+         ORDER BY j.created_at DESC, j.id DESC LIMIT $3"#,
         tx.user_id(),
         pattern,
         limit,

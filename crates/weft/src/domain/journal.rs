@@ -1,4 +1,4 @@
-//! What a valid journal title, text field and tag are.
+//! What a valid journal title, text field and tag are, and what kind of recording an entry has.
 
 use super::{text_newtype, ValidationError};
 
@@ -10,6 +10,46 @@ pub const MAX_NOTES_CHARS: usize = 20_000;
 pub const MAX_TAG_CHARS: usize = 50;
 /// The most tags one journal may carry.
 pub const MAX_TAGS: usize = 20;
+
+/// What an entry's recording is: a video, a sound recording, or none (notes only). Stored in
+/// `journals.media` and shown in the API as `"video"`, `"audio"` or `"none"`.
+#[derive(
+    Debug,
+    Clone,
+    Copy,
+    PartialEq,
+    Eq,
+    Hash,
+    Default,
+    serde::Serialize,
+    serde::Deserialize,
+    sqlx::Type,
+    utoipa::ToSchema,
+)]
+#[sqlx(type_name = "text", rename_all = "lowercase")]
+#[serde(rename_all = "lowercase")]
+pub enum Media {
+    #[default]
+    Video,
+    Audio,
+    None,
+}
+
+impl Media {
+    /// The spelling of the database, the API and the pages (`data-media`).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Media::Video => "video",
+            Media::Audio => "audio",
+            Media::None => "none",
+        }
+    }
+
+    /// Whether the entry has a file to play (and to transcribe).
+    pub fn has_recording(self) -> bool {
+        self != Media::None
+    }
+}
 
 /// A journal's title: 1 to 200 characters after trimming.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -113,6 +153,13 @@ pub fn parse_tag_list(raw: &str) -> Result<Vec<String>, TagError> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn media_is_spelled_in_lower_case() {
+        assert_eq!(serde_json::to_string(&Media::Audio).unwrap(), "\"audio\"");
+        assert_eq!(Media::None.as_str(), "none");
+        assert!(Media::Video.has_recording() && !Media::None.has_recording());
+    }
 
     #[test]
     fn titles_are_trimmed_and_bounded() {

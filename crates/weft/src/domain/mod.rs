@@ -13,8 +13,8 @@ mod transcript;
 
 pub use account::{check_new_password, Email, Username, MAX_PASSWORD_BYTES, MIN_PASSWORD_CHARS};
 pub use journal::{
-    optional_text, parse_tag_list, Tag, TagError, Title, MAX_LOCATION_CHARS, MAX_NOTES_CHARS,
-    MAX_TAGS, MAX_TAG_CHARS,
+    optional_text, parse_tag_list, Media, Tag, TagError, Title, MAX_LOCATION_CHARS,
+    MAX_NOTES_CHARS, MAX_TAGS, MAX_TAG_CHARS,
 };
 pub use language::{language_name, Language, LANGUAGES};
 pub use secret::Secret;

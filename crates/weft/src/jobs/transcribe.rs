@@ -84,6 +84,11 @@ impl Pipeline {
         let Some(journal) = journal else {
             return Err(JobError::Permanent("the journal no longer exists".into()));
         };
+        if !journal.journal.media.has_recording() {
+            // Ingest never queues one for notes only; a job written otherwise fails once, not
+            // on every retry.
+            return Err(JobError::Permanent("the entry has no recording".into()));
+        }
 
         let video = TempFile::new_in(&self.scratch, "job-video")
             .map_err(|e| JobError::Retryable(e.to_string()))?;

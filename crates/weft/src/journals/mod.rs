@@ -16,7 +16,7 @@ use uuid::Uuid;
 use crate::db::jobs::{self, Job};
 use crate::db::journals::{self, JournalChanges, JournalView};
 use crate::db::{scoped, tags};
-use crate::domain::ValidationError;
+use crate::domain::{Media, ValidationError};
 use crate::ingest::thumbnail_key;
 use crate::storage::Storage;
 
@@ -37,6 +37,9 @@ pub enum JournalError {
     /// A transcription of the journal is already queued or running.
     #[error("a transcription of this journal is already queued or running")]
     AlreadyQueued,
+    /// The entry has notes only: there is nothing to transcribe.
+    #[error("this entry has no recording")]
+    NoRecording,
     #[error(transparent)]
     Database(#[from] sqlx::Error),
 }
@@ -80,7 +83,7 @@ impl Journals<'_> {
         Ok(view)
     }
 
-    /// Deletes a journal with its transcripts, tags, video and thumbnail.
+    /// Deletes a journal with its transcripts, tags, recording and thumbnail.
     pub async fn delete(&self, user: Uuid, id: Uuid) -> Result<(), JournalError> {
         let mut tx = scoped::begin_for_user(self.pool, user).await?;
         let journal = journals::delete(&mut tx, id)
@@ -89,7 +92,15 @@ impl Journals<'_> {
         tx.commit().await?;
         // The row is gone first: a file whose removal fails is an orphan for the sweep,
         // never a row pointing at nothing.
-        for key in [journal.video_path, thumbnail_key(user, id)] {
+        // An audio entry has no thumbnail, and an entry of notes only no file at all.
+        let mut keys = Vec::new();
+        if journal.media.has_recording() {
+            keys.push(journal.video_path);
+        }
+        if journal.media == Media::Video {
+            keys.push(thumbnail_key(user, id));
+        }
+        for key in keys {
             if let Err(error) = self.storage.delete(&key).await {
                 tracing::warn!(%error, key, "could not remove a deleted journal's file");
             }
@@ -112,6 +123,9 @@ impl Journals<'_> {
             .transpose()?
             .map(|l| l.code().unwrap_or("auto"));
         let view = self.view(user, id).await?;
+        if !view.journal.media.has_recording() {
+            return Err(JournalError::NoRecording);
+        }
         let max_attempts = max_attempts.ok_or(JournalError::TranscriptionOff)?;
         let mut tx = scoped::begin_for_user(self.pool, user).await?;
         let job = jobs::enqueue_in(&mut tx, view.journal.id, max_attempts, language).await?;

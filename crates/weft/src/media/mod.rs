@@ -1,4 +1,4 @@
-//! Video files: probing with ffprobe, thumbnails and audio with ffmpeg. Child processes run
+//! Video and sound files: probing with ffprobe, thumbnails and audio with ffmpeg. Child processes run
 //! with a time limit and are killed if the caller goes away.
 
 pub mod probe;
@@ -43,19 +43,20 @@ pub(crate) async fn run_tool(
     }
 }
 
-/// Copies the streams of `input` into a new container file `output` (its format from the
-/// extension), without re-encoding: the container gets a duration and a seek index, which
+/// Copies the streams of `input` into a new container file `output` in ffmpeg's `muxer`
+/// format, without re-encoding: the container gets a duration and a seek index, which
 /// recordings streamed by browsers lack.
 pub async fn remux(
     input: &std::path::Path,
     output: &std::path::Path,
+    muxer: &str,
     limit: Duration,
 ) -> Result<(), ToolError> {
     let mut command = Command::new("ffmpeg");
     command
         .args(["-hide_banner", "-loglevel", "error", "-y", "-i"])
         .arg(input)
-        .args(["-map", "0", "-c", "copy"])
+        .args(["-map", "0", "-c", "copy", "-f", muxer])
         .arg(output);
     let result = run_tool("ffmpeg", command, limit).await?;
     if result.status.success() {

@@ -41,6 +41,7 @@ mod jobs;
 mod jobs_cli;
 mod journals;
 mod languages;
+mod media_kinds;
 mod metrics;
 mod migrations;
 mod openai_engine;

@@ -26,6 +26,7 @@ async fn journal(
 ) -> Uuid {
     let new = NewJournal {
         title,
+        media: weft::domain::Media::Video,
         video_path: "test/video.mp4",
         duration: 60,
         location: None,

@@ -242,6 +242,7 @@ async fn count(pool: &PgPool, sql: &str, id: Uuid) -> i64 {
 async fn new_journal(pool: &PgPool, user_id: Uuid, title: &str) -> Uuid {
     let new = NewJournal {
         title,
+        media: weft::domain::Media::Video,
         video_path: "test/video.mp4",
         duration: 30,
         location: None,
@@ -848,6 +849,7 @@ async fn a_negative_duration_is_refused() {
     let owner = common::insert_user(&db.admin, "owner").await;
     let new = NewJournal {
         title: "Backwards",
+        media: weft::domain::Media::Video,
         video_path: "v.mp4",
         duration: -1,
         location: None,

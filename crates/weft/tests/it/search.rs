@@ -32,6 +32,7 @@ pub(crate) async fn entry(app: &TestApp, owner: &Account, entry: Entry<'_>) -> U
         &mut tx,
         &NewJournal {
             title: entry.title,
+            media: weft::domain::Media::Video,
             video_path: "test/video.mp4",
             duration: 10 * entry.said.len() as i32,
             location: entry.location,

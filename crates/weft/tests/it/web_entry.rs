@@ -51,6 +51,7 @@ async fn journal(app: &TestApp, user: Uuid, title: &str) -> Uuid {
         &mut tx,
         &NewJournal {
             title,
+            media: weft::domain::Media::Video,
             video_path: "videos/none.mp4",
             duration: 9,
             location: None,

@@ -48,6 +48,7 @@ async fn journal(app: &TestApp, user: Uuid, title: &str, tags: &[&str]) -> Uuid 
         &mut tx,
         &NewJournal {
             title,
+            media: weft::domain::Media::Video,
             video_path: "videos/none.mp4",
             duration: 75,
             location: Some("Lisbon"),
@@ -650,7 +651,8 @@ async fn uploading_a_file_that_is_not_a_video_says_what_to_try_instead() {
     let message = body["error"]["message"].as_str().unwrap();
     assert_eq!(
         message,
-        "This file is not a video Weft can read. Try an MP4, WebM or MOV file."
+        "This file is not a video or audio recording Weft can read. \
+         Try an MP4, WebM or MOV video, or an M4A, MP3, Opus, WAV or FLAC recording."
     );
     app.stop().await;
 }

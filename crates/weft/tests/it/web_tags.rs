@@ -64,6 +64,7 @@ async fn journal(app: &TestApp, user: Uuid, title: &str, tags: &[&str]) -> Uuid 
         &mut tx,
         &NewJournal {
             title,
+            media: weft::domain::Media::Video,
             video_path: "videos/none.mp4",
             duration: 30,
             location: None,

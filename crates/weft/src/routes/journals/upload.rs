@@ -103,8 +103,7 @@ pub(super) async fn create_journal(
         notes: optional_text(notes.as_deref(), "notes", MAX_NOTES_CHARS)?,
         tags: crate::domain::parse_tag_list(tag_list.as_deref().unwrap_or(""))
             .map_err(|e| e.in_field("tags"))?,
-        created_at: None,
-        prefer_recorded_at: false,
+        ..Details::default()
     };
     let video =
         video.ok_or_else(|| ApiError::invalid("video", "attach the video as the `video` field"))?;
@@ -191,9 +190,10 @@ async fn text(field: Field<'_>, limit: u64) -> Result<String, ApiError> {
     Ok(value)
 }
 
-/// The answer to a file that is not a video Weft can keep, whatever ffprobe said about it.
-pub const NOT_A_VIDEO: &str =
-    "This file is not a video Weft can read. Try an MP4, WebM or MOV file.";
+/// The answer to a file that is neither a video nor a sound recording Weft can keep,
+/// whatever ffprobe said about it.
+pub const NOT_A_VIDEO: &str = "This file is not a video or audio recording Weft can read. \
+    Try an MP4, WebM or MOV video, or an M4A, MP3, Opus, WAV or FLAC recording.";
 
 fn ingest_error(error: IngestError) -> ApiError {
     match error {
@@ -208,6 +208,11 @@ fn ingest_error(error: IngestError) -> ApiError {
             )
             .with_field("video")
         }
+        IngestError::AlreadyImported(key) => ApiError::new(
+            StatusCode::CONFLICT,
+            "already_imported",
+            format!("This entry was imported before ({key}); it was not added again."),
+        ),
         IngestError::Tool(ToolError::Missing(tool)) => {
             ApiError::internal(anyhow::anyhow!("{tool} is not installed on the server"))
         }

@@ -1,6 +1,8 @@
 //! Test media made on the spot: short videos of a test picture and a tone (ffmpeg), speech
-//! (espeak-ng), and videos whose sound track is that speech. Every suite that needs a video
-//! takes it from here, so that one recipe is tuned and fixed in one place.
+//! (espeak-ng), videos whose sound track is that speech, and sound recordings without a
+//! picture (a tone or speech, in m4a, opus, mp3, wav, flac or webm). Every suite that needs
+//! a video or a recording takes it from here, so that one recipe is tuned and fixed in one
+//! place.
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -176,4 +178,102 @@ pub fn spoken_video_with_pauses(dir: &Path, sentences: &[&str]) -> PathBuf {
         .expect("ffmpeg runs");
     assert!(status.success(), "ffmpeg joined the sentences");
     video_with_sound(dir, &wav)
+}
+
+/// How a test sound recording is packed.
+#[derive(Clone, Copy, Debug)]
+pub enum AudioFormat {
+    /// AAC in MP4, as phones' voice memos are.
+    M4a,
+    /// Opus in Ogg.
+    Opus,
+    Mp3,
+    Wav,
+    Flac,
+    /// Opus in WebM, as browsers record with the camera off.
+    WebmAudio,
+}
+
+impl AudioFormat {
+    /// The file extension a client would give it.
+    pub fn extension(self) -> &'static str {
+        match self {
+            AudioFormat::M4a => "m4a",
+            AudioFormat::Opus => "opus",
+            AudioFormat::Mp3 => "mp3",
+            AudioFormat::Wav => "wav",
+            AudioFormat::Flac => "flac",
+            AudioFormat::WebmAudio => "webm",
+        }
+    }
+
+    fn codecs(self) -> &'static [&'static str] {
+        match self {
+            AudioFormat::M4a => &["-c:a", "aac"],
+            AudioFormat::Opus => &["-c:a", "libopus", "-f", "ogg"],
+            AudioFormat::Mp3 => &["-c:a", "libmp3lame"],
+            AudioFormat::Wav => &["-c:a", "pcm_s16le"],
+            AudioFormat::Flac => &["-c:a", "flac"],
+            AudioFormat::WebmAudio => &["-c:a", "libopus", "-f", "webm"],
+        }
+    }
+}
+
+/// A sound recording with no picture: `seconds` of a 440 Hz tone, at
+/// `dir/tone-{seconds}s.EXT`.
+pub fn test_audio(dir: &Path, format: AudioFormat, seconds: u32) -> PathBuf {
+    let path = dir.join(format!("tone-{seconds}s.{}", format.extension()));
+    let status = Command::new("ffmpeg")
+        .args([
+            "-hide_banner",
+            "-loglevel",
+            "error",
+            "-y",
+            "-f",
+            "lavfi",
+            "-i",
+        ])
+        .arg(format!("sine=frequency=440:duration={seconds}"))
+        .args(format.codecs())
+        .arg(&path)
+        .status()
+        .expect("ffmpeg runs (scripts/install-deps installs it)");
+    assert!(status.success(), "ffmpeg made {}", path.display());
+    path
+}
+
+/// espeak-ng saying `sentences` as a sound recording (no picture) in `format`, at
+/// `dir/spoken.EXT`.
+pub fn spoken_audio(dir: &Path, format: AudioFormat, sentences: &[&str]) -> PathBuf {
+    let wav = spoken_wav(dir, sentences);
+    let path = dir.join(format!("spoken.{}", format.extension()));
+    let status = Command::new("ffmpeg")
+        .args(["-hide_banner", "-loglevel", "error", "-y", "-i"])
+        .arg(&wav)
+        .args(format.codecs())
+        .arg(&path)
+        .status()
+        .expect("ffmpeg runs");
+    assert!(status.success(), "ffmpeg made {}", path.display());
+    path
+}
+
+/// A sound-only WebM as a browser records it with the camera off, at
+/// `dir/recording-audio.webm`: streamed, so without a duration.
+pub fn streamed_webm_audio(dir: &Path, seconds: u32) -> PathBuf {
+    let path = dir.join("recording-audio.webm");
+    let output = Command::new("ffmpeg")
+        .args(["-hide_banner", "-loglevel", "error", "-f", "lavfi", "-i"])
+        .arg(format!("sine=frequency=440:duration={seconds}"))
+        .args(["-c:a", "libopus", "-f", "webm", "pipe:1"])
+        .output()
+        .expect("ffmpeg runs");
+    assert!(output.status.success(), "ffmpeg streamed a webm");
+    std::fs::write(&path, &output.stdout).expect("write the recording");
+    assert_eq!(
+        container_duration(&path),
+        "N/A",
+        "a streamed recording has no duration"
+    );
+    path
 }

@@ -195,6 +195,7 @@ impl TestApp {
             &mut tx,
             &weft::db::journals::NewJournal {
                 title,
+                media: weft::domain::Media::Video,
                 video_path: "videos/x.mp4",
                 duration: 5,
                 location: None,
