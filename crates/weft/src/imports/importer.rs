@@ -133,7 +133,7 @@ async fn import_entry(
         };
         return match ingest.note(user_id, details).await {
             Ok(_) => Ok(1),
-            Err(IngestError::AlreadyImported) => Ok(0),
+            Err(IngestError::AlreadyImported(_)) => Ok(0),
             Err(error) => Err(format!("it could not be saved ({error})")),
         };
     }
@@ -174,7 +174,7 @@ async fn import_entry(
         }
         match ingest.journal(user_id, temp, details).await {
             Ok(_) => made += 1,
-            Err(IngestError::AlreadyImported) => {}
+            Err(IngestError::AlreadyImported(_)) => {}
             Err(error) => {
                 return Err(format!(
                     "its {noun} {} could not be imported: {error}",
