@@ -188,30 +188,6 @@ async fn import_entry(
 
 /// A journal's fields from an entry, cut to Weft's limits.
 fn details_of(entry: &Entry) -> Details {
-    let tags: Vec<String> = entry
-        .tags
-        .iter()
-        .map(|tag| {
-            let tag: String = tag
-                .chars()
-                .map(|c| if c == ',' || c.is_control() { ' ' } else { c })
-                .collect();
-            shorten(tag.trim(), MAX_TAG_CHARS)
-        })
-        .collect();
-    let mut tags = Tag::parse_all(tags.iter().map(String::as_str)).unwrap_or_else(|_| {
-        // More than Weft keeps: the first ones, `starred` last among them when it was set.
-        let mut kept =
-            Tag::parse_all(tags.iter().take(MAX_TAGS).map(String::as_str)).unwrap_or_default();
-        if entry.tags.last().is_some_and(|tag| tag == "starred")
-            && !kept.contains(&"starred".into())
-        {
-            kept.pop();
-            kept.push("starred".into());
-        }
-        kept
-    });
-    tags.truncate(MAX_TAGS);
     Details {
         title: shorten(&entry.title, 200),
         location: entry
@@ -222,9 +198,65 @@ fn details_of(entry: &Entry) -> Details {
             .notes
             .as_deref()
             .map(|notes| shorten(notes, MAX_NOTES_CHARS)),
-        tags,
+        tags: tags_of(&entry.tags),
         created_at: Some(entry.created_at),
         prefer_recorded_at: false,
         ..Details::default()
+    }
+}
+
+/// Day One's tags as Weft keeps them: commas and control characters turned to spaces, at
+/// most 50 characters each, each once, and at most 20, `starred` (added last) among them.
+fn tags_of(raw: &[String]) -> Vec<String> {
+    let mut tags: Vec<String> = Vec::new();
+    for tag in raw {
+        let cleaned: String = tag
+            .chars()
+            .map(|c| if c == ',' || c.is_control() { ' ' } else { c })
+            .collect();
+        if let Ok(Some(tag)) = Tag::parse(&shorten(cleaned.trim(), MAX_TAG_CHARS)) {
+            let tag = tag.into_string();
+            if !tags.contains(&tag) {
+                tags.push(tag);
+            }
+        }
+    }
+    if tags.len() > MAX_TAGS {
+        let starred = tags.last().is_some_and(|tag| tag == "starred");
+        tags.truncate(MAX_TAGS);
+        if starred {
+            tags[MAX_TAGS - 1] = "starred".into();
+        }
+    }
+    tags
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn tags_are_cleaned_kept_once_and_cut_to_twenty_keeping_starred() {
+        let raw: Vec<String> = [
+            "Walk, Park",
+            "walk  park",
+            "x".repeat(60).as_str(),
+            "Tab\there",
+        ]
+        .iter()
+        .map(|tag| tag.to_string())
+        .collect();
+        let tags = tags_of(&raw);
+        assert_eq!(tags[0], "walk  park");
+        assert_eq!(tags[1].chars().count(), MAX_TAG_CHARS);
+        assert_eq!(tags[2], "tab here");
+        assert_eq!(tags.len(), 3);
+
+        let mut many: Vec<String> = (0..30).map(|n| format!("tag {n}")).collect();
+        many.push("starred".into());
+        let tags = tags_of(&many);
+        assert_eq!(tags.len(), MAX_TAGS);
+        assert_eq!(tags[0], "tag 0");
+        assert_eq!(tags[MAX_TAGS - 1], "starred");
     }
 }

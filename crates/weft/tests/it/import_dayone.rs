@@ -375,7 +375,13 @@ async fn the_import_endpoints_refuse_bad_input_and_show_no_one_else_s_imports() 
     assert_eq!(nul_name.status(), StatusCode::BAD_REQUEST);
     let body: serde_json::Value = nul_name.json().await.unwrap();
     assert_eq!(body["error"]["code"], "invalid_form", "{body}");
-    assert!(body["error"]["message"].as_str().unwrap().ends_with("Send it as multipart/form-data."), "{body}");
+    assert!(
+        body["error"]["message"]
+            .as_str()
+            .unwrap()
+            .ends_with("Send it as multipart/form-data."),
+        "{body}"
+    );
     let nothing = post(
         &alice.token,
         reqwest::multipart::Form::new().text("note", "hi"),
@@ -385,18 +391,33 @@ async fn the_import_endpoints_refuse_bad_input_and_show_no_one_else_s_imports() 
     assert_eq!(nothing.status(), StatusCode::UNPROCESSABLE_ENTITY);
     let body: serde_json::Value = nothing.json().await.unwrap();
     assert_eq!(body["error"]["field"], "export");
-    let no_token = NoScript::new(&app)
-        .send(app.client.post(app.url("/import")).multipart(import_form(
-            None,
-            "small.zip",
-            std::fs::read(&zip).unwrap(),
-        )))
+    let mut stranger = NoScript::new(&app);
+    let no_token = stranger
+        .send(
+            stranger
+                .request(reqwest::Method::POST, "/import")
+                .multipart(import_form(None, "small.zip", std::fs::read(&zip).unwrap())),
+        )
         .await;
     assert_eq!(
         no_token.status(),
         StatusCode::SEE_OTHER,
         "not signed in: to the sign-in page"
     );
+    let (mut jane, _) = NoScript::signed_up(&app, "jane").await;
+    let wrong_token = jane
+        .send(
+            jane.request(reqwest::Method::POST, "/import")
+                .multipart(import_form(
+                    Some("not-the-token"),
+                    "small.zip",
+                    std::fs::read(&zip).unwrap(),
+                )),
+        )
+        .await;
+    assert_eq!(wrong_token.status(), StatusCode::FORBIDDEN);
+    let page = wrong_token.text().await.unwrap();
+    assert!(page.contains("reload the page and try again."), "{page}");
     let imported: Vec<uuid::Uuid> = sqlx::query_scalar("SELECT id FROM import_runs")
         .fetch_all(&app.db.admin)
         .await
