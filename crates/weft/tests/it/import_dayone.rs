@@ -82,7 +82,7 @@ async fn a_day_one_export_becomes_journals_once_and_its_broken_entries_are_repor
     let text = output_text(&first);
     assert!(first.status.success(), "{text}");
     assert!(
-        stdout(&first).contains("7 imported, 0 already imported, 2 skipped, for jane"),
+        stdout(&first).contains("7 imported, 0 already imported, 3 skipped, for jane"),
         "{text}"
     );
     assert!(
@@ -90,6 +90,14 @@ async fn a_day_one_export_becomes_journals_once_and_its_broken_entries_are_repor
             "skipped Journal, entry {}: its video videos/0123456789abcdef0123456789abcdef.mp4 is missing from the export",
             uuids::BROKEN
         )),
+        "{text}"
+    );
+    assert!(
+        text.contains(&format!(
+            "skipped Travel, entry {}: its video videos/",
+            uuids::UNREADABLE_VIDEO
+        )) && text
+            .contains(".mp4 could not be imported: the file is not a video or audio recording"),
         "{text}"
     );
     assert!(
@@ -170,7 +178,7 @@ async fn a_day_one_export_becomes_journals_once_and_its_broken_entries_are_repor
     let text = output_text(&second);
     assert!(second.status.success(), "{text}");
     assert!(
-        stdout(&second).contains("0 imported, 6 already imported, 2 skipped, for jane"),
+        stdout(&second).contains("0 imported, 6 already imported, 3 skipped, for jane"),
         "{text}"
     );
     assert_eq!(rows(&db, user).await.len(), 7, "nothing is imported twice");
@@ -305,7 +313,7 @@ async fn the_import_page_uploads_an_export_and_shows_its_progress_and_result_wit
         tokio::time::sleep(Duration::from_millis(300)).await;
     };
     assert!(
-        page.contains("Done: 7 imported, 0 already imported, 2 skipped"),
+        page.contains("Done: 7 imported, 0 already imported, 3 skipped"),
         "{page}"
     );
     assert!(page.contains("is missing from the export"), "{page}");

@@ -121,13 +121,14 @@ pub mod uuids {
     pub const PHOTO_ONLY: &str = "E1B2C3D4E5F60718293A4B5C6D7E8F94";
     pub const BROKEN: &str = "F1B2C3D4E5F60718293A4B5C6D7E8F95";
     pub const TWO_VIDEOS: &str = "01B2C3D4E5F60718293A4B5C6D7E8F96";
+    pub const UNREADABLE_VIDEO: &str = "11B2C3D4E5F60718293A4B5C6D7E8F97";
 }
 
 /// A realistic export at `dir/Export.zip`: two journals and a damaged journal file;
 /// entries across years and time zones with tags, locations and a star; a video named by
 /// its md5, an `aac` recording in an `.m4a` file, a video without md5 (named by its
-/// identifier), an entry of two videos, a text-only entry, a photo-only entry, and an entry
-/// whose video is missing from the zip.
+/// identifier), an entry of two videos, a text-only entry, a photo-only entry, an entry
+/// whose video is missing from the zip and one whose "video" is not one.
 pub fn realistic_export(dir: &Path) -> PathBuf {
     let (fireworks, fireworks_md5) = video(dir, "fireworks.mp4", 2);
     let (first, first_md5) = video(dir, "first.mp4", 1);
@@ -138,6 +139,9 @@ pub fn realistic_export(dir: &Path) -> PathBuf {
     let photo = dir.join("photo.jpeg");
     jpeg(&photo);
     let photo_md5 = md5(&photo);
+    let garbage = dir.join("garbage.mp4");
+    std::fs::write(&garbage, "this is not a video at all").unwrap();
+    let garbage_md5 = md5(&garbage);
     let journal = vec![
         json!({
             "uuid": uuids::FIREWORKS,
@@ -206,6 +210,12 @@ pub fn realistic_export(dir: &Path) -> PathBuf {
                 {"identifier": "S2", "md5": second_md5, "type": "mp4"}
             ]
         }),
+        json!({
+            "uuid": uuids::UNREADABLE_VIDEO,
+            "creationDate": "2024-04-01T09:00:00Z",
+            "text": "A video that was damaged",
+            "videos": [{"identifier": "BAD", "md5": garbage_md5, "type": "mp4"}]
+        }),
     ];
     let mut export = ExportZip::default();
     export
@@ -220,7 +230,8 @@ pub fn realistic_export(dir: &Path) -> PathBuf {
         .file("videos/VIDNOMD5.mp4", &first)
         .file(&format!("videos/{first_md5}.mp4"), &first)
         .file(&format!("videos/{second_md5}.mp4"), &second)
-        .file(&format!("photos/{photo_md5}.jpeg"), &photo);
+        .file(&format!("photos/{photo_md5}.jpeg"), &photo)
+        .file(&format!("videos/{garbage_md5}.mp4"), &garbage);
     let path = dir.join("Export.zip");
     export.write(&path);
     path
