@@ -8,6 +8,7 @@ pub mod connections;
 pub mod db;
 pub mod domain;
 pub mod export;
+pub mod imports;
 pub mod ingest;
 pub mod jobs;
 pub mod journals;

@@ -110,7 +110,11 @@ async fn time_limit(
 /// no database.
 fn long_running(request: &Request<axum::body::Body>) -> bool {
     let path = request.uri().path();
-    (request.method() == axum::http::Method::POST && path == "/api/v1/journals")
+    (request.method() == axum::http::Method::POST
+        && matches!(
+            path,
+            "/api/v1/journals" | "/api/v1/imports/dayone" | "/import"
+        ))
         || path.ends_with("/video")
 }
 

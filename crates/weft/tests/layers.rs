@@ -24,7 +24,7 @@ const LAYERS: &[(&str, &[&str])] = &[
     (
         "services",
         &[
-            "accounts", "export", "ingest", "jobs", "journals", "search", "sweep",
+            "accounts", "export", "imports", "ingest", "jobs", "journals", "search", "sweep",
         ],
     ),
     (

@@ -8,6 +8,7 @@ pub mod current;
 pub mod cursor;
 pub mod download;
 pub mod error;
+pub mod export_upload;
 pub mod filters;
 pub mod json;
 pub mod plain_errors;

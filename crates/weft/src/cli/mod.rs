@@ -4,7 +4,6 @@ mod backup;
 mod db;
 mod export;
 mod import;
-mod import_weft;
 mod jobs;
 mod serve;
 mod studio;
@@ -43,15 +42,11 @@ pub enum Command {
     Worker(worker::WorkerArgs),
     /// Transcribe a local video or audio file and print the transcript.
     Transcribe(transcribe::TranscribeArgs),
-    /// Import existing video files as journals of an account.
+    /// Import entries into an account: video files, a Day One export, or a Weft export.
     Import(import::ImportArgs),
     /// Export one account's whole journal to a folder or a .zip: recordings, transcripts,
     /// notes and a page that plays it all offline.
     Export(export::ExportArgs),
-    /// Bring a journal exported by `weft export` back into an account. (Hidden: it is to
-    /// become `weft import weft-export` once `weft import` has subcommands.)
-    #[command(name = "import-weft-export", hide = true)]
-    ImportWeftExport(import_weft::Args),
     /// Write the whole instance (database and every media object) into one archive.
     Backup(backup::BackupArgs),
     /// Bring an empty instance (new database, empty storage) to the state of a backup.
@@ -87,7 +82,6 @@ pub fn main() -> std::process::ExitCode {
             Command::Import(args) => import::run(&cli.global, args).await,
             Command::Jobs(command) => jobs::run(&cli.global, command).await,
             Command::Export(args) => export::run(&cli.global, args).await,
-            Command::ImportWeftExport(args) => import_weft::run(&cli.global, args).await,
             Command::Backup(args) => backup::backup(&cli.global, args).await,
             Command::Restore(args) => backup::restore(&cli.global, args).await,
             Command::Openapi => {

@@ -5,6 +5,7 @@ pub mod auth;
 pub mod calendar;
 pub mod export;
 pub mod health;
+pub mod imports;
 pub mod journals;
 pub mod me;
 pub mod metrics;
@@ -38,6 +39,7 @@ use crate::api::ApiContext;
         (name = "transcripts", description = "Transcripts, corrections and captions"),
         (name = "tags", description = "Tags: per journal, and across all your journals"),
         (name = "search", description = "Find any moment by the words spoken"),
+        (name = "imports", description = "Bring entries in from other journal apps (Day One)"),
         (name = "operations", description = "Health, readiness and the API description"),
     )
 )]
@@ -89,6 +91,7 @@ pub fn api_with(upload_bytes: u64) -> (Router<ApiContext>, OpenApiDoc) {
         .merge(journals::router(upload_bytes))
         .merge(calendar::router())
         .merge(tags::router())
+        .merge(imports::router())
         .merge(search::router())
         .split_for_parts();
     crate::api::common_responses::document(&mut doc);

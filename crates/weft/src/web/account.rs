@@ -145,6 +145,7 @@ async fn render(
         html! {
             // Signing out is in the header, on every page.
             div.page-head { h1 { "Account" } }
+            p.account-import { a href="/import" { "Import entries from Day One" } }
             div.settings {
                 section.card.wide aria-labelledby="language-heading" {
                     h2 #language-heading { "Transcription language" }

@@ -8,6 +8,7 @@ mod auth;
 mod calendar;
 mod entry;
 mod export;
+mod import;
 mod layout;
 mod new_entry;
 mod search;
@@ -38,6 +39,13 @@ pub fn router() -> Router<ApiContext> {
         .route("/account/sessions/{id}/revoke", post(account::revoke))
         .route("/account/delete", post(account::delete))
         .route("/account/export.zip", get(export::download))
+        .route(
+            "/import",
+            get(import::page)
+                .post(import::upload)
+                .layer(axum::extract::DefaultBodyLimit::disable()),
+        )
+        .route("/import/{id}", get(import::run))
         .route("/new", get(new_entry::page))
         .route("/entries/{id}", get(entry::page).post(entry::edit))
         .route("/entries/{id}/delete", post(entry::delete))

@@ -84,7 +84,10 @@ fn here(parts: &Parts) -> String {
 
 /// Authenticates the request by its session, without the API's CSRF header check: the
 /// callers check the form field instead ([`Posted`]) or serve only safe methods.
-async fn authenticate(parts: &mut Parts, context: &ApiContext) -> Result<Viewer, WebError> {
+pub(super) async fn authenticate(
+    parts: &mut Parts,
+    context: &ApiContext,
+) -> Result<Viewer, WebError> {
     // After signing in, come back to the page; a form's target is no page to come back to.
     let next = if matches!(parts.method, Method::GET | Method::HEAD) {
         here(parts)

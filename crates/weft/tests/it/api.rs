@@ -154,6 +154,8 @@ const ROUTES: &[(&str, &str)] = &[
     ("get", "/api/v1/tags"),
     ("post", "/api/v1/tags/{tag}/rename"),
     ("get", "/api/v1/search"),
+    ("post", "/api/v1/imports/dayone"),
+    ("get", "/api/v1/imports/{id}"),
 ];
 
 #[tokio::test]

@@ -20,7 +20,7 @@ use crate::common::{self, TestApp};
 
 /// The import of an export: a hidden top-level command until `weft import` has subcommands
 /// (then `["import", "weft-export"]`).
-const IMPORT: &[&str] = &["import-weft-export"];
+const IMPORT: &[&str] = &["import", "weft-export"];
 
 /// Every file under `root`, relative, with its bytes.
 fn files_in(root: &Path) -> BTreeMap<String, Vec<u8>> {

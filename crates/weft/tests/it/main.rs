@@ -41,6 +41,7 @@ mod hardening;
 mod health;
 mod hostile_input;
 mod import;
+mod import_dayone;
 mod instance_backup;
 mod jobs;
 mod jobs_cli;

@@ -7,6 +7,7 @@
 #[cfg(feature = "whisper")]
 pub mod browser;
 pub mod cli;
+pub mod dayone;
 pub mod db;
 pub mod forms;
 pub mod journal_export;

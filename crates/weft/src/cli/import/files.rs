@@ -1,4 +1,4 @@
-//! `weft import --user NAME FILE…`: bring existing videos in as journals.
+//! `weft import --user NAME FILE…`: bring existing video files in as journals.
 
 use std::path::{Path, PathBuf};
 
@@ -11,17 +11,17 @@ use crate::db::{users, Database};
 use crate::ingest::{Details, Ingest};
 use crate::scratch::TempFile;
 
-/// Options of `weft import`.
+/// Options of `weft import FILE…`.
 #[derive(Debug, Args)]
-pub struct ImportArgs {
+pub struct FilesArgs {
     /// The account (username or email) the journals go to.
-    #[arg(long)]
-    pub user: String,
+    #[arg(long, required = true)]
+    pub user: Option<String>,
     /// Comma-separated tags for every imported journal.
     #[arg(long, default_value = "")]
     pub tags: String,
     #[command(flatten)]
-    pub transcriber: super::transcriber::TranscriberArgs,
+    pub transcriber: crate::cli::transcriber::TranscriberArgs,
     /// Video files (mp4, mov, webm, mkv).
     #[arg(required = true)]
     pub files: Vec<PathBuf>,
@@ -52,7 +52,7 @@ pub fn title_from(path: &Path) -> String {
     }
 }
 
-pub async fn run(global: &GlobalArgs, args: ImportArgs) -> anyhow::Result<()> {
+pub async fn run(global: &GlobalArgs, args: FilesArgs) -> anyhow::Result<()> {
     let tags = crate::domain::parse_tag_list(&args.tags)?;
     for file in &args.files {
         if !file.is_file() {
@@ -71,19 +71,20 @@ async fn import(
     db: &Database,
     storage: crate::storage::Storage,
     data_dir: &Path,
-    args: &ImportArgs,
+    args: &FilesArgs,
     tags: &[String],
 ) -> anyhow::Result<()> {
-    let user = users::find_by_login(db.pool(), &args.user)
+    let login = args.user.as_deref().unwrap_or_default();
+    let user = users::find_by_login(db.pool(), login)
         .await?
-        .with_context(|| format!("no account with the username or email {}", args.user))?;
+        .with_context(|| format!("no account with the username or email {login}"))?;
     let scratch = crate::scratch::Scratch::claim(&data_dir.join("tmp"), "import")
         .context("claiming the scratch folder")?;
     let ingest = Ingest {
         pool: db.pool().clone(),
         storage,
         scratch: scratch.dir().to_path_buf(),
-        transcription: (args.transcriber.chosen() != super::transcriber::Transcriber::None)
+        transcription: (args.transcriber.chosen() != crate::cli::transcriber::Transcriber::None)
             .then_some(args.transcriber.job_max_attempts),
     };
     let bar = ProgressBar::new(args.files.len() as u64);

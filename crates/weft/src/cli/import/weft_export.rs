@@ -19,7 +19,7 @@ pub struct Args {
     #[arg(long)]
     pub user: String,
     #[command(flatten)]
-    pub transcriber: super::transcriber::TranscriberArgs,
+    pub transcriber: super::super::transcriber::TranscriberArgs,
     /// The export: its folder, or the zip.
     pub export: PathBuf,
 }
@@ -52,7 +52,7 @@ async fn import(
         pool: db.pool().clone(),
         storage,
         scratch: scratch.dir().to_path_buf(),
-        transcription: (args.transcriber.chosen() != super::transcriber::Transcriber::None)
+        transcription: (args.transcriber.chosen() != super::super::transcriber::Transcriber::None)
             .then_some(args.transcriber.job_max_attempts),
     };
     // Drawn on stderr when it is a terminal, hidden otherwise (logs, tests).

@@ -1,0 +1,5 @@
+//! Bringing entries in from other journal apps.
+
+pub mod dayone;
+pub mod importer;
+pub mod runs;
