@@ -146,6 +146,8 @@ const ROUTES: &[(&str, &str)] = &[
     ("get", "/api/v1/journals/{id}/transcript"),
     ("put", "/api/v1/journals/{id}/transcript"),
     ("post", "/api/v1/journals/{id}/transcript/retry"),
+    ("get", "/api/v1/journals/{id}/transcript/versions"),
+    ("post", "/api/v1/journals/{id}/transcript/versions/{version}/restore"),
     ("get", "/api/v1/journals/{id}/transcript.vtt"),
     ("get", "/api/v1/journals/{id}/transcript.srt"),
     ("put", "/api/v1/journals/{id}/tags"),
@@ -156,6 +158,7 @@ const ROUTES: &[(&str, &str)] = &[
     ("get", "/api/v1/search"),
     ("post", "/api/v1/imports/dayone"),
     ("get", "/api/v1/imports/{id}"),
+    ("get", "/api/v1/export.zip"),
 ];
 
 #[tokio::test]
