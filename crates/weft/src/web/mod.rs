@@ -8,6 +8,7 @@ mod auth;
 mod entry;
 mod layout;
 mod new_entry;
+mod placeholder;
 mod search;
 mod session;
 mod tags;
@@ -35,6 +36,7 @@ pub fn router() -> Router<ApiContext> {
         .route("/account/sessions/{id}/revoke", post(account::revoke))
         .route("/account/delete", post(account::delete))
         .route("/new", get(new_entry::page))
+        .route("/new/note", post(new_entry::note))
         .route("/entries/{id}", get(entry::page).post(entry::edit))
         .route("/entries/{id}/delete", post(entry::delete))
         .route("/entries/{id}/retry", post(entry::retry))

@@ -5,12 +5,13 @@ use maud::{html, Markup};
 use serde::Deserialize;
 
 use super::layout::{self, Frame, Nav};
+use super::placeholder;
 use super::session::WebError;
 use super::viewer::{encode_component, Viewer};
 use crate::api::cursor::{decode_cursor, encode_cursor};
 use crate::api::ApiContext;
 use crate::db::journals::{self, Cursor, JournalView, TimelineFilter};
-use crate::domain::Tag;
+use crate::domain::{Media, Tag};
 
 /// Entries on one page.
 const PAGE: i64 = 24;
@@ -126,15 +127,36 @@ pub fn card(item: &JournalView) -> Markup {
     let href = format!("/entries/{}", journal.id);
     html! {
         article.entry-card {
-            a.thumb href=(href) tabindex="-1" aria-hidden="true" {
-                img src={ "/api/v1/journals/" (journal.id) "/thumbnail" } alt="" loading="lazy" width="320" height="180";
-                span.duration { (layout::clock(journal.duration.into())) }
+            // The picture repeats the title's link for the pointer; a video's thumbnail, or a
+            // stand-in drawn for an entry without one (web/placeholder.rs).
+            a.thumb href=(href) tabindex="-1" aria-hidden="true" data-media=(journal.media.as_str()) {
+                @match journal.media {
+                    Media::Video => {
+                        img src={ "/api/v1/journals/" (journal.id) "/thumbnail" } alt="" loading="lazy" width="320" height="180";
+                    },
+                    Media::Audio => {
+                        span.thumb-audio role="img" aria-label={ "Sound recording, " (layout::clock(journal.duration.into())) } {
+                            (placeholder::microphone())
+                            span.wave {}
+                        }
+                    },
+                    Media::None => {
+                        span.thumb-note role="img" aria-label="Notes" {
+                            (placeholder::excerpt(journal.notes.as_deref().unwrap_or(&journal.title)))
+                        }
+                    },
+                }
+                @if journal.media.has_recording() {
+                    span.duration { (layout::clock(journal.duration.into())) }
+                }
             }
             div.entry-body {
                 h2 { a href=(href) { (journal.title) } }
                 p.meta {
                     (layout::date(journal.created_at))
-                    span.visually-hidden { ", " (layout::clock(journal.duration.into())) " long" }
+                    @if journal.media.has_recording() {
+                        span.visually-hidden { ", " (layout::clock(journal.duration.into())) " long" }
+                    }
                     @if let Some(location) = &journal.location { " · " (location) }
                 }
                 div.card-foot {

@@ -40,7 +40,7 @@ const SIGNED_IN: &[(&str, &str)] = &[
 ];
 
 /// axe-core's script, where scripts/install-deps unpacks it.
-fn axe_script() -> String {
+pub(crate) fn axe_script() -> String {
     let path: PathBuf = common::tools_dir().join("axe-core/axe-core-4.14.1/axe.min.js");
     std::fs::read_to_string(&path).unwrap_or_else(|e| {
         panic!(
@@ -93,7 +93,7 @@ async fn serious_violations(browser: &Client, axe: &str) -> Vec<String> {
 
 /// Looks at the current page, `reload` brings it back (a navigation or a step such as
 /// choosing a file), at both sizes and in both schemes; every problem found, one line each.
-async fn check<F, Fut>(browser: &Client, axe: &str, name: &str, reload: F) -> Vec<String>
+pub(crate) async fn check<F, Fut>(browser: &Client, axe: &str, name: &str, reload: F) -> Vec<String>
 where
     F: Fn() -> Fut,
     Fut: std::future::Future<Output = ()>,
@@ -136,7 +136,7 @@ where
 }
 
 /// Opens `path` and waits for its scripts to have run.
-async fn open(browser: &Client, app: &TestApp, path: &str) {
+pub(crate) async fn open(browser: &Client, app: &TestApp, path: &str) {
     browser.goto(&app.url(path)).await.unwrap();
     wait_until(
         browser,

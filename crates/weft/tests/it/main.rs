@@ -21,6 +21,8 @@ mod browser;
 #[cfg(feature = "whisper")]
 mod browser_entry;
 #[cfg(feature = "whisper")]
+mod browser_media_kinds;
+#[cfg(feature = "whisper")]
 mod browser_pages;
 #[cfg(feature = "whisper")]
 mod browser_search;

@@ -2,6 +2,7 @@
 
 pub(crate) mod edit;
 mod media;
+mod note;
 pub(crate) mod read;
 pub(crate) mod tags;
 pub(crate) mod transcript;
