@@ -244,13 +244,19 @@ fn render(
                     header.entry-head {
                         h1 { (journal.title) }
                         p.meta {
-                            (layout::date(journal.created_at)) " · "
-                            // The script writes the player's own figure here once it knows it.
-                            span #duration { (layout::clock(journal.duration.into())) }
+                            (layout::date(journal.created_at))
+                            @if recorded {
+                                " · "
+                                // The script writes the player's own figure here once it knows it.
+                                span #duration { (layout::clock(journal.duration.into())) }
+                            }
                             @if let Some(location) = &journal.location { " · " (location) }
                         }
                         div.card-foot {
-                            span #status aria-live="polite" { (layout::status_badge(status)) }
+                            // Words only: no transcript to wait for or miss.
+                            @if recorded {
+                                span #status aria-live="polite" { (layout::status_badge(status)) }
+                            }
                             @for tag in &entry.view.tags { (layout::tag_link(tag)) }
                         }
                     }

@@ -160,7 +160,7 @@ pub fn card(item: &JournalView) -> Markup {
                     @if let Some(location) = &journal.location { " · " (location) }
                 }
                 div.card-foot {
-                    @if let Some(badge) = layout::attention_badge(item.transcript_status) { (badge) }
+                    @if let (true, Some(badge)) = (journal.media.has_recording(), layout::attention_badge(item.transcript_status)) { (badge) }
                     @for tag in &item.tags { (layout::tag_link(tag)) }
                 }
             }

@@ -1,9 +1,10 @@
 //! Entries without a video in a real browser (Chromium through chromedriver): an audio
 //! entry plays in an `<audio>` element from a moment (`?t=`) with its transcript following,
-//! an entry of notes only shows its notes and no player, and both kinds of timeline card.
+//! an entry of notes only shows its notes and no player, both kinds of timeline card, and
+//! the recorder with the camera off making an audio entry.
 //! Each page at a laptop's and a phone's size, light and dark, passes axe-core (no serious
 //! or critical problem) and does not scroll sideways; screenshots go to
-//! `target/screenshots/page-{entry-audio,entry-note,timeline-kinds}-*.png`.
+//! `target/screenshots/page-{entry-audio,entry-note,timeline-kinds,new-kinds}-*.png`.
 
 use std::time::Duration;
 
@@ -11,7 +12,7 @@ use serde_json::{json, Value};
 use uuid::Uuid;
 
 use crate::browser_pages::{axe_script, check, open};
-use crate::common::browser::{sign_up, wait_until, Browser};
+use crate::common::browser::{click, fill, sign_up, wait_until, Browser};
 use crate::common::media::{self, AudioFormat};
 use crate::common::{self, TestApp};
 use crate::web_pages::transcript;
@@ -148,10 +149,12 @@ async fn audio_and_note_entries_play_show_their_notes_and_pass_axe() {
         ("entry-audio", format!("/entries/{audio}")),
         ("entry-note", format!("/entries/{note}")),
         ("timeline-kinds", "/".to_string()),
+        ("new-kinds", "/new".to_string()),
     ] {
         problems.extend(check(client, &axe, name, || open(client, &app, &path)).await);
     }
     // Both cards drew their stand-in: a microphone with the length, the start of the notes.
+    open(client, &app, "/").await;
     let cards = client
         .execute(
             "return [document.querySelector('.thumb-audio').getAttribute('aria-label'), \
@@ -171,4 +174,75 @@ async fn audio_and_note_entries_play_show_their_notes_and_pass_axe() {
         problems.len(),
         problems.join("\n")
     );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn recording_with_the_camera_off_uploads_an_audio_entry() {
+    let app = common::spawn_app().await;
+    let dir = tempfile::tempdir().unwrap();
+    let wav = media::spoken_wav(dir.path(), &["The ferry leaves at nine."]);
+    let browser = Browser::start(Some(&wav)).await;
+    let client = &browser.client;
+    sign_up(client, &app, "jane").await;
+
+    open(client, &app, "/new").await;
+    click(client, "mic-on").await;
+    wait_until(
+        client,
+        "return !document.getElementById('record').disabled",
+        Duration::from_secs(10),
+        "the microphone",
+    )
+    .await;
+    let tracks = client
+        .execute(
+            "const s = document.getElementById('preview').srcObject; \
+             return [s.getAudioTracks().length, s.getVideoTracks().length]",
+            vec![],
+        )
+        .await
+        .unwrap();
+    assert_eq!(tracks, json!([1, 0]), "the camera stays off");
+    click(client, "record").await;
+    tokio::time::sleep(Duration::from_secs(3)).await;
+    click(client, "stop").await;
+    wait_until(
+        client,
+        "return !document.getElementById('save').disabled",
+        Duration::from_secs(10),
+        "the recording",
+    )
+    .await;
+    fill(client, "title", "Camera off").await;
+    click(client, "save").await;
+    let done = "const e = document.getElementById('form-error'); \
+                return location.pathname.startsWith('/entries/') || (e && !e.hidden && e.textContent)";
+    let uploaded = wait_until(client, done, Duration::from_secs(60), "the upload").await;
+    assert_eq!(uploaded, json!(true), "the upload was refused: {uploaded}");
+    wait_until(
+        client,
+        "return document.readyState === 'complete' && document.getElementById('player')",
+        Duration::from_secs(10),
+        "the entry page",
+    )
+    .await;
+    let shown = client
+        .execute(
+            "return [document.getElementById('entry').dataset.media, \
+                     document.getElementById('player').tagName]",
+            vec![],
+        )
+        .await
+        .unwrap();
+    assert_eq!(shown, json!(["audio", "AUDIO"]));
+    let (media_kind, key): (String, String) =
+        sqlx::query_as("SELECT media, video_path FROM journals")
+            .fetch_one(&app.db.admin)
+            .await
+            .unwrap();
+    assert_eq!(media_kind, "audio");
+    assert!(key.starts_with("audio/") && key.ends_with(".weba"), "{key}");
+
+    browser.close().await;
+    app.stop().await;
 }

@@ -525,6 +525,7 @@ async fn a_note_is_written_with_the_page_form_without_javascript() {
         "no player"
     );
     assert!(!entry.contains("Transcribe"), "nothing to transcribe");
+    assert!(!entry.contains("No transcript"), "no transcript to miss");
     assert!(entry.contains(r#"data-media="none""#));
 
     let timeline = browser.page("/", StatusCode::OK).await;
