@@ -1,6 +1,7 @@
-// The new-entry page: record with the camera and microphone (MediaRecorder) or choose a
-// file, see either in the preview with its length, then upload the form to
-// POST /api/v1/journals with a progress bar.
+// The new-entry page: record with the camera and microphone, or with the camera off (sound
+// only, audio/webm), with MediaRecorder, or choose a video or sound file; see either in the
+// preview with its length, then upload the form to POST /api/v1/journals with a progress
+// bar. The "Write a note" form posts without this script.
 
 import { csrfToken, errorMessage } from "./app.js";
 
@@ -9,6 +10,7 @@ const form = $("new-entry");
 const preview = $("preview");
 const stageEmpty = $("stage-empty");
 const cameraOn = $("camera-on");
+const micOn = $("mic-on");
 const recordButton = $("record");
 const stopButton = $("stop");
 const retakeButton = $("retake");
@@ -25,9 +27,10 @@ const progress = $("progress");
 const progressLabel = $("progress-label");
 const limit = Number(form.dataset.limit || 0);
 
-const ACCEPTED = /\.(mp4|m4v|mov|webm|mkv)$/i;
+const ACCEPTED = /\.(mp4|m4v|mov|webm|mkv|m4a|aac|mp3|ogg|oga|opus|wav|flac|weba|mka)$/i;
 
 let stream = null;
+let soundOnly = false; // recording with the camera off
 let recorder = null;
 let chunks = [];
 let recording = null; // the recorded Blob
@@ -56,6 +59,7 @@ function chosenVideo() {
 
 function recordingName() {
   const type = (recording && recording.type) || "";
+  if (type.startsWith("audio/")) return type.includes("mp4") ? "recording.m4a" : "recording.webm";
   return type.includes("mp4") ? "recording.mp4" : "recording.webm";
 }
 
@@ -93,7 +97,9 @@ function discardFile() {
   fileInput.value = "";
 }
 
-async function startCamera() {
+async function startCamera(event) {
+  // Either button turns the recorder on; the microphone one leaves the camera off.
+  soundOnly = Boolean(event && event.currentTarget === micOn);
   say(videoError, "");
   if (file) { discardFile(); clearPreview(); refresh(); }
   if (!navigator.mediaDevices || !window.MediaRecorder) {
@@ -101,12 +107,14 @@ async function startCamera() {
     return;
   }
   try {
-    stream = await navigator.mediaDevices.getUserMedia({ video: { width: { ideal: 1280 }, height: { ideal: 720 } }, audio: true });
+    stream = await navigator.mediaDevices.getUserMedia(soundOnly
+      ? { audio: true }
+      : { video: { width: { ideal: 1280 }, height: { ideal: 720 } }, audio: true });
   } catch (error) {
     const denied = error && (error.name === "NotAllowedError" || error.name === "SecurityError");
     say(videoError, denied
-      ? "Weft was not allowed to use the camera and microphone. Allow them in the browser's site settings, or choose a file."
-      : "No camera or microphone was found. Connect one, or choose a file.");
+      ? `Weft was not allowed to use the ${soundOnly ? "microphone" : "camera and microphone"}. Allow it in the browser's site settings, or choose a file.`
+      : `No ${soundOnly ? "microphone" : "camera or microphone"} was found. Connect one, or choose a file.`);
     return;
   }
   livePreview();
@@ -135,7 +143,7 @@ function stopCamera() {
 // MP4 first: browsers write WebM recordings without a duration (they stream them), and the
 // server refuses a video whose length it cannot read. MP4 recordings carry it.
 function pickType() {
-  const candidates = [
+  const candidates = soundOnly ? ["audio/webm;codecs=opus", "audio/webm", "audio/mp4"] : [
     "video/mp4;codecs=avc1,mp4a", "video/mp4;codecs=vp9,opus", "video/mp4",
     "video/webm;codecs=vp8,opus", "video/webm",
   ];
@@ -168,7 +176,8 @@ function stopRecording() {
 function finishRecording() {
   clearInterval(tick);
   show(timer, false);
-  recording = new Blob(chunks, { type: (recorder && recorder.mimeType) || "video/webm" });
+  const fallbackType = soundOnly ? "audio/webm" : "video/webm";
+  recording = new Blob(chunks, { type: (recorder && recorder.mimeType) || fallbackType });
   recordedUrl = URL.createObjectURL(recording);
   const seconds = (performance.now() - started) / 1000;
   showVideo(recordedUrl, "Your recording", seconds);
@@ -201,8 +210,8 @@ function checkFile() {
   say(videoError, "");
   const picked = fileInput.files && fileInput.files[0];
   if (!picked) { refresh(); return; }
-  const looksLikeVideo = (picked.type && picked.type.startsWith("video/")) || ACCEPTED.test(picked.name);
-  const problem = !looksLikeVideo ? `“${picked.name}” is not a video. Choose an MP4, MOV, WebM or MKV file.`
+  const looksLikeVideo = (picked.type && /^(video|audio)\//.test(picked.type)) || ACCEPTED.test(picked.name);
+  const problem = !looksLikeVideo ? `“${picked.name}” is not a video or a sound recording. Choose an MP4, MOV, WebM or MKV video, or an M4A, MP3, Opus, WAV or FLAC recording.`
     : picked.size === 0 ? `“${picked.name}” is empty. Choose another file.`
     : limit && picked.size > limit ? `“${picked.name}” is larger than this server accepts (${Math.round(limit / 1048576)} MB). Choose a shorter video.`
     : "";
@@ -238,7 +247,7 @@ function backToRecording() {
   show(recordInstead, false);
   show(recordButton, true);
   refresh();
-  cameraOn.focus();
+  (soundOnly ? micOn : cameraOn).focus();
 }
 
 function upload(event) {
@@ -246,7 +255,7 @@ function upload(event) {
   say(formError, "");
   const video = chosenVideo();
   const title = $("title").value.trim();
-  if (!video) { say(formError, "Record a video or choose a file first."); return; }
+  if (!video) { say(formError, "Record a video or sound, or choose a file first."); return; }
   if (!title) { say(formError, "Give the entry a title."); $("title").focus(); return; }
   const data = new FormData();
   data.append("title", title);
@@ -265,7 +274,7 @@ function upload(event) {
     if (!e.lengthComputable) return;
     const percent = Math.round((e.loaded / e.total) * 100);
     progress.value = percent;
-    progressLabel.textContent = percent < 100 ? `Uploading… ${percent}%` : "Checking the video…";
+    progressLabel.textContent = percent < 100 ? `Uploading… ${percent}%` : "Checking the file…";
   });
   request.addEventListener("load", () => {
     const body = request.response;
@@ -276,7 +285,7 @@ function upload(event) {
     }
     finishUpload();
     const fallback = request.status === 413 ? "That video is larger than this server accepts."
-      : request.status === 415 ? "That file is not a video Weft can read."
+      : request.status === 415 ? "That file is not a video or sound recording Weft can read."
       : request.status === 401 ? "Your session has ended. Sign in again in another tab, then save."
       : "The upload did not work. Try again.";
     say(formError, errorMessage(body, fallback));
@@ -298,6 +307,7 @@ function finishUpload() {
 }
 
 cameraOn.addEventListener("click", startCamera);
+micOn.addEventListener("click", startCamera);
 recordButton.addEventListener("click", startRecording);
 stopButton.addEventListener("click", stopRecording);
 retakeButton.addEventListener("click", retake);

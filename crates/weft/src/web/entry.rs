@@ -23,8 +23,8 @@ use crate::db::jobs::{Job, TranscriptStatus};
 use crate::db::journals::{Journal, JournalChanges, JournalView};
 use crate::db::scoped::{self, UserTx};
 use crate::db::transcripts::{self, Transcript, TranscriptSource};
-use crate::domain::Segment;
 use crate::domain::{optional_text, Title, MAX_LOCATION_CHARS, MAX_NOTES_CHARS};
+use crate::domain::{Media, Segment};
 use crate::journals::JobProgress;
 
 /// Query of the entry page.
@@ -218,11 +218,9 @@ fn render(
     let journal = &entry.view.journal;
     let api = format!("/api/v1/journals/{}", journal.id);
     let start = start.filter(|t| t.is_finite() && *t > 0.0);
-    let video = match start {
-        Some(t) => format!("{api}/video#t={t}"),
-        None => format!("{api}/video"),
-    };
     let status = entry.view.transcript_status;
+    let recorded = journal.media.has_recording();
+    let scripts: &[&str] = if recorded { &["entry.js"] } else { &[] };
     // A saved correction, or a version made current again, is said beside the transcript.
     let (transcript_notice, notice) = match notice {
         Some((true, message)) if message.contains("transcript") => (Some(message), None),
@@ -233,45 +231,39 @@ fn render(
             title: &journal.title,
             viewer: Some(viewer),
             nav: Nav::None,
-            scripts: &["entry.js"],
+            // An entry of notes only has nothing to play, follow or transcribe.
+            scripts,
         },
         html! {
             @if let Some((ok, message)) = notice { (layout::notice(ok, message)) }
-            div.entry-layout #entry data-journal=(journal.id) data-status=(status.as_str())
+            div.entry-layout #entry .notes-only[!recorded] data-journal=(journal.id)
+                data-status=(status.as_str()) data-media=(journal.media.as_str())
                 data-start=[start] {
                 div.player-col {
-                    div.player-wrap #player-wrap {
-                        video #player controls playsinline preload="metadata"
-                            poster={ (api) "/thumbnail" } src=(video) {
-                            @if entry.segments.is_some() && entry.shown.is_none() {
-                                track kind="captions" srclang=(track_language(entry)) label="Transcript" default
-                                    src={ (api) "/transcript.vtt" };
-                            }
-                            p { "Your browser cannot play this video. " a href={ (api) "/video" } { "Download it" } "." }
-                        }
-                        // Shown by the script when the browser would not start the video
-                        // with its sound on (autoplay rules).
-                        div.player-cue #player-cue hidden {
-                            span #player-cue-text {}
-                            button.small #unmute type="button" hidden { "Unmute" }
-                            button.small #play-moment type="button" hidden { "Play" }
-                        }
-                    }
+                    (player(entry, &api, start))
                     header.entry-head {
                         h1 { (journal.title) }
                         p.meta {
-                            (layout::date(journal.created_at)) " · "
-                            // The script writes the player's own figure here once it knows it.
-                            span #duration { (layout::clock(journal.duration.into())) }
+                            (layout::date(journal.created_at))
+                            @if recorded {
+                                " · "
+                                // The script writes the player's own figure here once it knows it.
+                                span #duration { (layout::clock(journal.duration.into())) }
+                            }
                             @if let Some(location) = &journal.location { " · " (location) }
                         }
                         div.card-foot {
-                            span #status aria-live="polite" { (layout::status_badge(status)) }
+                            // Words only: no transcript to wait for or miss.
+                            @if recorded {
+                                span #status aria-live="polite" { (layout::status_badge(status)) }
+                            }
                             @for tag in &entry.view.tags { (layout::tag_link(tag)) }
                         }
                     }
                     @if let Some(notes) = &journal.notes {
                         div.notes { (notes) }
+                    } @else if !recorded {
+                        p.muted.notes { "This entry has no notes yet. Add them with Edit." }
                     }
                     @if !entry.versions.is_empty() {
                         (versions::section(journal.id, &entry.versions, entry.shown.as_ref().map(|v| v.id)))
@@ -280,6 +272,7 @@ fn render(
                     (delete_form(viewer, &entry.view))
                     (neighbour_links(entry))
                 }
+                @if recorded {
                 aside.transcript-col aria-labelledby="transcript-heading" {
                     div.transcript-head {
                         h2 #transcript-heading { "Transcript" }
@@ -298,9 +291,62 @@ fn render(
                     }
                     (transcript_body(context, viewer, entry, status))
                 }
+                }
             }
         },
     )
+}
+
+/// The player of an entry's recording: a video with its thumbnail as poster, or the sound
+/// of an audio entry; both with the transcript as captions, and `#t=` to start at a moment.
+/// An entry of notes only has none.
+fn player(entry: &Entry, api: &str, start: Option<f64>) -> Markup {
+    let media = entry.view.journal.media;
+    let src = match start {
+        Some(t) => format!("{api}/video#t={t}"),
+        None => format!("{api}/video"),
+    };
+    let captions = html! {
+        @if entry.segments.is_some() && entry.shown.is_none() {
+            track kind="captions" srclang=(track_language(entry)) label="Transcript" default
+                src={ (api) "/transcript.vtt" };
+        }
+    };
+    // Shown by the script when the browser would not start the recording with its sound on
+    // (autoplay rules).
+    let cue = html! {
+        div.player-cue #player-cue hidden {
+            span #player-cue-text {}
+            button.small #unmute type="button" hidden { "Unmute" }
+            button.small #play-moment type="button" hidden { "Play" }
+        }
+    };
+    html! {
+        @match media {
+            Media::Video => {
+                div.player-wrap #player-wrap {
+                    video #player controls playsinline preload="metadata"
+                        poster={ (api) "/thumbnail" } src=(src) {
+                        (captions)
+                        p { "Your browser cannot play this video. " a href={ (api) "/video" } { "Download it" } "." }
+                    }
+                    (cue)
+                }
+            },
+            Media::Audio => {
+                div.player-wrap.audio-wrap #player-wrap {
+                    span.audio-mark { (super::placeholder::microphone()) }
+                    audio #player controls preload="metadata" src=(src)
+                        aria-label={ "Sound recording: " (entry.view.journal.title) } {
+                        (captions)
+                        p { "Your browser cannot play this recording. " a href={ (api) "/video" } { "Download it" } "." }
+                    }
+                    (cue)
+                }
+            },
+            Media::None => {},
+        }
+    }
 }
 
 /// Whether a transcription of the entry is queued or running.
@@ -391,7 +437,7 @@ fn transcript_body(
                     " · " a href={ (api) "/transcript.srt" } download { "SRT" }
                 }
             },
-            Some(_) => { p.muted { "Nothing was said in this video, as far as the transcriber could hear." } },
+            Some(_) => { p.muted { "Nothing was said in this recording, as far as the transcriber could hear." } },
             None if status == TranscriptStatus::None => { p.muted { "This entry has no transcript." } },
             None => {},
         }
@@ -546,7 +592,13 @@ fn delete_form(viewer: &Viewer, view: &JournalView) -> Markup {
             summary { "Delete entry" }
             form method="post" action={ "/entries/" (view.journal.id) "/delete" } {
                 (layout::csrf_field(viewer))
-                p { "The video, its transcript and its tags are deleted for good." }
+                p {
+                    @match view.journal.media {
+                        Media::Video => "The video, its transcript and its tags are deleted for good.",
+                        Media::Audio => "The recording, its transcript and its tags are deleted for good.",
+                        Media::None => "The entry, its notes and its tags are deleted for good.",
+                    }
+                }
                 div.check {
                     input #confirm-delete type="checkbox" name="confirm" value="yes" required;
                     label for="confirm-delete" { "Yes, delete “" (view.journal.title) "”" }

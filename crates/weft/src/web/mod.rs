@@ -11,6 +11,7 @@ mod export;
 mod import;
 mod layout;
 mod new_entry;
+mod placeholder;
 mod search;
 mod session;
 mod tags;
@@ -47,6 +48,7 @@ pub fn router() -> Router<ApiContext> {
         )
         .route("/import/{id}", get(import::run))
         .route("/new", get(new_entry::page))
+        .route("/new/note", post(new_entry::note))
         .route("/entries/{id}", get(entry::page).post(entry::edit))
         .route("/entries/{id}/delete", post(entry::delete))
         .route("/entries/{id}/retry", post(entry::retry))

@@ -1,31 +1,96 @@
-//! A new entry (`/new`): record with the camera and microphone, or choose a file, see it
-//! with its length, then upload it with a progress bar. The script sends the form to
-//! `POST /api/v1/journals`.
+//! A new entry (`/new`): record with the camera and microphone, or with the camera off
+//! (sound only), or choose a video or sound file, see it with its length, then upload it
+//! with a progress bar; the script sends that form to `POST /api/v1/journals`. Or write a
+//! note: an entry without a recording, a plain form posted to `/new/note` that needs no
+//! script.
 
 use axum::extract::State;
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Redirect, Response};
 use chrono::Utc;
 use maud::{html, Markup};
+use serde::Deserialize;
 
 use super::layout::{self, Frame, Nav};
+use super::session::{Posted, WebError};
 use super::viewer::Viewer;
-use crate::api::ApiContext;
+use crate::api::{ApiContext, ApiError};
+use crate::domain::{optional_text, parse_tag_list, Title, MAX_LOCATION_CHARS, MAX_NOTES_CHARS};
+use crate::ingest::{Details, IngestError};
+
+/// The "Write a note" form.
+#[derive(Debug, Default, Deserialize)]
+pub struct NoteForm {
+    #[serde(default)]
+    title: String,
+    #[serde(default)]
+    notes: String,
+    #[serde(default)]
+    location: String,
+    #[serde(default)]
+    tags: String,
+}
 
 /// GET /new.
 pub async fn page(State(context): State<ApiContext>, viewer: Viewer) -> Markup {
+    render(&context, &viewer, None)
+}
+
+/// POST /new/note: an entry of notes only, then its page; the form again with the reason
+/// when a field is refused.
+pub async fn note(
+    State(context): State<ApiContext>,
+    posted: Posted<NoteForm>,
+) -> Result<Response, WebError> {
+    let Posted { viewer, form } = posted;
+    match write_note(&context, &viewer, &form).await {
+        Ok(id) => Ok(Redirect::to(&format!("/entries/{id}")).into_response()),
+        Err(error) if error.status() == StatusCode::UNPROCESSABLE_ENTITY => {
+            let message = error.message().to_string();
+            let markup = render(&context, &viewer, Some((&form, &message)));
+            Ok((StatusCode::UNPROCESSABLE_ENTITY, markup).into_response())
+        }
+        Err(error) => Err(error.into()),
+    }
+}
+
+async fn write_note(
+    context: &ApiContext,
+    viewer: &Viewer,
+    form: &NoteForm,
+) -> Result<uuid::Uuid, ApiError> {
+    let details = Details {
+        title: Title::parse(&form.title)?.into_string(),
+        notes: optional_text(Some(&form.notes), "notes", MAX_NOTES_CHARS)?,
+        location: optional_text(Some(&form.location), "location", MAX_LOCATION_CHARS)?,
+        tags: parse_tag_list(&form.tags).map_err(|e| e.in_field("tags"))?,
+        ..Details::default()
+    };
+    match context.ingest().note(viewer.current.user.id, details).await {
+        Ok(view) => Ok(view.journal.id),
+        Err(IngestError::Database(error)) => Err(error.into()),
+        Err(error) => Err(ApiError::internal(error)),
+    }
+}
+
+/// The page, with the note form's values and its error after a refused note.
+fn render(context: &ApiContext, viewer: &Viewer, refused: Option<(&NoteForm, &str)>) -> Markup {
     let limit_mb = context.limits.upload_bytes / (1024 * 1024);
     let title = Utc::now().format("%A, %-d %B").to_string();
+    let typed = refused.map(|(form, _)| form);
     layout::page(
         Frame {
             title: "New entry",
-            viewer: Some(&viewer),
+            viewer: Some(viewer),
             nav: Nav::New,
             scripts: &["record.js"],
         },
         html! {
             div.page-head { h1 { "New entry" } }
             noscript {
-                (layout::notice(false, "Recording and uploading need JavaScript. Turn it on for this site, or upload with the API (POST /api/v1/journals)."))
+                (layout::notice(false, "Recording and uploading need JavaScript. Turn it on for this site, or upload with the API (POST /api/v1/journals). Writing a note works without it."))
             }
+            @if let Some((_, message)) = refused { (layout::notice(false, message)) }
             form.new-entry #new-entry method="post" action="/api/v1/journals"
                 enctype="multipart/form-data" data-limit=(context.limits.upload_bytes) novalidate {
                 // One step for the video: record it here, or choose a file; either shows in
@@ -35,8 +100,9 @@ pub async fn page(State(context): State<ApiContext>, viewer: Viewer) -> Markup {
                     div.stage {
                         video #preview playsinline muted aria-label="Video preview" {}
                         div.stage-empty #stage-empty {
-                            p { "Record with your camera, or choose a video file." }
+                            p { "Record with your camera, or with the camera off, or choose a video or sound file." }
                             button.primary #camera-on type="button" { "Turn on camera and microphone" }
+                            button.secondary #mic-on type="button" { "Camera off: record sound only" }
                         }
                         p.timer #timer role="timer" aria-live="off" hidden { span.rec-dot aria-hidden="true" {} span #timer-text { "0:00" } }
                     }
@@ -45,11 +111,15 @@ pub async fn page(State(context): State<ApiContext>, viewer: Viewer) -> Markup {
                         button.secondary #stop type="button" hidden { "Stop" }
                         button.secondary #retake type="button" hidden { "Record again" }
                         button.secondary #record-instead type="button" hidden { "Record instead" }
-                        label.button.secondary.file-button for="video-file" { "Choose a video file" }
+                        label.button.secondary.file-button for="video-file" { "Choose a file" }
                         input.visually-hidden #video-file name="video" type="file"
-                            accept="video/*,.mp4,.mov,.webm,.mkv" aria-describedby="file-help";
+                            accept="video/*,audio/*,.mp4,.mov,.webm,.mkv,.m4a,.aac,.mp3,.ogg,.opus,.wav,.flac"
+                            aria-describedby="file-help";
                     }
-                    p.help #file-help { "MP4, MOV, WebM or MKV, up to " (limit_mb) " MB." }
+                    p.help #file-help {
+                        "A video (MP4, MOV, WebM or MKV) or a sound recording (M4A, MP3, Opus, WAV \
+                         or FLAC), up to " (limit_mb) " MB."
+                    }
                     p.chosen #chosen aria-live="polite" hidden {}
                     p.notice.error #video-error role="alert" hidden {}
                 }
@@ -79,6 +149,35 @@ pub async fn page(State(context): State<ApiContext>, viewer: Viewer) -> Markup {
                     }
                     p.notice.error #form-error role="alert" hidden {}
                     button.primary.wide #save type="submit" disabled { "Save entry" }
+                }
+            }
+            // An entry without a recording: a form of its own, posted without the script.
+            details.panel.write-note #write-note open[refused.is_some()] {
+                summary { "Write a note" }
+                form method="post" action="/new/note" {
+                    (layout::csrf_field(viewer))
+                    p.help { "An entry of words only, without a video or a sound recording." }
+                    div.field {
+                        label for="note-title" { "Title" }
+                        input #note-title name="title" type="text" required maxlength="200"
+                            value=(typed.map_or(title.as_str(), |f| f.title.as_str()));
+                    }
+                    div.field {
+                        label for="note-notes" { "Note" }
+                        textarea #note-notes name="notes" rows="6" { (typed.map_or("", |f| f.notes.as_str())) }
+                    }
+                    div.field {
+                        label for="note-location" { "Location " span.optional { "(optional)" } }
+                        input #note-location name="location" type="text" maxlength="500" autocomplete="off"
+                            value=(typed.map_or("", |f| f.location.as_str()));
+                    }
+                    div.field {
+                        label for="note-tags" { "Tags " span.optional { "(optional)" } }
+                        input #note-tags name="tags" type="text" autocapitalize="none"
+                            aria-describedby="note-tags-help" value=(typed.map_or("", |f| f.tags.as_str()));
+                        p.help #note-tags-help { "Separate tags with commas." }
+                    }
+                    button.primary.wide #save-note type="submit" { "Save note" }
                 }
             }
         },

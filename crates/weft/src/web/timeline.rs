@@ -8,6 +8,7 @@ use maud::{html, Markup};
 use serde::Deserialize;
 
 use super::layout::{self, Frame, Nav};
+use super::placeholder;
 use super::session::WebError;
 use super::viewer::{encode_component, Viewer};
 use crate::api::cursor::{decode_cursor, encode_cursor};
@@ -16,7 +17,7 @@ use crate::db::days::{self, EarlierJournal};
 use crate::db::journals::{self, Cursor, JournalView, TimelineFilter};
 use crate::db::scoped;
 use crate::domain::days::{day_name, parse_date, years_ago, Month};
-use crate::domain::Tag;
+use crate::domain::{Media, Tag};
 
 /// Entries on one page.
 const PAGE: i64 = 24;
@@ -314,19 +315,40 @@ pub fn card(item: &JournalView) -> Markup {
     let href = format!("/entries/{}", journal.id);
     html! {
         article.entry-card {
-            a.thumb href=(href) tabindex="-1" aria-hidden="true" {
-                img src={ "/api/v1/journals/" (journal.id) "/thumbnail" } alt="" loading="lazy" width="320" height="180";
-                span.duration { (layout::clock(journal.duration.into())) }
+            // The picture repeats the title's link for the pointer; a video's thumbnail, or a
+            // stand-in drawn for an entry without one (web/placeholder.rs).
+            a.thumb href=(href) tabindex="-1" aria-hidden="true" data-media=(journal.media.as_str()) {
+                @match journal.media {
+                    Media::Video => {
+                        img src={ "/api/v1/journals/" (journal.id) "/thumbnail" } alt="" loading="lazy" width="320" height="180";
+                    },
+                    Media::Audio => {
+                        span.thumb-audio role="img" aria-label={ "Sound recording, " (layout::clock(journal.duration.into())) } {
+                            (placeholder::microphone())
+                            span.wave {}
+                        }
+                    },
+                    Media::None => {
+                        span.thumb-note role="img" aria-label="Notes" {
+                            (placeholder::excerpt(journal.notes.as_deref().unwrap_or(&journal.title)))
+                        }
+                    },
+                }
+                @if journal.media.has_recording() {
+                    span.duration { (layout::clock(journal.duration.into())) }
+                }
             }
             div.entry-body {
                 h4 { a href=(href) { (journal.title) } }
                 p.meta {
                     (layout::date(journal.created_at))
-                    span.visually-hidden { ", " (layout::clock(journal.duration.into())) " long" }
+                    @if journal.media.has_recording() {
+                        span.visually-hidden { ", " (layout::clock(journal.duration.into())) " long" }
+                    }
                     @if let Some(location) = &journal.location { " · " (location) }
                 }
                 div.card-foot {
-                    @if let Some(badge) = layout::attention_badge(item.transcript_status) { (badge) }
+                    @if let (true, Some(badge)) = (journal.media.has_recording(), layout::attention_badge(item.transcript_status)) { (badge) }
                     @for tag in &item.tags { (layout::tag_link(tag)) }
                 }
             }

@@ -94,7 +94,7 @@ async fn serious_violations(browser: &Client, axe: &str) -> Vec<String> {
 
 /// Looks at the current page, `reload` brings it back (a navigation or a step such as
 /// choosing a file), at both sizes and in both schemes; every problem found, one line each.
-async fn check<F, Fut>(browser: &Client, axe: &str, name: &str, reload: F) -> Vec<String>
+pub(crate) async fn check<F, Fut>(browser: &Client, axe: &str, name: &str, reload: F) -> Vec<String>
 where
     F: Fn() -> Fut,
     Fut: std::future::Future<Output = ()>,

@@ -410,15 +410,17 @@ async fn missing_fields_and_wrong_content_types_are_refused() {
         "video"
     );
 
-    let json_body = app
+    // JSON is an entry of notes only (tests/it/media_kinds.rs); plain text is neither.
+    let text_body = app
         .client
         .post(app.url("/api/v1/journals"))
         .bearer_auth(&jane.token)
-        .json(&json!({ "title": "x" }))
+        .header("content-type", "text/plain")
+        .body("title=x")
         .send()
         .await
         .unwrap();
-    assert_eq!(json_body.status(), 415);
+    assert_eq!(text_body.status(), 415);
 
     let anonymous = app
         .client

@@ -24,6 +24,7 @@ mod browser_days;
 mod browser_entry;
 #[cfg(feature = "whisper")]
 mod browser_export;
+mod browser_media_kinds;
 #[cfg(feature = "whisper")]
 mod browser_pages;
 #[cfg(feature = "whisper")]

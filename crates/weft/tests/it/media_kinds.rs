@@ -4,8 +4,10 @@
 
 use std::path::PathBuf;
 
+use crate::common::forms::NoScript;
 use crate::common::media::{self, AudioFormat};
-use crate::common::{spawn_app, TestApp};
+use crate::common::{self, spawn_app, TestApp};
+use reqwest::StatusCode;
 use serde_json::Value;
 use weft::domain::Media;
 use weft::ingest::{Details, Ingest, IngestError};
@@ -307,6 +309,364 @@ async fn a_text_file_is_refused_as_neither_video_nor_audio_and_leaves_nothing() 
     assert!(
         stored.is_empty() && scratch.is_empty(),
         "{stored:?} {scratch:?}"
+    );
+    app.stop().await;
+}
+
+/// POSTs a JSON body to /api/v1/journals as `token`'s holder.
+async fn post_note(app: &TestApp, token: &str, body: Value) -> reqwest::Response {
+    app.client
+        .post(app.url("/api/v1/journals"))
+        .bearer_auth(token)
+        .json(&body)
+        .send()
+        .await
+        .unwrap()
+}
+
+#[tokio::test]
+async fn a_note_written_through_the_api_has_no_recording_to_play_or_transcribe() {
+    let app = common::spawn_app_with_transcription().await;
+    let jane = app.register("jane").await;
+
+    let response = post_note(
+        &app,
+        &jane.token,
+        serde_json::json!({
+            "title": "  Low tide  ",
+            "notes": "Crabs under every stone.",
+            "location": "Porto",
+            "tags": ["Sea", "sea", "walk"],
+            "createdAt": "2024-03-05T08:00:00Z",
+        }),
+    )
+    .await;
+    assert_eq!(response.status(), 201);
+    let body: Value = response.json().await.unwrap();
+    assert_eq!(body["media"], "none");
+    assert_eq!(body["title"], "Low tide");
+    assert_eq!(body["videoPath"], "");
+    assert_eq!(body["duration"], 0);
+    assert_eq!(body["tags"], serde_json::json!(["sea", "walk"]));
+    assert_eq!(body["createdAt"], "2024-03-05T08:00:00Z");
+    assert_eq!(body["transcriptStatus"], "none", "no job for words only");
+    let id = body["id"].as_str().unwrap();
+
+    for (path, wanted) in [
+        ("video", "no recording to play"),
+        ("thumbnail", "thumbnail"),
+    ] {
+        let answer = app
+            .get_as(&jane.token, &format!("/api/v1/journals/{id}/{path}"))
+            .await;
+        assert_eq!(answer.status(), 404, "{path}");
+        let answer: Value = answer.json().await.unwrap();
+        let message = answer["error"]["message"].as_str().unwrap();
+        assert!(
+            message.contains(wanted) && message.ends_with('.'),
+            "{message}"
+        );
+    }
+    let retry = app
+        .client
+        .post(app.url(&format!("/api/v1/journals/{id}/transcript/retry")))
+        .bearer_auth(&jane.token)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(retry.status(), 409);
+    let retry: Value = retry.json().await.unwrap();
+    assert_eq!(retry["error"]["code"], "no_recording", "{retry}");
+    app.stop().await;
+}
+
+#[tokio::test]
+async fn a_note_with_a_bad_field_is_refused_and_nothing_is_stored() {
+    let app = spawn_app().await;
+    let jane = app.register("jane").await;
+
+    let empty_title = post_note(&app, &jane.token, serde_json::json!({ "title": "  " })).await;
+    assert_eq!(empty_title.status(), 422);
+    let empty_title: Value = empty_title.json().await.unwrap();
+    assert_eq!(empty_title["error"]["field"], "title", "{empty_title}");
+
+    let nul = post_note(
+        &app,
+        &jane.token,
+        serde_json::json!({ "title": "Fine", "notes": "a\u{0}b" }),
+    )
+    .await;
+    common::assert_invalid_text(nul, "notes", "a note's notes").await;
+
+    let unknown = post_note(
+        &app,
+        &jane.token,
+        serde_json::json!({ "title": "Fine", "video": "x" }),
+    )
+    .await;
+    assert_eq!(
+        unknown.status(),
+        422,
+        "an unknown field is refused, not ignored"
+    );
+
+    let bad_tag = post_note(
+        &app,
+        &jane.token,
+        serde_json::json!({ "title": "Fine", "tags": ["a,b"] }),
+    )
+    .await;
+    assert_eq!(bad_tag.status(), 422);
+
+    let not_a_date = post_note(
+        &app,
+        &jane.token,
+        serde_json::json!({ "title": "Fine", "createdAt": "yesterday" }),
+    )
+    .await;
+    assert_eq!(not_a_date.status(), 422);
+    assert_eq!(journal_count(&app).await, 0);
+    app.stop().await;
+}
+
+#[tokio::test]
+async fn an_audio_entry_serves_byte_ranges_and_has_no_thumbnail() {
+    let app = spawn_app().await;
+    let jane = app.register("jane").await;
+    let dir = tempfile::tempdir().unwrap();
+    let memo = media::test_audio(dir.path(), AudioFormat::Opus, 2);
+    let whole = std::fs::read(&memo).unwrap();
+    let body = app
+        .upload_journal(&jane.token, &memo, &[("title", "Ranges")])
+        .await;
+    assert_eq!(body["media"], "audio");
+    assert!(body["videoPath"].as_str().unwrap().ends_with(".ogg"));
+    let id = body["id"].as_str().unwrap();
+
+    let part = app
+        .client
+        .get(app.url(&format!("/api/v1/journals/{id}/video")))
+        .bearer_auth(&jane.token)
+        .header("range", "bytes=100-199")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(part.status(), 206);
+    assert_eq!(part.headers()["content-type"], "audio/ogg");
+    assert_eq!(
+        part.headers()["content-range"],
+        format!("bytes 100-199/{}", whole.len()).as_str()
+    );
+    assert_eq!(part.bytes().await.unwrap().as_ref(), &whole[100..200]);
+
+    let thumbnail = app
+        .get_as(&jane.token, &format!("/api/v1/journals/{id}/thumbnail"))
+        .await;
+    assert_eq!(thumbnail.status(), 404);
+    app.stop().await;
+}
+
+#[tokio::test]
+async fn a_note_is_written_with_the_page_form_without_javascript() {
+    let app = spawn_app().await;
+    let (mut browser, _) = NoScript::signed_up(&app, "jane").await;
+    let page = browser.page("/new", StatusCode::OK).await;
+    assert!(
+        page.contains(r#"action="/new/note""#),
+        "the form is on the page"
+    );
+    assert!(
+        page.contains("Camera off"),
+        "the sound-only recorder is offered"
+    );
+    assert!(
+        page.contains("audio/*"),
+        "the file picker takes sound files"
+    );
+
+    let refused = browser
+        .submit(
+            "/new/note",
+            &[("title", ""), ("notes", "Kept for another try")],
+        )
+        .await;
+    assert_eq!(refused.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    let again = refused.text().await.unwrap();
+    assert!(
+        again.contains("Kept for another try"),
+        "the typed note is shown again"
+    );
+
+    let nul = browser
+        .submit("/new/note", &[("title", "Fine"), ("notes", "a\u{0}b")])
+        .await;
+    assert!(nul.status().is_client_error(), "{}", nul.status());
+    assert_eq!(journal_count(&app).await, 0);
+
+    let saved = browser
+        .submit(
+            "/new/note",
+            &[
+                ("title", "Evening"),
+                ("notes", "Swifts over the roofs."),
+                ("tags", "birds"),
+            ],
+        )
+        .await;
+    assert_eq!(saved.status(), StatusCode::SEE_OTHER);
+    let location = saved.headers()["location"].to_str().unwrap().to_string();
+    let entry = browser.page(&location, StatusCode::OK).await;
+    assert!(
+        entry.contains("Swifts over the roofs."),
+        "the notes are shown"
+    );
+    assert!(
+        !entry.contains("<video") && !entry.contains("<audio"),
+        "no player"
+    );
+    assert!(!entry.contains("Transcribe"), "nothing to transcribe");
+    assert!(!entry.contains("No transcript"), "no transcript to miss");
+    assert!(entry.contains(r#"data-media="none""#));
+
+    let timeline = browser.page("/", StatusCode::OK).await;
+    assert!(timeline.contains("thumb-note") && timeline.contains("Swifts over the roofs."));
+    app.stop().await;
+}
+
+#[tokio::test]
+async fn an_audio_entry_page_plays_in_an_audio_element_and_its_card_shows_a_microphone() {
+    let app = common::spawn_app_with_transcription().await;
+    let (mut browser, _) = NoScript::signed_up(&app, "jane").await;
+    let dir = tempfile::tempdir().unwrap();
+    let memo = media::test_audio(dir.path(), AudioFormat::M4a, 2);
+    let form = common::upload_form(
+        std::fs::read(&memo).unwrap(),
+        "memo.m4a",
+        &[("title", "Memo")],
+    );
+    let request = browser
+        .request(reqwest::Method::POST, "/api/v1/journals")
+        .header("x-csrf-token", browser.csrf())
+        .multipart(form);
+    let uploaded = browser.send(request).await;
+    assert_eq!(uploaded.status(), StatusCode::CREATED);
+    let body: Value = uploaded.json().await.unwrap();
+    let id = body["id"].as_str().unwrap();
+
+    let entry = browser
+        .page(&format!("/entries/{id}?t=1"), StatusCode::OK)
+        .await;
+    assert!(
+        entry.contains(r#"<audio id="player""#)
+            && entry.contains(&format!("/api/v1/journals/{id}/video#t=1")),
+        "{entry}"
+    );
+    assert!(!entry.contains("<video"), "no video player");
+    assert!(!entry.contains("/thumbnail"), "no poster");
+
+    let timeline = browser.page("/", StatusCode::OK).await;
+    assert!(
+        timeline.contains("thumb-audio") && timeline.contains("Sound recording, 0:02"),
+        "{timeline}"
+    );
+    assert!(!timeline.contains(&format!("{id}/thumbnail")));
+    app.stop().await;
+}
+
+/// An opus recording of spoken words, uploaded, transcribed by Whisper (tiny.en) in a
+/// worker as videos are, found by search, and captioned.
+#[cfg(feature = "whisper")]
+#[tokio::test]
+async fn an_uploaded_opus_recording_is_transcribed_searchable_and_captioned() {
+    use tokio_util::sync::CancellationToken;
+    use weft::jobs::transcribe::Pipeline;
+    use weft::jobs::worker::{self, WorkerConfig};
+
+    let app = common::spawn_app_with_transcription().await;
+    let jane = app.register("jane").await;
+    let dir = tempfile::tempdir().unwrap();
+    let recording = media::spoken_audio(
+        dir.path(),
+        AudioFormat::Opus,
+        &["The lighthouse keeper painted the door green."],
+    );
+    let journal = app
+        .upload_journal(&jane.token, &recording, &[("title", "Spoken memo")])
+        .await;
+    assert_eq!(journal["media"], "audio");
+    assert_eq!(
+        journal["transcriptStatus"], "queued",
+        "a job as for a video"
+    );
+    let id = journal["id"].as_str().unwrap().to_string();
+
+    let shutdown = CancellationToken::new();
+    let engine = weft::transcribe::Engine::Whisper(
+        weft::transcribe::whisper::WhisperEngine::load(
+            &common::model_dir(),
+            weft_whisper::Options {
+                language: Some("en".into()),
+                ..Default::default()
+            },
+        )
+        .unwrap(),
+    );
+    let pipeline = Pipeline {
+        pool: app.db.pool.clone(),
+        storage: app.storage.clone(),
+        scratch: app.scratch.clone(),
+        engine,
+    };
+    let workers = tokio::spawn(worker::run(
+        pipeline,
+        WorkerConfig::default(),
+        shutdown.clone(),
+    ));
+    let done = app
+        .wait_for_transcript(
+            &jane.token,
+            &id,
+            "done",
+            std::time::Duration::from_secs(120),
+        )
+        .await;
+    shutdown.cancel();
+    workers.await.unwrap();
+    let text = done["transcript"]["text"].as_str().unwrap().to_lowercase();
+    assert!(
+        text.contains("lighthouse") && text.contains("green"),
+        "{text}"
+    );
+
+    let url = reqwest::Url::parse_with_params(&app.url("/api/v1/search"), &[("q", "lighthouse")])
+        .unwrap();
+    let found: Value = app
+        .client
+        .get(url)
+        .bearer_auth(&jane.token)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let items = found["items"].as_array().unwrap();
+    assert_eq!(items.len(), 1, "{found}");
+    assert_eq!(items[0]["journal"]["id"], id.as_str());
+    assert_eq!(items[0]["journal"]["media"], "audio");
+
+    let vtt = app
+        .get_as(
+            &jane.token,
+            &format!("/api/v1/journals/{id}/transcript.vtt"),
+        )
+        .await
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        vtt.starts_with("WEBVTT") && vtt.to_lowercase().contains("lighthouse"),
+        "{vtt}"
     );
     app.stop().await;
 }

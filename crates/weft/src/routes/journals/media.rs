@@ -1,5 +1,6 @@
-//! A journal's video (with Range requests, so players can seek) and thumbnail. Both work
-//! with the session cookie, so `<video src>` and `<img src>` can use them.
+//! A journal's recording, video or sound (with Range requests, so players can seek), and a
+//! video's thumbnail. Both work with the session cookie, so `<video src>`, `<audio src>`
+//! and `<img src>` can use them. An entry of notes only has neither: 404 with a sentence.
 
 use axum::body::Body;
 use axum::extract::{Path, State};
@@ -13,6 +14,7 @@ use crate::api::journal_id;
 use crate::api::range::{self, RangeRequest};
 use crate::api::ApiContext;
 use crate::api::ApiError;
+use crate::domain::Media;
 use crate::ingest::thumbnail_key;
 use crate::media::probe::Container;
 use crate::storage::StorageError;
@@ -30,20 +32,26 @@ fn storage_error(error: StorageError) -> ApiError {
     }
 }
 
+/// The 404 of an entry without the file asked for.
+fn no_file(message: &str) -> ApiError {
+    ApiError::new(StatusCode::NOT_FOUND, "no_recording", message)
+}
+
 fn header_value(text: &str) -> HeaderValue {
     HeaderValue::from_str(text).unwrap_or_else(|_| HeaderValue::from_static(""))
 }
 
-/// The journal's video. Supports `Range` (206, 416), `If-Range`, `If-None-Match`.
+/// The journal's recording: its video, or its sound for an audio entry. Supports `Range`
+/// (206, 416), `If-Range`, `If-None-Match`.
 #[utoipa::path(
     get, path = "/api/v1/journals/{id}/video", tag = "journals",
     params(("id" = uuid::Uuid, Path, description = "Journal id")),
     responses(
-        (status = 200, description = "The whole video", content_type = "video/mp4"),
+        (status = 200, description = "The whole recording (video/*, or audio/* for an audio entry)", content_type = "video/mp4"),
         (status = 206, description = "The requested byte range"),
         (status = 304, description = "Not modified"),
         (status = 401, body = ErrorBody),
-        (status = 404, body = ErrorBody),
+        (status = 404, description = "No such journal, or an entry of notes only", body = ErrorBody),
         (status = 416, description = "The range lies outside the file"),
     ),
     security(("bearer" = []), ("cookie" = []))
@@ -55,6 +63,11 @@ pub(super) async fn video(
     headers: HeaderMap,
 ) -> Result<Response, ApiError> {
     let view = load(&context, &current, journal_id(&id)?).await?;
+    if !view.journal.media.has_recording() {
+        return Err(no_file(
+            "This entry has notes only: there is no recording to play.",
+        ));
+    }
     let key = view.journal.video_path;
     let info = context.storage.head(&key).await.map_err(storage_error)?;
     let size = info.size;
@@ -139,14 +152,14 @@ pub(super) async fn video(
     }
 }
 
-/// The journal's thumbnail (JPEG).
+/// The journal's thumbnail (JPEG); only a video entry has one.
 #[utoipa::path(
     get, path = "/api/v1/journals/{id}/thumbnail", tag = "journals",
     params(("id" = uuid::Uuid, Path, description = "Journal id")),
     responses(
         (status = 200, description = "A JPEG image", content_type = "image/jpeg"),
         (status = 401, body = ErrorBody),
-        (status = 404, body = ErrorBody),
+        (status = 404, description = "No such journal, or an audio or notes-only entry", body = ErrorBody),
     ),
     security(("bearer" = []), ("cookie" = []))
 )]
@@ -156,6 +169,11 @@ pub(super) async fn thumbnail(
     Path(id): Path<String>,
 ) -> Result<Response, ApiError> {
     let view = load(&context, &current, journal_id(&id)?).await?;
+    if view.journal.media != Media::Video {
+        return Err(no_file(
+            "Only a video entry has a thumbnail; this entry has none.",
+        ));
+    }
     let bytes = context
         .storage
         .get_bytes(&thumbnail_key(current.user.id, view.journal.id))

@@ -3,6 +3,7 @@
 pub(crate) mod edit;
 mod media;
 mod on_this_day;
+mod note;
 pub(crate) mod read;
 pub(crate) mod tags;
 pub(crate) mod transcript;

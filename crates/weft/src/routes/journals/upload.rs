@@ -1,13 +1,15 @@
-//! `POST /api/v1/journals`: a multipart upload of a video with its title, location, notes
-//! and tags. The video is streamed to a scratch file (never held in memory), checked with
-//! ffprobe, and only then stored and recorded.
+//! `POST /api/v1/journals`: a multipart upload of a video or a sound recording with its
+//! title, location, notes and tags. The file is streamed to a scratch file (never held in
+//! memory), checked with ffprobe, and only then stored and recorded. A JSON body instead
+//! makes an entry of notes only (`note.rs`).
 
-use axum::extract::multipart::{Field, MultipartError, MultipartRejection};
-use axum::extract::{Multipart, State};
+use axum::extract::multipart::{Field, MultipartError};
+use axum::extract::{FromRequest, Multipart, Request, State};
 use axum::http::{header, HeaderMap, StatusCode};
 use tokio::io::AsyncWriteExt;
 use utoipa::ToSchema;
 
+use super::note::NewNoteRequest;
 use crate::api::current::CurrentUser;
 use crate::api::error::ErrorBody;
 use crate::api::ApiContext;
@@ -22,7 +24,8 @@ use crate::scratch::TempFile;
 #[derive(Debug, ToSchema)]
 #[allow(dead_code)]
 pub struct UploadForm {
-    /// The video: mp4, mov, webm or mkv.
+    /// The video (mp4, mov, webm or mkv) or sound recording (m4a, aac, mp3, ogg, opus, wav,
+    /// flac or webm); a file with sound only makes an audio entry.
     #[schema(format = Binary, content_media_type = "application/octet-stream")]
     video: String,
     /// 1 to 200 characters.
@@ -36,16 +39,21 @@ pub struct UploadForm {
 /// Largest text field of the form.
 const MAX_TEXT_FIELD: usize = 64 * 1024;
 
-/// Upload a video and create a journal of it.
+/// Create a journal: upload a video or a sound recording (multipart), or write an entry of
+/// notes only (JSON).
 #[utoipa::path(
     post, path = "/api/v1/journals", tag = "journals",
-    request_body(content = UploadForm, content_type = "multipart/form-data"),
+    request_body(content(
+        (UploadForm = "multipart/form-data"),
+        (NewNoteRequest = "application/json"),
+    )),
     responses(
         (status = 201, description = "Created", body = JournalView),
-        (status = 400, description = "Malformed form", body = ErrorBody),
+        (status = 400, description = "Malformed form or JSON", body = ErrorBody),
         (status = 401, body = ErrorBody),
-        (status = 413, description = "The video is larger than the limit", body = ErrorBody),
-        (status = 415, description = "Not a multipart form, or the file is not a video", body = ErrorBody),
+        (status = 409, description = "Imported before (importers only)", body = ErrorBody),
+        (status = 413, description = "The file is larger than the limit", body = ErrorBody),
+        (status = 415, description = "Neither a multipart form nor JSON, or the file is neither a video nor a sound recording", body = ErrorBody),
         (status = 422, description = "A field is missing or invalid", body = ErrorBody),
     ),
     security(("bearer" = []), ("cookie" = []))
@@ -53,9 +61,14 @@ const MAX_TEXT_FIELD: usize = 64 * 1024;
 pub(super) async fn create_journal(
     State(context): State<ApiContext>,
     current: CurrentUser,
-    headers: HeaderMap,
-    multipart: Result<Multipart, MultipartRejection>,
+    request: Request,
 ) -> Result<(StatusCode, ApiJson<JournalView>), ApiError> {
+    let headers = request.headers().clone();
+    if is_json(&headers) {
+        let body = ApiJson::<NewNoteRequest>::from_request(request, &context).await?;
+        return super::note::create(&context, &current, body).await;
+    }
+    let multipart = Multipart::from_request(request, &context).await;
     let limit = context.limits.upload_bytes;
     let declared = headers
         .get(header::CONTENT_LENGTH)
@@ -68,7 +81,7 @@ pub(super) async fn create_journal(
         ApiError::new(
             StatusCode::UNSUPPORTED_MEDIA_TYPE,
             "unsupported_media_type",
-            "send the journal as multipart/form-data with a `video` file and a `title`",
+            "Send the journal as multipart/form-data with a `video` file and a `title`, or an entry of notes only as JSON.",
         )
     })?;
 
@@ -114,6 +127,19 @@ pub(super) async fn create_journal(
         .map_err(ingest_error)?;
     tracing::info!(journal_id = %view.journal.id, duration = view.journal.duration, "journal uploaded");
     Ok((StatusCode::CREATED, ApiJson(view)))
+}
+
+/// Whether the body is JSON (`application/json` or `application/*+json`).
+fn is_json(headers: &HeaderMap) -> bool {
+    let essence = headers
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.split(';').next())
+        .unwrap_or_default()
+        .trim()
+        .to_ascii_lowercase();
+    essence == "application/json"
+        || (essence.starts_with("application/") && essence.ends_with("+json"))
 }
 
 fn too_large(limit: u64) -> ApiError {
@@ -195,7 +221,7 @@ async fn text(field: Field<'_>, limit: u64) -> Result<String, ApiError> {
 pub const NOT_A_VIDEO: &str = "This file is not a video or audio recording Weft can read. \
     Try an MP4, WebM or MOV video, or an M4A, MP3, Opus, WAV or FLAC recording.";
 
-fn ingest_error(error: IngestError) -> ApiError {
+pub(super) fn ingest_error(error: IngestError) -> ApiError {
     match error {
         IngestError::NotAVideo(reason) => {
             // ffprobe's words ("Invalid data found when processing input") help the operator,
