@@ -244,11 +244,8 @@ async fn a_worker_process_killed_mid_job_has_its_job_finished_by_another() {
         done["job"]["attempts"], 2,
         "the killed attempt counts, the second finished it"
     );
-    assert!(done["transcript"]["text"]
-        .as_str()
-        .unwrap()
-        .to_lowercase()
-        .contains("garden"));
+    let text = done["transcript"]["text"].as_str().unwrap().to_lowercase();
+    assert!(text.contains("garden"), "{text}");
     let engine_versions: i64 =
         sqlx::query_scalar("SELECT count(*) FROM transcripts WHERE source = 'engine'")
             .fetch_one(&app.db.admin)
