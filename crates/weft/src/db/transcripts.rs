@@ -50,6 +50,22 @@ pub struct Transcript {
     pub language: Option<String>,
     /// How sure the engine was of a language it detected, 0..1 (none when it was given).
     pub language_probability: Option<f32>,
+    /// The engine and model that made it (`whisper base.en`); none for a person's
+    /// correction and for versions made before this was kept.
+    pub model: Option<String>,
+}
+
+/// A version to add to a journal's transcript.
+#[derive(Debug, Clone, Copy)]
+pub struct NewVersion<'a> {
+    pub text: &'a str,
+    pub segments: &'a [Segment],
+    pub source: TranscriptSource,
+    /// The language the engine heard, or the one of the version a person corrected.
+    pub language: Option<&'a str>,
+    pub language_probability: Option<f64>,
+    /// The engine and model that made it; none for a person.
+    pub model: Option<&'a str>,
 }
 
 /// Inserts a transcript for a journal.
@@ -64,7 +80,7 @@ pub async fn insert(
         Transcript,
         r#"INSERT INTO transcripts (journal_id, text, segments) VALUES ($1, $2, $3)
            RETURNING id, journal_id, text, segments AS "segments: Json<Vec<Segment>>",
-                     created_at, source AS "source: TranscriptSource", language, language_probability"#,
+                     created_at, source AS "source: TranscriptSource", language, language_probability, model"#,
         journal_id,
         text,
         segments.map(Json) as _,
@@ -82,7 +98,7 @@ pub async fn for_journal(
     sqlx::query_as!(
         Transcript,
         r#"SELECT id, journal_id, text, segments AS "segments: Json<Vec<Segment>>", created_at,
-                  source AS "source: TranscriptSource", language, language_probability
+                  source AS "source: TranscriptSource", language, language_probability, model
            FROM transcripts WHERE journal_id = $1 ORDER BY created_at DESC, id DESC"#,
         journal_id,
     )
@@ -91,28 +107,26 @@ pub async fn for_journal(
 }
 
 /// Adds a version of a journal's transcript.
-#[tracing::instrument(skip(tx, text, segments), fields(user_id = %tx.user_id()))]
+#[tracing::instrument(skip(tx, version), fields(user_id = %tx.user_id()))]
 pub async fn insert_version(
     tx: &mut UserTx,
     journal_id: Uuid,
-    text: &str,
-    segments: &[Segment],
-    source: TranscriptSource,
-    language: Option<&str>,
-    language_probability: Option<f64>,
+    version: NewVersion<'_>,
 ) -> Result<Transcript, sqlx::Error> {
     sqlx::query_as!(
         Transcript,
-        r#"INSERT INTO transcripts (journal_id, text, segments, source, language, language_probability)
-           VALUES ($1, $2, $3, $4, $5, $6)
+        r#"INSERT INTO transcripts
+               (journal_id, text, segments, source, language, language_probability, model)
+           VALUES ($1, $2, $3, $4, $5, $6, $7)
            RETURNING id, journal_id, text, segments AS "segments: Json<Vec<Segment>>",
-                     created_at, source AS "source: TranscriptSource", language, language_probability"#,
+                     created_at, source AS "source: TranscriptSource", language, language_probability, model"#,
         journal_id,
-        text,
-        Json(segments) as _,
-        source.as_str(),
-        language,
-        language_probability.map(|p| p.clamp(0.0, 1.0) as f32),
+        version.text,
+        Json(version.segments) as _,
+        version.source.as_str(),
+        version.language,
+        version.language_probability.map(|p| p.clamp(0.0, 1.0) as f32),
+        version.model,
     )
     .fetch_one(&mut **tx)
     .await
@@ -126,7 +140,7 @@ pub async fn current(tx: &mut UserTx, journal_id: Uuid) -> Result<Option<Transcr
     sqlx::query_as!(
         Transcript,
         r#"SELECT id, journal_id, text, segments AS "segments: Json<Vec<Segment>>", created_at,
-                  source AS "source: TranscriptSource", language, language_probability
+                  source AS "source: TranscriptSource", language, language_probability, model
            FROM transcripts WHERE journal_id = $1
            ORDER BY created_at DESC, id DESC LIMIT 1"#,
         journal_id,

@@ -10,7 +10,7 @@ use futures::StreamExt;
 use tokio::io::AsyncWriteExt;
 
 use crate::db::jobs::{self, Job};
-use crate::db::transcripts::TranscriptSource;
+use crate::db::transcripts::{NewVersion, TranscriptSource};
 use crate::db::{journals, scoped, transcripts, users};
 use crate::media::probe;
 use crate::scratch::TempFile;
@@ -128,14 +128,18 @@ impl Pipeline {
         let text = output.text();
 
         let mut tx = scoped::begin_for_user(&self.pool, job.user_id).await?;
+        let model = self.engine.model_name();
         transcripts::insert_version(
             &mut tx,
             job.journal_id,
-            &text,
-            &output.segments,
-            TranscriptSource::Engine,
-            output.language.as_deref(),
-            output.language_probability,
+            NewVersion {
+                text: &text,
+                segments: &output.segments,
+                source: TranscriptSource::Engine,
+                language: output.language.as_deref(),
+                language_probability: output.language_probability,
+                model: Some(&model),
+            },
         )
         .await?;
         if !jobs::complete(&mut tx, job, worker).await? {

@@ -9,7 +9,7 @@ use super::{JournalError, Journals};
 use crate::db::jobs::{self, Job, TranscriptStatus};
 use crate::db::journals::JournalView;
 use crate::db::scoped;
-use crate::db::transcripts::{self, Transcript, TranscriptSource};
+use crate::db::transcripts::{self, NewVersion, Transcript, TranscriptSource};
 use crate::domain::{retime_corrected, Segment, ValidationError};
 use crate::transcribe::join_segments;
 
@@ -139,11 +139,14 @@ impl Journals<'_> {
         let transcript = transcripts::insert_version(
             &mut tx,
             view.journal.id,
-            &text,
-            &segments,
-            TranscriptSource::Person,
-            language.as_deref(),
-            None,
+            NewVersion {
+                text: &text,
+                segments: &segments,
+                source: TranscriptSource::Person,
+                language: language.as_deref(),
+                language_probability: None,
+                model: None,
+            },
         )
         .await?;
         let job = jobs::latest_for_journal(&mut *tx, view.journal.id).await?;
@@ -198,11 +201,14 @@ impl Journals<'_> {
             transcripts::insert_version(
                 &mut tx,
                 view.journal.id,
-                &old.text,
-                segments,
-                TranscriptSource::Person,
-                old.language.as_deref(),
-                None,
+                NewVersion {
+                    text: &old.text,
+                    segments,
+                    source: TranscriptSource::Person,
+                    language: old.language.as_deref(),
+                    language_probability: None,
+                    model: None,
+                },
             )
             .await?;
         }

@@ -89,6 +89,16 @@ impl Engine {
         }
     }
 
+    /// The engine and model, as kept with each version it makes (`whisper base.en`,
+    /// `openai whisper-1`).
+    pub fn model_name(&self) -> String {
+        match self {
+            Engine::OpenAi(engine) => format!("openai {}", engine.model()),
+            #[cfg(feature = "whisper")]
+            Engine::Whisper(engine) => format!("whisper {}", engine.model_name()),
+        }
+    }
+
     /// Transcribes a 16 kHz mono WAV file of `duration` seconds.
     pub async fn transcribe(&self, wav: &Path, duration: f64) -> Result<EngineOutput, EngineError> {
         self.transcribe_with_progress(wav, duration, None).await

@@ -66,6 +66,11 @@ impl From<VerboseWord> for Word {
 }
 
 impl OpenAiEngine {
+    /// The model asked of the service (`whisper-1`).
+    pub fn model(&self) -> &str {
+        &self.model
+    }
+
     /// An engine for the service at `base_url`.
     pub fn new(
         base_url: &str,

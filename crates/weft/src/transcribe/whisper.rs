@@ -38,6 +38,14 @@ impl WhisperEngine {
         })
     }
 
+    /// The model's name: its folder's (`tiny.en`, `base`).
+    pub fn model_name(&self) -> String {
+        self.model_dir.file_name().map_or_else(
+            || "model".to_string(),
+            |name| name.to_string_lossy().into_owned(),
+        )
+    }
+
     /// Transcribes a 16 kHz mono WAV file in `language` (`auto` detects it; `None` keeps
     /// the configured one), telling `progress` after each window.
     pub async fn transcribe(

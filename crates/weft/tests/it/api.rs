@@ -147,7 +147,10 @@ const ROUTES: &[(&str, &str)] = &[
     ("put", "/api/v1/journals/{id}/transcript"),
     ("post", "/api/v1/journals/{id}/transcript/retry"),
     ("get", "/api/v1/journals/{id}/transcript/versions"),
-    ("post", "/api/v1/journals/{id}/transcript/versions/{version}/restore"),
+    (
+        "post",
+        "/api/v1/journals/{id}/transcript/versions/{version}/restore",
+    ),
     ("get", "/api/v1/journals/{id}/transcript.vtt"),
     ("get", "/api/v1/journals/{id}/transcript.srt"),
     ("put", "/api/v1/journals/{id}/tags"),

@@ -446,7 +446,15 @@ async fn migration_0010_makes_a_run_newer_than_a_correction_the_searched_text() 
             let mut tx = weft::db::scoped::begin_for_user(&db.admin, owner)
                 .await
                 .unwrap();
-            transcripts::insert_version(&mut tx, journal, text, &[], *source, Some("en"), None)
+            let version = transcripts::NewVersion {
+                text,
+                segments: &[],
+                source: *source,
+                language: Some("en"),
+                language_probability: None,
+                model: None,
+            };
+            transcripts::insert_version(&mut tx, journal, version)
                 .await
                 .unwrap();
             tx.commit().await.unwrap();

@@ -69,6 +69,13 @@ async fn an_uploaded_video_is_transcribed_with_timestamps_corrected_and_captione
         assert!(text.contains(word), "{word:?} missing from {text:?}");
     }
     assert_eq!(transcript["source"], "engine");
+    let model_dir = common::model_dir();
+    let model = model_dir.file_name().unwrap().to_string_lossy();
+    assert_eq!(
+        transcript["model"],
+        format!("whisper {model}"),
+        "the run keeps its model"
+    );
     let segments = transcript["segments"].as_array().unwrap();
     assert!(!segments.is_empty());
     let mut last_start = 0.0;

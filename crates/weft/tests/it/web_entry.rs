@@ -10,7 +10,7 @@ use serde_json::Value;
 use uuid::Uuid;
 use weft::db::journals::{self, NewJournal};
 use weft::db::scoped::begin_for_user;
-use weft::db::transcripts::{self, TranscriptSource};
+use weft::db::transcripts::{self, NewVersion, TranscriptSource};
 use weft::domain::Segment;
 
 /// What the entry page's script asks of the JSON API, done by a browser with JavaScript off.
@@ -89,11 +89,14 @@ async fn version(
     let row = transcripts::insert_version(
         &mut tx,
         journal,
-        &text,
-        &segments(lines),
-        source,
-        Some("en"),
-        None,
+        NewVersion {
+            text: &text,
+            segments: &segments(lines),
+            source,
+            language: Some("en"),
+            language_probability: None,
+            model: (source == TranscriptSource::Engine).then_some("whisper tiny.en"),
+        },
     )
     .await
     .unwrap();
@@ -198,7 +201,7 @@ async fn the_versions_are_listed_and_an_older_one_is_viewed_and_made_current_aga
     let html = jane.page(&format!("/entries/{id}"), StatusCode::OK).await;
     assert!(html.contains(r#"<h2 id="versions-heading">Versions</h2>"#));
     assert!(html.contains("Corrected by you · 12 words"), "{html}");
-    assert!(html.contains("Automatic transcript, English · 10 words"));
+    assert!(html.contains("Automatic transcript, English, whisper tiny.en · 10 words"));
     assert!(html.contains(&format!(
         r#"href="/entries/{id}?version={run}#transcript-heading""#
     )));
@@ -274,6 +277,8 @@ async fn the_api_lists_the_versions_and_makes_an_older_one_current_again() {
     assert_eq!(sources, ["person", "engine"], "newest first");
     let run_text = listed["versions"][1]["text"].clone();
     assert_eq!(listed["versions"][1]["id"], run.to_string());
+    assert_eq!(listed["versions"][1]["model"], "whisper tiny.en");
+    assert_eq!(listed["versions"][0]["model"], Value::Null, "a person's");
 
     let restore = format!("{versions_path}/{run}/restore");
     let restored = jane.api(reqwest::Method::POST, &restore, None).await;

@@ -7,7 +7,7 @@ use reqwest::{Response, StatusCode};
 use uuid::Uuid;
 use weft::db::journals::{self, NewJournal};
 use weft::db::scoped::begin_for_user;
-use weft::db::transcripts::{self, TranscriptSource};
+use weft::db::transcripts::{self, NewVersion, TranscriptSource};
 use weft::domain::Segment;
 
 use crate::common::forms::NoScript as Browser;
@@ -86,11 +86,14 @@ pub(crate) async fn transcript(
     transcripts::insert_version(
         &mut tx,
         journal,
-        &text,
-        &segments,
-        TranscriptSource::Engine,
-        Some("en"),
-        None,
+        NewVersion {
+            text: &text,
+            segments: &segments,
+            source: TranscriptSource::Engine,
+            language: Some("en"),
+            language_probability: None,
+            model: Some("whisper tiny.en"),
+        },
     )
     .await
     .unwrap();
@@ -563,11 +566,14 @@ async fn the_transcription_language_is_chosen_on_the_account_page_and_for_one_en
     transcripts::insert_version(
         &mut tx,
         id,
-        "Hej allihop Hola amigos",
-        &segments,
-        TranscriptSource::Engine,
-        Some("sv"),
-        Some(0.91),
+        NewVersion {
+            text: "Hej allihop Hola amigos",
+            segments: &segments,
+            source: TranscriptSource::Engine,
+            language: Some("sv"),
+            language_probability: Some(0.91),
+            model: Some("whisper base"),
+        },
     )
     .await
     .unwrap();

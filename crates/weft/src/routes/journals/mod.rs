@@ -2,8 +2,8 @@
 
 pub(crate) mod edit;
 mod media;
-mod on_this_day;
 mod note;
+mod on_this_day;
 pub(crate) mod read;
 pub(crate) mod tags;
 pub(crate) mod transcript;

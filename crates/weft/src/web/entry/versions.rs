@@ -31,18 +31,22 @@ pub(super) fn find<'a>(versions: &'a [Transcript], raw: &str) -> Result<&'a Tran
     versions.iter().find(|t| t.id == id).ok_or_else(not_found)
 }
 
-/// "Corrected by you", or "Automatic transcript, Spanish".
+/// "Corrected by you", or "Automatic transcript, Spanish, whisper base" (with the model that
+/// made it, where it is known).
 pub(super) fn label(version: &Transcript) -> String {
-    match (version.source, version.language.as_deref()) {
-        (TranscriptSource::Person, _) => "Corrected by you".to_string(),
-        (TranscriptSource::Engine, Some(code)) => {
-            format!(
-                "Automatic transcript, {}",
-                crate::domain::language_name(code)
-            )
-        }
-        (TranscriptSource::Engine, None) => "Automatic transcript".to_string(),
+    if version.source == TranscriptSource::Person {
+        return "Corrected by you".to_string();
     }
+    let mut label = "Automatic transcript".to_string();
+    if let Some(code) = version.language.as_deref() {
+        label.push_str(", ");
+        label.push_str(crate::domain::language_name(code));
+    }
+    if let Some(model) = version.model.as_deref() {
+        label.push_str(", ");
+        label.push_str(model);
+    }
+    label
 }
 
 fn word_count(version: &Transcript) -> String {
