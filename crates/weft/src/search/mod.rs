@@ -375,6 +375,13 @@ async fn find_matching(
         Some(Cursor { p: 2, .. }) => Matching::Literal,
         _ => Matching::Exact,
     };
+    // A query of only words that English full-text search leaves out (`have`, "to be or
+    // not to be") is matched as written from its first page: whole-word matching would find
+    // only the odd text indexed word for word (another language's, or an English word that
+    // stems to it, `haves`) and take those few for the whole answer.
+    if cursor.is_none() && only_ignored_words(tx, &query).await? {
+        matching = Matching::Literal;
+    }
     // Matching as written reads the texts themselves: it has nothing to name.
     if matching != Matching::Literal {
         name_prefix_lexemes(tx, &mut query).await?;
@@ -383,21 +390,16 @@ async fn find_matching(
         name_partial_lexemes(tx, &mut query).await?;
     }
     let mut hits = find(tx, user_id, request, &query, matching, cursor, limit).await?;
-    if hits.is_empty() && cursor.is_none() {
-        let fallback = if only_ignored_words(tx, &query).await? {
-            Some(Matching::Literal)
-        } else {
-            // A query of phrases and prefixes has no word to expand: trying it again would
-            // run the same search twice.
-            query.expands_partially().then_some(Matching::Partial)
-        };
-        if let Some(fallback) = fallback {
-            matching = fallback;
-            if matching == Matching::Partial {
-                name_partial_lexemes(tx, &mut query).await?;
-            }
-            hits = find(tx, user_id, request, &query, matching, None, limit).await?;
-        }
+    // Whole words found nothing: words containing the letters typed. A query of phrases and
+    // prefixes has no word to expand: trying it again would run the same search twice.
+    if hits.is_empty()
+        && cursor.is_none()
+        && matching == Matching::Exact
+        && query.expands_partially()
+    {
+        matching = Matching::Partial;
+        name_partial_lexemes(tx, &mut query).await?;
+        hits = find(tx, user_id, request, &query, matching, None, limit).await?;
     }
     Ok(Found {
         query,

@@ -1273,6 +1273,47 @@ async fn a_slip_found_once_gets_the_commoner_word_suggested_beside_its_result() 
     assert!(html.contains("1 result for “sistr”"), "{html}");
 }
 
+/// A word English full-text search leaves out is matched as written from the first page,
+/// even where an English word stems to it (`haves` → `have`) and would be found as a whole
+/// word: "have" finds what was said with "have", every entry of it.
+#[tokio::test]
+async fn a_stop_word_is_matched_as_written_even_where_a_stem_would_find_something() {
+    let app = spawn_app().await;
+    let alice = app.register("alice").await;
+    for day in 0..3 {
+        entry(
+            &app,
+            &alice,
+            Entry {
+                title: "We have",
+                said: &["we have a dog now"],
+                day,
+                ..Default::default()
+            },
+        )
+        .await;
+    }
+    entry(
+        &app,
+        &alice,
+        Entry {
+            title: "Rich",
+            said: &["the haves were rich"],
+            day: 5,
+            ..Default::default()
+        },
+    )
+    .await;
+
+    let body = search(&app, &alice, "have").await;
+    assert_eq!(
+        result_titles(&body),
+        vec!["We have", "We have", "We have"],
+        "{body}"
+    );
+    assert_eq!(body["partial"], true, "matched as written");
+}
+
 #[tokio::test]
 async fn british_and_american_spellings_find_each_other_and_are_marked() {
     let app = spawn_app().await;
