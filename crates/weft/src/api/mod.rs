@@ -11,6 +11,7 @@ pub mod error;
 pub mod export_upload;
 pub mod filters;
 pub mod json;
+pub mod multipart;
 pub mod plain_errors;
 pub mod range;
 pub mod text;

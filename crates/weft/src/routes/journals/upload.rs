@@ -3,17 +3,16 @@
 //! memory), checked with ffprobe, and only then stored and recorded. A JSON body instead
 //! makes an entry of notes only (`note.rs`).
 
-use axum::extract::multipart::{Field, MultipartError};
 use axum::extract::{FromRequest, Multipart, Request, State};
 use axum::http::{header, HeaderMap, StatusCode};
-use tokio::io::AsyncWriteExt;
 use utoipa::ToSchema;
 
 use super::note::NewNoteRequest;
 use crate::api::current::CurrentUser;
 use crate::api::error::ErrorBody;
+use crate::api::multipart::FileForm;
 use crate::api::ApiContext;
-use crate::api::{text, ApiError, ApiJson};
+use crate::api::{ApiError, ApiJson};
 use crate::db::journals::JournalView;
 use crate::domain::{optional_text, Title, MAX_LOCATION_CHARS, MAX_NOTES_CHARS};
 use crate::ingest::{Details, IngestError};
@@ -36,8 +35,14 @@ pub struct UploadForm {
     tags: Option<String>,
 }
 
-/// Largest text field of the form.
-const MAX_TEXT_FIELD: usize = 64 * 1024;
+/// The form's file and its answers.
+const FORM: FileForm = FileForm {
+    field: "video",
+    suffix: "upload",
+    empty: "the video file is empty",
+    too_large,
+    max_text: 64 * 1024,
+};
 
 /// Create a journal: upload a video or a sound recording (multipart), or write an entry of
 /// notes only (JSON).
@@ -90,7 +95,7 @@ pub(super) async fn create_journal(
     while let Some(field) = multipart
         .next_field()
         .await
-        .map_err(|e| form_error(e, limit))?
+        .map_err(|e| FORM.error(e, limit))?
     {
         match field.name().unwrap_or_default() {
             "video" => {
@@ -100,14 +105,14 @@ pub(super) async fn create_journal(
                             .with_field("video"),
                     );
                 }
-                video = Some(receive(&context, field, limit).await?);
+                video = Some(FORM.receive(&context, field).await?);
             }
-            "title" => title = Some(text(field, limit).await?),
-            "location" => location = Some(text(field, limit).await?),
-            "notes" => notes = Some(text(field, limit).await?),
-            "tags" => tag_list = Some(text(field, limit).await?),
+            "title" => title = Some(FORM.text(field, limit).await?),
+            "location" => location = Some(FORM.text(field, limit).await?),
+            "notes" => notes = Some(FORM.text(field, limit).await?),
+            "tags" => tag_list = Some(FORM.text(field, limit).await?),
             // Unknown fields are read and ignored, so newer clients work with older servers.
-            _ => drop(text(field, limit).await?),
+            _ => drop(FORM.text(field, limit).await?),
         }
     }
     let details = Details {
@@ -153,67 +158,6 @@ fn too_large(limit: u64) -> ApiError {
         },
     )
     .with_field("video")
-}
-
-fn form_error(error: MultipartError, limit: u64) -> ApiError {
-    if error.status() == StatusCode::PAYLOAD_TOO_LARGE {
-        return too_large(limit);
-    }
-    ApiError::bad_request(
-        "invalid_form",
-        format!("the form could not be read: {}", error.body_text()),
-    )
-}
-
-/// Streams the video field to a scratch file, enforcing the size limit as bytes arrive and
-/// giving up when the client goes quiet.
-async fn receive(
-    context: &ApiContext,
-    mut field: Field<'_>,
-    limit: u64,
-) -> Result<TempFile, ApiError> {
-    let temp = TempFile::new_in(&context.scratch, "upload").map_err(ApiError::internal)?;
-    let mut file = tokio::fs::File::create(temp.path())
-        .await
-        .map_err(ApiError::internal)?;
-    let mut received: u64 = 0;
-    loop {
-        let chunk = match tokio::time::timeout(context.limits.upload_idle, field.chunk()).await {
-            Err(_) => {
-                return Err(ApiError::new(
-                    StatusCode::REQUEST_TIMEOUT,
-                    "request_timeout",
-                    "the upload stalled; try again",
-                ))
-            }
-            Ok(result) => result.map_err(|e| form_error(e, limit))?,
-        };
-        let Some(chunk) = chunk else { break };
-        received += chunk.len() as u64;
-        if received > limit {
-            return Err(too_large(limit));
-        }
-        file.write_all(&chunk).await.map_err(ApiError::internal)?;
-    }
-    if received == 0 {
-        return Err(ApiError::invalid("video", "the video file is empty"));
-    }
-    // On disk before anything refers to it: a crash after the row is written loses nothing.
-    file.sync_all().await.map_err(ApiError::internal)?;
-    Ok(temp)
-}
-
-async fn text(field: Field<'_>, limit: u64) -> Result<String, ApiError> {
-    let name = field.name().unwrap_or_default().to_string();
-    let bytes = field.bytes().await.map_err(|e| form_error(e, limit))?;
-    if bytes.len() > MAX_TEXT_FIELD {
-        return Err(ApiError::invalid(&name, format!("{name} is too long")));
-    }
-    let value = String::from_utf8(bytes.to_vec())
-        .map_err(|_| ApiError::invalid(&name, format!("{name} is not UTF-8 text")))?;
-    // Turned away as it arrives: a title sent before the video is refused before the video.
-    text::check(&name, &value)?;
-    Ok(value)
 }
 
 /// The answer to a file that is neither a video nor a sound recording Weft can keep,

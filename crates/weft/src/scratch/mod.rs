@@ -5,6 +5,8 @@
 //! start removes the folder at once, however young, while the folders of processes still
 //! running (a `weft worker` sharing the data directory) stay.
 
+mod spool;
+
 use std::fs::File;
 use std::io;
 use std::path::{Path, PathBuf};
@@ -12,6 +14,8 @@ use std::time::Duration;
 
 use rustix::fs::{flock, FlockOperation};
 use uuid::Uuid;
+
+pub use spool::Spool;
 
 /// Loose files from before folders were claimed are removed once this old.
 const LOOSE_FILE_AGE: Duration = Duration::from_secs(24 * 3600);
