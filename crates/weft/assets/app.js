@@ -35,8 +35,22 @@ export function errorMessage(body, fallback) {
   return message.charAt(0).toUpperCase() + message.slice(1) + (/[.!?]$/.test(message) ? "" : ".");
 }
 
+/**
+ * Dates in the account's time zone where the page names it (the timeline's days follow it,
+ * so its cards must too), else in the browser's; the zone is shown when the two differ.
+ */
 function localTimes() {
-  const format = new Intl.DateTimeFormat(undefined, { dateStyle: "medium", timeStyle: "short" });
+  const own = Intl.DateTimeFormat().resolvedOptions().timeZone;
+  const named = document.querySelector("[data-time-zone]");
+  const zone = named ? named.dataset.timeZone : own;
+  let format;
+  try {
+    format = new Intl.DateTimeFormat(undefined, zone === own
+      ? { dateStyle: "medium", timeStyle: "short" }
+      : { day: "numeric", month: "short", year: "numeric", hour: "numeric", minute: "2-digit", timeZone: zone, timeZoneName: "short" });
+  } catch {
+    format = new Intl.DateTimeFormat(undefined, { dateStyle: "medium", timeStyle: "short" });
+  }
   for (const time of document.querySelectorAll("time[data-local]")) {
     const when = new Date(time.getAttribute("datetime"));
     if (!Number.isNaN(when.getTime())) time.textContent = format.format(when);

@@ -82,6 +82,8 @@ struct Entry {
     /// The user's entries just before (older) and after (newer) this one in the timeline.
     older: Option<Neighbour>,
     newer: Option<Neighbour>,
+    /// The user's time zone, in which the page's times are shown.
+    zone: String,
 }
 
 /// Another entry of the same user, for the links to the previous and next one.
@@ -114,6 +116,7 @@ async fn gather(context: &ApiContext, viewer: &Viewer, id: &str) -> Result<Entry
     let versions = transcripts::for_journal(&mut tx, state.view.journal.id).await?;
     let older = neighbour(&mut tx, &state.view.journal, Direction::Older).await?;
     let newer = neighbour(&mut tx, &state.view.journal, Direction::Newer).await?;
+    let (zone, _) = crate::db::days::zone_and_today(&mut *tx, viewer.current.user.id).await?;
     scoped::end_reading(tx);
     Ok(Entry {
         view: state.view,
@@ -127,6 +130,7 @@ async fn gather(context: &ApiContext, viewer: &Viewer, id: &str) -> Result<Entry
         shown: None,
         older,
         newer,
+        zone,
     })
 }
 
@@ -238,7 +242,7 @@ fn render(
             @if let Some((ok, message)) = notice { (layout::notice(ok, message)) }
             div.entry-layout #entry .notes-only[!recorded] data-journal=(journal.id)
                 data-status=(status.as_str()) data-media=(journal.media.as_str())
-                data-start=[start] {
+                data-start=[start] data-time-zone=(entry.zone) {
                 div.player-col {
                     (player(entry, &api, start))
                     header.entry-head {

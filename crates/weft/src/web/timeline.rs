@@ -130,7 +130,7 @@ pub async fn page(
             scripts: &[],
         },
         html! {
-            div.page-head {
+            div.page-head data-time-zone=(zone) {
                 div {
                     h1 { "Timeline" }
                     @if let Some(tag) = &tag {

@@ -97,8 +97,11 @@ async fn the_calendar_and_on_this_day_work_in_a_browser_and_pass_axe_at_both_siz
         let journal = app.upload_journal(token, &video, &[("title", title)]).await;
         ids.push(journal["id"].as_str().unwrap().to_string());
     }
-    years_back(&app, user, &ids[1], 1, "Asia/Tokyo").await;
-    years_back(&app, user, &ids[2], 3, "Asia/Tokyo").await;
+    // Tokyo keeps no summer time: its date is UTC's nine hours on.
+    let today = (chrono::Utc::now() + chrono::Duration::hours(9)).date_naive();
+    let (near, far) = common::years_shown_on(today);
+    years_back(&app, user, &ids[1], near, "Asia/Tokyo").await;
+    years_back(&app, user, &ids[2], far, "Asia/Tokyo").await;
 
     open(page, &app, "/").await;
     let strip = page
@@ -111,7 +114,7 @@ async fn the_calendar_and_on_this_day_work_in_a_browser_and_pass_axe_at_both_siz
         .unwrap();
     let text = strip[0].as_str().expect("an On this day strip");
     assert!(
-        text.contains("1 year ago") && text.contains("3 years ago"),
+        text.contains(&common::years_ago(near)) && text.contains(&common::years_ago(far)),
         "{text}"
     );
     assert_eq!(strip[1], json!(2), "a thumbnail each");
@@ -123,6 +126,22 @@ async fn the_calendar_and_on_this_day_work_in_a_browser_and_pass_axe_at_both_siz
         .await
         .unwrap();
     assert_eq!(days.as_array().unwrap().len(), 3, "three days: {days}");
+    // The cards' times follow the account's zone, as the days do, and name it, since the
+    // browser's is another.
+    assert_ne!(filled[1], json!("Asia/Tokyo"));
+    let shown = page
+        .execute(
+            "return [...document.querySelectorAll('.timeline-day time[data-local]')].map((t) => t.textContent)",
+            vec![],
+        )
+        .await
+        .unwrap();
+    let shown = shown.as_array().unwrap();
+    assert_eq!(shown.len(), 3, "{shown:?}");
+    assert!(
+        shown.iter().all(|t| t.as_str().unwrap().contains("GMT+9")),
+        "in Tokyo's time: {shown:?}"
+    );
 
     // The header leads to the calendar; a marked day leads to its entries.
     click_css(page, "a.nav-calendar").await;
