@@ -335,3 +335,23 @@ pub async fn assert_invalid_text(response: reqwest::Response, field: &str, what:
     assert_eq!(body["error"]["code"], "invalid_text", "{what}: {body}");
     assert_eq!(body["error"]["field"], field, "{what}: {body}");
 }
+
+/// How many years back to date entries that "On this day" shows today (`today` in the
+/// account's zone): one and three, except on 29 February, which shows only earlier 29ths,
+/// so four and eight (years that had a 29 February too).
+pub fn years_shown_on(today: chrono::NaiveDate) -> (i32, i32) {
+    use chrono::Datelike;
+    if today.month() == 2 && today.day() == 29 {
+        (4, 8)
+    } else {
+        (1, 3)
+    }
+}
+
+/// "1 year ago", "3 years ago": how the pages label an earlier year.
+pub fn years_ago(years: i32) -> String {
+    match years {
+        1 => "1 year ago".to_string(),
+        n => format!("{n} years ago"),
+    }
+}
