@@ -127,5 +127,19 @@ async fn export(exporter: &Exporter, args: &ExportArgs) -> anyhow::Result<()> {
         user.username,
         args.target.display()
     );
+    let missing: Vec<&str> = manifest
+        .entries
+        .iter()
+        .filter(|e| e.recording_missing.is_some())
+        .map(|e| e.folder.as_str())
+        .collect();
+    if !missing.is_empty() {
+        eprintln!(
+            "warning: {} entries were exported without their recording, which storage no longer has: {}. \
+             Restore them from a backup (weft backup) and export again to have them.",
+            missing.len(),
+            missing.join(", ")
+        );
+    }
     Ok(())
 }

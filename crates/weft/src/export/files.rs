@@ -61,6 +61,10 @@ pub struct ManifestEntry {
     /// Its size and SHA-256, to check a copy against.
     pub recording_bytes: Option<u64>,
     pub recording_sha256: Option<String>,
+    /// The recording's file name when storage no longer had it at the export: the entry
+    /// is exported without it (and `recording` is `null`) rather than stopping the export.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub recording_missing: Option<String>,
     /// Whole seconds.
     pub duration: i32,
     pub location: Option<String>,
@@ -179,6 +183,9 @@ pub fn entry_markdown(
         Some(file) => out.push_str(&format!("recording: {}\n", yaml(file))),
         None => out.push_str("recording: null\n"),
     }
+    if let Some(file) = &entry.recording_missing {
+        out.push_str(&format!("recording_missing: {}\n", yaml(file)));
+    }
     out.push_str(&format!("duration: {}\n", entry.duration));
     out.push_str(&format!("transcript: {}\n", entry.transcript_status));
     out.push_str("---\n\n");
@@ -209,6 +216,7 @@ mod tests {
             recording: Some("video.mp4".into()),
             recording_bytes: Some(10),
             recording_sha256: None,
+            recording_missing: None,
             duration: 12,
             location: Some("Lisbon".into()),
             notes: Some("First line\nsecond line\n".into()),

@@ -176,6 +176,9 @@ fn import_entry(
             let recording = extract(source, ingest, entry, file)?;
             handle.block_on(ingest.journal(user_id, recording, details))
         }
+        _ if entry.recording_missing.is_some() => {
+            return Err("its recording was missing from storage when it was exported".into())
+        }
         _ => return Err("the manifest names no recording for it".into()),
     };
     let view = match added {

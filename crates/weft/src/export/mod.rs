@@ -154,6 +154,7 @@ impl Exporter {
                 created_at: row.created_at,
                 recording_bytes: None,
                 recording_sha256: None,
+                recording_missing: None,
                 duration: row.duration,
                 transcript_status: row.transcript_status.as_str().to_string(),
                 transcript_versions: 0,
@@ -222,15 +223,22 @@ impl Exporter {
                 .map(Version::from)
                 .collect();
             if let Some(file) = entry.recording.clone() {
-                let (bytes, sha256) = self.copy_recording(
-                    handle,
-                    &row.video_path,
-                    &format!("{}/{file}", entry.folder),
-                    modified,
-                    sink,
-                )?;
-                entry.recording_bytes = Some(bytes);
-                entry.recording_sha256 = Some(sha256);
+                let path = format!("{}/{file}", entry.folder);
+                match self.copy_recording(handle, &row.video_path, &path, modified, sink) {
+                    Ok((bytes, sha256)) => {
+                        entry.recording_bytes = Some(bytes);
+                        entry.recording_sha256 = Some(sha256);
+                    }
+                    // One lost file (a disk restored from an older backup, an object
+                    // removed by hand) must not cost the person the rest of their journal;
+                    // nothing of it was written yet, and the manifest says what is missing.
+                    Err(ExportError::Storage(StorageError::NotFound(key))) => {
+                        tracing::warn!(journal_id = %row.id, key, "a recording is missing from storage; its entry is exported without it");
+                        entry.recording = None;
+                        entry.recording_missing = Some(file);
+                    }
+                    Err(error) => return Err(error),
+                }
             }
             entry.transcript_versions = versions.len();
             let transcript = TranscriptFile::new(row.id, versions);

@@ -397,6 +397,70 @@ async fn a_damaged_entry_of_an_export_is_reported_and_skips_only_itself() {
     app.stop().await;
 }
 
+#[tokio::test]
+async fn a_recording_lost_from_storage_does_not_stop_the_export_of_the_rest() {
+    let app = common::spawn_app().await;
+    let journal = journal_export::make(&app).await;
+    app.register("bob").await;
+    // The voice memo's recording is gone (an object removed by hand, an older disk).
+    let key: String = sqlx::query_scalar("SELECT video_path FROM journals WHERE id = $1::uuid")
+        .bind(&journal.voice)
+        .fetch_one(&app.db.admin)
+        .await
+        .unwrap();
+    app.storage.delete(&key).await.unwrap();
+    let out = tempfile::tempdir().unwrap();
+    let folder = out.path().join("ada");
+
+    let output = weft(&app, &["export", "--user", "ada"], &[&folder]);
+    let stderr = String::from_utf8_lossy(&output.stderr).into_owned();
+    let stdout = succeeded(output);
+    assert!(stdout.contains("exported 5 entries"), "{stdout}");
+    assert!(
+        stderr.contains("1 entries were exported without their recording")
+            && stderr.contains("Voice memo"),
+        "{stderr}"
+    );
+    let manifest: Value =
+        serde_json::from_slice(&std::fs::read(folder.join("weft-export.json")).unwrap()).unwrap();
+    let entries = manifest["entries"].as_array().unwrap();
+    let voice = entries
+        .iter()
+        .find(|e| e["id"] == journal.voice.as_str())
+        .unwrap();
+    assert_eq!(voice["recording"], Value::Null);
+    assert_eq!(voice["recordingMissing"], "audio.m4a");
+    let voice_folder = folder.join(voice["folder"].as_str().unwrap());
+    assert!(!voice_folder.join("audio.m4a").exists());
+    let markdown = std::fs::read_to_string(voice_folder.join("entry.md")).unwrap();
+    assert!(
+        markdown.contains("recording_missing: \"audio.m4a\""),
+        "{markdown}"
+    );
+    // The others are whole.
+    let with_recordings = entries
+        .iter()
+        .filter(|e| e["recordingSha256"].is_string())
+        .count();
+    assert_eq!(with_recordings, 3, "the three videos");
+
+    let output = weft(
+        &app,
+        IMPORT,
+        &[Path::new("--user"), Path::new("bob"), &folder],
+    );
+    let stdout = succeeded(output);
+    assert!(
+        stdout.contains("4 imported, 0 already there, 1 skipped"),
+        "{stdout}"
+    );
+    assert!(
+        stdout.contains("its recording was missing from storage when it was exported"),
+        "{stdout}"
+    );
+    app.stop().await;
+}
+
 /// GETs `path` as the holder of `token`; the answer.
 async fn download(app: &TestApp, token: &str, path: &str) -> reqwest::Response {
     app.client
