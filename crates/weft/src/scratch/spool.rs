@@ -20,13 +20,16 @@ const BLOCK: usize = 256 * 1024;
 /// Start write-back after this many bytes.
 const WRITE_BACK_EVERY: u64 = 32 * 1024 * 1024;
 
+/// What a finished write gives back: the file and the block's buffer.
+type Written = io::Result<(File, Vec<u8>)>;
+
 /// A file being written from a stream of chunks.
 #[derive(Debug)]
 pub struct Spool {
     /// The file, while no write is in flight.
     file: Option<File>,
     /// The write in flight: it gives the file and its block back.
-    writing: Option<JoinHandle<io::Result<(File, Vec<u8>)>>>,
+    writing: Option<JoinHandle<Written>>,
     /// The block being gathered.
     block: Vec<u8>,
     /// Bytes handed to writes so far.
