@@ -24,6 +24,8 @@ mod browser_days;
 mod browser_entry;
 #[cfg(feature = "whisper")]
 mod browser_export;
+#[cfg(feature = "whisper")]
+mod browser_import;
 mod browser_media_kinds;
 #[cfg(feature = "whisper")]
 mod browser_pages;
