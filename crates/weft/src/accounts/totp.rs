@@ -154,7 +154,14 @@ mod tests {
 
     #[test]
     fn malformed_codes_are_refused() {
-        for bad in ["", "12345", "1234567", "12a456", "１２３４５６", "123\u{0}456"] {
+        for bad in [
+            "",
+            "12345",
+            "1234567",
+            "12a456",
+            "１２３４５６",
+            "123\u{0}456",
+        ] {
             assert_eq!(verify(RFC_SEED, bad, 59, None), None, "{bad:?}");
         }
     }

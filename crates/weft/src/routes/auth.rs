@@ -67,9 +67,11 @@ pub struct SignedIn {
 pub struct SecondFactorRequired {
     /// `code` is `second_factor_required`.
     pub error: ErrorDetail,
-    /// Send back as `challenge` with the code; good for five minutes, once.
-    pub challenge: String,
-    pub expires_at: DateTime<Utc>,
+    /// Send back as `challenge` with the code; good for five minutes, once. (Always here
+    /// with `second_factor_required`; a wrong password's 401 has no challenge.)
+    pub challenge: Option<String>,
+    /// When the challenge expires.
+    pub expires_at: Option<DateTime<Utc>>,
 }
 
 /// The second step of a log-in: the challenge and a code.
@@ -166,8 +168,8 @@ pub(crate) async fn login(
                     .into(),
                 field: None,
             },
-            challenge: challenge.token,
-            expires_at: challenge.expires_at,
+            challenge: Some(challenge.token),
+            expires_at: Some(challenge.expires_at),
         };
         return Ok((StatusCode::UNAUTHORIZED, ApiJson(body)).into_response());
     }

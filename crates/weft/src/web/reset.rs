@@ -19,14 +19,32 @@ pub struct ResetForm {
     repeat: Secret,
 }
 
-fn turned_off() -> WebError {
-    ApiError::new(
-        StatusCode::NOT_FOUND,
-        "reset_off",
-        "password reset links are turned off on this server; ask its operator to set a new \
-         password for you",
+fn turned_off() -> Response {
+    unavailable(
+        "Password reset links are turned off on this server. Ask its operator to set a new \
+         password for you.",
     )
-    .into()
+}
+
+/// A link that cannot be used: 404, with the sentence that says why and what to do (the
+/// general 404 page says only that nothing is here).
+fn unavailable(message: &str) -> Response {
+    let page = layout::page(
+        Frame {
+            title: "This link does not work",
+            viewer: None,
+            nav: Nav::None,
+            scripts: &[],
+        },
+        html! {
+            section.narrow.card.auth {
+                h1 { "This link does not work" }
+                (layout::notice(false, message))
+                p.muted.center { a href="/signin" { "Sign in" } }
+            }
+        },
+    );
+    (StatusCode::NOT_FOUND, page).into_response()
 }
 
 fn view(token: &str, username: &str, error: Option<&str>) -> Markup {
@@ -67,16 +85,14 @@ fn view(token: &str, username: &str, error: Option<&str>) -> Markup {
 pub async fn page(
     State(context): State<ApiContext>,
     Path(token): Path<String>,
-) -> Result<Markup, WebError> {
+) -> Result<Response, WebError> {
     if !context.auth.reset_links {
-        return Err(turned_off());
+        return Ok(turned_off());
     }
-    let user = context
-        .accounts()
-        .reset_link_user(&token)
-        .await
-        .map_err(gone)?;
-    Ok(view(&token, &user.username, None))
+    match context.accounts().reset_link_user(&token).await {
+        Ok(user) => Ok(view(&token, &user.username, None).into_response()),
+        Err(error) => gone(error),
+    }
 }
 
 /// POST /reset/{token}.
@@ -86,10 +102,13 @@ pub async fn reset(
     AnonymousForm(form): AnonymousForm<ResetForm>,
 ) -> Result<Response, WebError> {
     if !context.auth.reset_links {
-        return Err(turned_off());
+        return Ok(turned_off());
     }
     let accounts = context.accounts();
-    let user = accounts.reset_link_user(&token).await.map_err(gone)?;
+    let user = match accounts.reset_link_user(&token).await {
+        Ok(user) => user,
+        Err(error) => return gone(error),
+    };
     let refused = |error: ApiError| {
         let status = error.status();
         let message = error.message().to_string();
@@ -114,10 +133,10 @@ pub async fn reset(
 }
 
 /// A link that is not good (any more) is a page that says so, with 404.
-fn gone(error: crate::accounts::AccountError) -> WebError {
+fn gone(error: crate::accounts::AccountError) -> Result<Response, WebError> {
     let error = ApiError::from(error);
     if error.status().is_server_error() {
-        return error.into();
+        return Err(error.into());
     }
-    ApiError::new(StatusCode::NOT_FOUND, "reset_link_gone", error.message()).into()
+    Ok(unavailable(error.message()))
 }

@@ -263,7 +263,7 @@ async fn the_account_page_makes_lists_and_revokes_tokens() {
         .text()
         .await
         .unwrap()
-        .contains("choose read-only or full access"));
+        .contains("read-only or full access"));
 
     // Another user cannot revoke it.
     let (mut other, _) = NoScript::signed_up(&app, "other").await;
@@ -274,5 +274,56 @@ async fn the_account_page_makes_lists_and_revokes_tokens() {
     let revoked = browser.submit(&revoke_path, &[]).await;
     assert_eq!(revoked.status(), StatusCode::SEE_OTHER);
     assert_eq!(app.get_as(&secret, "/api/v1/me").await.status(), 401);
+    app.stop().await;
+}
+
+#[tokio::test]
+async fn cookie_requests_to_the_token_routes_need_the_csrf_header_and_tokens_no_cookie() {
+    let app = spawn_app().await;
+    let jane = app.register("jane").await;
+    let cookie = format!("weft_session={}", jane.token);
+    let forged = app
+        .client
+        .post(app.url("/api/v1/tokens"))
+        .header("cookie", &cookie)
+        .json(&json!({ "name": "forged" }))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(forged.status(), 403);
+    let body: Value = forged.json().await.unwrap();
+    assert_eq!(body["error"]["code"], "csrf_failed");
+    let with_header = app
+        .client
+        .post(app.url("/api/v1/tokens"))
+        .header("cookie", &cookie)
+        .header("x-csrf-token", &jane.csrf)
+        .json(&json!({ "name": "made by the page's script" }))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(with_header.status(), 201);
+    let made: Value = with_header.json().await.unwrap();
+    let id = made["id"].as_str().unwrap();
+    let forged_delete = app
+        .client
+        .delete(app.url(&format!("/api/v1/tokens/{id}")))
+        .header("cookie", &cookie)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(forged_delete.status(), 403);
+    assert_eq!(list(&app, &jane.token).await.len(), 1);
+
+    // A personal token is taken only as a Bearer token, never as the session cookie.
+    let secret = made["secret"].as_str().unwrap();
+    let as_cookie = app
+        .client
+        .get(app.url("/api/v1/me"))
+        .header("cookie", format!("weft_session={secret}"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(as_cookie.status(), 401);
     app.stop().await;
 }

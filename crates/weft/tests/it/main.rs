@@ -32,6 +32,8 @@ mod browser_pages;
 mod browser_search;
 #[cfg(feature = "whisper")]
 mod browser_tags;
+#[cfg(feature = "whisper")]
+mod browser_totp;
 mod chaos;
 mod days;
 mod embedded;

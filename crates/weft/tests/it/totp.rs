@@ -82,11 +82,7 @@ pub async fn with_two_factor(
         .submit("/account/two-factor/confirm", &[("code", "000000")])
         .await;
     assert_eq!(wrong.status(), StatusCode::UNPROCESSABLE_ENTITY);
-    assert!(wrong
-        .text()
-        .await
-        .unwrap()
-        .contains("that code is not right"));
+    assert!(wrong.text().await.unwrap().contains("code is not right"));
 
     let confirmed = browser
         .submit(
