@@ -2,8 +2,12 @@
 //! account, with the rules that go with them (valid names, throttled password checks,
 //! sessions). It answers in [`AccountError`], which the HTTP layer turns into its answers.
 
+pub mod api_tokens;
+pub mod reset;
+pub mod second_factor;
 pub mod throttle;
 pub mod token;
+pub mod totp;
 
 use chrono::{DateTime, Utc};
 use sqlx::PgPool;
@@ -35,6 +39,8 @@ pub struct AuthConfig {
     pub trust_proxy: bool,
     /// A hash to check unknown users against, so they cost as much as a wrong password.
     pub dummy_hash: tokio::sync::OnceCell<String>,
+    /// Whether operator-made password reset links are taken (`WEFT_PASSWORD_RESET`).
+    pub reset_links: bool,
 }
 
 impl Default for AuthConfig {
@@ -47,6 +53,7 @@ impl Default for AuthConfig {
             throttle: throttle::ThrottleConfig::default(),
             trust_proxy: false,
             dummy_hash: tokio::sync::OnceCell::new(),
+            reset_links: true,
         }
     }
 }
@@ -110,6 +117,10 @@ impl From<UserError> for AccountError {
             UserError::Database(error) => Self::Database(error),
         }
     }
+}
+
+async fn second_factor_on(pool: &PgPool, user_id: Uuid) -> Result<bool, AccountError> {
+    Ok(crate::db::second_factor::enabled(pool, user_id).await?)
 }
 
 /// Who is asking: the client's address (for throttling) and user agent (for the session
@@ -188,7 +199,11 @@ impl Accounts<'_> {
             throttle::failed(self.pool, config, &account, client.address).await?;
             return Err(AccountError::InvalidCredentials);
         };
-        throttle::succeeded(self.pool, &account).await?;
+        // With two-factor sign-in the account's failures are forgotten only after the code
+        // (answer_challenge): a known password must not reset the count of guessed codes.
+        if !second_factor_on(self.pool, user.id).await? {
+            throttle::succeeded(self.pool, &account).await?;
+        }
         Ok(user)
     }
 

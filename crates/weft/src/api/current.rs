@@ -1,5 +1,6 @@
 //! The signed-in user of a request, from `Authorization: Bearer` or the session cookie.
-//! Unsafe methods authenticated by cookie must also carry the CSRF token.
+//! Unsafe methods authenticated by cookie must also carry the CSRF token. A personal API
+//! token (`weft_pat_…`) is taken only as a Bearer token.
 
 use std::net::SocketAddr;
 
@@ -9,9 +10,10 @@ use axum::http::{header, Method, StatusCode};
 use axum_extra::extract::CookieJar;
 use uuid::Uuid;
 
-use crate::accounts::{token, Client};
+use crate::accounts::{api_tokens, token, Client};
 use crate::api::ApiContext;
 use crate::api::ApiError;
+use crate::db::api_tokens as db_tokens;
 use crate::db::sessions;
 use crate::db::users::User;
 
@@ -32,6 +34,9 @@ pub struct CurrentUser {
     pub session_id: Uuid,
     /// The user's timeline version when the session was looked up.
     pub timeline_version: i64,
+    /// The personal API token the request came with, instead of a session (then
+    /// `session_id` is the token's id, which names no session).
+    pub api_token: Option<Uuid>,
 }
 
 /// The raw session token of a request and whether it came from the cookie.
@@ -78,6 +83,9 @@ impl FromRequestParts<ApiContext> for CurrentUser {
                 ));
             }
         }
+        if !via_cookie && api_tokens::is_api_token(&token) {
+            return by_api_token(parts, context, &token).await;
+        }
         let found = sessions::authenticate(&context.pool, &token::hash(&token))
             .await?
             .ok_or_else(ApiError::unauthorized)?;
@@ -89,8 +97,39 @@ impl FromRequestParts<ApiContext> for CurrentUser {
             user: found.user,
             session_id: found.session_id,
             timeline_version: found.timeline_version,
+            api_token: None,
         })
     }
+}
+
+/// The user of a personal API token; a read-only one may only read.
+async fn by_api_token(
+    parts: &Parts,
+    context: &ApiContext,
+    token: &str,
+) -> Result<CurrentUser, ApiError> {
+    let found = db_tokens::authenticate(&context.pool, &token::hash(token))
+        .await?
+        .ok_or_else(ApiError::unauthorized)?;
+    if found.read_only && !matches!(parts.method, Method::GET | Method::HEAD) {
+        return Err(ApiError::forbidden(
+            "read_only_token",
+            "this API token is read-only: it may only read (GET and HEAD). Make a token with \
+             full access on your account page to change things",
+        ));
+    }
+    let fresh = found
+        .last_used_at
+        .is_some_and(|at| (chrono::Utc::now() - at).num_seconds() < TOUCH_EVERY_SECONDS);
+    if !fresh {
+        db_tokens::touch(&context.pool, found.token_id).await?;
+    }
+    Ok(CurrentUser {
+        user: found.user,
+        session_id: found.token_id,
+        timeline_version: found.timeline_version,
+        api_token: Some(found.token_id),
+    })
 }
 
 /// Who is asking: the client's address and user agent, for throttling and the session list.

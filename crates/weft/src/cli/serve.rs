@@ -22,6 +22,13 @@ pub enum Registration {
     Closed,
 }
 
+/// Whether people may reset a forgotten password with a link from the operator.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum PasswordReset {
+    Link,
+    Off,
+}
+
 /// Options of `weft serve`.
 #[derive(Debug, Args)]
 pub struct ServeArgs {
@@ -97,6 +104,11 @@ pub struct ServeArgs {
     #[command(flatten)]
     pub transcriber: super::transcriber::TranscriberArgs,
 
+    /// link: `weft user reset-link NAME` makes single-use password reset links and the
+    /// server takes them at /reset/TOKEN; off: no link is made or taken.
+    #[arg(long, env = "WEFT_PASSWORD_RESET", value_enum, default_value_t = PasswordReset::Link)]
+    pub password_reset: PasswordReset,
+
     /// Largest JSON request body, in bytes.
     #[arg(long, env = "WEFT_MAX_JSON_BYTES", default_value_t = Limits::DEFAULT.json_body_bytes as u64,
           value_parser = clap::value_parser!(u64).range(1024..))]
@@ -121,6 +133,7 @@ impl ServeArgs {
                 ..ThrottleConfig::default()
             },
             trust_proxy: self.trust_proxy,
+            reset_links: self.password_reset == PasswordReset::Link,
             ..AuthConfig::default()
         }
     }

@@ -48,6 +48,31 @@ pub enum UserCommand {
               value_parser = clap::value_parser!(u32).range(10..=16))]
         bcrypt_cost: u32,
     },
+    /// Turn off an account's two-factor sign-in (its authenticator app and recovery codes),
+    /// for someone who lost both. They sign in with the password alone until they set it up
+    /// again.
+    #[command(name = "reset-2fa")]
+    Reset2fa {
+        /// Username or email.
+        login: String,
+    },
+    /// Print a single-use link that lets the person choose a new password
+    /// (PUBLIC_URL/reset/TOKEN); it replaces earlier links of the account.
+    ResetLink {
+        /// Username or email.
+        login: String,
+        /// Hours the link works for.
+        #[arg(long, default_value_t = crate::accounts::reset::DEFAULT_HOURS,
+              value_parser = clap::value_parser!(i64).range(1..=720))]
+        hours: i64,
+        /// The URL people reach Weft at (the link starts with it).
+        #[arg(long, env = "WEFT_PUBLIC_URL")]
+        public_url: url::Url,
+        /// Whether the server takes reset links (`off` refuses to make one).
+        #[arg(long, env = "WEFT_PASSWORD_RESET", value_enum,
+              default_value_t = super::serve::PasswordReset::Link)]
+        password_reset: super::serve::PasswordReset,
+    },
 }
 
 pub async fn run(global: &GlobalArgs, command: UserCommand) -> anyhow::Result<()> {
@@ -152,8 +177,59 @@ async fn with_database(
                 user.username
             );
         }
+        UserCommand::Reset2fa { login } => {
+            let user = find(pool, &login).await?;
+            if crate::db::second_factor::remove(pool, user.id).await? {
+                println!(
+                    "two-factor sign-in of {} is off; they sign in with the password alone",
+                    user.username
+                );
+            } else {
+                println!(
+                    "{} has no two-factor sign-in; nothing changed",
+                    user.username
+                );
+            }
+        }
+        UserCommand::ResetLink {
+            login,
+            hours,
+            public_url,
+            password_reset,
+        } => {
+            if password_reset == super::serve::PasswordReset::Off {
+                bail!(
+                    "password reset links are turned off (WEFT_PASSWORD_RESET=off); set it to \
+                     link for the server and this command, or use `weft user set-password`"
+                );
+            }
+            let user = find(pool, &login).await?;
+            let ttl = chrono::Duration::hours(hours);
+            let token = crate::accounts::reset::create_link(pool, user.id, ttl).await?;
+            // Under a path prefix (https://example.org/weft) the link stays under it.
+            let mut base = public_url;
+            if !base.path().ends_with('/') {
+                base.set_path(&format!("{}/", base.path()));
+            }
+            let link = base
+                .join(&format!("reset/{token}"))
+                .context("the public URL cannot take a path")?;
+            println!("{link}");
+            eprintln!(
+                "a single-use link for {} to choose a new password, good for {hours} hour(s); \
+                 hand it to them privately",
+                user.username
+            );
+        }
     }
     Ok(())
+}
+
+/// The account with this username or email.
+async fn find(pool: &sqlx::PgPool, login: &str) -> anyhow::Result<users::User> {
+    users::find_by_login(pool, login)
+        .await?
+        .with_context(|| format!("no account with the username or email {login}"))
 }
 
 /// A refused value, said as the API would say it (the field is the command's argument).

@@ -1,5 +1,6 @@
 //! The database: connecting (external or embedded), migrations, and the queries.
 
+pub mod api_tokens;
 pub mod backup;
 pub mod days;
 pub mod embedded;
@@ -8,7 +9,9 @@ pub mod imports;
 pub mod jobs;
 pub mod journals;
 pub mod migrate;
+pub mod reset_links;
 pub mod scoped;
+pub mod second_factor;
 pub mod seed;
 pub mod sessions;
 pub mod supervise;

@@ -1,7 +1,9 @@
-//! Registration, log-in and log-out.
+//! Registration, log-in (with its second step for accounts with two-factor sign-in) and
+//! log-out.
 
 use axum::extract::State;
 use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
 use axum_extra::extract::CookieJar;
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
@@ -11,7 +13,7 @@ use utoipa_axum::routes;
 
 use crate::api::cookies::{add_session_cookies, clear_cookies};
 use crate::api::current::{ClientInfo, CurrentUser};
-use crate::api::error::ErrorBody;
+use crate::api::error::{ErrorBody, ErrorDetail};
 use crate::api::ApiContext;
 use crate::api::{ApiError, ApiJson};
 use crate::db::users::User;
@@ -22,6 +24,7 @@ pub fn router() -> OpenApiRouter<ApiContext> {
     OpenApiRouter::new()
         .routes(routes!(register))
         .routes(routes!(login))
+        .routes(routes!(second_factor))
         .routes(routes!(logout))
 }
 
@@ -55,6 +58,30 @@ pub struct SignedIn {
     /// Send as `X-CSRF-Token` with unsafe requests that rely on the cookie.
     pub csrf_token: String,
     pub expires_at: DateTime<Utc>,
+}
+
+/// The answer to a right password of an account with two-factor sign-in: no session yet,
+/// but a challenge to send with a code to `POST /api/v1/auth/second-factor`.
+#[derive(Debug, Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct SecondFactorRequired {
+    /// `code` is `second_factor_required`.
+    pub error: ErrorDetail,
+    /// Send back as `challenge` with the code; good for five minutes, once. (Always here
+    /// with `second_factor_required`; a wrong password's 401 has no challenge.)
+    pub challenge: Option<String>,
+    /// When the challenge expires.
+    pub expires_at: Option<DateTime<Utc>>,
+}
+
+/// The second step of a log-in: the challenge and a code.
+#[derive(Debug, Deserialize, ToSchema)]
+pub struct SecondFactorRequest {
+    /// The `challenge` of the log-in's 401 answer.
+    pub challenge: String,
+    /// The six digits the authenticator app shows, or one unused recovery code.
+    #[schema(value_type = String)]
+    pub code: Secret,
 }
 
 /// Starts a session for `user` and returns the answer plus its cookies.
@@ -111,13 +138,14 @@ pub(crate) async fn register(
     Ok((StatusCode::CREATED, jar, ApiJson(signed_in)))
 }
 
-/// Log in by username or email.
+/// Log in by username or email. An account with two-factor sign-in answers 401
+/// `second_factor_required` with a challenge for `POST /api/v1/auth/second-factor`.
 #[utoipa::path(
     post, path = "/api/v1/auth/login", tag = "accounts",
     request_body = LoginRequest,
     responses(
         (status = 200, description = "Signed in", body = SignedIn),
-        (status = 401, description = "Wrong login or password (the same answer for both)", body = ErrorBody),
+        (status = 401, description = "Wrong login or password (the same answer for both), or, with code `second_factor_required` and a `challenge`, a right password of an account that also needs a code", body = SecondFactorRequired),
         (status = 429, description = "Too many failed log-ins; see Retry-After", body = ErrorBody),
     )
 )]
@@ -126,10 +154,48 @@ pub(crate) async fn login(
     client: ClientInfo,
     jar: CookieJar,
     ApiJson(request): ApiJson<LoginRequest>,
+) -> Result<Response, ApiError> {
+    let accounts = context.accounts();
+    let user = accounts
+        .log_in(client.as_client(), &request.login, &request.password)
+        .await?;
+    if let Some(challenge) = accounts.second_step(&user).await? {
+        let body = SecondFactorRequired {
+            error: ErrorDetail {
+                code: "second_factor_required".into(),
+                message: "this account also needs a code from its authenticator app: send the \
+                          challenge and the code to POST /api/v1/auth/second-factor"
+                    .into(),
+                field: None,
+            },
+            challenge: Some(challenge.token),
+            expires_at: Some(challenge.expires_at),
+        };
+        return Ok((StatusCode::UNAUTHORIZED, ApiJson(body)).into_response());
+    }
+    let (jar, signed_in) = sign_in(&context, user, &client, jar).await?;
+    Ok((jar, ApiJson(signed_in)).into_response())
+}
+
+/// The second step of a log-in with two-factor sign-in: the challenge and a code.
+#[utoipa::path(
+    post, path = "/api/v1/auth/second-factor", tag = "accounts",
+    request_body = SecondFactorRequest,
+    responses(
+        (status = 200, description = "Signed in", body = SignedIn),
+        (status = 422, description = "A wrong or used code (`field` is `code`), or a challenge that expired or was answered (`field` is `challenge`)", body = ErrorBody),
+        (status = 429, description = "Too many wrong codes or passwords; see Retry-After", body = ErrorBody),
+    )
+)]
+pub(crate) async fn second_factor(
+    State(context): State<ApiContext>,
+    client: ClientInfo,
+    jar: CookieJar,
+    ApiJson(request): ApiJson<SecondFactorRequest>,
 ) -> Result<(CookieJar, ApiJson<SignedIn>), ApiError> {
     let user = context
         .accounts()
-        .log_in(client.as_client(), &request.login, &request.password)
+        .answer_challenge(client.as_client(), &request.challenge, &request.code)
         .await?;
     let (jar, signed_in) = sign_in(&context, user, &client, jar).await?;
     Ok((jar, ApiJson(signed_in)))

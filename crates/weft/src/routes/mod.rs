@@ -12,6 +12,7 @@ pub mod metrics;
 pub mod search;
 pub mod sessions;
 pub mod tags;
+pub mod tokens;
 
 use std::sync::OnceLock;
 
@@ -88,6 +89,7 @@ pub fn api_with(upload_bytes: u64) -> (Router<ApiContext>, OpenApiDoc) {
         .merge(me::router())
         .merge(export::router())
         .merge(sessions::router())
+        .merge(tokens::router())
         .merge(journals::router(upload_bytes))
         .merge(calendar::router())
         .merge(tags::router())

@@ -60,13 +60,15 @@ pub struct DeleteForm {
 
 /// Which section a message belongs to.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Section {
+pub(super) enum Section {
     Language,
     TimeZone,
     Identity,
     Password,
     Sessions,
     Delete,
+    /// Personal API tokens (web/tokens.rs).
+    Tokens,
 }
 
 /// A message shown in one section.
@@ -89,6 +91,7 @@ pub async fn page(
             "Password changed. Your other sessions were signed out.",
         )),
         Some("revoked") => Some((Section::Sessions, "That session is signed out.")),
+        Some("token-revoked") => Some((Section::Tokens, "That API token no longer works.")),
         Some("language") => Some((
             Section::Language,
             "Saved. New recordings are transcribed in this language.",
@@ -126,6 +129,17 @@ async fn render(
     let zones = context
         .accounts()
         .time_zone_names()
+        .await
+        .map_err(ApiError::from)?;
+    // Two-factor sign-in and API tokens (web/two_factor.rs, web/tokens.rs).
+    let two_factor_on = context
+        .accounts()
+        .two_factor_enabled(viewer.current.user.id)
+        .await
+        .map_err(ApiError::from)?;
+    let api_tokens = context
+        .accounts()
+        .api_tokens(viewer.current.user.id)
         .await
         .map_err(ApiError::from)?;
     let user = &viewer.current.user;
@@ -229,6 +243,18 @@ async fn render(
                         button.primary type="submit" { "Change password" }
                     }
                 }
+                // Two-factor sign-in: its own page (web/two_factor.rs).
+                section.card aria-labelledby="two-factor-heading" {
+                    h2 #two-factor-heading { "Two-factor sign-in" }
+                    @if two_factor_on {
+                        p { span.badge.status-done { "On" } " Signing in asks for a code from your app." }
+                        a.button.secondary href="/account/two-factor" { "Manage two-factor sign-in" }
+                    } @else {
+                        p { "Off. A code from an app on your phone can guard your account besides the password." }
+                        a.button.secondary href="/account/two-factor" { "Set up two-factor sign-in" }
+                    }
+                }
+                (super::tokens::section(viewer, &api_tokens, say(Section::Tokens)))
                 section.card.wide aria-labelledby="sessions-heading" {
                     h2 #sessions-heading { "Where you are signed in" }
                     (say(Section::Sessions))
@@ -327,7 +353,7 @@ fn device(user_agent: Option<&str>) -> String {
 }
 
 /// Shows the page again with the API's message in `section`, for errors a person can fix.
-async fn refused(
+pub(super) async fn refused(
     context: &ApiContext,
     viewer: &Viewer,
     section: Section,

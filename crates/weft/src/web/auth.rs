@@ -56,6 +56,9 @@ pub async fn signin_page(
     let message = match query.done.as_deref() {
         Some("deleted") => Some("Your account and everything in it have been deleted."),
         Some("signedout") => Some("You are signed out."),
+        Some("reset") => {
+            Some("Your new password is set, and every session was signed out. Sign in with it.")
+        }
         _ => None,
     };
     signin_view("", &next, message.map(|m| (true, m))).into_response()
@@ -108,14 +111,24 @@ pub async fn signin(
         let user = accounts
             .log_in(client.as_client(), &form.login, &form.password)
             .await?;
-        accounts.start_session(&user, client.as_client()).await
+        // Two-factor sign-in: no session until the code (web/two_factor.rs).
+        if let Some(challenge) = accounts.second_step(&user).await? {
+            return Ok(Err(challenge));
+        }
+        accounts
+            .start_session(&user, client.as_client())
+            .await
+            .map(Ok)
     };
     match signed_in.await {
-        Ok(session) => (
+        Ok(Ok(session)) => (
             add_session_cookies(&context.auth, jar, &session),
             Redirect::to(&next),
         )
             .into_response(),
+        Ok(Err(challenge)) => {
+            super::two_factor::second_step_view(&challenge.token, &next, None).into_response()
+        }
         Err(error) => {
             let (status, message) = refusal(error);
             (

@@ -12,10 +12,13 @@ mod import;
 mod layout;
 mod new_entry;
 mod placeholder;
+mod reset;
 mod search;
 mod session;
 mod tags;
 mod timeline;
+mod tokens;
+mod two_factor;
 mod viewer;
 
 use axum::http::{header, HeaderValue};
@@ -32,6 +35,8 @@ pub fn router() -> Router<ApiContext> {
         .route("/signin", get(auth::signin_page).post(auth::signin))
         .route("/signup", get(auth::signup_page).post(auth::signup))
         .route("/signout", post(auth::signout))
+        .route("/signin/second-factor", post(two_factor::second_step))
+        .route("/reset/{token}", get(reset::page).post(reset::reset))
         .route("/account", get(account::page))
         .route("/account/identity", post(account::identity))
         .route("/account/password", post(account::password))
@@ -39,6 +44,12 @@ pub fn router() -> Router<ApiContext> {
         .route("/account/time-zone", post(account::time_zone))
         .route("/account/sessions/{id}/revoke", post(account::revoke))
         .route("/account/delete", post(account::delete))
+        .route("/account/two-factor", get(two_factor::page))
+        .route("/account/two-factor/setup", post(two_factor::setup))
+        .route("/account/two-factor/confirm", post(two_factor::confirm))
+        .route("/account/two-factor/disable", post(two_factor::disable))
+        .route("/account/tokens", post(tokens::create))
+        .route("/account/tokens/{id}/revoke", post(tokens::revoke))
         .route("/account/export.zip", get(export::download))
         .route(
             "/import",

@@ -102,6 +102,9 @@ pub(super) async fn authenticate(
     let result = CurrentUser::from_request_parts(parts, context).await;
     parts.method = method;
     match result {
+        // Pages take only a session: a personal API token is for scripts, and a read-only
+        // one must not post forms (the method was made GET above).
+        Ok(current) if current.api_token.is_some() => Err(sign_in()),
         Ok(current) => Ok(Viewer {
             current,
             csrf: token::csrf_for(&session),

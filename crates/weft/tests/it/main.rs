@@ -14,6 +14,7 @@ mod common;
 
 mod accounts;
 mod api;
+mod api_tokens;
 mod backup;
 // The browser and the Whisper tests need the engine compiled in (the default build has it).
 #[cfg(feature = "whisper")]
@@ -33,6 +34,8 @@ mod browser_pages;
 mod browser_search;
 #[cfg(feature = "whisper")]
 mod browser_tags;
+#[cfg(feature = "whisper")]
+mod browser_totp;
 mod chaos;
 mod days;
 mod embedded;
@@ -57,6 +60,7 @@ mod openai_engine;
 mod openapi_validates;
 mod queries;
 mod refused_text;
+mod reset_link;
 mod rls;
 mod schema;
 mod schemathesis;
@@ -64,6 +68,7 @@ mod search;
 mod seed;
 mod studio;
 mod test_databases;
+mod totp;
 #[cfg(feature = "whisper")]
 mod transcribe_cli;
 #[cfg(feature = "whisper")]
