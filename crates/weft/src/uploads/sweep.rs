@@ -1,7 +1,7 @@
 //! Removing abandoned uploads: every little while, the uploads whose expiry has passed lose
 //! their row and their bytes (those being written to right now are left for the next
-//! round), and at the first round, bytes whose row is gone (a server stopped between the
-//! two) are removed too.
+//! round), and bytes whose row is gone (a server stopped between the two, or the account was
+//! deleted, which removes the rows) are removed too.
 
 use std::collections::HashSet;
 use std::time::Duration;
@@ -79,14 +79,12 @@ impl Uploads {
         Ok(removed)
     }
 
-    /// Sweeps now (with the left-over bytes), then every [`interval`], logging what it did;
-    /// runs until aborted.
+    /// Sweeps now, then every [`interval`], logging what it did; runs until aborted.
     pub async fn sweep_forever(self) {
         let mut every = tokio::time::interval(interval(self.settings.expiry));
-        let mut first = true;
         loop {
             every.tick().await;
-            match self.sweep(first).await {
+            match self.sweep(true).await {
                 Ok(Removed {
                     expired: 0,
                     orphans: 0,
@@ -98,7 +96,6 @@ impl Uploads {
                 ),
                 Err(error) => tracing::warn!(%error, "sweeping abandoned uploads failed"),
             }
-            first = false;
         }
     }
 }

@@ -703,6 +703,59 @@ async fn an_abandoned_upload_expires_and_its_bytes_are_removed() {
     app.stop().await;
 }
 
+#[tokio::test]
+async fn a_deleted_accounts_unfinished_uploads_lose_their_bytes_at_the_next_sweep() {
+    let db = common::fresh_db().await;
+    let app = spawn_app_with(db, |context| weft::api::ApiContext {
+        limits: weft::api::Limits {
+            upload_expiry: Duration::from_secs(3600),
+            ..context.limits
+        },
+        ..context
+    })
+    .await;
+    let kim = app.register("kim").await;
+    let tus = Tus::new(&app.address);
+    let path = tus.created(&kim.token, 100, "Left behind").await;
+    assert_eq!(
+        tus.patch(&kim.token, &path, 0, vec![1u8; 10])
+            .await
+            .status(),
+        204
+    );
+    assert_eq!(stored_parts(&app).await, 1);
+    let deleted = app
+        .client
+        .delete(app.url("/api/v1/me"))
+        .bearer_auth(&kim.token)
+        .json(&serde_json::json!({ "password": kim.password }))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(deleted.status(), 204);
+    assert_eq!(upload_rows(&app).await, 0, "the rows go with the account");
+    // The sweep of a running server (every 5 minutes at this expiry) finds the bytes; run a
+    // round now rather than wait for it.
+    let uploads = weft::uploads::Uploads::new(
+        weft::ingest::Ingest {
+            pool: app.db.pool.clone(),
+            storage: app.storage.clone(),
+            scratch: app.scratch.clone(),
+            transcription: None,
+        },
+        weft::uploads::Settings {
+            max_bytes: 1 << 30,
+            max_unfinished: 20,
+            expiry: Duration::from_secs(3600),
+            idle: Duration::from_secs(60),
+        },
+    );
+    let removed = uploads.sweep(true).await.unwrap();
+    assert_eq!(removed.orphans, 1);
+    assert_eq!(stored_parts(&app).await, 0);
+    app.stop().await;
+}
+
 /// The environment of a `weft serve` over `db_url` with its data in `data`.
 fn serve_env(db_url: &str, data: &Path) -> Vec<(&'static str, String)> {
     vec![
