@@ -2,6 +2,8 @@
 //! account, with the rules that go with them (valid names, throttled password checks,
 //! sessions). It answers in [`AccountError`], which the HTTP layer turns into its answers.
 
+pub mod oidc;
+pub mod sso;
 pub mod throttle;
 pub mod token;
 
@@ -35,6 +37,10 @@ pub struct AuthConfig {
     pub trust_proxy: bool,
     /// A hash to check unknown users against, so they cost as much as a wrong password.
     pub dummy_hash: tokio::sync::OnceCell<String>,
+    /// Whether people may sign in with a password (false: single sign-on only).
+    pub password_signin: bool,
+    /// The operator's OpenID provider, when single sign-on is set up.
+    pub oidc: Option<std::sync::Arc<oidc::OidcProvider>>,
 }
 
 impl Default for AuthConfig {
@@ -47,6 +53,8 @@ impl Default for AuthConfig {
             throttle: throttle::ThrottleConfig::default(),
             trust_proxy: false,
             dummy_hash: tokio::sync::OnceCell::new(),
+            password_signin: true,
+            oidc: None,
         }
     }
 }
@@ -86,6 +94,9 @@ pub enum AccountError {
     Invalid(#[from] ValidationError),
     #[error("registration is closed on this server")]
     RegistrationClosed,
+    /// The operator turned password sign-in off (single sign-on only).
+    #[error("password sign-in is turned off on this server")]
+    PasswordSignInOff,
     #[error("that {0:?} is already taken")]
     Taken(UniqueField),
     /// A log-in with an unknown name or a wrong password (the same answer for both).
@@ -148,6 +159,9 @@ impl Accounts<'_> {
         if !self.config.registration_open {
             return Err(AccountError::RegistrationClosed);
         }
+        if !self.config.password_signin {
+            return Err(AccountError::PasswordSignInOff);
+        }
         let username = Username::parse(username)?;
         let email = Email::parse(email)?;
         check_new_password(password, "password")?;
@@ -166,6 +180,9 @@ impl Accounts<'_> {
         login: &str,
         password: &str,
     ) -> Result<User, AccountError> {
+        if !self.config.password_signin {
+            return Err(AccountError::PasswordSignInOff);
+        }
         let config = &self.config.throttle;
         let login = login.trim();
         let user = if login.is_empty() || login.len() > 254 {

@@ -60,13 +60,15 @@ pub struct DeleteForm {
 
 /// Which section a message belongs to.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Section {
+pub(super) enum Section {
     Language,
     TimeZone,
     Identity,
     Password,
     Sessions,
     Delete,
+    /// Single sign-on (web/oidc.rs).
+    SignOn,
 }
 
 /// A message shown in one section.
@@ -97,6 +99,8 @@ pub async fn page(
             Section::TimeZone,
             "Saved. Days on your timeline and calendar follow this time zone.",
         )),
+        Some("linked") => Some((Section::SignOn, "Linked. You can now sign in with it.")),
+        Some("unlinked") => Some((Section::SignOn, "Unlinked.")),
         _ => None,
     }
     .map(|(section, message)| Feedback {
@@ -135,6 +139,9 @@ async fn render(
             _ => html! {},
         }
     };
+    let sign_on = super::oidc::account_block(context, viewer, say(Section::SignOn)).await?;
+    let sso_sessions =
+        crate::db::identities::single_sign_on_sessions(&context.pool, user.id).await?;
     Ok(layout::page(
         Frame {
             title: "Account",
@@ -229,11 +236,12 @@ async fn render(
                         button.primary type="submit" { "Change password" }
                     }
                 }
+                (sign_on)
                 section.card.wide aria-labelledby="sessions-heading" {
                     h2 #sessions-heading { "Where you are signed in" }
                     (say(Section::Sessions))
                     ul.sessions {
-                        @for session in &list { li { (session_row(viewer, session)) } }
+                        @for session in &list { li { (session_row(viewer, session, sso_sessions.contains(&session.id))) } }
                     }
                 }
                 // Export: "Download my journal" (docs/export.md).
@@ -268,7 +276,7 @@ async fn render(
     ))
 }
 
-fn session_row(viewer: &Viewer, session: &Session) -> Markup {
+fn session_row(viewer: &Viewer, session: &Session, single_sign_on: bool) -> Markup {
     let this = session.id == viewer.current.session_id;
     html! {
         div.session {
@@ -276,6 +284,7 @@ fn session_row(viewer: &Viewer, session: &Session) -> Markup {
                 p.device {
                     (device(session.user_agent.as_deref()))
                     @if this { " " span.badge.status-done { "This device" } }
+                    @if single_sign_on { " " span.badge { "Single sign-on" } }
                 }
                 p.meta {
                     "Last active " (layout::date(session.last_seen_at))
@@ -327,7 +336,7 @@ fn device(user_agent: Option<&str>) -> String {
 }
 
 /// Shows the page again with the API's message in `section`, for errors a person can fix.
-async fn refused(
+pub(super) async fn refused(
     context: &ApiContext,
     viewer: &Viewer,
     section: Section,

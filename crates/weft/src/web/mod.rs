@@ -11,6 +11,7 @@ mod export;
 mod import;
 mod layout;
 mod new_entry;
+mod oidc;
 mod placeholder;
 mod search;
 mod session;
@@ -32,6 +33,10 @@ pub fn router() -> Router<ApiContext> {
         .route("/signin", get(auth::signin_page).post(auth::signin))
         .route("/signup", get(auth::signup_page).post(auth::signup))
         .route("/signout", post(auth::signout))
+        .route("/signin/oidc", get(oidc::start))
+        .route("/signin/oidc/callback", get(oidc::callback))
+        .route("/account/oidc/link", post(oidc::link))
+        .route("/account/oidc/unlink", post(oidc::unlink))
         .route("/account", get(account::page))
         .route("/account/identity", post(account::identity))
         .route("/account/password", post(account::password))
