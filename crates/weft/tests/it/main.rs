@@ -26,6 +26,8 @@ mod browser_entry;
 mod browser_export;
 mod browser_media_kinds;
 #[cfg(feature = "whisper")]
+mod browser_oidc;
+#[cfg(feature = "whisper")]
 mod browser_pages;
 #[cfg(feature = "whisper")]
 mod browser_search;
@@ -51,6 +53,7 @@ mod languages;
 mod media_kinds;
 mod metrics;
 mod migrations;
+mod oidc;
 mod openai_engine;
 mod openapi_validates;
 mod queries;

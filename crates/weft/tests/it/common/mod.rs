@@ -12,6 +12,7 @@ pub mod db;
 pub mod forms;
 pub mod journal_export;
 pub mod media;
+pub mod oidc;
 pub mod processes;
 
 // The database fixtures by their short names (`common::fresh_db()`); the binary of
