@@ -94,7 +94,7 @@ pub struct Callback<'a> {
 pub enum Finished {
     /// Signed in (a new account when `created`); go to `next`.
     SignedIn {
-        user: User,
+        user: Box<User>,
         session: NewSession,
         next: String,
         created: bool,
@@ -214,7 +214,7 @@ impl Accounts<'_> {
                 identities::mark_session(self.pool, &token::hash(&session.token)).await?;
                 tracing::info!(user_id = %user.id, created, "signed in with single sign-on");
                 Ok(Finished::SignedIn {
-                    user,
+                    user: Box::new(user),
                     session,
                     next: pending.next_path,
                     created,
