@@ -368,6 +368,9 @@ fn check_claims(
     now: i64,
 ) -> Result<(), OidcError> {
     let untrusted = |why: &str| Err(OidcError::Untrusted(why.to_string()));
+    if claims.sub.is_empty() || claims.iss.is_empty() {
+        return untrusted("the ID token names no subject or issuer");
+    }
     if claims.iat > now + CLOCK_SKEW_SECONDS as i64 {
         return untrusted("the ID token was issued in the future (is the provider's clock right?)");
     }
@@ -520,6 +523,9 @@ mod tests {
         .is_err());
         let many = Audience::Many(vec!["weft".into(), "other".into()]);
         assert!(check_claims(&claims(many, None, now, Some("n")), "weft", "n", now).is_err());
+        let mut nobody = claims(one(), None, now, Some("n"));
+        nobody.sub = String::new();
+        assert!(check_claims(&nobody, "weft", "n", now).is_err());
         let many = Audience::Many(vec!["weft".into(), "other".into()]);
         assert!(check_claims(
             &claims(many, Some("weft"), now, Some("n")),
