@@ -5,6 +5,8 @@
 pub mod api_tokens;
 pub mod reset;
 pub mod second_factor;
+pub mod oidc;
+pub mod sso;
 pub mod throttle;
 pub mod token;
 pub mod totp;
@@ -41,6 +43,10 @@ pub struct AuthConfig {
     pub dummy_hash: tokio::sync::OnceCell<String>,
     /// Whether operator-made password reset links are taken (`WEFT_PASSWORD_RESET`).
     pub reset_links: bool,
+    /// Whether people may sign in with a password (false: single sign-on only).
+    pub password_signin: bool,
+    /// The operator's OpenID provider, when single sign-on is set up.
+    pub oidc: Option<std::sync::Arc<oidc::OidcProvider>>,
 }
 
 impl Default for AuthConfig {
@@ -54,6 +60,8 @@ impl Default for AuthConfig {
             trust_proxy: false,
             dummy_hash: tokio::sync::OnceCell::new(),
             reset_links: true,
+            password_signin: true,
+            oidc: None,
         }
     }
 }
@@ -93,6 +101,9 @@ pub enum AccountError {
     Invalid(#[from] ValidationError),
     #[error("registration is closed on this server")]
     RegistrationClosed,
+    /// The operator turned password sign-in off (single sign-on only).
+    #[error("password sign-in is turned off on this server")]
+    PasswordSignInOff,
     #[error("that {0:?} is already taken")]
     Taken(UniqueField),
     /// A log-in with an unknown name or a wrong password (the same answer for both).
@@ -159,6 +170,9 @@ impl Accounts<'_> {
         if !self.config.registration_open {
             return Err(AccountError::RegistrationClosed);
         }
+        if !self.config.password_signin {
+            return Err(AccountError::PasswordSignInOff);
+        }
         let username = Username::parse(username)?;
         let email = Email::parse(email)?;
         check_new_password(password, "password")?;
@@ -177,6 +191,9 @@ impl Accounts<'_> {
         login: &str,
         password: &str,
     ) -> Result<User, AccountError> {
+        if !self.config.password_signin {
+            return Err(AccountError::PasswordSignInOff);
+        }
         let config = &self.config.throttle;
         let login = login.trim();
         let user = if login.is_empty() || login.len() > 254 {

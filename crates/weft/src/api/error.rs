@@ -146,6 +146,11 @@ impl From<crate::accounts::AccountError> for ApiError {
                 "registration_closed",
                 "registration is closed on this server; ask its operator for an account",
             ),
+            AccountError::PasswordSignInOff => Self::forbidden(
+                "password_signin_off",
+                "password sign-in is turned off on this server; sign in with single sign-on on \
+                 the sign-in page",
+            ),
             AccountError::Taken(UniqueField::Username) => {
                 Self::conflict("username", "that username is already taken")
             }

@@ -7,6 +7,7 @@ use std::time::Duration;
 use anyhow::Context;
 use clap::{Args, ValueEnum};
 
+use crate::accounts::oidc::{OidcProvider, OidcSettings};
 use crate::accounts::throttle::ThrottleConfig;
 use crate::accounts::{self, AuthConfig};
 use crate::api::{ApiContext, Limits};
@@ -125,6 +126,40 @@ pub struct ServeArgs {
     #[arg(long, env = "WEFT_UPLOAD_EXPIRY_SECONDS", default_value_t = Limits::DEFAULT.upload_expiry.as_secs(),
           value_parser = clap::value_parser!(u64).range(1..))]
     pub upload_expiry_seconds: u64,
+    // Single sign-on with OpenID Connect (docs/configuration.md#single-sign-on).
+    /// The OpenID provider's issuer URL, exactly as it names itself; sets up single sign-on.
+    /// Needs WEFT_PUBLIC_URL: the provider sends people back to PUBLIC_URL/signin/oidc/callback.
+    #[arg(long, env = "WEFT_OIDC_ISSUER", requires_all = ["oidc_client_id", "oidc_client_secret", "public_url"])]
+    pub oidc_issuer: Option<String>,
+
+    /// The client id Weft has at the provider.
+    #[arg(long, env = "WEFT_OIDC_CLIENT_ID", requires = "oidc_issuer")]
+    pub oidc_client_id: Option<String>,
+
+    /// The client secret Weft has at the provider.
+    #[arg(
+        long,
+        env = "WEFT_OIDC_CLIENT_SECRET",
+        requires = "oidc_issuer",
+        hide_env_values = true
+    )]
+    pub oidc_client_secret: Option<String>,
+
+    /// The provider's name on the sign-in button ("Sign in with LABEL").
+    #[arg(long, env = "WEFT_OIDC_LABEL", default_value = "single sign-on")]
+    pub oidc_label: String,
+
+    /// The scopes Weft asks the provider for (openid, and email for new accounts).
+    #[arg(long, env = "WEFT_OIDC_SCOPES", default_value = "openid email profile")]
+    pub oidc_scopes: String,
+
+    /// Create an account at a first single sign-on that matches none.
+    #[arg(long, env = "WEFT_OIDC_CREATE_USERS", default_value_t = false, action = clap::ArgAction::Set)]
+    pub oidc_create_users: bool,
+
+    /// Allow signing in with a password; false leaves single sign-on as the only way in.
+    #[arg(long, env = "WEFT_PASSWORD_SIGNIN", default_value_t = true, action = clap::ArgAction::Set)]
+    pub password_signin: bool,
 }
 
 impl ServeArgs {
@@ -146,13 +181,70 @@ impl ServeArgs {
             },
             trust_proxy: self.trust_proxy,
             reset_links: self.password_reset == PasswordReset::Link,
+            password_signin: self.password_signin,
             ..AuthConfig::default()
         }
     }
+
+    /// The single sign-on settings, when an issuer is set; an error says what to fix.
+    pub fn oidc_settings(&self) -> anyhow::Result<Option<OidcSettings>> {
+        let Some(issuer) = &self.oidc_issuer else {
+            anyhow::ensure!(
+                self.password_signin,
+                "WEFT_PASSWORD_SIGNIN=false needs single sign-on (WEFT_OIDC_ISSUER), or nobody \
+                 could sign in"
+            );
+            return Ok(None);
+        };
+        let (Some(client_id), Some(secret), Some(public_url)) = (
+            &self.oidc_client_id,
+            &self.oidc_client_secret,
+            &self.public_url,
+        ) else {
+            anyhow::bail!(
+                "WEFT_OIDC_ISSUER needs WEFT_OIDC_CLIENT_ID, WEFT_OIDC_CLIENT_SECRET and WEFT_PUBLIC_URL"
+            );
+        };
+        anyhow::ensure!(
+            self.oidc_scopes.split_whitespace().any(|s| s == "openid"),
+            "WEFT_OIDC_SCOPES must include openid (it is {:?})",
+            self.oidc_scopes
+        );
+        // Under the public URL's path, whether or not it ends in a slash.
+        let redirect_uri = url::Url::parse(&format!(
+            "{}/signin/oidc/callback",
+            public_url.as_str().trim_end_matches('/')
+        ))
+        .context("WEFT_PUBLIC_URL cannot take the callback path")?;
+        Ok(Some(OidcSettings {
+            issuer: issuer.clone(),
+            client_id: client_id.clone(),
+            client_secret: crate::domain::Secret::new(secret.clone()),
+            label: self.oidc_label.clone(),
+            scopes: self.oidc_scopes.clone(),
+            create_users: self.oidc_create_users,
+            redirect_uri,
+        }))
+    }
+}
+
+/// Discovers the operator's OpenID provider, when single sign-on is set up.
+async fn discover_oidc(args: &ServeArgs) -> anyhow::Result<Option<Arc<OidcProvider>>> {
+    let Some(settings) = args.oidc_settings()? else {
+        return Ok(None);
+    };
+    let issuer = settings.issuer.clone();
+    let provider = OidcProvider::discover(settings).await.with_context(|| {
+        format!("could not set up single sign-on with {issuer} (WEFT_OIDC_ISSUER)")
+    })?;
+    tracing::info!(issuer = %provider.issuer(), "single sign-on ready");
+    Ok(Some(Arc::new(provider)))
 }
 
 pub async fn run(global: &GlobalArgs, args: ServeArgs) -> anyhow::Result<()> {
     let config = global.db_config()?;
+    // Before the database: a provider that cannot be reached stops the start at once.
+    let oidc = discover_oidc(&args).await?;
     let started = std::time::Instant::now();
     let db = Database::open_migrated(&config).await?;
     tracing::info!(
@@ -205,7 +297,10 @@ pub async fn run(global: &GlobalArgs, args: ServeArgs) -> anyhow::Result<()> {
         }
     };
     let context = ApiContext {
-        auth: Arc::new(args.auth_config()),
+        auth: Arc::new(AuthConfig {
+            oidc,
+            ..args.auth_config()
+        }),
         limits: Limits {
             json_body_bytes: args.max_json_bytes as usize,
             request_timeout: Duration::from_secs(args.request_timeout),

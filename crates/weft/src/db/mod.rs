@@ -5,6 +5,7 @@ pub mod backup;
 pub mod days;
 pub mod embedded;
 pub mod export;
+pub mod identities;
 pub mod imports;
 pub mod jobs;
 pub mod journals;

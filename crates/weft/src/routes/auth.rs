@@ -113,7 +113,7 @@ async fn sign_in(
     request_body = RegisterRequest,
     responses(
         (status = 201, description = "Registered and signed in", body = SignedIn),
-        (status = 403, description = "Registration is closed", body = ErrorBody),
+        (status = 403, description = "Registration is closed, or password sign-in is turned off (`password_signin_off`)", body = ErrorBody),
         (status = 409, description = "Username or email taken", body = ErrorBody),
         (status = 422, description = "A field is not acceptable", body = ErrorBody),
         (status = 429, description = "Too many registrations from this address; see Retry-After", body = ErrorBody),
@@ -146,6 +146,7 @@ pub(crate) async fn register(
     responses(
         (status = 200, description = "Signed in", body = SignedIn),
         (status = 401, description = "Wrong login or password (the same answer for both), or, with code `second_factor_required` and a `challenge`, a right password of an account that also needs a code", body = SecondFactorRequired),
+        (status = 403, description = "Password sign-in is turned off on this server (`password_signin_off`): single sign-on only", body = ErrorBody),
         (status = 429, description = "Too many failed log-ins; see Retry-After", body = ErrorBody),
     )
 )]

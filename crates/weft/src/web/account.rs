@@ -69,6 +69,8 @@ pub(super) enum Section {
     Delete,
     /// Personal API tokens (web/tokens.rs).
     Tokens,
+    /// Single sign-on (web/oidc.rs).
+    SignOn,
 }
 
 /// A message shown in one section.
@@ -100,6 +102,8 @@ pub async fn page(
             Section::TimeZone,
             "Saved. Days on your timeline and calendar follow this time zone.",
         )),
+        Some("linked") => Some((Section::SignOn, "Linked. You can now sign in with it.")),
+        Some("unlinked") => Some((Section::SignOn, "Unlinked.")),
         _ => None,
     }
     .map(|(section, message)| Feedback {
@@ -149,6 +153,9 @@ async fn render(
             _ => html! {},
         }
     };
+    let sign_on = super::oidc::account_block(context, viewer, say(Section::SignOn)).await?;
+    let sso_sessions =
+        crate::db::identities::single_sign_on_sessions(&context.pool, user.id).await?;
     Ok(layout::page(
         Frame {
             title: "Account",
@@ -255,11 +262,12 @@ async fn render(
                     }
                 }
                 (super::tokens::section(viewer, &api_tokens, say(Section::Tokens)))
+                (sign_on)
                 section.card.wide aria-labelledby="sessions-heading" {
                     h2 #sessions-heading { "Where you are signed in" }
                     (say(Section::Sessions))
                     ul.sessions {
-                        @for session in &list { li { (session_row(viewer, session)) } }
+                        @for session in &list { li { (session_row(viewer, session, sso_sessions.contains(&session.id))) } }
                     }
                 }
                 // Export: "Download my journal" (docs/export.md).
@@ -294,7 +302,7 @@ async fn render(
     ))
 }
 
-fn session_row(viewer: &Viewer, session: &Session) -> Markup {
+fn session_row(viewer: &Viewer, session: &Session, single_sign_on: bool) -> Markup {
     let this = session.id == viewer.current.session_id;
     html! {
         div.session {
@@ -302,6 +310,7 @@ fn session_row(viewer: &Viewer, session: &Session) -> Markup {
                 p.device {
                     (device(session.user_agent.as_deref()))
                     @if this { " " span.badge.status-done { "This device" } }
+                    @if single_sign_on { " " span.badge { "Single sign-on" } }
                 }
                 p.meta {
                     "Last active " (layout::date(session.last_seen_at))

@@ -46,6 +46,7 @@ pub struct Empty {}
 
 /// GET /signin.
 pub async fn signin_page(
+    State(context): State<ApiContext>,
     viewer: Result<Viewer, WebError>,
     Query(query): Query<SignInQuery>,
 ) -> Response {
@@ -61,10 +62,15 @@ pub async fn signin_page(
         }
         _ => None,
     };
-    signin_view("", &next, message.map(|m| (true, m))).into_response()
+    signin_view(&context.auth, "", &next, message.map(|m| (true, m))).into_response()
 }
 
-fn signin_view(login: &str, next: &str, notice: Option<(bool, &str)>) -> Markup {
+fn signin_view(
+    auth: &crate::accounts::AuthConfig,
+    login: &str,
+    next: &str,
+    notice: Option<(bool, &str)>,
+) -> Markup {
     layout::page(
         Frame {
             title: "Sign in",
@@ -77,6 +83,9 @@ fn signin_view(login: &str, next: &str, notice: Option<(bool, &str)>) -> Markup 
                 h1 { "Sign in" }
                 p.muted { "Your video journal, found by the words you said." }
                 @if let Some((ok, message)) = notice { (layout::notice(ok, message)) }
+                // Single sign-on (web/oidc.rs); without password sign-in, the only way in.
+                (super::oidc::signin_button(auth, next))
+                @if auth.password_signin {
                 form method="post" action="/signin" {
                     input type="hidden" name="next" value=(next);
                     div.field {
@@ -93,6 +102,7 @@ fn signin_view(login: &str, next: &str, notice: Option<(bool, &str)>) -> Markup 
                     button.primary.wide type="submit" { "Sign in" }
                 }
                 p.muted.center { "New here? " a href="/signup" { "Create an account" } }
+                }
             }
         },
     )
@@ -133,7 +143,7 @@ pub async fn signin(
             let (status, message) = refusal(error);
             (
                 status,
-                signin_view(&form.login, &next, Some((false, &message))),
+                signin_view(&context.auth, &form.login, &next, Some((false, &message))),
             )
                 .into_response()
         }

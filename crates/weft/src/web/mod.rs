@@ -11,6 +11,7 @@ mod export;
 mod import;
 mod layout;
 mod new_entry;
+mod oidc;
 mod placeholder;
 mod reset;
 mod search;
@@ -37,6 +38,10 @@ pub fn router() -> Router<ApiContext> {
         .route("/signout", post(auth::signout))
         .route("/signin/second-factor", post(two_factor::second_step))
         .route("/reset/{token}", get(reset::page).post(reset::reset))
+        .route("/signin/oidc", get(oidc::start))
+        .route("/signin/oidc/callback", get(oidc::callback))
+        .route("/account/oidc/link", post(oidc::link))
+        .route("/account/oidc/unlink", post(oidc::unlink))
         .route("/account", get(account::page))
         .route("/account/identity", post(account::identity))
         .route("/account/password", post(account::password))

@@ -29,6 +29,8 @@ mod browser_export;
 mod browser_import;
 mod browser_media_kinds;
 #[cfg(feature = "whisper")]
+mod browser_oidc;
+#[cfg(feature = "whisper")]
 mod browser_pages;
 #[cfg(feature = "whisper")]
 mod browser_search;
@@ -56,6 +58,7 @@ mod languages;
 mod media_kinds;
 mod metrics;
 mod migrations;
+mod oidc;
 mod openai_engine;
 mod openapi_validates;
 mod queries;

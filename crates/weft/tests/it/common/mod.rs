@@ -12,6 +12,7 @@ pub mod db;
 pub mod forms;
 pub mod journal_export;
 pub mod media;
+pub mod oidc;
 pub mod processes;
 pub mod tus;
 
