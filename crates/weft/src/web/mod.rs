@@ -12,6 +12,7 @@ mod import;
 mod layout;
 mod new_entry;
 mod placeholder;
+mod pwa;
 mod search;
 mod session;
 mod tags;
@@ -64,6 +65,10 @@ pub fn router() -> Router<ApiContext> {
         // one may be kept, so that Back after signing out shows nothing of them.
         .layer(axum::middleware::map_response(no_store))
         .route("/assets/{name}", get(assets::serve))
+        .route("/manifest.webmanifest", get(pwa::manifest))
+        .route("/sw.js", get(pwa::service_worker))
+        .route("/offline", get(pwa::offline))
+        .route(pwa::SHARE_PATH, get(pwa::share).post(pwa::share))
 }
 
 /// The answer for a path nothing serves: the API's JSON error under `/api/`, a page that

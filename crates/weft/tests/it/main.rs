@@ -31,6 +31,8 @@ mod browser_pages;
 mod browser_search;
 #[cfg(feature = "whisper")]
 mod browser_tags;
+#[cfg(feature = "whisper")]
+mod browser_uploads;
 mod chaos;
 mod days;
 mod embedded;
@@ -71,4 +73,5 @@ mod user_cli;
 mod web_days;
 mod web_entry;
 mod web_pages;
+mod web_pwa;
 mod web_tags;
