@@ -173,10 +173,12 @@ async fn a_share_that_reaches_the_server_without_the_worker_is_explained_not_los
         "and what to do"
     );
 
-    // Signed out, or with nothing at all: still no 5xx.
-    let bare = app.client.post(app.url("/share")).send().await.unwrap();
-    assert_eq!(bare.status(), StatusCode::SEE_OTHER);
+    // Signed out, with nothing at all, or asked for by GET: still no 5xx.
     let mut visitor = NoScript::new(&app);
+    let bare = visitor.request(reqwest::Method::POST, "/share");
+    let bare = visitor.send(bare).await;
+    assert_eq!(bare.status(), StatusCode::SEE_OTHER);
+    assert_eq!(bare.headers()[LOCATION], "/new?shared=failed");
     let got = visitor.get("/share").await;
     assert_eq!(got.status(), StatusCode::SEE_OTHER);
     app.stop().await;
