@@ -23,5 +23,6 @@ pub mod storage;
 pub mod studio;
 pub mod sweep;
 pub mod transcribe;
+pub mod uploads;
 pub mod util;
 pub mod web;

@@ -110,11 +110,16 @@ async fn time_limit(
 /// no database.
 fn long_running(request: &Request<axum::body::Body>) -> bool {
     let path = request.uri().path();
-    (request.method() == axum::http::Method::POST
-        && matches!(
-            path,
-            "/api/v1/journals" | "/api/v1/imports/dayone" | "/import"
-        ))
+    let method = request.method();
+    // A tus PATCH (or creation with its first bytes) sends as long as the network needs.
+    let resumable = (method == axum::http::Method::PATCH || method == axum::http::Method::POST)
+        && path.starts_with("/api/v1/uploads");
+    resumable
+        || (request.method() == axum::http::Method::POST
+            && matches!(
+                path,
+                "/api/v1/journals" | "/api/v1/imports/dayone" | "/import"
+            ))
         || path.ends_with("/video")
 }
 
@@ -130,14 +135,18 @@ pub async fn launch(
         max_connections,
         ..
     } = context.limits;
-    crate::connections::serve(
+    // Abandoned resumable uploads are removed while the server runs (and at its start).
+    let uploads = tokio::spawn(context.uploads().sweep_forever());
+    let served = crate::connections::serve(
         listener,
         router(context),
         header_read_timeout,
         max_connections,
         shutdown,
     )
-    .await
+    .await;
+    uploads.abort();
+    served
 }
 
 /// Completes on SIGINT or SIGTERM.

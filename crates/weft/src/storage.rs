@@ -184,6 +184,20 @@ impl Storage {
         Ok(())
     }
 
+    /// The folder of the local backend (None for S3).
+    pub fn local_root(&self) -> Option<&Path> {
+        self.local_root.as_deref()
+    }
+
+    /// Stores `bytes` under `key` in one request (for pieces of a few MiB).
+    pub async fn put_bytes(&self, key: &str, bytes: Bytes) -> Result<(), StorageError> {
+        self.store
+            .put(&Self::path(key)?, bytes.into())
+            .await
+            .map_err(backend)?;
+        Ok(())
+    }
+
     /// Size and time of an object.
     pub async fn head(&self, key: &str) -> Result<ObjectInfo, StorageError> {
         let meta = self.store.head(&Self::path(key)?).await.map_err(backend)?;

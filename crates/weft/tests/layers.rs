@@ -25,6 +25,7 @@ const LAYERS: &[(&str, &[&str])] = &[
         "services",
         &[
             "accounts", "export", "imports", "ingest", "jobs", "journals", "search", "sweep",
+            "uploads",
         ],
     ),
     (

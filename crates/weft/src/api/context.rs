@@ -47,6 +47,10 @@ pub struct Limits {
     pub header_read_timeout: Duration,
     /// Connections held open at once; more wait in the listen queue.
     pub max_connections: usize,
+    /// Unfinished resumable uploads one user may have at once.
+    pub max_unfinished_uploads: i64,
+    /// A resumable upload untouched this long is removed with its bytes.
+    pub upload_expiry: Duration,
 }
 
 impl Limits {
@@ -58,6 +62,8 @@ impl Limits {
         upload_idle: Duration::from_secs(60),
         header_read_timeout: Duration::from_secs(30),
         max_connections: 512,
+        max_unfinished_uploads: 20,
+        upload_expiry: Duration::from_secs(24 * 3600),
     };
 }
 
@@ -97,6 +103,19 @@ impl ApiContext {
             pool: &self.pool,
             storage: &self.storage,
         }
+    }
+
+    /// The resumable uploads service over this context's ingest and limits.
+    pub fn uploads(&self) -> crate::uploads::Uploads {
+        crate::uploads::Uploads::new(
+            self.ingest(),
+            crate::uploads::Settings {
+                max_bytes: self.limits.upload_bytes,
+                max_unfinished: self.limits.max_unfinished_uploads,
+                expiry: self.limits.upload_expiry,
+                idle: self.limits.upload_idle,
+            },
+        )
     }
 
     /// The journal-making pipeline over this context's database and storage.

@@ -101,6 +101,18 @@ pub struct ServeArgs {
     #[arg(long, env = "WEFT_MAX_JSON_BYTES", default_value_t = Limits::DEFAULT.json_body_bytes as u64,
           value_parser = clap::value_parser!(u64).range(1024..))]
     pub max_json_bytes: u64,
+
+    /// Unfinished resumable (tus) uploads one account may have at once; more are refused
+    /// with 429 until one is finished, deleted or expired.
+    #[arg(long, env = "WEFT_MAX_UNFINISHED_UPLOADS", default_value_t = Limits::DEFAULT.max_unfinished_uploads,
+          value_parser = clap::value_parser!(i64).range(1..=100_000))]
+    pub max_unfinished_uploads: i64,
+
+    /// Seconds a resumable upload may go untouched before it is removed with its bytes
+    /// (each PATCH starts the wait again) [default: 1 day].
+    #[arg(long, env = "WEFT_UPLOAD_EXPIRY_SECONDS", default_value_t = Limits::DEFAULT.upload_expiry.as_secs(),
+          value_parser = clap::value_parser!(u64).range(1..))]
+    pub upload_expiry_seconds: u64,
 }
 
 impl ServeArgs {
@@ -187,6 +199,8 @@ pub async fn run(global: &GlobalArgs, args: ServeArgs) -> anyhow::Result<()> {
             upload_bytes: args.max_upload_bytes,
             header_read_timeout: Duration::from_secs(args.header_read_timeout),
             max_connections: args.max_connections as usize,
+            max_unfinished_uploads: args.max_unfinished_uploads,
+            upload_expiry: Duration::from_secs(args.upload_expiry_seconds),
             ..Limits::default()
         },
         transcription: transcribing.then_some(args.transcriber.job_max_attempts),

@@ -15,6 +15,7 @@ pub mod supervise;
 pub mod tags;
 pub mod throttle;
 pub mod transcripts;
+pub mod uploads;
 pub mod url;
 pub mod users;
 

@@ -12,6 +12,7 @@ pub mod metrics;
 pub mod search;
 pub mod sessions;
 pub mod tags;
+pub mod uploads;
 
 use std::sync::OnceLock;
 
@@ -39,6 +40,7 @@ use crate::api::ApiContext;
         (name = "transcripts", description = "Transcripts, corrections and captions"),
         (name = "tags", description = "Tags: per journal, and across all your journals"),
         (name = "search", description = "Find any moment by the words spoken"),
+        (name = "uploads", description = "Resumable uploads (tus 1.0) that become journals"),
         (name = "imports", description = "Bring entries in from other journal apps (Day One)"),
         (name = "operations", description = "Health, readiness and the API description"),
     )
@@ -93,6 +95,7 @@ pub fn api_with(upload_bytes: u64) -> (Router<ApiContext>, OpenApiDoc) {
         .merge(tags::router())
         .merge(imports::router())
         .merge(search::router())
+        .merge(uploads::router())
         .split_for_parts();
     crate::api::common_responses::document(&mut doc);
     doc.info.version = env!("CARGO_PKG_VERSION").to_string();

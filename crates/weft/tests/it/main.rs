@@ -69,6 +69,7 @@ mod transcribe_cli;
 #[cfg(feature = "whisper")]
 mod transcription;
 mod upload_fuzz;
+mod uploads_tus;
 mod user_cli;
 mod web_days;
 mod web_entry;

@@ -149,3 +149,43 @@ async fn the_application_role_cannot_bypass_row_level_security() {
         );
     }
 }
+
+#[tokio::test]
+async fn uploads_are_seen_and_written_only_by_their_owner() {
+    let db = common::fresh_db().await;
+    let jane = common::insert_user(&db.pool, "jane").await;
+    let john = common::insert_user(&db.pool, "john").await;
+    let insert = "INSERT INTO uploads (id, user_id, length, bytes_in, expires_at)
+                  VALUES (gen_random_uuid(), $1, 100, 'file', now() + interval '1 day')";
+    let mut tx = begin_for_user(&db.pool, john).await.unwrap();
+    sqlx::query(insert)
+        .bind(john)
+        .execute(&mut *tx)
+        .await
+        .unwrap();
+    tx.commit().await.unwrap();
+
+    let mut tx = begin_for_user(&db.pool, jane).await.unwrap();
+    let seen: i64 = sqlx::query_scalar("SELECT count(*) FROM uploads")
+        .fetch_one(&mut *tx)
+        .await
+        .unwrap();
+    assert_eq!(seen, 0, "jane sees none of john's uploads");
+    let moved = sqlx::query("UPDATE uploads SET \"offset\" = 50")
+        .execute(&mut *tx)
+        .await
+        .unwrap();
+    assert_eq!(moved.rows_affected(), 0);
+    let forged = sqlx::query(insert).bind(john).execute(&mut *tx).await;
+    assert!(
+        forged.is_err(),
+        "WITH CHECK refuses an upload for someone else"
+    );
+    tx.rollback().await.unwrap();
+
+    let outside: i64 = sqlx::query_scalar("SELECT count(*) FROM uploads")
+        .fetch_one(&db.pool)
+        .await
+        .unwrap();
+    assert_eq!(outside, 0, "without a user, no upload is visible");
+}

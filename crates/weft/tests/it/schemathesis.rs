@@ -44,6 +44,14 @@ fn schemathesis(base: &str, token: &str, config: &str, selection: &[String]) -> 
     // nothing is written into the checkout.
     let scratch = tempfile::tempdir().unwrap();
     std::fs::write(scratch.path().join("schemathesis.toml"), config).unwrap();
+    // The bytes of a tus PATCH (`application/offset+octet-stream`) are sent as any binary
+    // body; schemathesis knows no serializer for that media type by itself.
+    std::fs::write(
+        scratch.path().join("weft_hooks.py"),
+        "import schemathesis\n\
+         schemathesis.serializer.alias(\"application/offset+octet-stream\", \"application/octet-stream\")\n",
+    )
+    .unwrap();
     let output = Command::new(&program)
         .arg("run")
         .arg(format!("{base}/api/v1/openapi.json"))
@@ -63,6 +71,7 @@ fn schemathesis(base: &str, token: &str, config: &str, selection: &[String]) -> 
         .args(["--generation-allow-x00", "true"])
         .args(selection)
         .current_dir(scratch.path())
+        .env("SCHEMATHESIS_HOOKS", "weft_hooks")
         .env("NO_PROXY", "127.0.0.1,localhost")
         .env_remove("HTTP_PROXY")
         .env_remove("http_proxy")

@@ -9,6 +9,9 @@ pub(crate) mod tags;
 pub(crate) mod transcript;
 mod upload;
 
+/// The answer to a file that is not a video (the resumable upload answers it too).
+pub(crate) use upload::NOT_A_VIDEO;
+
 use axum::extract::DefaultBodyLimit;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;

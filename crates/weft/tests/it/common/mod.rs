@@ -13,6 +13,7 @@ pub mod forms;
 pub mod journal_export;
 pub mod media;
 pub mod processes;
+pub mod tus;
 
 // The database fixtures by their short names (`common::fresh_db()`); the binary of
 // tests/embedded_supervision.rs includes this module too and uses none of them.
