@@ -67,7 +67,8 @@ function send(method, url, headers, body, handle, onProgress) {
 
 function refusal(response, fallback) {
   const status = response.status;
-  const retry = status >= 500 || status === 408 || status === 429;
+  // 423: a request cut off by a reload may still hold the upload on the server for a moment.
+  const retry = status >= 500 || status === 408 || status === 423 || status === 429;
   const text = status === 413 ? "That file is larger than this server accepts."
     : status === 415 ? "That file is not a video or sound recording Weft can read."
     : status === 401 ? "Your session has ended. Sign in again in another tab; the upload goes on from where it stopped."
