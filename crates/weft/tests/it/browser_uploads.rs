@@ -364,6 +364,11 @@ async fn reloading_the_page_mid_upload_goes_on_from_the_servers_offset() {
         sent < 2 * size,
         "resumed, not sent again from zero: {sent} bytes for {size}"
     );
+    // Sent again from zero, it would be the whole file after the acknowledged first chunk.
+    assert!(
+        sent < size + CHUNK,
+        "at most the chunk cut off was sent twice: {sent} bytes for {size}"
+    );
     assert_eq!(
         stored(&app, id).await,
         std::fs::read(&video).unwrap(),
