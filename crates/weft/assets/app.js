@@ -1,5 +1,6 @@
-// Shared by every page: local times, hidden broken thumbnails, and the API helper that the
-// page scripts use (it sends the CSRF token from the page's <meta>).
+// Shared by every page: local times, hidden broken thumbnails, the API helper that the
+// page scripts use (it sends the CSRF token from the page's <meta>), the app's service
+// worker, and a banner when a recording waits in this browser to be uploaded.
 
 /** The CSRF token of the signed-in page, for the X-CSRF-Token header. */
 export function csrfToken() {
@@ -80,9 +81,37 @@ function searchShortcut() {
   });
 }
 
+// The installable app's worker (sw.js): the app shell offline and the share target.
+function registerWorker() {
+  if (!("serviceWorker" in navigator)) return;
+  navigator.serviceWorker.register("/sw.js").catch(() => {});
+}
+
+// Elsewhere than the new-entry page (which lists them itself): a recording or a shared file
+// kept in this browser and not yet uploaded is pointed out.
+async function pendingBanner() {
+  if (location.pathname === "/new" || !csrfToken() || !("indexedDB" in window)) return;
+  const { all } = await import("./pending.js");
+  const waiting = (await all()).length;
+  const main = document.getElementById("main");
+  if (!waiting || !main) return;
+  const banner = document.createElement("p");
+  banner.className = "notice pending-banner";
+  banner.setAttribute("role", "status");
+  banner.append(waiting === 1 ? "A recording has not been uploaded yet. " : `${waiting} recordings have not been uploaded yet. `);
+  const link = document.createElement("a");
+  link.href = "/new";
+  link.textContent = "Upload or discard it";
+  if (waiting > 1) link.textContent = "Upload or discard them";
+  banner.append(link);
+  main.prepend(banner);
+}
+
 localTimes();
 hideBrokenThumbnails();
 searchShortcut();
+registerWorker();
+pendingBanner().catch(() => {});
 
 // The chip editor for tags, on the pages that have a tag field.
 if (document.querySelector("input[data-tags]")) import("./tags.js");

@@ -1,9 +1,12 @@
 // The new-entry page: record with the camera and microphone, or with the camera off (sound
-// only, audio/webm), with MediaRecorder, or choose a video or sound file; see either in the
-// preview with its length, then upload the form to POST /api/v1/journals with a progress
-// bar. The "Write a note" form posts without this script.
+// only, audio/webm), with MediaRecorder, or choose (or drop) video or sound files; see one
+// in the preview with its length, then send them with the resumable uploads (upload.js),
+// two at a time, with progress and speed. A recording is kept in IndexedDB (pending.js) as
+// soon as it stops, until the server has it whole; kept ones are offered on the next
+// visit. The "Write a note" form posts without this script.
 
-import { csrfToken, errorMessage } from "./app.js";
+import * as pending from "./pending.js";
+import { Queue, fileKey, rememberInLocalStorage, rememberedFiles, size, terminate } from "./upload.js";
 
 const $ = (id) => document.getElementById(id);
 const form = $("new-entry");
@@ -25,6 +28,11 @@ const save = $("save");
 const uploadStatus = $("upload-status");
 const progress = $("progress");
 const progressLabel = $("progress-label");
+const uploadSpeed = $("upload-speed");
+const queueBox = $("queue");
+const titleField = $("title-field");
+const pendingBox = $("pending");
+const pendingList = $("pending-list");
 const limit = Number(form.dataset.limit || 0);
 
 const ACCEPTED = /\.(mp4|m4v|mov|webm|mkv|m4a|aac|mp3|ogg|oga|opus|wav|flac|weba|mka)$/i;
@@ -35,6 +43,7 @@ let recorder = null;
 let chunks = [];
 let recording = null; // the recorded Blob
 let recordedUrl = null;
+let recordingId = null; // the take's IndexedDB record, while this page owns it
 let file = null; // the chosen file
 let fileUrl = null;
 let started = 0;
@@ -64,8 +73,21 @@ function recordingName() {
 }
 
 function refresh() {
-  save.disabled = !chosenVideo();
+  const several = queue.ready().length > 0;
+  const sending = opensWhenDone && (opensWhenDone.state === "queued" || opensWhenDone.state === "uploading");
+  save.disabled = sending || !(chosenVideo() || several);
+  save.textContent = several ? `Upload ${queue.ready().length === 1 ? "1 file" : `${queue.ready().length} files`}` : "Save entry";
+  show(titleField, !several);
+  show(queueBox, queue.items.length > 0);
 }
+
+const queue = new Queue($("queue-list"), {
+  limit: 2,
+  chunkBytes: Number(form.dataset.chunk || 0) || undefined,
+  onChange: () => { showTotals(); refresh(); },
+  onDone: finished,
+});
+let opensWhenDone = null; // the one item of a Save that opens its entry once saved
 
 // The chosen or recorded video in the preview, with its name and length once the browser
 // has read them (`fallback` seconds when the file does not say: browsers' WebM recordings).
@@ -173,6 +195,16 @@ function stopRecording() {
   if (recorder && recorder.state !== "inactive") recorder.stop();
 }
 
+// The take goes into IndexedDB before anything is sent: a reload or a closed tab keeps it.
+async function keepRecording(take, name) {
+  try {
+    const id = await pending.keep({ blob: take, name, title: $("title").value.trim(), source: "recording", queued: false });
+    if (recording === take) { recordingId = id; form.dataset.kept = String(id); } else await pending.forget(id);
+  } catch {
+    // No IndexedDB (a private window, say): the take lives in this page only.
+  }
+}
+
 function finishRecording() {
   clearInterval(tick);
   show(timer, false);
@@ -185,11 +217,15 @@ function finishRecording() {
   show(retakeButton, true);
   show(recordButton, false);
   form.dataset.recorded = String(Math.round(seconds * 10) / 10);
+  keepRecording(recording, recordingName());
   refresh();
   save.focus();
 }
 
 function discardRecording() {
+  if (recordingId !== null) pending.forget(recordingId).catch(() => {});
+  recordingId = null;
+  delete form.dataset.kept;
   if (recordedUrl) URL.revokeObjectURL(recordedUrl);
   recordedUrl = null;
   recording = null;
@@ -205,22 +241,35 @@ function retake() {
   recordButton.focus();
 }
 
-// A file replaces the camera and any recording: the preview plays it.
-function checkFile() {
-  say(videoError, "");
-  const picked = fileInput.files && fileInput.files[0];
-  if (!picked) { refresh(); return; }
+function problemWith(picked) {
   const looksLikeVideo = (picked.type && /^(video|audio)\//.test(picked.type)) || ACCEPTED.test(picked.name);
-  const problem = !looksLikeVideo ? `“${picked.name}” is not a video or a sound recording. Choose an MP4, MOV, WebM or MKV video, or an M4A, MP3, Opus, WAV or FLAC recording.`
+  return !looksLikeVideo ? `“${picked.name}” is not a video or a sound recording. Choose an MP4, MOV, WebM or MKV video, or an M4A, MP3, Opus, WAV or FLAC recording.`
     : picked.size === 0 ? `“${picked.name}” is empty. Choose another file.`
     : limit && picked.size > limit ? `“${picked.name}” is larger than this server accepts (${Math.round(limit / 1048576)} MB). Choose a shorter video.`
     : "";
-  if (problem) {
-    say(videoError, problem);
-    fileInput.value = "";
-    refresh();
-    return;
+}
+
+// Files picked or dropped: one goes to the preview; several (or more to a list) each get a
+// row of the queue with a title of their own.
+function takeFiles(list) {
+  say(videoError, "");
+  const picked = [...(list || [])];
+  const problems = picked.map(problemWith).filter(Boolean);
+  const good = picked.filter((f) => !problemWith(f));
+  say(videoError, problems.join(" "));
+  if (good.length === 1 && !queue.ready().length) { checkFile(good[0]); return; }
+  if (!good.length) { fileInput.value = ""; refresh(); return; }
+  if (file) { good.unshift(file); backToRecording(); }
+  for (const one of good) {
+    forgetStopped(one);
+    queue.add(one, { name: one.name, title: one.name.replace(/\.[^.]+$/, ""), remember: rememberInLocalStorage(one) });
   }
+  fileInput.value = "";
+  refresh();
+}
+
+// A file replaces the camera and any recording: the preview plays it.
+function checkFile(picked) {
   if (recorder && recorder.state !== "inactive") {
     // A recording under way is dropped, not finished into the preview.
     recorder.removeEventListener("stop", finishRecording);
@@ -250,60 +299,185 @@ function backToRecording() {
   (soundOnly ? micOn : cameraOn).focus();
 }
 
-function upload(event) {
+// The tags, location and notes every file of a Save gets.
+function sharedDetails() {
+  const details = {};
+  for (const name of ["location", "notes", "tags"]) {
+    const value = $(name).value.trim();
+    if (value) details[name] = value;
+  }
+  return details;
+}
+
+// Where a kept recording's upload URL lives: its own IndexedDB record.
+function rememberInRecord(id) {
+  if (id === null) return { load: async () => null, save: async () => {}, clear: async () => {} };
+  return {
+    load: async () => ((await pending.get(id)) || {}).uploadUrl || null,
+    save: (url) => pending.update(id, { uploadUrl: url }),
+    clear: () => pending.update(id, { uploadUrl: null }),
+  };
+}
+
+async function upload(event) {
   event.preventDefault();
   say(formError, "");
+  if (queue.ready().length) {
+    queue.startReady(sharedDetails());
+    return;
+  }
   const video = chosenVideo();
   const title = $("title").value.trim();
   if (!video) { say(formError, "Record a video or sound, or choose a file first."); return; }
   if (!title) { say(formError, "Give the entry a title."); $("title").focus(); return; }
-  const data = new FormData();
-  data.append("title", title);
-  for (const name of ["location", "notes", "tags"]) {
-    const value = $(name).value.trim();
-    if (value) data.append(name, value);
-  }
-  data.append("video", video.blob, video.name);
-
-  const request = new XMLHttpRequest();
-  request.open("POST", "/api/v1/journals");
-  request.setRequestHeader("X-CSRF-Token", csrfToken());
-  request.setRequestHeader("Accept", "application/json");
-  request.responseType = "json";
-  request.upload.addEventListener("progress", (e) => {
-    if (!e.lengthComputable) return;
-    const percent = Math.round((e.loaded / e.total) * 100);
-    progress.value = percent;
-    progressLabel.textContent = percent < 100 ? `Uploading… ${percent}%` : "Checking the file…";
-  });
-  request.addEventListener("load", () => {
-    const body = request.response;
-    if (request.status === 201 && body && body.id) {
-      progressLabel.textContent = "Saved. Opening the entry…";
-      window.location.assign(`/entries/${body.id}`);
-      return;
-    }
-    finishUpload();
-    const fallback = request.status === 413 ? "That video is larger than this server accepts."
-      : request.status === 415 ? "That file is not a video or sound recording Weft can read."
-      : request.status === 401 ? "Your session has ended. Sign in again in another tab, then save."
-      : "The upload did not work. Try again.";
-    say(formError, errorMessage(body, fallback));
-  });
-  request.addEventListener("error", () => {
-    finishUpload();
-    say(formError, "The connection broke during the upload. Check it and try again.");
-  });
+  const details = sharedDetails();
   save.disabled = true;
-  progress.value = 0;
-  progressLabel.textContent = "Uploading… 0%";
-  show(uploadStatus, true);
-  request.send(data);
+  if (file) {
+    opensWhenDone = queue.add(file, { name: file.name, title, remember: rememberInLocalStorage(file), editable: false, start: true, metadata: details });
+    forgetStopped(file);
+    refresh();
+    return;
+  }
+  // The take now belongs to the queue: marked to be sent even after a reload.
+  const id = recordingId;
+  recordingId = null;
+  if (id !== null) await pending.update(id, { title, ...details, queued: true }).catch(() => {});
+  opensWhenDone = queue.add(video.blob, {
+    name: video.name, title, remember: rememberInRecord(id), pendingId: id, editable: false, start: true, metadata: details,
+    onCancel: async () => {
+      if (id === null) return;
+      await pending.update(id, { queued: false });
+      if (recording === video.blob) { recordingId = id; form.dataset.kept = String(id); }
+    },
+  });
+  refresh();
 }
 
-function finishUpload() {
-  show(uploadStatus, false);
+// One upload is saved: a kept recording is forgotten only now; a single Save opens its entry.
+function finished(item) {
+  if (item.pendingId !== null && item.pendingId !== undefined) pending.forget(item.pendingId).catch(() => {});
+  if (item === opensWhenDone && item.journal) {
+    progressLabel.textContent = "Saved. Opening the entry…";
+    window.location.assign(`/entries/${item.journal}`);
+  }
+}
+
+function showTotals() {
+  if (opensWhenDone && opensWhenDone.state === "failed") {
+    say(formError, opensWhenDone.status.textContent);
+    opensWhenDone = null;
+  }
+  const { percent, speed, count } = queue.totals();
+  const busy = queue.busy();
+  show(uploadStatus, busy);
+  if (!busy) return;
+  progress.value = percent;
+  progressLabel.textContent = count > 1 ? `Uploading ${count} files… ${percent}%` : `Uploading… ${percent}%`;
+  uploadSpeed.textContent = speed > 0 ? `${size(speed)}/s` : "";
+}
+
+// Kept recordings and shared files from an earlier visit: those already saved are sent
+// again at once (from the server's offset); the others are offered, to upload or discard.
+// Picked files whose upload stopped are named, to be chosen again.
+async function offerPending() {
+  const records = await pending.all();
+  for (const record of records) {
+    if (String(record.id) === form.dataset.kept) continue;
+    if (record.queued) resume(record); else offer(record);
+  }
+  for (const remembered of rememberedFiles()) {
+    const row = pendingRow(`“${remembered.name}” stopped before the end. Choose it again to go on from where it stopped.`);
+    row.dataset.key = remembered.key;
+    const forget = button(row, `Forget “${remembered.name}”`, "secondary");
+    forget.addEventListener("click", () => {
+      localStorage.removeItem(remembered.key);
+      if (remembered.url) terminate(remembered.url);
+      drop(row);
+    });
+  }
+}
+
+// A stopped upload's row goes once its file is chosen again (the upload goes on).
+function forgetStopped(picked) {
+  for (const row of pendingList.querySelectorAll("li[data-key]")) {
+    if (row.dataset.key === fileKey(picked)) drop(row);
+  }
+}
+
+function pendingRow(text) {
+  const row = document.createElement("li");
+  const p = document.createElement("p");
+  p.textContent = text;
+  row.append(p);
+  pendingList.append(row);
+  show(pendingBox, true);
+  return row;
+}
+
+function button(row, text, kind) {
+  const b = document.createElement("button");
+  b.type = "button";
+  b.className = kind;
+  b.textContent = text;
+  row.append(b);
+  return b;
+}
+
+function drop(row) {
+  row.remove();
+  show(pendingBox, pendingList.children.length > 0);
+}
+
+function offer(record) {
+  const when = new Date(record.created || Date.now()).toLocaleString(undefined, { dateStyle: "medium", timeStyle: "short" });
+  const what = record.source === "shared" ? `Shared with Weft: “${record.name}”` : `Your recording of ${when}`;
+  const row = pendingRow(`${what} (${size(record.blob.size)}) has not been uploaded yet.`);
+  row.dataset.pending = String(record.id);
+  button(row, "Upload it", "primary").addEventListener("click", () => { drop(row); resume(record); });
+  button(row, "Discard it", "secondary").addEventListener("click", async () => {
+    await pending.forget(record.id);
+    drop(row);
+  });
+}
+
+function resume(record) {
+  const typed = sharedDetails();
+  const details = {};
+  for (const name of ["location", "notes", "tags"]) {
+    const value = record[name] || typed[name];
+    if (value) details[name] = value;
+  }
+  pending.update(record.id, { queued: true }).catch(() => {});
+  queue.add(record.blob, {
+    name: record.name,
+    title: record.title || $("title").value.trim() || record.name.replace(/\.[^.]+$/, ""),
+    remember: rememberInRecord(record.id),
+    pendingId: record.id,
+    editable: false,
+    start: true,
+    metadata: details,
+    onCancel: () => pending.update(record.id, { queued: false }),
+  });
   refresh();
+}
+
+// Drag and drop anywhere on the page.
+function dropFiles() {
+  const hasFiles = (event) => event.dataTransfer && [...event.dataTransfer.types].includes("Files");
+  document.addEventListener("dragover", (event) => {
+    if (!hasFiles(event)) return;
+    event.preventDefault();
+    document.body.classList.add("dropping");
+  });
+  document.addEventListener("dragleave", (event) => {
+    if (event.relatedTarget === null) document.body.classList.remove("dropping");
+  });
+  document.addEventListener("drop", (event) => {
+    if (!event.dataTransfer || !event.dataTransfer.files.length) return;
+    event.preventDefault();
+    document.body.classList.remove("dropping");
+    takeFiles(event.dataTransfer.files);
+  });
 }
 
 cameraOn.addEventListener("click", startCamera);
@@ -312,6 +486,8 @@ recordButton.addEventListener("click", startRecording);
 stopButton.addEventListener("click", stopRecording);
 retakeButton.addEventListener("click", retake);
 recordInstead.addEventListener("click", backToRecording);
-fileInput.addEventListener("change", checkFile);
+fileInput.addEventListener("change", () => takeFiles(fileInput.files));
 form.addEventListener("submit", upload);
+dropFiles();
 refresh();
+offerPending();

@@ -8,10 +8,12 @@ use axum::middleware::Next;
 use axum::response::Response;
 
 /// The policy: everything from this origin only; images and media may also be `blob:`
-/// (a video being previewed before upload) and images `data:`.
+/// (a video being previewed before upload) and images `data:`. The app's manifest and its
+/// service worker are named too, from this origin only (they would fall back to
+/// `default-src`; said outright, a later change to it cannot widen them).
 pub const CONTENT_SECURITY_POLICY: &str = "default-src 'self'; img-src 'self' data: blob:; \
-     media-src 'self' blob:; connect-src 'self'; frame-ancestors 'none'; base-uri 'self'; \
-     form-action 'self'";
+     media-src 'self' blob:; connect-src 'self'; manifest-src 'self'; worker-src 'self'; \
+     frame-ancestors 'none'; base-uri 'self'; form-action 'self'";
 
 /// The headers, as (name, value).
 pub const SECURITY_HEADERS: &[(&str, &str)] = &[

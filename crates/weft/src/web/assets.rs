@@ -11,52 +11,83 @@ use axum::response::{IntoResponse, Response};
 use crate::api::ApiError;
 
 /// (name, content type, content) of every asset.
-const FILES: &[(&str, &str, &str)] = &[
+const FILES: &[(&str, &str, &[u8])] = &[
     (
         "app.css",
         "text/css; charset=utf-8",
-        include_str!("../../assets/app.css"),
+        include_bytes!("../../assets/app.css"),
     ),
     (
         "app.js",
         "text/javascript; charset=utf-8",
-        include_str!("../../assets/app.js"),
+        include_bytes!("../../assets/app.js"),
     ),
     (
         "record.js",
         "text/javascript; charset=utf-8",
-        include_str!("../../assets/record.js"),
+        include_bytes!("../../assets/record.js"),
     ),
     (
         "entry.js",
         "text/javascript; charset=utf-8",
-        include_str!("../../assets/entry.js"),
+        include_bytes!("../../assets/entry.js"),
     ),
     (
         "tags.js",
         "text/javascript; charset=utf-8",
-        include_str!("../../assets/tags.js"),
+        include_bytes!("../../assets/tags.js"),
     ),
     (
         "search.js",
         "text/javascript; charset=utf-8",
-        include_str!("../../assets/search.js"),
+        include_bytes!("../../assets/search.js"),
     ),
     (
         "timezone.js",
         "text/javascript; charset=utf-8",
-        include_str!("../../assets/timezone.js"),
+        include_bytes!("../../assets/timezone.js"),
+    ),
+    (
+        "upload.js",
+        "text/javascript; charset=utf-8",
+        include_bytes!("../../assets/upload.js"),
+    ),
+    (
+        "pending.js",
+        "text/javascript; charset=utf-8",
+        include_bytes!("../../assets/pending.js"),
+    ),
+    // The app's icons, drawn once from logo.svg (a maskable one with room around the mark).
+    (
+        "icon-192.png",
+        "image/png",
+        include_bytes!("../../assets/icons/icon-192.png"),
+    ),
+    (
+        "icon-512.png",
+        "image/png",
+        include_bytes!("../../assets/icons/icon-512.png"),
+    ),
+    (
+        "icon-maskable-512.png",
+        "image/png",
+        include_bytes!("../../assets/icons/maskable-512.png"),
+    ),
+    (
+        "apple-touch-icon.png",
+        "image/png",
+        include_bytes!("../../assets/icons/apple-180.png"),
     ),
     (
         "logo.svg",
         "image/svg+xml",
-        include_str!("../../assets/logo.svg"),
+        include_bytes!("../../assets/logo.svg"),
     ),
 ];
 
 struct Asset {
     content_type: &'static str,
-    body: &'static str,
+    body: &'static [u8],
     digest: String,
 }
 
@@ -69,7 +100,7 @@ fn table() -> &'static HashMap<&'static str, Asset> {
                 let asset = Asset {
                     content_type,
                     body,
-                    digest: crate::util::short_digest(body.as_bytes()),
+                    digest: crate::util::short_digest(body),
                 };
                 (name, asset)
             })
@@ -83,6 +114,26 @@ pub fn url(name: &str) -> String {
         Some(asset) => format!("/assets/{name}?v={}", asset.digest),
         None => format!("/assets/{name}"),
     }
+}
+
+/// Every asset's versioned URL, and the unversioned URL of each script (page scripts
+/// import one another by plain relative URLs): what the service worker keeps for offline use.
+pub fn shell_urls() -> Vec<String> {
+    let mut urls: Vec<String> = FILES.iter().map(|(name, _, _)| url(name)).collect();
+    urls.extend(
+        FILES
+            .iter()
+            .filter(|(name, _, _)| name.ends_with(".js"))
+            .map(|(name, _, _)| format!("/assets/{name}")),
+    );
+    urls
+}
+
+/// A digest of every asset together: it changes whenever one of them does.
+pub fn version() -> String {
+    let mut digests: Vec<&str> = table().values().map(|a| a.digest.as_str()).collect();
+    digests.sort_unstable();
+    crate::util::short_digest(digests.concat().as_bytes())
 }
 
 /// Serves one asset: cached for good when asked for by its versioned URL, otherwise

@@ -46,6 +46,13 @@ pub fn page(frame: Frame<'_>, body: Markup) -> Markup {
                 }
                 title { (frame.title) " · Weft" }
                 link rel="icon" type="image/svg+xml" href=(assets::url("logo.svg"));
+                // The installable app (see pwa.rs); iOS reads its own tags instead.
+                link rel="manifest" href="/manifest.webmanifest";
+                link rel="apple-touch-icon" href=(assets::url("apple-touch-icon.png"));
+                meta name="mobile-web-app-capable" content="yes";
+                meta name="apple-mobile-web-app-capable" content="yes";
+                meta name="apple-mobile-web-app-title" content="Weft";
+                meta name="apple-mobile-web-app-status-bar-style" content="default";
                 link rel="stylesheet" href=(assets::url("app.css"));
                 // Unversioned: the page scripts import "./app.js", and one URL keeps it one module.
                 script type="module" src="/assets/app.js" {}

@@ -13,6 +13,7 @@ mod layout;
 mod new_entry;
 mod oidc;
 mod placeholder;
+mod pwa;
 mod reset;
 mod search;
 mod session;
@@ -80,6 +81,10 @@ pub fn router() -> Router<ApiContext> {
         // one may be kept, so that Back after signing out shows nothing of them.
         .layer(axum::middleware::map_response(no_store))
         .route("/assets/{name}", get(assets::serve))
+        .route("/manifest.webmanifest", get(pwa::manifest))
+        .route("/sw.js", get(pwa::service_worker))
+        .route("/offline", get(pwa::offline))
+        .route(pwa::SHARE_PATH, get(pwa::share).post(pwa::share))
 }
 
 /// The answer for a path nothing serves: the API's JSON error under `/api/`, a page that

@@ -1,10 +1,11 @@
 //! A new entry (`/new`): record with the camera and microphone, or with the camera off
-//! (sound only), or choose a video or sound file, see it with its length, then upload it
-//! with a progress bar; the script sends that form to `POST /api/v1/journals`. Or write a
-//! note: an entry without a recording, a plain form posted to `/new/note` that needs no
-//! script.
+//! (sound only), or choose (or drop) one or several video or sound files, see one with its
+//! length, then upload them in a queue; the scripts send each in chunks to the resumable
+//! uploads (`/api/v1/uploads`, tus) and keep recordings in the browser until the server has
+//! them whole. Or write a note: an entry without a recording, a plain form posted to
+//! `/new/note` that needs no script.
 
-use axum::extract::State;
+use axum::extract::{Query, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
 use chrono::Utc;
@@ -31,9 +32,26 @@ pub struct NoteForm {
     tags: String,
 }
 
+/// The chunks the page sends, a few MiB each: small enough that a broken connection loses
+/// little, large enough that the requests cost little.
+pub const CHUNK_BYTES: u64 = 4 * 1024 * 1024;
+
+/// What `/new` may be told in its query.
+#[derive(Debug, Default, Deserialize)]
+pub struct NewQuery {
+    /// `failed` after a share that reached the server without the app's service worker.
+    #[serde(default)]
+    shared: Option<String>,
+}
+
 /// GET /new.
-pub async fn page(State(context): State<ApiContext>, viewer: Viewer) -> Markup {
-    render(&context, &viewer, None)
+pub async fn page(
+    State(context): State<ApiContext>,
+    viewer: Viewer,
+    Query(query): Query<NewQuery>,
+) -> Markup {
+    let share_failed = query.shared.as_deref() == Some("failed");
+    render(&context, &viewer, None, share_failed)
 }
 
 /// POST /new/note: an entry of notes only, then its page; the form again with the reason
@@ -47,7 +65,7 @@ pub async fn note(
         Ok(id) => Ok(Redirect::to(&format!("/entries/{id}")).into_response()),
         Err(error) if error.status() == StatusCode::UNPROCESSABLE_ENTITY => {
             let message = error.message().to_string();
-            let markup = render(&context, &viewer, Some((&form, &message)));
+            let markup = render(&context, &viewer, Some((&form, &message)), false);
             Ok((StatusCode::UNPROCESSABLE_ENTITY, markup).into_response())
         }
         Err(error) => Err(error.into()),
@@ -74,7 +92,12 @@ async fn write_note(
 }
 
 /// The page, with the note form's values and its error after a refused note.
-fn render(context: &ApiContext, viewer: &Viewer, refused: Option<(&NoteForm, &str)>) -> Markup {
+fn render(
+    context: &ApiContext,
+    viewer: &Viewer,
+    refused: Option<(&NoteForm, &str)>,
+    share_failed: bool,
+) -> Markup {
     let limit_mb = context.limits.upload_bytes / (1024 * 1024);
     let title = Utc::now().format("%A, %-d %B").to_string();
     let typed = refused.map(|(form, _)| form);
@@ -91,8 +114,18 @@ fn render(context: &ApiContext, viewer: &Viewer, refused: Option<(&NoteForm, &st
                 (layout::notice(false, "Recording and uploading need JavaScript. Turn it on for this site, or upload with the API (POST /api/v1/journals). Writing a note works without it."))
             }
             @if let Some((_, message)) = refused { (layout::notice(false, message)) }
+            @if share_failed {
+                (layout::notice(false, "The shared file did not reach Weft: this browser has not installed Weft's app. Choose the file below instead, or install the app (the browser's menu, Install or Add to Home Screen) and share again."))
+            }
+            // Recordings and shared files this browser kept because the server does not have
+            // them whole yet; the script lists them here to upload or discard.
+            section.pending #pending aria-labelledby="pending-heading" hidden {
+                h2 #pending-heading { "Not uploaded yet" }
+                ul.pending-list #pending-list {}
+            }
             form.new-entry #new-entry method="post" action="/api/v1/journals"
-                enctype="multipart/form-data" data-limit=(context.limits.upload_bytes) novalidate {
+                enctype="multipart/form-data" data-limit=(context.limits.upload_bytes)
+                data-chunk=(CHUNK_BYTES) novalidate {
                 // One step for the video: record it here, or choose a file; either shows in
                 // the same preview, with its length, before it is saved.
                 section.recorder aria-labelledby="video-heading" {
@@ -112,20 +145,27 @@ fn render(context: &ApiContext, viewer: &Viewer, refused: Option<(&NoteForm, &st
                         button.secondary #retake type="button" hidden { "Record again" }
                         button.secondary #record-instead type="button" hidden { "Record instead" }
                         label.button.secondary.file-button for="video-file" { "Choose a file" }
-                        input.visually-hidden #video-file name="video" type="file"
+                        input.visually-hidden #video-file name="video" type="file" multiple
                             accept="video/*,audio/*,.mp4,.mov,.webm,.mkv,.m4a,.aac,.mp3,.ogg,.opus,.wav,.flac"
                             aria-describedby="file-help";
                     }
                     p.help #file-help {
                         "A video (MP4, MOV, WebM or MKV) or a sound recording (M4A, MP3, Opus, WAV \
-                         or FLAC), up to " (limit_mb) " MB."
+                         or FLAC), up to " (limit_mb) " MB. Choose several, or drop them on the \
+                         page, to upload them together."
                     }
                     p.chosen #chosen aria-live="polite" hidden {}
                     p.notice.error #video-error role="alert" hidden {}
                 }
                 section.details aria-labelledby="details-heading" {
                     h2 #details-heading { "Details" }
-                    div.field {
+                    // Several files are listed here, each with its title; one file or a
+                    // recording uses the title field below.
+                    div.queue #queue hidden {
+                        p.help #queue-help { "Each file becomes an entry of its own; the tags, location and notes below go on all of them." }
+                        ol.queue-list #queue-list aria-label="Files to upload" {}
+                    }
+                    div.field #title-field {
                         label for="title" { "Title" }
                         input #title name="title" type="text" value=(title) required maxlength="200";
                     }
@@ -146,6 +186,7 @@ fn render(context: &ApiContext, viewer: &Viewer, refused: Option<(&NoteForm, &st
                     div.upload #upload-status hidden {
                         label for="progress" #progress-label { "Uploading…" }
                         progress #progress max="100" value="0" {}
+                        p.help #upload-speed aria-live="off" {}
                     }
                     p.notice.error #form-error role="alert" hidden {}
                     button.primary.wide #save type="submit" disabled { "Save entry" }

@@ -38,6 +38,8 @@ mod browser_search;
 mod browser_tags;
 #[cfg(feature = "whisper")]
 mod browser_totp;
+#[cfg(feature = "whisper")]
+mod browser_uploads;
 mod chaos;
 mod days;
 mod embedded;
@@ -82,4 +84,5 @@ mod user_cli;
 mod web_days;
 mod web_entry;
 mod web_pages;
+mod web_pwa;
 mod web_tags;

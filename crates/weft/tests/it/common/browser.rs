@@ -190,6 +190,14 @@ pub async fn prefer_dark(browser: &Client, dark: bool) {
         .expect("chromedriver runs DevTools commands");
 }
 
+/// Runs the DevTools command `command` on the page and returns its result.
+pub async fn devtools(browser: &Client, command: &'static str, params: Value) -> Value {
+    browser
+        .issue_cmd(DevTools { command, params })
+        .await
+        .unwrap_or_else(|e| panic!("DevTools {command}: {e}"))
+}
+
 pub async fn fill(browser: &Client, id: &str, text: &str) {
     let field = browser.find(Locator::Id(id)).await.unwrap();
     field.clear().await.unwrap();
