@@ -3,9 +3,9 @@
 //! sessions). It answers in [`AccountError`], which the HTTP layer turns into its answers.
 
 pub mod api_tokens;
+pub mod oidc;
 pub mod reset;
 pub mod second_factor;
-pub mod oidc;
 pub mod sso;
 pub mod throttle;
 pub mod token;
