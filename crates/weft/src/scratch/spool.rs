@@ -18,7 +18,7 @@ use tokio::task::JoinHandle;
 const BLOCK: usize = 256 * 1024;
 
 /// Start write-back after this many bytes.
-const WRITE_BACK_EVERY: u64 = 32 * 1024 * 1024;
+const WRITE_BACK_EVERY: u64 = 8 * 1024 * 1024;
 
 /// What a finished write gives back: the file and the block's buffer.
 type Written = io::Result<(File, Vec<u8>)>;
@@ -32,6 +32,8 @@ pub struct Spool {
     writing: Option<JoinHandle<Written>>,
     /// The block being gathered.
     block: Vec<u8>,
+    /// Where the first byte went in the file.
+    base: u64,
     /// Bytes handed to writes so far.
     written: u64,
     /// Bytes whose write-back has been started.
@@ -41,13 +43,30 @@ pub struct Spool {
 impl Spool {
     /// Creates (or truncates) the file at `path`.
     pub fn create(path: &Path) -> io::Result<Spool> {
-        Ok(Spool {
-            file: Some(File::create(path)?),
+        Ok(Spool::from_file(File::create(path)?, 0))
+    }
+
+    /// Writes on at `position`, where `file` stands (opened and positioned by the caller).
+    pub fn from_file(file: File, position: u64) -> Spool {
+        Spool {
+            file: Some(file),
             writing: None,
             block: Vec::with_capacity(BLOCK),
+            base: position,
             written: 0,
             pushed: 0,
-        })
+        }
+    }
+
+    /// Writes what was given so far and makes it durable (fdatasync); writing goes on.
+    pub async fn sync(&mut self) -> io::Result<()> {
+        self.send_block().await?;
+        let file = self.take_file().await?;
+        let file = tokio::task::spawn_blocking(move || file.sync_data().map(|()| file))
+            .await
+            .map_err(io::Error::other)??;
+        self.file = Some(file);
+        Ok(())
     }
 
     /// Adds `bytes` at the end of the file.
@@ -86,7 +105,7 @@ impl Spool {
         if push_from.is_some() {
             self.pushed = self.written;
         }
-        let end = self.written;
+        let (push_from, end) = (push_from.map(|p| self.base + p), self.base + self.written);
         self.writing = Some(tokio::task::spawn_blocking(move || {
             file.write_all(&block)?;
             if let Some(from) = push_from {

@@ -14,7 +14,7 @@ use tokio::io::{AsyncSeekExt, AsyncWriteExt, BufWriter};
 use uuid::Uuid;
 
 use crate::db::uploads::Upload;
-use crate::scratch::TempFile;
+use crate::scratch::{Spool, TempFile};
 use crate::storage::{Storage, StorageError};
 
 /// The folder (local storage) or key prefix (S3) of unfinished uploads.
@@ -77,7 +77,10 @@ impl Place {
                 }
                 file.set_len(offset).await?;
                 file.seek(std::io::SeekFrom::Start(offset)).await?;
-                Ok(Some(Writer::File(BufWriter::with_capacity(1 << 20, file))))
+                Ok(Some(Writer::File(Spool::from_file(
+                    file.into_std().await,
+                    offset,
+                ))))
             }
             Place::Store(storage) => {
                 let present = self.present_until(storage, upload).await?;
@@ -253,7 +256,9 @@ fn uuid_of(name: &str) -> Option<Uuid> {
 /// Appends one PATCH's bytes.
 #[derive(Debug)]
 pub enum Writer {
-    File(BufWriter<tokio::fs::File>),
+    /// Written in blocks while the next bytes arrive, with write-back started as it goes,
+    /// so that each flush's sync finds little left to write.
+    File(Spool),
     Store {
         storage: Storage,
         prefix: String,
@@ -267,7 +272,7 @@ impl Writer {
     /// Takes `chunk` (on disk in the OS's cache, or in memory for S3) until the next flush.
     pub async fn write(&mut self, chunk: &Bytes) -> Result<(), StorageError> {
         match self {
-            Writer::File(file) => file.write_all(chunk).await?,
+            Writer::File(spool) => spool.write(chunk).await?,
             Writer::Store { buffer, .. } => buffer.extend_from_slice(chunk),
         }
         Ok(())
@@ -276,10 +281,7 @@ impl Writer {
     /// Makes everything written so far durable: synced to disk, or stored as a piece.
     pub async fn flush(&mut self) -> Result<(), StorageError> {
         match self {
-            Writer::File(file) => {
-                file.flush().await?;
-                file.get_ref().sync_data().await?;
-            }
+            Writer::File(spool) => spool.sync().await?,
             Writer::Store {
                 storage,
                 prefix,
