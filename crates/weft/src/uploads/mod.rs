@@ -26,9 +26,6 @@ use bytes::Place;
 use checksum::Checksum;
 use metadata::{Metadata, MetadataError};
 
-/// Bytes are made durable (and the offset recorded) at least this often within a PATCH:
-/// a connection lost mid-PATCH keeps all but the last few MiB.
-const FLUSH_BYTES: u64 = 8 * 1024 * 1024;
 
 /// The settings of resumable uploads.
 #[derive(Debug, Clone, Copy)]
@@ -299,7 +296,7 @@ impl Uploads {
             unflushed += chunk.len() as u64;
             // With a checksum nothing counts before the whole PATCH is checked; the last
             // byte is recorded with the journal, never before it.
-            if unflushed >= FLUSH_BYTES && checksum.is_none() && position < length {
+            if unflushed >= writer.flush_every() && checksum.is_none() && position < length {
                 writer.flush().await?;
                 lease
                     .advance(position as i64, self.expiry_seconds())
