@@ -26,7 +26,6 @@ use bytes::Place;
 use checksum::Checksum;
 use metadata::{Metadata, MetadataError};
 
-
 /// The settings of resumable uploads.
 #[derive(Debug, Clone, Copy)]
 pub struct Settings {
