@@ -12,11 +12,10 @@ use futures::TryStreamExt;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
+use super::journals::ingest_error;
 use crate::api::current::CurrentUser;
 use crate::api::error::ErrorBody;
 use crate::api::{parse_id, text, ApiContext, ApiError};
-use crate::ingest::IngestError;
-use crate::media::ToolError;
 use crate::uploads::checksum::{self, Checksum};
 use crate::uploads::metadata::MetadataError;
 use crate::uploads::{Status, UploadError};
@@ -472,34 +471,5 @@ fn upload_error(error: UploadError) -> ApiError {
             ApiError::unavailable("the upload storage is unavailable; try again shortly")
         }
         UploadError::Database(error) => error.into(),
-    }
-}
-
-/// As the multipart upload answers (`routes/journals/upload.rs`).
-fn ingest_error(error: IngestError) -> ApiError {
-    match error {
-        IngestError::NotAVideo(reason) => {
-            tracing::info!(%reason, "a resumable upload is not a video");
-            ApiError::new(
-                StatusCode::UNSUPPORTED_MEDIA_TYPE,
-                "unsupported_media_type",
-                super::journals::NOT_A_VIDEO,
-            )
-        }
-        IngestError::Tool(ToolError::Timeout { .. })
-        | IngestError::Tool(ToolError::Failed { .. }) => {
-            tracing::warn!(%error, "an uploaded video could not be processed");
-            ApiError::new(
-                StatusCode::UNPROCESSABLE_ENTITY,
-                "unreadable_video",
-                "This video could not be read to its end. Check that the file is complete, and upload it again.",
-            )
-        }
-        IngestError::Storage(error) => {
-            tracing::error!(%error, "storing a video failed");
-            ApiError::unavailable("the media storage is unavailable; try again shortly")
-        }
-        IngestError::Database(error) => error.into(),
-        other => ApiError::internal(anyhow::anyhow!("{other}")),
     }
 }

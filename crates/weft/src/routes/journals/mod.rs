@@ -10,7 +10,7 @@ pub(crate) mod transcript;
 mod upload;
 
 /// The answer to a file that is not a video (the resumable upload answers it too).
-pub(crate) use upload::NOT_A_VIDEO;
+pub(crate) use upload::ingest_error;
 
 use axum::extract::DefaultBodyLimit;
 use utoipa_axum::router::OpenApiRouter;

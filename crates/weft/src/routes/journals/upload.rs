@@ -165,7 +165,8 @@ fn too_large(limit: u64) -> ApiError {
 pub const NOT_A_VIDEO: &str = "This file is not a video or audio recording Weft can read. \
     Try an MP4, WebM or MOV video, or an M4A, MP3, Opus, WAV or FLAC recording.";
 
-pub(super) fn ingest_error(error: IngestError) -> ApiError {
+/// The answer to an upload (multipart or resumable) that did not become a journal.
+pub(crate) fn ingest_error(error: IngestError) -> ApiError {
     match error {
         IngestError::NotAVideo(reason) => {
             // ffprobe's words ("Invalid data found when processing input") help the operator,
