@@ -69,6 +69,18 @@ impl Spool {
         Ok(())
     }
 
+    /// Starts making what was given so far durable (fdatasync on a second handle of the
+    /// file) and returns without waiting for the disk: writing goes on meanwhile. The sync
+    /// covers at least every byte given before this call once the task ends.
+    pub async fn start_sync(&mut self) -> io::Result<JoinHandle<io::Result<()>>> {
+        self.send_block().await?;
+        let file = self.take_file().await?;
+        let handle = file.try_clone();
+        self.file = Some(file);
+        let handle = handle?;
+        Ok(tokio::task::spawn_blocking(move || handle.sync_data()))
+    }
+
     /// Adds `bytes` at the end of the file.
     pub async fn write(&mut self, mut bytes: &[u8]) -> io::Result<()> {
         while !bytes.is_empty() {
@@ -152,6 +164,26 @@ mod tests {
             spool.write(chunk).await.unwrap();
         }
         spool.write(&[]).await.unwrap();
+        spool.finish().await.unwrap();
+        assert_eq!(std::fs::read(&path).unwrap(), data);
+    }
+
+    #[tokio::test]
+    async fn a_sync_started_midway_lets_writing_go_on_and_loses_nothing() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("out");
+        let data: Vec<u8> = (0..(5 * BLOCK + 99)).map(|i| (i % 241) as u8).collect();
+        let (first, rest) = data.split_at(2 * BLOCK + 17);
+        let mut spool = Spool::create(&path).unwrap();
+        spool.write(first).await.unwrap();
+        let syncing = spool.start_sync().await.unwrap();
+        assert_eq!(
+            std::fs::read(&path).unwrap(),
+            first,
+            "all given so far is in the file"
+        );
+        spool.write(rest).await.unwrap();
+        syncing.await.unwrap().unwrap();
         spool.finish().await.unwrap();
         assert_eq!(std::fs::read(&path).unwrap(), data);
     }

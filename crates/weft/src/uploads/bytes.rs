@@ -11,6 +11,7 @@ use std::path::{Path, PathBuf};
 use bytes::{Bytes, BytesMut};
 use futures::StreamExt;
 use tokio::io::{AsyncSeekExt, AsyncWriteExt, BufWriter};
+use tokio::task::JoinHandle;
 use uuid::Uuid;
 
 use crate::db::uploads::Upload;
@@ -77,22 +78,22 @@ impl Place {
                 }
                 file.set_len(offset).await?;
                 file.seek(std::io::SeekFrom::Start(offset)).await?;
-                Ok(Some(Writer::File(Spool::from_file(
+                Ok(Some(Writer::new(Sink::File(Spool::from_file(
                     file.into_std().await,
                     offset,
-                ))))
+                )))))
             }
             Place::Store(storage) => {
                 let present = self.present_until(storage, upload).await?;
                 if present < offset {
                     return Ok(None);
                 }
-                Ok(Some(Writer::Store {
+                Ok(Some(Writer::new(Sink::Store {
                     storage: storage.clone(),
                     prefix: Self::prefix(upload),
                     start: offset,
                     buffer: BytesMut::new(),
-                }))
+                })))
             }
         }
     }
@@ -253,11 +254,22 @@ fn uuid_of(name: &str) -> Option<Uuid> {
     Uuid::try_parse(name).ok()
 }
 
-/// Appends one PATCH's bytes.
+/// Appends one PATCH's bytes. Durable points are pipelined: one is started while the
+/// bytes after it keep arriving, and counted (its position handed back) when the next one
+/// starts or the PATCH ends. Receiving waits for the disk or the store only when they fall
+/// a whole interval behind, not at every point (at one blocking sync per 64 MiB a 2 GiB
+/// resumable upload ran at 0.81x a multipart one).
 #[derive(Debug)]
-pub enum Writer {
+pub struct Writer {
+    sink: Sink,
+    /// The durable point being made: the position it covers and the task making it.
+    pending: Option<(u64, JoinHandle<Result<(), StorageError>>)>,
+}
+
+#[derive(Debug)]
+enum Sink {
     /// Written in blocks while the next bytes arrive, with write-back started as it goes,
-    /// so that each flush's sync finds little left to write.
+    /// so that each sync finds little left to write.
     File(Spool),
     Store {
         storage: Storage,
@@ -269,32 +281,68 @@ pub enum Writer {
 }
 
 impl Writer {
-    /// How many bytes a PATCH gathers before they are made durable and counted: a
-    /// connection lost mid-PATCH keeps all but the last of them. On disk each durable point
-    /// makes receiving wait for the disk (a sync), so they are far apart (at 8 MiB a 2 GiB
-    /// upload ran at 0.6x a multipart one); a piece for S3 is held in memory, so it stays
+    fn new(sink: Sink) -> Writer {
+        Writer {
+            sink,
+            pending: None,
+        }
+    }
+
+    /// How many bytes a PATCH gathers between durable points: a connection lost mid-PATCH
+    /// keeps all but the last two intervals. A piece for S3 is held in memory, so it stays
     /// small.
     pub fn flush_every(&self) -> u64 {
-        match self {
-            Writer::File(_) => 64 * 1024 * 1024,
-            Writer::Store { .. } => 8 * 1024 * 1024,
+        match self.sink {
+            Sink::File(_) => 64 * 1024 * 1024,
+            Sink::Store { .. } => 8 * 1024 * 1024,
         }
     }
 
     /// Takes `chunk` (on disk in the OS's cache, or in memory for S3) until the next flush.
     pub async fn write(&mut self, chunk: &Bytes) -> Result<(), StorageError> {
-        match self {
-            Writer::File(spool) => spool.write(chunk).await?,
-            Writer::Store { buffer, .. } => buffer.extend_from_slice(chunk),
+        match &mut self.sink {
+            Sink::File(spool) => spool.write(chunk).await?,
+            Sink::Store { buffer, .. } => buffer.extend_from_slice(chunk),
         }
         Ok(())
     }
 
+    /// Starts making everything written so far, which ends at `position`, durable, without
+    /// waiting for it. Answers the position the previous durable point reached, once it is
+    /// durable (waiting for it if it is not yet): that one may be counted.
+    pub async fn start_flush(&mut self, position: u64) -> Result<Option<u64>, StorageError> {
+        let durable = self.settle().await?;
+        let task = match &mut self.sink {
+            Sink::File(spool) => {
+                let syncing = spool.start_sync().await?;
+                tokio::spawn(async move {
+                    syncing.await.map_err(std::io::Error::other)??;
+                    Ok(())
+                })
+            }
+            Sink::Store {
+                storage,
+                prefix,
+                start,
+                buffer,
+            } => {
+                let piece = buffer.split().freeze();
+                let key = format!("{prefix}/{start:020}");
+                *start += piece.len() as u64;
+                let storage = storage.clone();
+                tokio::spawn(async move { storage.put_bytes(&key, piece).await })
+            }
+        };
+        self.pending = Some((position, task));
+        Ok(durable)
+    }
+
     /// Makes everything written so far durable: synced to disk, or stored as a piece.
     pub async fn flush(&mut self) -> Result<(), StorageError> {
-        match self {
-            Writer::File(spool) => spool.sync().await?,
-            Writer::Store {
+        self.settle().await?;
+        match &mut self.sink {
+            Sink::File(spool) => spool.sync().await?,
+            Sink::Store {
                 storage,
                 prefix,
                 start,
@@ -310,5 +358,14 @@ impl Writer {
             }
         }
         Ok(())
+    }
+
+    /// Waits for the durable point in flight; its position once it is durable.
+    async fn settle(&mut self) -> Result<Option<u64>, StorageError> {
+        let Some((position, task)) = self.pending.take() else {
+            return Ok(None);
+        };
+        task.await.map_err(std::io::Error::other)??;
+        Ok(Some(position))
     }
 }

@@ -296,10 +296,9 @@ impl Uploads {
             // With a checksum nothing counts before the whole PATCH is checked; the last
             // byte is recorded with the journal, never before it.
             if unflushed >= writer.flush_every() && checksum.is_none() && position < length {
-                writer.flush().await?;
-                lease
-                    .advance(position as i64, self.expiry_seconds())
-                    .await?;
+                if let Some(durable) = writer.start_flush(position).await? {
+                    lease.advance(durable as i64, self.expiry_seconds()).await?;
+                }
                 unflushed = 0;
             }
         }
