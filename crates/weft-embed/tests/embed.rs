@@ -137,3 +137,26 @@ fn a_missing_model_says_to_run_install_deps() {
     );
     assert!(message.contains("scripts/install-deps"), "{message}");
 }
+
+/// Another sentence-transformers model's CLS pooling is refused, not run as mean pooling.
+#[test]
+fn a_model_with_another_pooling_is_refused() {
+    let dir = std::env::temp_dir().join(format!("weft-embed-cls-{}", std::process::id()));
+    std::fs::create_dir_all(dir.join("1_Pooling")).expect("temp dir");
+    for file in ["model.safetensors", "config.json", "tokenizer.json"] {
+        std::fs::write(dir.join(file), "").expect("write");
+    }
+    std::fs::write(
+        dir.join("1_Pooling/config.json"),
+        r#"{"pooling_mode_cls_token": true, "pooling_mode_mean_tokens": false}"#,
+    )
+    .expect("write");
+    let error = Embedder::load(&dir).expect_err("CLS pooling is not implemented");
+    let _ = std::fs::remove_dir_all(&dir);
+    assert!(
+        error
+            .to_string()
+            .contains("a pooling other than mean pooling"),
+        "{error}"
+    );
+}
