@@ -43,6 +43,11 @@ const FILES: &[(&str, &str, &[u8])] = &[
         include_bytes!("../../assets/search.js"),
     ),
     (
+        "reel.js",
+        "text/javascript; charset=utf-8",
+        include_bytes!("../../assets/reel.js"),
+    ),
+    (
         "timezone.js",
         "text/javascript; charset=utf-8",
         include_bytes!("../../assets/timezone.js"),

@@ -14,6 +14,7 @@ mod new_entry;
 mod oidc;
 mod placeholder;
 mod pwa;
+mod reel;
 mod reset;
 mod search;
 mod session;
@@ -75,6 +76,7 @@ pub fn router() -> Router<ApiContext> {
         )
         .route("/calendar", get(calendar::page))
         .route("/search", get(search::page))
+        .route("/search/reel", get(reel::page))
         .route("/tags", get(tags::page))
         .route("/tags/rename", post(tags::rename))
         // Pages show private things (the account's email, entries, transcripts): no copy of

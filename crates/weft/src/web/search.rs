@@ -21,7 +21,8 @@ use crate::search::{self, Scope, SearchHit, SearchPage, Sort};
 /// Results on one page.
 const PAGE: i64 = 20;
 
-/// Query of the search page: the form's fields, as typed (checked by [`SearchFilters`]).
+/// Query of the search page and of its reel: the form's fields, as typed (checked by
+/// [`SearchFilters`]).
 #[derive(Debug, Default, Deserialize)]
 pub struct SearchQuery {
     #[serde(default)]
@@ -40,7 +41,13 @@ pub struct SearchQuery {
 }
 
 impl SearchQuery {
-    fn filters(&self) -> SearchFilters<'_> {
+    /// The words searched for, as typed.
+    pub(super) fn q(&self) -> &str {
+        &self.q
+    }
+
+    /// The filters, to be checked into a search request.
+    pub(super) fn filters(&self) -> SearchFilters<'_> {
         SearchFilters {
             tag: Some(&self.tag),
             from: Some(&self.from),
@@ -51,7 +58,7 @@ impl SearchQuery {
     }
 
     /// The URL of this search for `q`, its filters kept, from the page after `cursor`.
-    fn href(&self, q: &str, cursor: Option<&str>) -> String {
+    pub(super) fn href(&self, q: &str, cursor: Option<&str>) -> String {
         let mut href = format!("/search?q={}", encode_component(q));
         for (name, value) in [
             ("from", &self.from),
@@ -68,6 +75,11 @@ impl SearchQuery {
             href.push_str(&format!("&cursor={}", encode_component(cursor)));
         }
         href
+    }
+
+    /// The URL of the reel of this search for `q` (`/search/reel`, the filters kept).
+    fn reel_href(&self, q: &str) -> String {
+        self.href(q, None).replacen("/search?", "/search/reel?", 1)
     }
 }
 
@@ -257,6 +269,12 @@ fn results_list(query: &SearchQuery, q: &str, page: &SearchPage) -> Markup {
         @if page.items.is_empty() {
             div.empty { p { "Nothing found for “" (q) "”. Try other words, fewer words or fewer filters." } }
         } @else {
+            // The reel plays the moments of every page, not only of this one.
+            @if page.items.iter().any(|hit| !hit.moments.is_empty()) {
+                p.reel-link {
+                    a.button.secondary #play-reel href=(query.reel_href(shown)) { "▶ Play all moments" }
+                }
+            }
             @if page.partial {
                 p.muted.search-note { "No whole words matched; these entries contain the letters you typed." }
             }

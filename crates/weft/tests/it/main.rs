@@ -33,6 +33,8 @@ mod browser_oidc;
 #[cfg(feature = "whisper")]
 mod browser_pages;
 #[cfg(feature = "whisper")]
+mod browser_reels;
+#[cfg(feature = "whisper")]
 mod browser_search;
 #[cfg(feature = "whisper")]
 mod browser_tags;
@@ -85,4 +87,5 @@ mod web_days;
 mod web_entry;
 mod web_pages;
 mod web_pwa;
+mod web_reels;
 mod web_tags;
