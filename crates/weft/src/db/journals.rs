@@ -221,9 +221,9 @@ pub async fn timeline_page(
     // With tags, a generic plan cannot see how few journals carry them, and reads every one
     // of the user's search rows (50 ms at 5,000 journals instead of 1 ms): plan the page for
     // its actual tags. Without, the generic plan is right and planning each time would
-    // cost more than the page itself.
+    // cost more than the page itself, so it is forced (PostgreSQL would keep planning).
     let mut tx = if filter.tags_all.is_empty() && filter.tags_any.is_empty() {
-        scoped::begin_for_user(pool, user_id).await?
+        scoped::begin_for_user_reusing_plans(pool, user_id).await?
     } else {
         scoped::begin_for_user_planning_each(pool, user_id).await?
     };
