@@ -22,6 +22,9 @@ const STOP_WORD_QUERIES: [&str; 2] = ["to be or not to be", "there"];
 /// How long the sessions made for the run live.
 const SESSION_HOURS: i64 = 2;
 
+/// Requests as (path, token), taken in turn.
+type Requests<'a> = Vec<(String, &'a str)>;
+
 /// A signed-in user of the run.
 struct Person {
     id: Uuid,
@@ -38,11 +41,11 @@ pub async fn run(target: &Target, db: &PgPool) -> anyhow::Result<Value> {
         .context("the heaviest user has no session")?;
     eprintln!("{} users signed in", people.len());
     let owned = journals_of_owners(db, &people).await?;
-    let everyone: Vec<(String, &str)> = people
+    let everyone: Requests = people
         .iter()
         .map(|p| ("/api/v1/journals?limit=20".to_string(), p.token.as_str()))
         .collect();
-    let by_id: Vec<(String, &str)> = owned
+    let by_id: Requests = owned
         .iter()
         .map(|(id, token)| (format!("/api/v1/journals/{id}"), token.as_str()))
         .collect();
@@ -52,7 +55,7 @@ pub async fn run(target: &Target, db: &PgPool) -> anyhow::Result<Value> {
             .expect("a search URL");
         format!("{}?{}", url.path(), url.query().unwrap_or(""))
     };
-    let cases: Vec<(&str, Vec<(String, &str)>, bool)> = vec![
+    let cases: Vec<(&str, Requests, bool)> = vec![
         ("timeline, page kept", everyone.clone(), false),
         ("timeline, every page read", everyone, true),
         ("journal by id (300 journals of their owners)", by_id, false),
