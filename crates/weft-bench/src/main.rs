@@ -2,6 +2,7 @@
 //! timeline on it. `scripts/bench-search` runs the whole benchmark with one command.
 
 mod generate;
+mod rotating;
 mod run;
 mod words;
 
@@ -52,6 +53,10 @@ enum Command {
         /// quick comparison of two builds on the same data.
         #[arg(long)]
         search_only: bool,
+        /// Only the load of all users at once: wrk rotating over every user's session on
+        /// the timeline, journals by id, the tag filter and search (issue 23).
+        #[arg(long)]
+        users_rotating: bool,
     },
 }
 
@@ -89,6 +94,7 @@ async fn main() -> anyhow::Result<()> {
             runs,
             wrk_seconds,
             search_only,
+            users_rotating,
         } => {
             let target = run::Target {
                 server,
@@ -96,6 +102,7 @@ async fn main() -> anyhow::Result<()> {
                 runs,
                 wrk_seconds,
                 search_only,
+                users_rotating,
             };
             let figures = run::run(&target).await?;
             println!("{}", serde_json::to_string_pretty(&figures)?);

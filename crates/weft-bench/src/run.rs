@@ -27,6 +27,8 @@ pub struct Target {
     pub wrk_seconds: u32,
     /// Only the search latencies.
     pub search_only: bool,
+    /// Only the load of all users at once (see `rotating`).
+    pub users_rotating: bool,
 }
 
 /// The kind of the misspelled words, which search answers with its "did you mean".
@@ -47,6 +49,10 @@ pub async fn run(target: &Target) -> anyhow::Result<Value> {
     let journals: i64 = sqlx::query_scalar("SELECT count(*) FROM journals")
         .fetch_one(&db)
         .await?;
+    if target.users_rotating {
+        let load = crate::rotating::run(target, &db).await?;
+        return Ok(json!({"journals": journals, "users_rotating": load}));
+    }
     let (heavy, heavy_name, heavy_count) = user_at(&db, "DESC").await?;
     let (_, median_name, median_count) = median_user(&db).await?;
     eprintln!("{journals} journals; heaviest user {heavy_name} has {heavy_count}, median user {median_name} {median_count}");
@@ -475,7 +481,7 @@ async fn wrk_load(target: &Target, token: &str, sets: &[QuerySet]) -> anyhow::Re
         for _ in 0..3 {
             runs.push(wrk(
                 &format!("{}{path}", target.server),
-                token,
+                Some(token),
                 target.wrk_seconds,
                 script,
             )?);
@@ -504,25 +510,28 @@ function request()
 end
 "#;
 
-/// One wrk run with 20 connections on 2 threads, with a script or none: (requests/s,
-/// p50 ms, p99 ms).
-fn wrk(
+/// One wrk run with 20 connections on 2 threads, with a script or none, signed in with
+/// `token` unless the script signs each request: (requests/s, p50 ms, p99 ms).
+pub fn wrk(
     url: &str,
-    token: &str,
+    token: Option<&str>,
     seconds: u32,
     script: Option<&std::path::Path>,
 ) -> anyhow::Result<(f64, f64, f64)> {
     let mut command = std::process::Command::new("wrk");
-    command
-        .args(["-t2", "-c20", &format!("-d{seconds}s"), "--latency", "-H"])
-        .arg(format!("Authorization: Bearer {token}"));
+    command.args(["-t2", "-c20", &format!("-d{seconds}s"), "--latency"]);
+    if let Some(token) = token {
+        command
+            .arg("-H")
+            .arg(format!("Authorization: Bearer {token}"));
+    }
     if let Some(script) = script {
         command.arg("-s").arg(script);
     }
     let output = command
         .arg(url)
         .output()
-        .context("running wrk (apt-get install wrk)")?;
+        .context("running wrk: install it with `scripts/install-deps --bench` (Debian's wrk)")?;
     let text = String::from_utf8_lossy(&output.stdout);
     if text.contains("Non-2xx") {
         bail!("wrk saw errors:\n{text}");
@@ -563,7 +572,7 @@ fn ms(duration: Duration) -> f64 {
 }
 
 /// The value at fraction `at` of the sorted values (nearest rank).
-fn percentile(values: &[f64], at: f64) -> f64 {
+pub fn percentile(values: &[f64], at: f64) -> f64 {
     if values.is_empty() {
         return f64::NAN;
     }

@@ -1,6 +1,8 @@
 //! Journals: the documented queries (a user's journals newest first, journals by tag, and
 //! full-text search over titles and transcripts).
 
+use std::sync::LazyLock;
+
 use chrono::{DateTime, Utc};
 use serde::Serialize;
 use sqlx::{Postgres, QueryBuilder};
@@ -106,8 +108,8 @@ pub struct JournalView {
     pub transcript_status: TranscriptStatus,
 }
 
-/// The columns of a [`JournalView`] over `journals j`, for the timeline's statements (built
-/// at run time); [`views`] has the same list in its checked query.
+/// The columns of a [`JournalView`] over `journals j`, for the timeline's and [`view`]'s
+/// statements (built at run time); [`views`] has the same list in its checked query.
 const VIEW_COLUMNS: &str =
     "j.id, j.user_id, j.title, j.media, j.video_path, j.duration, j.location, \
     j.notes, j.created_at, j.updated_at, \
@@ -158,7 +160,17 @@ impl From<ViewRow> for JournalView {
 /// One of a user's journals.
 #[tracing::instrument(skip(tx), fields(user_id = %tx.user_id()))]
 pub async fn view(tx: &mut UserTx, id: Uuid) -> Result<Option<JournalView>, sqlx::Error> {
-    Ok(views(tx, &[id]).await?.pop())
+    // Its own statement rather than `views` of one id: `id = $1` has one plan whatever the
+    // id, which PostgreSQL keeps, where `id = ANY($1)` is planned again on every call (five
+    // times the cost of running it), and its generic plan walks all of the user's journals.
+    static VIEW: LazyLock<String> = LazyLock::new(|| {
+        format!("SELECT {VIEW_COLUMNS} FROM journals j WHERE j.id = $1 AND j.user_id = $2")
+    });
+    sqlx::query_as(VIEW.as_str())
+        .bind(id)
+        .bind(tx.user_id())
+        .fetch_optional(&mut **tx)
+        .await
 }
 
 /// Some of a user's journals, in no particular order (missing ones are left out).
@@ -221,9 +233,9 @@ pub async fn timeline_page(
     // With tags, a generic plan cannot see how few journals carry them, and reads every one
     // of the user's search rows (50 ms at 5,000 journals instead of 1 ms): plan the page for
     // its actual tags. Without, the generic plan is right and planning each time would
-    // cost more than the page itself.
+    // cost more than the page itself, so it is forced (PostgreSQL would keep planning).
     let mut tx = if filter.tags_all.is_empty() && filter.tags_any.is_empty() {
-        scoped::begin_for_user(pool, user_id).await?
+        scoped::begin_for_user_reusing_plans(pool, user_id).await?
     } else {
         scoped::begin_for_user_planning_each(pool, user_id).await?
     };

@@ -77,6 +77,24 @@ pub async fn begin_for_user_planning_each(
     .await
 }
 
+/// [`begin_for_user`], in which every statement runs on its prepared statement's generic
+/// plan: for reads whose best plan does not depend on the values (a page of a user's
+/// timeline walks the same index whoever asks). Left to itself, PostgreSQL compares the
+/// generic plan's cost for an unknown `LIMIT` with a custom plan's for `LIMIT 20`, finds
+/// the custom one cheaper and plans every execution again: a third of the database's CPU
+/// per timeline page (docs/BENCHMARKS.md, "Throughput under load").
+pub async fn begin_for_user_reusing_plans(
+    pool: &PgPool,
+    user_id: Uuid,
+) -> Result<UserTx, sqlx::Error> {
+    begin_for(
+        pool,
+        user_id,
+        "; SET LOCAL plan_cache_mode = force_generic_plan",
+    )
+    .await
+}
+
 async fn begin_for(
     pool: &PgPool,
     user_id: Uuid,

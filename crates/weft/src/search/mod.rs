@@ -21,6 +21,7 @@
 
 mod details;
 mod find;
+pub mod kept;
 pub mod query;
 pub mod spelling;
 mod suggest;
@@ -255,8 +256,22 @@ fn order_code(request: &SearchRequest) -> u8 {
 /// Searches the journals of the transaction's user. Begin it with
 /// `db::scoped::begin_for_user_planning_each`, so that PostgreSQL plans for how common the
 /// words are; row-level security keeps every other user's rows out.
+///
+/// A page asked again while nothing of the user's changed is answered from [`kept`].
 #[tracing::instrument(skip(tx, request), fields(user_id = %tx.user_id(), q = %request.q))]
 pub async fn search(tx: &mut UserTx, request: &SearchRequest) -> Result<SearchPage, SearchError> {
+    let version = kept::version(tx).await?;
+    let key = kept::key(request);
+    if let Some(page) = kept::get(tx.user_id(), &key, version) {
+        return Ok(page);
+    }
+    let page = search_now(tx, request).await?;
+    kept::put(tx.user_id(), key, version, page.clone());
+    Ok(page)
+}
+
+/// [`search`] without the kept pages.
+async fn search_now(tx: &mut UserTx, request: &SearchRequest) -> Result<SearchPage, SearchError> {
     let query = Query::parse(&request.q)?;
     let cursor = request.cursor.as_deref().map(Cursor::decode).transpose()?;
     if cursor.is_some_and(|cursor| cursor.s != order_code(request)) {

@@ -72,6 +72,7 @@ mod rls;
 mod schema;
 mod schemathesis;
 mod search;
+mod search_kept;
 mod seed;
 mod studio;
 mod test_databases;
