@@ -2,6 +2,7 @@
 //! timeline on it. `scripts/bench-search` runs the whole benchmark with one command.
 
 mod generate;
+mod meaning;
 mod rotating;
 mod run;
 mod words;
@@ -37,6 +38,23 @@ enum Command {
         /// How many words the vocabulary has.
         #[arg(long, default_value_t = 50_000)]
         vocabulary: usize,
+    },
+    /// Write the passages (with vectors) of every journal for search by meaning, and build
+    /// their index: a few thousand embedded by the model, the rest near copies of those.
+    Passages {
+        /// The embedding model's folder [default: where scripts/install-deps puts it].
+        #[arg(long, env = "WEFT_EMBEDDING_MODEL")]
+        model: Option<PathBuf>,
+        /// Passages embedded for real.
+        #[arg(long, default_value_t = 4_000)]
+        pool: usize,
+    },
+    /// Time searches by meaning (and by both, and by words as the baseline) at a running
+    /// `weft serve` on that instance; prints JSON.
+    Meaning {
+        /// The server, e.g. http://127.0.0.1:8080.
+        #[arg(long)]
+        server: String,
     },
     /// Measure a running `weft serve` on that instance; prints JSON.
     Run {
@@ -88,6 +106,18 @@ async fn main() -> anyhow::Result<()> {
                 seed,
             };
             generate::generate(&superuser, &plan, &vocabulary).await
+        }
+        Command::Passages { model, pool } => match model.or_else(weft::semantic::default_model_dir)
+        {
+            Some(model) => meaning::generate(&superuser, &model, pool).await,
+            None => Err(anyhow::anyhow!(
+                "no embedding model: run scripts/install-deps or pass --model"
+            )),
+        },
+        Command::Meaning { server } => {
+            let figures = meaning::run(&server, &superuser).await?;
+            println!("{}", serde_json::to_string_pretty(&figures)?);
+            Ok(())
         }
         Command::Run {
             server,

@@ -107,7 +107,7 @@ pub async fn run(target: &Target) -> anyhow::Result<Value> {
     }))
 }
 
-async fn user_at(db: &PgPool, order: &str) -> anyhow::Result<(Uuid, String, i64)> {
+pub(crate) async fn user_at(db: &PgPool, order: &str) -> anyhow::Result<(Uuid, String, i64)> {
     let row: (Uuid, String, i64) = sqlx::query_as(&format!(
         "SELECT u.id, u.username, count(j.id) FROM users u JOIN journals j ON j.user_id = u.id \
          GROUP BY u.id ORDER BY count(j.id) {order}, u.username LIMIT 1"
@@ -117,7 +117,7 @@ async fn user_at(db: &PgPool, order: &str) -> anyhow::Result<(Uuid, String, i64)
     Ok(row)
 }
 
-async fn median_user(db: &PgPool) -> anyhow::Result<(Uuid, String, i64)> {
+pub(crate) async fn median_user(db: &PgPool) -> anyhow::Result<(Uuid, String, i64)> {
     let row: (Uuid, String, i64) = sqlx::query_as(
         "WITH c AS (SELECT u.id, u.username, count(j.id) AS n FROM users u \
                     JOIN journals j ON j.user_id = u.id GROUP BY u.id) \
@@ -129,7 +129,11 @@ async fn median_user(db: &PgPool) -> anyhow::Result<(Uuid, String, i64)> {
     Ok(row)
 }
 
-async fn login(client: &reqwest::Client, server: &str, username: &str) -> anyhow::Result<String> {
+pub(crate) async fn login(
+    client: &reqwest::Client,
+    server: &str,
+    username: &str,
+) -> anyhow::Result<String> {
     let response: Value = client
         .post(format!("{server}/api/v1/auth/login"))
         .json(&json!({"login": username, "password": PASSWORD}))

@@ -18,6 +18,7 @@ pub mod middleware;
 pub mod routes;
 pub mod scratch;
 pub mod search;
+pub mod semantic;
 pub mod server;
 pub mod storage;
 pub mod studio;

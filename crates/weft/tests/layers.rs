@@ -25,7 +25,7 @@ const LAYERS: &[(&str, &[&str])] = &[
         "services",
         &[
             "accounts", "export", "imports", "ingest", "jobs", "journals", "search", "sweep",
-            "uploads",
+            "semantic", "uploads",
         ],
     ),
     (

@@ -29,6 +29,8 @@ pub struct ApiContext {
     pub timelines: Arc<crate::journals::page_cache::PageCache>,
     /// Set while the embedded database is known to be down (its supervisor restarts it).
     pub database: crate::db::supervise::DatabaseHealth,
+    /// Search by meaning: the embedding model and pgvector, where the server has them.
+    pub semantic: crate::semantic::Semantic,
 }
 
 /// Request limits.
@@ -86,6 +88,9 @@ impl ApiContext {
             transcription: None,
             timelines: Arc::default(),
             database: Default::default(),
+            semantic: crate::semantic::Semantic::off(
+                "this server was started without search by meaning",
+            ),
         }
     }
 

@@ -2,6 +2,7 @@
 
 mod backup;
 mod db;
+mod embed;
 mod export;
 mod import;
 mod jobs;
@@ -54,6 +55,9 @@ pub enum Command {
     /// The transcription queue: list jobs with their errors, retry failed ones.
     #[command(subcommand)]
     Jobs(jobs::JobsCommand),
+    /// Search by meaning: embed the journals that have no passages yet, and the queue.
+    #[command(subcommand)]
+    Embed(embed::EmbedCommand),
     /// Print the HTTP API's OpenAPI 3.1 document (as served at /api/v1/openapi.json).
     Openapi,
 }
@@ -81,6 +85,7 @@ pub fn main() -> std::process::ExitCode {
             Command::Worker(args) => worker::run(&cli.global, args).await,
             Command::Import(args) => import::run(&cli.global, args).await,
             Command::Jobs(command) => jobs::run(&cli.global, command).await,
+            Command::Embed(command) => embed::run(&cli.global, command).await,
             Command::Export(args) => export::run(&cli.global, args).await,
             Command::Backup(args) => backup::backup(&cli.global, args).await,
             Command::Restore(args) => backup::restore(&cli.global, args).await,

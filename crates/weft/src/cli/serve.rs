@@ -105,6 +105,9 @@ pub struct ServeArgs {
     #[command(flatten)]
     pub transcriber: super::transcriber::TranscriberArgs,
 
+    #[command(flatten)]
+    pub embedding: super::embed::EmbeddingArgs,
+
     /// link: `weft user reset-link NAME` makes single-use password reset links and the
     /// server takes them at /reset/TOKEN; off: no link is made or taken.
     #[arg(long, env = "WEFT_PASSWORD_RESET", value_enum, default_value_t = PasswordReset::Link)]
@@ -312,6 +315,7 @@ pub async fn run(global: &GlobalArgs, args: ServeArgs) -> anyhow::Result<()> {
             ..Limits::default()
         },
         transcription: transcribing.then_some(args.transcriber.job_max_attempts),
+        semantic: args.embedding.semantic(db.pool()).await,
         ..ApiContext::new(db.pool().clone(), storage, scratch)
     };
     // The embedded database is Weft's own: started again if it dies.
@@ -350,6 +354,13 @@ pub async fn run(global: &GlobalArgs, args: ServeArgs) -> anyhow::Result<()> {
             shutdown.clone(),
         ))
     });
+    let embedding = (args.embedding.embedding_workers > 0).then(|| {
+        tokio::spawn(crate::semantic::worker::run(
+            db.pool().clone(),
+            context.semantic.clone(),
+            shutdown.clone(),
+        ))
+    });
     let stop = shutdown.clone();
     let result = server::launch(context, listener, async move {
         server::shutdown_signal().await;
@@ -359,6 +370,9 @@ pub async fn run(global: &GlobalArgs, args: ServeArgs) -> anyhow::Result<()> {
     shutdown.cancel();
     if let Some(workers) = workers {
         let _ = workers.await;
+    }
+    if let Some(embedding) = embedding {
+        let _ = embedding.await;
     }
     sweeper.abort();
     orphans.abort();

@@ -685,11 +685,11 @@ fn log_tail(path: &Path, offset: u64) -> String {
 fn bootstrap_roles(layout: &Layout, bin_dir: &Path) -> Result<(), EmbeddedError> {
     let psql = psql_program(bin_dir);
     let socket_dir = layout.socket_dir();
-    let query = |sql: &str| -> Result<String, EmbeddedError> {
+    let query_in = |database: &str, sql: &str| -> Result<String, EmbeddedError> {
         let output = Command::new(&psql)
             .arg("-h")
             .arg(&socket_dir)
-            .args(["-U", SUPERUSER, "-d", "postgres", "-X", "-q", "-t", "-A"])
+            .args(["-U", SUPERUSER, "-d", database, "-X", "-q", "-t", "-A"])
             .args(["-v", "ON_ERROR_STOP=1", "-c", sql])
             .stdin(Stdio::null())
             .output()
@@ -703,6 +703,7 @@ fn bootstrap_roles(layout: &Layout, bin_dir: &Path) -> Result<(), EmbeddedError>
         }
         Ok(String::from_utf8_lossy(&output.stdout).trim().to_string())
     };
+    let query = |sql: &str| query_in("postgres", sql);
     let role_exists = query(&format!(
         "SELECT 1 FROM pg_roles WHERE rolname = '{APP_ROLE}'"
     ))?;
@@ -716,6 +717,21 @@ fn bootstrap_roles(layout: &Layout, bin_dir: &Path) -> Result<(), EmbeddedError>
     ))?;
     if db_exists.is_empty() {
         query(&format!("CREATE DATABASE {APP_DATABASE} OWNER {APP_ROLE}"))?;
+    }
+    // pgvector (search by meaning) is not a trusted extension: only a superuser may create
+    // it, so it is created here, where the server has it (scripts/install-deps builds it).
+    // Without it Weft runs on, and search by meaning says the extension is missing.
+    // One psql run, as this happens at every start.
+    let created = query_in(
+        APP_DATABASE,
+        "DO $$ BEGIN
+             IF EXISTS (SELECT 1 FROM pg_available_extensions WHERE name = 'vector') THEN
+                 CREATE EXTENSION IF NOT EXISTS vector;
+             END IF;
+         END $$",
+    );
+    if let Err(error) = created {
+        tracing::warn!(%error, "could not create the pgvector extension");
     }
     Ok(())
 }

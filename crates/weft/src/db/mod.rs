@@ -10,6 +10,7 @@ pub mod imports;
 pub mod jobs;
 pub mod journals;
 pub mod migrate;
+pub mod passages;
 pub mod reset_links;
 pub mod scoped;
 pub mod second_factor;

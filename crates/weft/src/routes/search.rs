@@ -14,7 +14,9 @@ use crate::api::ApiContext;
 use crate::api::{ApiError, ApiJson};
 use crate::db::journals::JournalView;
 use crate::db::scoped;
-use crate::search::{self, Moment, QueryError, SearchError};
+use crate::search::{Moment, QueryError, SearchError};
+use crate::semantic::find::{self, Mode};
+use crate::semantic::MeaningError;
 
 /// The search route.
 pub fn router() -> OpenApiRouter<ApiContext> {
@@ -43,8 +45,14 @@ pub(crate) struct SearchQuery {
     /// transcripts), `transcripts` or `titles`.
     scope: Option<String>,
     /// The order: `best` (the default: title matches first, then tags, notes and
-    /// location, then transcripts, newest first within each), `newest` or `oldest`.
+    /// location, then transcripts, newest first within each; by meaning, the closest
+    /// first), `newest` or `oldest`.
     sort: Option<String>,
+    /// How to match: `words` (the default: full-text search), `meaning` (passages whose
+    /// sense is close to the query's, by sentence vectors: "feeling tired" finds "I was
+    /// exhausted") or `both` (the two ranked together). `meaning` and `both` answer 503
+    /// where the server lacks the embedding model or PostgreSQL's pgvector.
+    mode: Option<String>,
 }
 
 /// One journal that matched.
@@ -80,6 +88,8 @@ pub struct SearchResults {
     /// True when the query as typed found nothing at all and these are the results of
     /// `suggestion`; pass `q=suggestion` with `nextCursor` for their next page.
     pub corrected: bool,
+    /// How the results were matched: `words`, `meaning` or `both`.
+    pub mode: &'static str,
 }
 
 /// Search your journals.
@@ -90,6 +100,7 @@ pub struct SearchResults {
         (status = 200, body = SearchResults),
         (status = 401, body = ErrorBody),
         (status = 422, description = "An empty or malformed query, or a bad filter", body = ErrorBody),
+        (status = 503, description = "Search by meaning asked of a server without the embedding model or pgvector", body = ErrorBody),
     ),
     security(("bearer" = []), ("cookie" = []))
 )]
@@ -112,9 +123,15 @@ pub(crate) async fn search_journals(
         scope: query.scope.as_deref(),
         sort: query.sort.as_deref(),
     };
+    let mode = match query.mode.as_deref().filter(|mode| !mode.is_empty()) {
+        None => Mode::Words,
+        Some(name) => Mode::parse(name).ok_or_else(|| {
+            ApiError::invalid("mode", "Choose how to match: words, meaning or both.")
+        })?,
+    };
     let request = filters.request(query.q.unwrap_or_default(), limit, query.cursor)?;
     let mut tx = scoped::begin_for_user_planning_each(&context.pool, current.user.id).await?;
-    let page = search::search(&mut tx, &request).await?;
+    let page = find::search(&mut tx, &context.semantic, mode, &request).await?;
     scoped::end_reading(tx);
     Ok(ApiJson(SearchResults {
         items: page
@@ -132,7 +149,21 @@ pub(crate) async fn search_journals(
         count_capped: page.count.is_some_and(|count| count.more),
         suggestion: page.suggestion,
         corrected: page.corrected,
+        mode: mode.name(),
     }))
+}
+
+impl From<MeaningError> for ApiError {
+    fn from(error: MeaningError) -> Self {
+        match error {
+            MeaningError::NoModel(_) | MeaningError::NoVectors(_) => ApiError::unavailable(
+                format!("{error}. Search by words (mode=words) works meanwhile."),
+            ),
+            MeaningError::Engine(_) => ApiError::internal(anyhow::anyhow!(error.to_string())),
+            MeaningError::Search(error) => error.into(),
+            MeaningError::Database(error) => error.into(),
+        }
+    }
 }
 
 impl From<SearchError> for ApiError {

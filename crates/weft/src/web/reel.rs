@@ -11,14 +11,15 @@ use axum::response::{IntoResponse, Redirect, Response};
 use maud::{html, Markup};
 
 use super::layout::{self, Frame, Nav};
-use super::search::SearchQuery;
+use super::search::{mode, SearchQuery};
 use super::session::WebError;
 use super::viewer::Viewer;
 use crate::api::ApiContext;
 use crate::api::ApiError;
 use crate::db::scoped;
 use crate::domain::Media;
-use crate::search::{self, Moment, SearchHit};
+use crate::search::{Moment, SearchHit};
+use crate::semantic::find;
 
 /// The most moments a reel plays: a common word would otherwise make a reel of hours.
 pub const MOST_MOMENTS: usize = 100;
@@ -85,7 +86,7 @@ async fn gather(
     let mut found = 0;
     let mut more = false;
     for page_number in 0.. {
-        let page = search::search(&mut tx, &request).await?;
+        let page = find::search(&mut tx, &context.semantic, mode(query), &request).await?;
         // The next pages of corrected results are the suggestion's.
         if page.corrected {
             if let Some(suggestion) = page.suggestion {

@@ -16,7 +16,8 @@ use crate::api::filters::SearchFilters;
 use crate::api::ApiContext;
 use crate::api::ApiError;
 use crate::db::{scoped, tags};
-use crate::search::{self, Scope, SearchHit, SearchPage, Sort};
+use crate::search::{Scope, SearchHit, SearchPage, Sort};
+use crate::semantic::find::{self, Mode};
 
 /// Results on one page.
 const PAGE: i64 = 20;
@@ -38,6 +39,8 @@ pub struct SearchQuery {
     scope: String,
     #[serde(default)]
     sort: String,
+    #[serde(default)]
+    mode: String,
 }
 
 impl SearchQuery {
@@ -66,6 +69,7 @@ impl SearchQuery {
             ("tag", &self.tag),
             ("scope", &self.scope),
             ("sort", &self.sort),
+            ("mode", &self.mode),
         ] {
             if !value.trim().is_empty() {
                 href.push_str(&format!("&{name}={}", encode_component(value.trim())));
@@ -107,12 +111,16 @@ pub async fn page(
         }
         Err(error) => return Err(error.into()),
         Ok(_) if q.is_empty() => (None, StatusCode::OK),
-        Ok(request) => match search::search(&mut tx, &request)
+        Ok(request) => match find::search(&mut tx, &context.semantic, mode(&query), &request)
             .await
             .map_err(ApiError::from)
         {
             Ok(page) => (Some(Ok(page)), StatusCode::OK),
-            Err(error) if error.status().is_client_error() => {
+            // A bad query, or search by meaning on a server without it: said on the page.
+            Err(error)
+                if error.status().is_client_error()
+                    || error.status() == StatusCode::SERVICE_UNAVAILABLE =>
+            {
                 let status = error.status();
                 (Some(Err(error.message().to_string())), status)
             }
@@ -141,7 +149,8 @@ pub async fn page(
                     p.muted.hint {
                         "Words, " kbd { "\"exact phrases\"" } ", prefixes like " kbd { "walk*" }
                         ", " kbd { "-exclude" } " and " kbd { "OR" } ". Press " kbd { "/" }
-                        " on any page to search."
+                        " on any page to search. Match “the meaning” to find what you meant in other words: "
+                        em { "feeling tired" } " finds “I was exhausted”."
                     }
                 },
                 Some(Err(message)) => { (layout::notice(false, message)) },
@@ -150,6 +159,11 @@ pub async fn page(
         },
     );
     Ok((status, markup).into_response())
+}
+
+/// How the search matches: what the form chose, words when it chose nothing it offers.
+pub(super) fn mode(query: &SearchQuery) -> Mode {
+    Mode::parse(query.mode.trim()).unwrap_or_default()
 }
 
 /// The search box and its filters: one GET form.
@@ -196,6 +210,18 @@ fn form(query: &SearchQuery, q: &str, own_tags: &[&str]) -> Markup {
                             (Scope::Titles, "titles", "Only titles"),
                         ] {
                             option value=(name) selected[value == scope] { (words) }
+                        }
+                    }
+                }
+                div.filter {
+                    label for="mode" { "Match" }
+                    select #mode name="mode" {
+                        @for (value, words) in [
+                            (Mode::Words, "The words"),
+                            (Mode::Meaning, "The meaning"),
+                            (Mode::Both, "Words and meaning"),
+                        ] {
+                            option value=(value.name()) selected[value == mode(query)] { (words) }
                         }
                     }
                 }

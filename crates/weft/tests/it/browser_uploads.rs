@@ -1,8 +1,9 @@
 //! The new-entry page's resumable uploads in a real browser (Chromium through chromedriver)
 //! against the real server: a video sent in chunks arrives byte for byte; a queue of two,
 //! by the file input and by dropping files on the page; a reload in the middle of a slow
-//! upload goes on from the server's offset; a recording kept in IndexedDB survives a reload
-//! and is offered and sent on the next visit. The changed pages pass axe-core at both sizes;
+//! upload goes on from the server's offset; offline mid-upload it waits, and coming back
+//! online sends the rest at once; a recording kept in IndexedDB survives a reload and is
+//! offered and sent on the next visit. The changed pages pass axe-core at both sizes;
 //! screenshots go to `target/screenshots/page-new-{queue,pending}-*.png`.
 
 use std::path::{Path, PathBuf};
@@ -18,7 +19,7 @@ use tokio::net::{TcpListener, TcpStream};
 use uuid::Uuid;
 
 use crate::browser_pages::{axe_script, check, open};
-use crate::common::browser::{click, fill, sign_up, wait_until, Browser};
+use crate::common::browser::{click, devtools, fill, sign_up, wait_until, Browser};
 use crate::common::media::{self, Container};
 use crate::common::{self, TestApp};
 
@@ -382,6 +383,82 @@ async fn reloading_the_page_mid_upload_goes_on_from_the_servers_offset() {
         .await
         .unwrap();
     assert_eq!(left, json!([]), "nothing left to resume");
+
+    browser.close().await;
+    drop(proxy);
+    app.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn offline_mid_upload_it_waits_and_coming_back_online_sends_the_rest_at_once() {
+    let app = common::spawn_app().await;
+    let dir = tempfile::tempdir().unwrap();
+    let proxy = Proxy::start(&app).await;
+    let browser = Browser::start(None).await;
+    let client = &browser.client;
+    sign_up(client, &app, "jane").await;
+    let video = large_video(dir.path());
+
+    proxy.rate.store(2 * 1024 * 1024, Ordering::Relaxed);
+    client.goto(&format!("{}/new", proxy.url)).await.unwrap();
+    wait_until(
+        client,
+        "return document.readyState === 'complete'",
+        Duration::from_secs(20),
+        "/new",
+    )
+    .await;
+    choose(client, &[&video]).await;
+    fill(client, "title", "Through a tunnel").await;
+    click(client, "save").await;
+    wait_until(
+        client,
+        &format!(
+            "const row = document.querySelector('.upload-item'); \
+             return row && Number(row.dataset.offset) >= {CHUNK}"
+        ),
+        Duration::from_secs(60),
+        "the first chunk acknowledged",
+    )
+    .await;
+
+    // The phone loses its network (DevTools' offline mode: requests fail, navigator.onLine
+    // is false). The page keeps the upload and waits longer each time.
+    devtools(client, "Network.enable", json!({})).await;
+    let offline = |offline: bool| json!({"offline": offline, "latency": 0, "downloadThroughput": -1, "uploadThroughput": -1});
+    devtools(client, "Network.emulateNetworkConditions", offline(true)).await;
+    let waiting = wait_until(
+        client,
+        "const row = document.querySelector('.upload-item'); \
+         return !navigator.onLine && row && row.textContent.includes('Trying again in 8 s') \
+             && row.textContent",
+        Duration::from_secs(60),
+        "the upload waiting 8 s before its fourth try",
+    )
+    .await;
+    println!("offline: {waiting}");
+    let upload_rows: i64 = sqlx::query_scalar("SELECT count(*) FROM uploads WHERE NOT finished")
+        .fetch_one(&app.db.admin)
+        .await
+        .unwrap();
+    assert_eq!(upload_rows, 1, "the upload is kept on the server meanwhile");
+
+    // Back online: the `online` event ends the wait at once, not 8 s later.
+    proxy.rate.store(0, Ordering::Relaxed);
+    let back = std::time::Instant::now();
+    devtools(client, "Network.emulateNetworkConditions", offline(false)).await;
+    let id = opened_entry(client, Duration::from_secs(30)).await;
+    let took = back.elapsed();
+    println!("finished {took:?} after coming back online");
+    assert!(
+        took < Duration::from_secs(6),
+        "sent when the network came back, not when the wait ran out: {took:?}"
+    );
+    assert_eq!(
+        stored(&app, id).await,
+        std::fs::read(&video).unwrap(),
+        "byte-identical"
+    );
 
     browser.close().await;
     drop(proxy);

@@ -74,6 +74,7 @@ mod schemathesis;
 mod search;
 mod search_kept;
 mod seed;
+mod semantic;
 mod studio;
 mod test_databases;
 mod totp;
