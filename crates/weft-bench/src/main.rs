@@ -3,6 +3,7 @@
 
 mod generate;
 mod meaning;
+mod measure;
 mod rotating;
 mod run;
 mod words;
@@ -126,7 +127,7 @@ async fn main() -> anyhow::Result<()> {
             search_only,
             users_rotating,
         } => {
-            let target = run::Target {
+            let target = measure::Target {
                 server,
                 superuser,
                 runs,

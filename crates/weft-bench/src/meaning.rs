@@ -27,7 +27,8 @@ use weft::domain::Segment;
 use weft::semantic::passages::passages;
 use weft::semantic::Embedder;
 
-use crate::run::{login, median_user, percentile, user_at};
+use crate::measure::percentile;
+use crate::run::{login, median_user, user_at};
 
 /// Journals read at a time.
 const BATCH: i64 = 2_000;

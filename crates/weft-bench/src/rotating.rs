@@ -11,7 +11,7 @@ use serde_json::{json, Value};
 use sqlx::PgPool;
 use uuid::Uuid;
 
-use crate::run::{percentile, wrk, Target};
+use crate::measure::{percentile, wrk, Target};
 
 /// A common word of the generated speech that full-text search keeps (not a stop word).
 const COMMON_WORD: &str = "morning";
