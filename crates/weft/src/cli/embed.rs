@@ -30,10 +30,19 @@ pub struct EmbeddingArgs {
 }
 
 impl EmbeddingArgs {
-    /// The model and the database's vector support; the extension and its index are set up
-    /// here when the server has them.
+    /// The model and the database's vector support; the extension is set up here when the
+    /// server has it, and its index is built in the background (minutes on a large
+    /// instance, which must not hold up serving).
     pub async fn semantic(&self, pool: &sqlx::PgPool) -> Semantic {
-        let vectors = semantic::index::ensure(pool).await;
+        let vectors = semantic::index::extension(pool).await;
+        if matches!(vectors, Vectors::Ready { .. }) {
+            let pool = pool.clone();
+            tokio::spawn(async move {
+                if let Err(error) = semantic::index::build_index(&pool).await {
+                    tracing::warn!(%error, "the index of passage vectors could not be made");
+                }
+            });
+        }
         match &vectors {
             Vectors::Ready { version } => tracing::info!(%version, "pgvector ready"),
             Vectors::Missing(reason) => {

@@ -5,9 +5,10 @@
 //! script, so it keeps working without Weft and without a server. The page is written one
 //! entry at a time (see [`IndexReader`]): its size never sits in memory.
 //!
-//! Written with `format!` and [`escape`] rather than maud, which is the web UI's (the HTTP
+//! Written with `format!` and [`escape_html`](crate::util::escape_html) rather than maud, which is the web UI's (the HTTP
 //! layer's): this page is a file of the export, made below it, and has a handful of tags.
 
+use crate::util::escape_html;
 use std::fmt::Write as _;
 use std::io::{self, Read};
 
@@ -32,26 +33,10 @@ audio { width: 100%; }
 .notes { white-space: pre-wrap; }
 ";
 
-/// Text (or an attribute's value) with `& < > " '` escaped for HTML.
-fn escape(text: &str) -> String {
-    let mut out = String::with_capacity(text.len());
-    for c in text.chars() {
-        match c {
-            '&' => out.push_str("&amp;"),
-            '<' => out.push_str("&lt;"),
-            '>' => out.push_str("&gt;"),
-            '"' => out.push_str("&quot;"),
-            '\'' => out.push_str("&#39;"),
-            c => out.push(c),
-        }
-    }
-    out
-}
-
 /// The page around its entries: what comes before the first and after the last.
 fn frame(manifest: &Manifest) -> (String, String) {
-    let title = escape(&format!("{}’s journal", manifest.user.username));
-    let zone = escape(manifest.user.time_zone.as_deref().unwrap_or("UTC"));
+    let title = escape_html(&format!("{}’s journal", manifest.user.username));
+    let zone = escape_html(manifest.user.time_zone.as_deref().unwrap_or("UTC"));
     let head = format!(
         "<!DOCTYPE html><html lang=\"en\"><head><meta charset=\"utf-8\">\
          <meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\
@@ -60,7 +45,7 @@ fn frame(manifest: &Manifest) -> (String, String) {
          {zone}. Newest first.</p></header><main>",
         count = manifest.entries.len(),
         at = manifest.exported_at.format("%Y-%m-%d %H:%M UTC"),
-        version = escape(&manifest.weft_version),
+        version = escape_html(&manifest.weft_version),
     );
     (head, "</main></body></html>\n".to_string())
 }
@@ -81,11 +66,11 @@ fn data_url(vtt: &str) -> String {
 
 fn article(entry: &ManifestEntry, vtt: Option<&str>) -> String {
     let folder = &entry.folder;
-    let link = |file: &str| escape(&href(&format!("{folder}/{file}")));
+    let link = |file: &str| escape_html(&href(&format!("{folder}/{file}")));
     let mut out = format!(
         "<article id=\"{}\"><h3>{}</h3><p class=\"meta\"><time datetime=\"{}\">{}</time>",
         entry.id,
-        escape(&entry.title),
+        escape_html(&entry.title),
         entry.local_time.to_rfc3339(),
         entry.local_time.format("%H:%M"),
     );
@@ -93,7 +78,7 @@ fn article(entry: &ManifestEntry, vtt: Option<&str>) -> String {
         let _ = write!(out, " · {}:{:02}", entry.duration / 60, entry.duration % 60);
     }
     if let Some(location) = &entry.location {
-        let _ = write!(out, " · {}", escape(location));
+        let _ = write!(out, " · {}", escape_html(location));
     }
     out.push_str("</p>");
     if let Some(file) = &entry.recording {
@@ -119,12 +104,12 @@ fn article(entry: &ManifestEntry, vtt: Option<&str>) -> String {
     if !entry.tags.is_empty() {
         out.push_str("<p class=\"tags\">");
         for tag in &entry.tags {
-            let _ = write!(out, "<span>{}</span> ", escape(tag));
+            let _ = write!(out, "<span>{}</span> ", escape_html(tag));
         }
         out.push_str("</p>");
     }
     if let Some(notes) = &entry.notes {
-        let _ = write!(out, "<p class=\"notes\">{}</p>", escape(notes));
+        let _ = write!(out, "<p class=\"notes\">{}</p>", escape_html(notes));
     }
     let mut files = vec![format!("<a href=\"{}\">entry.md</a>", link("entry.md"))];
     if entry.transcript_versions > 0 {
@@ -133,7 +118,11 @@ fn article(entry: &ManifestEntry, vtt: Option<&str>) -> String {
         }
     }
     if let Some(file) = &entry.recording {
-        files.push(format!("<a href=\"{}\">{}</a>", link(file), escape(file)));
+        files.push(format!(
+            "<a href=\"{}\">{}</a>",
+            link(file),
+            escape_html(file)
+        ));
     }
     let _ = write!(
         out,
@@ -194,7 +183,7 @@ impl<'a> IndexReader<'a> {
         };
         let day = entry.local_time.format("%A %-d %B %Y").to_string();
         if day != self.last_day {
-            let heading = format!("<h2 class=\"day\">{}</h2>", escape(&day));
+            let heading = format!("<h2 class=\"day\">{}</h2>", escape_html(&day));
             self.buffer.extend_from_slice(heading.as_bytes());
             self.last_day = day;
         }
@@ -236,12 +225,12 @@ impl Read for IndexReader<'_> {
 
 #[cfg(test)]
 mod tests {
-    use super::{data_url, escape};
+    use super::{data_url, escape_html};
 
     #[test]
     fn text_is_escaped_for_html() {
         assert_eq!(
-            escape(r#"<a href="x">Tom & 'Jerry'</a>"#),
+            escape_html(r#"<a href="x">Tom & 'Jerry'</a>"#),
             "&lt;a href=&quot;x&quot;&gt;Tom &amp; &#39;Jerry&#39;&lt;/a&gt;"
         );
     }

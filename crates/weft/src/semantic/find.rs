@@ -30,6 +30,7 @@ use crate::db::scoped::UserTx;
 use crate::search::{
     self, Count, Moment, Scope, SearchError, SearchHit, SearchPage, SearchRequest, Sort,
 };
+use crate::util::escape_html;
 
 /// Passages less similar than this to the query are not results: unrelated sentences score
 /// under about 0.15 with this model, a paraphrase alone 0.4 and more, and a paraphrase
@@ -381,7 +382,7 @@ fn shown(found: &Found) -> (String, Vec<Moment>) {
     let snippet = found
         .passages
         .first()
-        .map(|best| escape(&shorten(&best.text)))
+        .map(|best| escape_html(&shorten(&best.text)))
         .unwrap_or_default();
     let mut said: Vec<&Near> = found
         .passages
@@ -403,7 +404,7 @@ fn shown(found: &Found) -> (String, Vec<Moment>) {
                 end: near.end_s.unwrap_or(start),
                 at: start,
                 text: near.text.clone(),
-                highlighted: escape(&near.text),
+                highlighted: escape_html(&near.text),
             }
         })
         .collect();
@@ -428,22 +429,6 @@ fn shorten(text: &str) -> String {
     let cut: String = text.chars().take(SNIPPET_CHARS).collect();
     let cut = cut.rsplit_once(' ').map_or(cut.as_str(), |(head, _)| head);
     format!("{cut} …")
-}
-
-/// Text as HTML: the snippet and moments are HTML, as search by words makes them.
-fn escape(text: &str) -> String {
-    let mut out = String::with_capacity(text.len());
-    for c in text.chars() {
-        match c {
-            '&' => out.push_str("&amp;"),
-            '<' => out.push_str("&lt;"),
-            '>' => out.push_str("&gt;"),
-            '"' => out.push_str("&quot;"),
-            '\'' => out.push_str("&#39;"),
-            c => out.push(c),
-        }
-    }
-    out
 }
 
 #[cfg(test)]
