@@ -91,8 +91,9 @@ pub async fn replace(
     journal_id: Uuid,
     passages: &[NewPassage<'_>],
 ) -> Result<(), sqlx::Error> {
-    sqlx::query("DELETE FROM passages WHERE journal_id = $1")
+    sqlx::query("DELETE FROM passages WHERE journal_id = $1 AND user_id = $2")
         .bind(journal_id)
+        .bind(tx.user_id())
         .execute(&mut **tx)
         .await?;
     let user_id = tx.user_id();
@@ -113,6 +114,14 @@ pub async fn replace(
         .await?;
     }
     Ok(())
+}
+
+/// How many passages the user of `tx` has.
+pub async fn count(tx: &mut UserTx) -> Result<i64, sqlx::Error> {
+    sqlx::query_scalar("SELECT count(*) FROM passages WHERE user_id = $1")
+        .bind(tx.user_id())
+        .fetch_one(&mut **tx)
+        .await
 }
 
 /// Removes a journal from the queue once its passages are written, unless it changed
@@ -163,7 +172,8 @@ pub async fn queue_missing(tx: &mut UserTx, again: bool) -> Result<u64, sqlx::Er
     let done = sqlx::query(
         "INSERT INTO embedding_queue (journal_id, user_id)
          SELECT j.id, j.user_id FROM journals j
-         WHERE $1 OR NOT EXISTS (SELECT 1 FROM passages p WHERE p.journal_id = j.id)
+         WHERE $1 OR NOT EXISTS (SELECT 1 FROM passages p
+                                WHERE p.journal_id = j.id AND p.user_id = j.user_id)
          ON CONFLICT (journal_id) DO UPDATE
              SET changes = embedding_queue.changes + 1, attempts = 0, run_after = now(),
                  failed = false, last_error = NULL, queued_at = now()",

@@ -1,13 +1,14 @@
 //! Finding journals by meaning, and the blend of meaning with words.
 //!
-//! **Meaning.** The query's vector is compared with the user's passages, nearest first,
-//! through the HNSW index (pgvector; cosine distance). The nearest [`candidates`] passages
-//! are read, those below [`MIN_SCORE`] dropped, and the rest grouped by journal: a journal
-//! ranks by its best passage, its snippet is that passage, and its moments are the passages
-//! of what was said among the candidates, in time order. Row-level security keeps every
-//! other user's passages out, as everywhere. pgvector 0.8 continues an index scan past
-//! passages the filters remove (`hnsw.iterative_scan`), so a user with a small share of
-//! the server's passages still gets their nearest ones.
+//! **Meaning.** The query's vector is compared with the user's passages (pgvector; cosine
+//! distance): every one of them for a user with few ([`super::EXACT_UP_TO`]), else through
+//! the HNSW index of the user's partition of `passages` (migration 0018). The nearest
+//! [`candidates`] passages are read, those below [`MIN_SCORE`] dropped, and the rest grouped
+//! by journal: a journal ranks by its best passage, its snippet is that passage, and its
+//! moments are the passages of what was said among the candidates, in time order.
+//! Row-level security keeps every other user's passages out, as everywhere. pgvector 0.8
+//! continues an index scan past passages the filters remove (`hnsw.iterative_scan`), so a
+//! user with a small share of a partition still gets their nearest ones.
 //!
 //! **Both.** The first [`BLEND_DEPTH`] journals of a keyword search and of a meaning search
 //! are merged by reciprocal rank fusion (each list adds 1/(60 + rank)): a journal found
@@ -303,11 +304,22 @@ async fn nearest(
         return Err(MeaningError::NoVectors(reason.clone()));
     }
     let vector = semantic.query_vector(request.q.trim()).await?;
-    if semantic.vectors().iterates() {
-        sqlx::query(
-            "SELECT set_config('hnsw.iterative_scan', 'relaxed_order', true),
-                    set_config('hnsw.ef_search', '100', true)",
-        )
+    let through_index = semantic.through_index(tx).await?;
+    if through_index {
+        // The planner cannot tell how far the index must be walked to find this user's
+        // nearest passages and, for a large user, prefers comparing them all (ten times
+        // slower, measured); only the index is left to it. pgvector 0.8 continues the walk
+        // past the passages that the filters remove.
+        let iterate = if semantic.vectors().iterates() {
+            ", set_config('hnsw.iterative_scan', 'relaxed_order', true)"
+        } else {
+            ""
+        };
+        sqlx::query(&format!(
+            "SELECT set_config('hnsw.ef_search', '100', true),
+                    set_config('enable_seqscan', 'off', true),
+                    set_config('enable_bitmapscan', 'off', true){iterate}"
+        ))
         .execute(&mut **tx)
         .await?;
     }
@@ -317,12 +329,22 @@ async fn nearest(
         Scope::Titles => &["title"],
     };
     let limit = candidates(wanted);
-    let rows = sqlx::query_as::<_, Near>(
+    // Ordered by the index's expression, the plan walks the index; ordered by the score,
+    // the user's passages are all compared and the best kept (no index matches).
+    let order = if through_index {
+        "p.embedding::vector(384) <=> $1::real[]::vector(384)"
+    } else {
+        "score DESC"
+    };
+    let rows = sqlx::query_as::<_, Near>(&format!(
         "SELECT p.journal_id, p.kind, p.start_s, p.end_s, p.text,
                 (SELECT j.created_at FROM journals j WHERE j.id = p.journal_id) AS created_at,
                 1 - (p.embedding::vector(384) <=> $1::real[]::vector(384)) AS score
          FROM passages p
-         WHERE p.kind = ANY($2)
+         -- The user's own partition only (row-level security says the same, but is known
+         -- only when the query runs, after planning).
+         WHERE p.user_id = $7
+           AND p.kind = ANY($2)
            -- The filters as a condition on each passage (not a join), so that the plan stays
            -- a scan of the vector index; without filters it is never evaluated.
            AND (($3::timestamptz IS NULL AND $4::timestamptz IS NULL AND cardinality($5::text[]) = 0)
@@ -331,15 +353,16 @@ async fn nearest(
                              AND ($3::timestamptz IS NULL OR s.created_at >= $3)
                              AND ($4::timestamptz IS NULL OR s.created_at < $4)
                              AND (cardinality($5::text[]) = 0 OR s.tags @> $5::text[])))
-         ORDER BY p.embedding::vector(384) <=> $1::real[]::vector(384)
-         LIMIT $6",
-    )
+         ORDER BY {order}
+         LIMIT $6"
+    ))
     .bind(vector.as_slice())
     .bind(kinds)
     .bind(request.from)
     .bind(request.to)
     .bind(&request.tags)
     .bind(limit)
+    .bind(tx.user_id())
     .fetch_all(&mut **tx)
     .await?;
     let capped = rows.len() as i64 >= limit;

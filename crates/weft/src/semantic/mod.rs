@@ -23,6 +23,13 @@ pub use weft_embed::{default_model_dir, Embedder};
 /// search) is not embedded again.
 const QUERY_CACHE_TTL: Duration = Duration::from_secs(600);
 const QUERY_CACHE_ENTRIES: u64 = 2_000;
+/// How long a user's count of passages is trusted when choosing how to search (it only
+/// picks between two plans, so a count some minutes old does no harm).
+const SIZE_CACHE_TTL: Duration = Duration::from_secs(600);
+/// Users with at most this many passages are searched exactly, every passage compared with
+/// the query (about 3 µs each, so 15 ms at most); users with more, through the HNSW index
+/// of their partition. Measured in docs/BENCHMARKS.md, "Search by meaning".
+pub const EXACT_UP_TO: i64 = 5_000;
 
 /// What search by meaning needs, shared by the routes and the workers of a process: the
 /// model, loaded once, and whether PostgreSQL can order by vectors.
@@ -31,6 +38,9 @@ pub struct Semantic {
     embedder: Result<Arc<Embedder>, Arc<str>>,
     vectors: Vectors,
     queries: moka::sync::Cache<String, Arc<Vec<f32>>>,
+    /// Each user's number of passages, lately counted.
+    sizes: moka::sync::Cache<uuid::Uuid, i64>,
+    exact_up_to: i64,
 }
 
 impl std::fmt::Debug for Semantic {
@@ -79,7 +89,39 @@ impl Semantic {
                 .max_capacity(QUERY_CACHE_ENTRIES)
                 .time_to_live(QUERY_CACHE_TTL)
                 .build(),
+            sizes: moka::sync::Cache::builder()
+                .max_capacity(QUERY_CACHE_ENTRIES)
+                .time_to_live(SIZE_CACHE_TTL)
+                .build(),
+            exact_up_to: EXACT_UP_TO,
         }
+    }
+
+    /// The same, searching exactly only users with at most `passages` passages (tests
+    /// use 0 to search through the index whatever the size).
+    pub fn exact_up_to(self, passages: i64) -> Semantic {
+        Semantic {
+            exact_up_to: passages,
+            ..self
+        }
+    }
+
+    /// Whether the user of `tx` is searched through the index rather than exactly: they
+    /// have more than [`EXACT_UP_TO`] passages (counted at most every ten minutes).
+    pub async fn through_index(
+        &self,
+        tx: &mut crate::db::scoped::UserTx,
+    ) -> Result<bool, sqlx::Error> {
+        let user_id = tx.user_id();
+        let size = match self.sizes.get(&user_id) {
+            Some(size) => size,
+            None => {
+                let size = crate::db::passages::count(tx).await?;
+                self.sizes.insert(user_id, size);
+                size
+            }
+        };
+        Ok(size > self.exact_up_to)
     }
 
     /// Neither model nor vectors: for commands that do not search.
