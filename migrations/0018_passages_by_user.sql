@@ -47,6 +47,9 @@ END
 $$;
 ALTER TABLE passages_by_user ALTER COLUMN embedding SET STORAGE MAIN;
 
+-- Every user's passages move: row-level security stops binding the owner (the role that
+-- migrates) on the old table, and starts on the new one once they are in.
+ALTER TABLE passages NO FORCE ROW LEVEL SECURITY;
 INSERT INTO passages_by_user (journal_id, ordinal, user_id, kind, start_s, end_s, text, embedding)
 SELECT journal_id, ordinal, user_id, kind, start_s, end_s, text, embedding FROM passages;
 DROP TABLE passages;

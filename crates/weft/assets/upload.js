@@ -8,6 +8,13 @@ import { csrfToken, errorMessage } from "./app.js";
 /** Waits between attempts after a network error or a busy server, then 30 s each time. */
 const RETRY_DELAYS = [1000, 2000, 4000, 8000, 15000, 30000];
 
+// Each chunk after the first is what the last one's speed sends in this long: every PATCH
+// costs the server a sync and a commit (about 12 ms), a share that small chunks on a fast
+// network make large (4 MiB at gigabit speed takes 35 ms). A slow network keeps the
+// chunk given by the page, so that a broken connection loses little.
+const CHUNK_SECONDS = 2;
+const LARGEST_CHUNK = 256 * 1024 * 1024;
+
 // The cookie holds the current token even in a page the service worker kept from an
 // earlier session; the <meta> is the fallback.
 function token() {
@@ -117,7 +124,8 @@ export class Upload {
     this.blob = blob;
     this.metadata = metadata;
     this.remember = remember;
-    this.chunkBytes = chunkBytes || 4 * 1024 * 1024;
+    this.smallestChunk = chunkBytes || 4 * 1024 * 1024;
+    this.chunkBytes = this.smallestChunk;
     this.onProgress = onProgress || (() => {});
     this.onWait = onWait || (() => {});
     this.handle = {};
@@ -185,6 +193,7 @@ export class Upload {
 
   async patch(offset) {
     const end = Math.min(offset + this.chunkBytes, this.blob.size);
+    const started = performance.now();
     const response = await send("PATCH", this.url, {
       "Content-Type": "application/offset+octet-stream",
       "Upload-Offset": String(offset),
@@ -200,11 +209,19 @@ export class Upload {
     }
     const acked = Number(response.header("Upload-Offset"));
     this.report(acked, 0);
+    this.resize(end - offset, performance.now() - started);
     if (acked >= this.blob.size) {
       await this.remember.clear();
       return { journal: response.header("Weft-Journal-Id") || (response.body && response.body.id) || "" };
     }
     return { offset: acked };
+  }
+
+  // The next chunk: what `bytes` in `millis` would send in CHUNK_SECONDS, within bounds.
+  resize(bytes, millis) {
+    const perSecond = bytes / Math.max(millis / 1000, 0.001);
+    const wanted = Math.round(perSecond * CHUNK_SECONDS);
+    this.chunkBytes = Math.min(LARGEST_CHUNK, Math.max(this.smallestChunk, wanted));
   }
 
   report(acked, sending) {

@@ -223,7 +223,8 @@ async fn migrate_locked(conn: &mut PgConnection) -> Result<Vec<String>, MigrateE
 }
 
 /// The tables a migration may rewrite row by row (0009 and 0010 rewrote every search row).
-const REWRITTEN_TABLES: &str = "journals, transcripts, tags, journal_search, search_words";
+const REWRITTEN_TABLES: &str =
+    "journals, transcripts, tags, journal_search, search_words, passages";
 
 /// Vacuums and analyzes the tables migrations rewrite, once they are applied. A rewrite
 /// leaves the old row versions behind and clears the visibility map, and until autovacuum

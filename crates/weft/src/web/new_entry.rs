@@ -32,8 +32,9 @@ pub struct NoteForm {
     tags: String,
 }
 
-/// The chunks the page sends, a few MiB each: small enough that a broken connection loses
-/// little, large enough that the requests cost little.
+/// The first chunk the page sends, and the smallest: small enough that a broken connection
+/// loses little. On a fast network later chunks grow to what two seconds send (upload.js),
+/// so that the requests cost little.
 pub const CHUNK_BYTES: u64 = 4 * 1024 * 1024;
 
 /// What `/new` may be told in its query.

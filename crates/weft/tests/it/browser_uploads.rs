@@ -1,5 +1,6 @@
 //! The new-entry page's resumable uploads in a real browser (Chromium through chromedriver)
-//! against the real server: a video sent in chunks arrives byte for byte; a queue of two,
+//! against the real server: a video sent in chunks arrives byte for byte, the chunks growing
+//! on a fast connection; a queue of two,
 //! by the file input and by dropping files on the page; a reload in the middle of a slow
 //! upload goes on from the server's offset; offline mid-upload it waits, and coming back
 //! online sends the rest at once; a recording kept in IndexedDB survives a reload and is
@@ -184,7 +185,16 @@ async fn videos_sent_in_chunks_arrive_whole_alone_or_queued_by_picking_or_droppi
 
     // One file: the preview, then Save opens the new entry, byte for byte the file.
     let one = large_video(dir.path());
+    let size = std::fs::metadata(&one).unwrap().len();
     open(client, &app, "/new").await;
+    // PATCHes counted in the tab's session storage, which outlives the page.
+    client
+        .execute(
+            "sessionStorage.setItem('patches', '0');              const open = XMLHttpRequest.prototype.open;              XMLHttpRequest.prototype.open = function (method, ...rest) {                  if (method === 'PATCH') sessionStorage.setItem('patches',                      String(Number(sessionStorage.getItem('patches')) + 1));                  return open.call(this, method, ...rest); };",
+            vec![],
+        )
+        .await
+        .unwrap();
     choose(client, &[&one]).await;
     fill(client, "title", "Sent in chunks").await;
     click(client, "save").await;
@@ -194,6 +204,17 @@ async fn videos_sent_in_chunks_arrive_whole_alone_or_queued_by_picking_or_droppi
         std::fs::read(&one).unwrap(),
         "byte-identical"
     );
+    // Over loopback the first chunk is fast, so the next one is what two seconds send:
+    // the rest of the file at once, where chunks of a fixed size would take more.
+    let patches: u64 = client
+        .execute("return Number(sessionStorage.getItem('patches'))", vec![])
+        .await
+        .unwrap()
+        .as_u64()
+        .unwrap();
+    let fixed = size.div_ceil(CHUNK);
+    assert!(fixed >= 3, "{size} bytes: three chunks of a fixed size");
+    assert_eq!(patches, 2, "{size} bytes in {patches} PATCHes, not {fixed}");
 
     // Two files by the file input: a row each, titled after the file, the tags shared.
     let first = media::test_video(dir.path(), Container::WebM, 2);

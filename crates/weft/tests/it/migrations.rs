@@ -93,13 +93,14 @@ async fn migrating_vacuums_and_analyzes_the_tables_migrations_rewrite() {
     let tidied: Vec<(String, bool, bool)> = sqlx::query_as(
         "SELECT relname::text, last_vacuum IS NOT NULL, last_analyze IS NOT NULL \
          FROM pg_stat_user_tables \
-         WHERE relname IN ('journals', 'transcripts', 'tags', 'journal_search', 'search_words') \
+         WHERE relname IN ('journals', 'transcripts', 'tags', 'journal_search', 'search_words', \
+                           'passages_00', 'passages_15') \
          ORDER BY relname",
     )
     .fetch_all(&db.pool)
     .await
     .expect("read pg_stat_user_tables");
-    assert_eq!(tidied.len(), 5, "{tidied:?}");
+    assert_eq!(tidied.len(), 7, "{tidied:?}");
     for (table, vacuumed, analyzed) in tidied {
         assert!(
             vacuumed && analyzed,
@@ -499,4 +500,83 @@ async fn migration_0010_makes_a_run_newer_than_a_correction_the_searched_text() 
     assert_eq!(searched(&db.admin, ana, ana_journal, "harbour").await, 0);
     assert_eq!(searched(&db.admin, ben, ben_journal, "harbour").await, 1);
     assert_eq!(searched(&db.admin, ben, ben_journal, "lighthouse").await, 0);
+}
+
+/// A database from before 0018, with passages of two users in the one table of 0016, keeps
+/// every passage once they are split by user: the migration runs as the server's own role,
+/// which row-level security binds, and must still move every user's rows.
+#[tokio::test]
+async fn migration_0018_moves_every_users_passages_into_the_partitions() {
+    let db = fresh_db().await;
+    // `passages` as 0016 made it.
+    let sql = std::fs::read_to_string(
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("../../migrations/0016_passages.sql"),
+    )
+    .unwrap();
+    let start = sql.find("CREATE TABLE passages").unwrap();
+    let end = sql
+        .find("-- Journals whose passages must be computed")
+        .unwrap();
+    sqlx::raw_sql("DROP TABLE passages")
+        .execute(&db.pool)
+        .await
+        .unwrap();
+    sqlx::raw_sql(&sql[start..end])
+        .execute(&db.pool)
+        .await
+        .unwrap();
+    let mut owners = Vec::new();
+    for (name, count) in [("ana", 3), ("ben", 2)] {
+        let owner = common::insert_user(&db.admin, name).await;
+        let (journal, _) = common::insert_journal_with_job(&db.admin, owner, 3).await;
+        for ordinal in 0..count {
+            sqlx::query(
+                "INSERT INTO passages (journal_id, ordinal, user_id, kind, text, embedding) \
+                 VALUES ($1, $2, $3, 'title', 'a\u{e9} text', array_fill(0.05::real, ARRAY[384]))",
+            )
+            .bind(journal)
+            .bind(ordinal)
+            .bind(owner)
+            .execute(&db.admin)
+            .await
+            .unwrap();
+        }
+        owners.push((owner, count as i64));
+    }
+    sqlx::query("DELETE FROM weft_schema_migrations WHERE version = 18")
+        .execute(&db.admin)
+        .await
+        .unwrap();
+
+    let applied = migrate::migrate(&db.pool).await.unwrap();
+    assert_eq!(applied.len(), 1, "0018 applied again: {applied:?}");
+
+    let partitioned: bool =
+        sqlx::query_scalar("SELECT relkind = 'p' FROM pg_class WHERE relname = 'passages'")
+            .fetch_one(&db.admin)
+            .await
+            .unwrap();
+    assert!(partitioned, "passages is split into partitions");
+    for (owner, count) in owners {
+        // Each user sees their own, through row-level security on the new table.
+        let mut tx = weft::db::scoped::begin_for_user(&db.pool, owner)
+            .await
+            .unwrap();
+        let (seen, text): (i64, String) =
+            sqlx::query_as("SELECT count(*), min(text) FROM passages")
+                .fetch_one(&mut *tx)
+                .await
+                .unwrap();
+        assert_eq!(seen, count, "every passage of {owner} moved");
+        assert_eq!(text, "a\u{e9} text");
+    }
+    // Outside a user's transaction the server's role sees none, in the table or a partition.
+    let (all, direct): (i64, i64) = sqlx::query_as(
+        "SELECT (SELECT count(*) FROM passages), \
+                (SELECT count(*) FROM passages_00) + (SELECT count(*) FROM passages_07)",
+    )
+    .fetch_one(&db.pool)
+    .await
+    .unwrap();
+    assert_eq!((all, direct), (0, 0));
 }
