@@ -249,8 +249,18 @@ impl Lease {
         .await
     }
 
-    /// Lets go: closing the connection ends the lock.
-    pub async fn release(self) {
+    /// Lets go. The lock is let go of first and then the connection closed: a closed
+    /// connection ends its locks only once its server process has noticed and exited, and a
+    /// client's next PATCH, sent the moment this one is answered, found the upload still
+    /// locked (423) about once in a hundred 4 MiB PATCHes over loopback. Should the unlock
+    /// fail, closing still ends the lock.
+    pub async fn release(mut self) {
+        let _ = sqlx::query!(
+            "SELECT pg_advisory_unlock($1) AS \"unlocked!\"",
+            lock_key(self.upload.id)
+        )
+        .fetch_one(&mut self.conn)
+        .await;
         let _ = self.conn.close().await;
     }
 }

@@ -7,6 +7,8 @@ mod faults;
 
 use std::path::Path;
 
+use weft::db::uploads::Lease;
+
 use crate::common::media::{self, Container};
 use crate::common::tus::{header, header_u64, metadata, sha256, Tus};
 use crate::common::{self, spawn_app, spawn_app_with, TestApp};
@@ -175,6 +177,69 @@ async fn an_upload_sent_in_two_patches_becomes_a_journal_with_its_metadata_and_t
         Some(journal_id.as_str())
     );
     assert_eq!(header_u64(&head, "upload-offset"), bytes.len() as u64);
+    app.stop().await;
+}
+
+/// A client sends its next PATCH the moment the last one is answered; the upload is let go
+/// of before the answer, so none of hundreds of small PATCHes finds it still locked (423).
+#[tokio::test]
+async fn patches_sent_back_to_back_never_find_the_upload_still_locked() {
+    let app = spawn_app().await;
+    let kim = app.register("kim").await;
+    let dir = tempfile::tempdir().unwrap();
+    let bytes = video(dir.path());
+    let tus = Tus::new(&app.address);
+    let created = tus
+        .create(
+            &kim.token,
+            bytes.len() as u64,
+            &metadata(&[("filename", "walk.mp4"), ("title", "Small chunks")]),
+        )
+        .await;
+    let path = header(&created, "location").unwrap();
+    let chunk = bytes.len().div_ceil(300);
+    let mut offset = 0;
+    let mut patches = 0;
+    while offset < bytes.len() {
+        let end = (offset + chunk).min(bytes.len());
+        let answer = tus
+            .patch(
+                &kim.token,
+                &path,
+                offset as u64,
+                bytes[offset..end].to_vec(),
+            )
+            .await;
+        assert_eq!(answer.status(), 204, "PATCH {patches} at {offset}");
+        offset = header_u64(&answer, "upload-offset") as usize;
+        patches += 1;
+    }
+    assert!(patches >= 290, "{patches} PATCHes");
+
+    // Closer than any client can come: taken again the moment it is let go.
+    let upload = tus
+        .create(
+            &kim.token,
+            bytes.len() as u64,
+            &metadata(&[("filename", "walk.mp4"), ("title", "Taken again")]),
+        )
+        .await;
+    assert_eq!(upload.status(), 201, "{:?}", upload.headers());
+    let id: uuid::Uuid = header(&upload, "location")
+        .unwrap()
+        .rsplit('/')
+        .next()
+        .unwrap()
+        .parse()
+        .unwrap();
+    let user_id: uuid::Uuid = kim.id.parse().unwrap();
+    for round in 0..100 {
+        let lease = Lease::acquire(&app.db.pool, user_id, id)
+            .await
+            .unwrap()
+            .unwrap_or_else(|| panic!("round {round}: still locked"));
+        lease.release().await;
+    }
     app.stop().await;
 }
 
