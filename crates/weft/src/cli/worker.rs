@@ -51,7 +51,11 @@ pub async fn run(global: &GlobalArgs, args: WorkerArgs) -> anyhow::Result<()> {
     };
     let reels = args.reels.spawn(ingest, shutdown.clone());
     let Some(engine) = engine else {
-        tracing::info!(embedding, reels = reels.is_some(), "worker started (transcription is off)");
+        tracing::info!(
+            embedding,
+            reels = reels.is_some(),
+            "worker started (transcription is off)"
+        );
         if embedding {
             crate::semantic::worker::run(db.pool().clone(), semantic, shutdown).await;
         }

@@ -118,11 +118,9 @@ pub async fn lock_and_count_unfinished(tx: &mut UserTx) -> Result<i64, sqlx::Err
         .bind(tx.user_id())
         .execute(&mut **tx)
         .await?;
-    sqlx::query_scalar(
-        "SELECT count(*) FROM reel_renders WHERE state IN ('queued', 'running')",
-    )
-    .fetch_one(&mut **tx)
-    .await
+    sqlx::query_scalar("SELECT count(*) FROM reel_renders WHERE state IN ('queued', 'running')")
+        .fetch_one(&mut **tx)
+        .await
 }
 
 /// One of the user's renders; None for another user's (row-level security hides it).
@@ -201,11 +199,7 @@ async fn dequeue(tx: &mut UserTx, taken: &Taken) -> Result<bool, sqlx::Error> {
 
 /// Records the journal a render became; false when the render is no longer this
 /// worker's (nothing is changed then).
-pub async fn finish(
-    tx: &mut UserTx,
-    taken: &Taken,
-    journal_id: Uuid,
-) -> Result<bool, sqlx::Error> {
+pub async fn finish(tx: &mut UserTx, taken: &Taken, journal_id: Uuid) -> Result<bool, sqlx::Error> {
     if !dequeue(tx, taken).await? {
         return Ok(false);
     }

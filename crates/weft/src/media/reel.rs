@@ -95,10 +95,7 @@ fn fit(frame: Frame, seconds: f64) -> String {
 const SOUND: &str = "aresample=48000,aformat=sample_fmts=fltp:channel_layouts=stereo,apad";
 
 fn black(frame: Frame) -> String {
-    format!(
-        "color=c=black:s={}x{}:r={FPS}",
-        frame.width, frame.height
-    )
+    format!("color=c=black:s={}x{}:r={FPS}", frame.width, frame.height)
 }
 
 const SILENCE: &str = "anullsrc=r=48000:cl=stereo";
@@ -132,10 +129,7 @@ fn cut_args(cut: &Cut, frame: Frame, out: &str) -> Vec<String> {
         args.extend(["-f".into(), "lavfi".into(), "-i".into(), SILENCE.into()]);
         format!("[{next}:a]")
     };
-    let graph = format!(
-        "{video}{}[v];{audio}{SOUND}[a]",
-        fit(frame, cut.seconds)
-    );
+    let graph = format!("{video}{}[v];{audio}{SOUND}[a]", fit(frame, cut.seconds));
     args.extend(["-filter_complex".into(), graph]);
     args.extend(["-map", "[v]", "-map", "[a]"].map(String::from));
     args.extend(encoding());
@@ -151,7 +145,13 @@ fn cut_args(cut: &Cut, frame: Frame, out: &str) -> Vec<String> {
 
 /// ffmpeg's arguments for a title card of `seconds`, its lines read from the files
 /// `date_file` and `title_file` (plain names in the working folder).
-fn card_args(frame: Frame, seconds: f64, date_file: &str, title_file: &str, out: &str) -> Vec<String> {
+fn card_args(
+    frame: Frame,
+    seconds: f64,
+    date_file: &str,
+    title_file: &str,
+    out: &str,
+) -> Vec<String> {
     let big = (frame.height / 12).max(8);
     let small = (frame.height / 18).max(6);
     let gap = (frame.height / 40).max(2);
@@ -185,11 +185,20 @@ fn card_args(frame: Frame, seconds: f64, date_file: &str, title_file: &str, out:
 }
 
 /// Runs ffmpeg with `args` in `dir`; the file `dir/out` must come out of it.
-async fn ffmpeg_in(dir: &Path, args: Vec<String>, out: &str, limit: Duration) -> Result<(), ToolError> {
+async fn ffmpeg_in(
+    dir: &Path,
+    args: Vec<String>,
+    out: &str,
+    limit: Duration,
+) -> Result<(), ToolError> {
     let mut command = Command::new("ffmpeg");
     command.current_dir(dir).args(&args);
     let output = run_tool("ffmpeg", command, limit).await?;
-    let made = dir.join(out).metadata().map(|m| m.len() > 0).unwrap_or(false);
+    let made = dir
+        .join(out)
+        .metadata()
+        .map(|m| m.len() > 0)
+        .unwrap_or(false);
     if output.status.success() && made {
         Ok(())
     } else {
@@ -237,7 +246,12 @@ pub async fn card(
 /// Joins the pieces (plain names in `dir`, made by [`cut`] and [`card`]) in order into
 /// `dir/out`, an MP4 whose index comes first (so that playing starts before it is all
 /// downloaded). The streams are copied.
-pub async fn join(pieces: &[String], dir: &Path, out: &str, limit: Duration) -> Result<(), ReelError> {
+pub async fn join(
+    pieces: &[String],
+    dir: &Path,
+    out: &str,
+    limit: Duration,
+) -> Result<(), ReelError> {
     let list: String = pieces
         .iter()
         .map(|piece| format!("file '{piece}'\n"))
@@ -245,8 +259,25 @@ pub async fn join(pieces: &[String], dir: &Path, out: &str, limit: Duration) -> 
     let list_file = format!("{out}.list.txt");
     tokio::fs::write(dir.join(&list_file), list).await?;
     let args = [
-        "-hide_banner", "-loglevel", "error", "-y", "-f", "concat", "-safe", "0", "-i",
-        &list_file, "-map", "0", "-c", "copy", "-movflags", "+faststart", "-f", "mp4", out,
+        "-hide_banner",
+        "-loglevel",
+        "error",
+        "-y",
+        "-f",
+        "concat",
+        "-safe",
+        "0",
+        "-i",
+        &list_file,
+        "-map",
+        "0",
+        "-c",
+        "copy",
+        "-movflags",
+        "+faststart",
+        "-f",
+        "mp4",
+        out,
     ]
     .map(String::from)
     .to_vec();
@@ -273,7 +304,10 @@ mod tests {
             has_audio: true,
         };
         let args = joined(&cut_args(&cut, Frame::default(), "piece-1.mp4"));
-        assert!(args.contains("-ss 18.500 -t 11.500 -i /media/videos/u/j.mp4"), "{args}");
+        assert!(
+            args.contains("-ss 18.500 -t 11.500 -i /media/videos/u/j.mp4"),
+            "{args}"
+        );
         assert!(args.contains("[0:v:0]scale=1280:720:force_original_aspect_ratio=decrease"));
         assert!(args.contains("[0:a:0]aresample=48000"));
         assert!(!args.contains("lavfi"), "nothing made up: {args}");
@@ -291,8 +325,14 @@ mod tests {
             has_audio: true,
         };
         let args = joined(&cut_args(&sound, Frame::default(), "p.mp4"));
-        assert!(args.contains("-f lavfi -i color=c=black:s=1280x720:r=30"), "{args}");
-        assert!(args.contains("[1:v]scale=") && args.contains("[0:a:0]"), "{args}");
+        assert!(
+            args.contains("-f lavfi -i color=c=black:s=1280x720:r=30"),
+            "{args}"
+        );
+        assert!(
+            args.contains("[1:v]scale=") && args.contains("[0:a:0]"),
+            "{args}"
+        );
 
         let silent = Cut {
             has_video: true,
@@ -301,7 +341,10 @@ mod tests {
         };
         let args = joined(&cut_args(&silent, Frame::default(), "p.mp4"));
         assert!(args.contains("-f lavfi -i anullsrc"), "{args}");
-        assert!(args.contains("[0:v:0]scale=") && args.contains("[1:a]aresample"), "{args}");
+        assert!(
+            args.contains("[0:v:0]scale=") && args.contains("[1:a]aresample"),
+            "{args}"
+        );
 
         let neither = Cut {
             has_video: false,
@@ -309,14 +352,29 @@ mod tests {
             ..sound
         };
         let args = joined(&cut_args(&neither, Frame::default(), "p.mp4"));
-        assert!(args.contains("[1:v]scale=") && args.contains("[2:a]aresample"), "{args}");
+        assert!(
+            args.contains("[1:v]scale=") && args.contains("[2:a]aresample"),
+            "{args}"
+        );
     }
 
     #[test]
     fn a_card_reads_its_lines_from_files_and_expands_nothing() {
-        let args = joined(&card_args(Frame::default(), 2.0, "c.date.txt", "c.title.txt", "c.mp4"));
-        assert!(args.contains("textfile=c.date.txt:expansion=none"), "{args}");
-        assert!(args.contains("textfile=c.title.txt:expansion=none"), "{args}");
+        let args = joined(&card_args(
+            Frame::default(),
+            2.0,
+            "c.date.txt",
+            "c.title.txt",
+            "c.mp4",
+        ));
+        assert!(
+            args.contains("textfile=c.date.txt:expansion=none"),
+            "{args}"
+        );
+        assert!(
+            args.contains("textfile=c.title.txt:expansion=none"),
+            "{args}"
+        );
         assert!(args.contains(FONT));
         assert!(args.ends_with("-t 2.000 -f mp4 c.mp4"), "{args}");
     }

@@ -138,9 +138,8 @@ pub struct Plan {
 pub fn plan<'a>(moments: impl IntoIterator<Item = (Uuid, &'a Moment)>) -> Plan {
     let mut clips: Vec<ClipSpec> = Vec::new();
     let mut seconds = 0.0;
-    let mut count = 0;
     let mut left_out = false;
-    for (journal, moment) in moments {
+    for (count, (journal, moment)) in moments.into_iter().enumerate() {
         if count == MOST_MOMENTS {
             left_out = true;
             break;
@@ -157,7 +156,6 @@ pub fn plan<'a>(moments: impl IntoIterator<Item = (Uuid, &'a Moment)>) -> Plan {
             break;
         }
         seconds += added;
-        count += 1;
         match last {
             Some(last) if from <= last.to => last.to = last.to.max(to),
             _ => clips.push(ClipSpec { journal, from, to }),
@@ -297,14 +295,29 @@ mod tests {
         assert_eq!(
             plan.clips,
             [
-                ClipSpec { journal: a, from: 0.5, to: 8.5 },
-                ClipSpec { journal: a, from: 28.5, to: 32.5 },
-                ClipSpec { journal: b, from: 0.0, to: 3.5 },
+                ClipSpec {
+                    journal: a,
+                    from: 0.5,
+                    to: 8.5
+                },
+                ClipSpec {
+                    journal: a,
+                    from: 28.5,
+                    to: 32.5
+                },
+                ClipSpec {
+                    journal: b,
+                    from: 0.0,
+                    to: 3.5
+                },
             ]
         );
         assert!(!plan.left_out);
         assert_eq!(cards(&plan.clips), 2);
-        assert_eq!(planned_seconds(&plan.clips), 2.0 * CARD_SECONDS + 8.0 + 4.0 + 3.5);
+        assert_eq!(
+            planned_seconds(&plan.clips),
+            2.0 * CARD_SECONDS + 8.0 + 4.0 + 3.5
+        );
     }
 
     #[test]
@@ -313,18 +326,18 @@ mod tests {
         let many: Vec<Moment> = (0..150)
             .map(|n| moment(10.0 * n as f64 + 2.0, 10.0 * n as f64 + 4.0))
             .collect();
-        let plan = plan(many.iter().map(|m| (a, m)));
-        assert_eq!(plan.clips.len(), MOST_MOMENTS);
-        assert!(plan.left_out);
+        let capped = plan(many.iter().map(|m| (a, m)));
+        assert_eq!(capped.clips.len(), MOST_MOMENTS);
+        assert!(capped.left_out);
 
         let long: Vec<Moment> = (0..20)
             .map(|n| moment(100.0 * n as f64 + 2.0, 100.0 * n as f64 + 61.0))
             .collect();
-        let plan = plan(long.iter().map(|m| (a, m)));
+        let timed = plan(long.iter().map(|m| (a, m)));
         // A card and nine clips of 61 s fit in 600 s; the tenth does not.
-        assert_eq!(plan.clips.len(), 9);
-        assert!(plan.left_out);
-        assert!(planned_seconds(&plan.clips) <= MOST_SECONDS);
+        assert_eq!(timed.clips.len(), 9);
+        assert!(timed.left_out);
+        assert!(planned_seconds(&timed.clips) <= MOST_SECONDS);
     }
 
     #[test]

@@ -217,7 +217,10 @@ impl Renderer {
             }
         };
         let info = probe::probe(&path, SHORT_LIMIT).await.map_err(|error| {
-            RenderError::Permanent(format!("the recording of “{}” cannot be read: {error}", source.title))
+            RenderError::Permanent(format!(
+                "the recording of “{}” cannot be read: {error}",
+                source.title
+            ))
         })?;
         Ok(Recording {
             path,

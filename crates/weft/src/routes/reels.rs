@@ -49,7 +49,12 @@ pub struct SaveReelRequest {
 impl SaveReelRequest {
     /// The search it asks for, its filters checked like a search's.
     pub fn search(&self) -> Result<SavedSearch, ApiError> {
-        let mode = match self.mode.as_deref().map(str::trim).filter(|m| !m.is_empty()) {
+        let mode = match self
+            .mode
+            .as_deref()
+            .map(str::trim)
+            .filter(|m| !m.is_empty())
+        {
             None => Mode::Words,
             Some(name) => Mode::parse(name).ok_or_else(|| {
                 ApiError::invalid("mode", "Choose how to match: words, meaning or both.")
@@ -157,7 +162,14 @@ pub(crate) async fn save_reel(
     State(context): State<ApiContext>,
     current: CurrentUser,
     ApiJson(body): ApiJson<SaveReelRequest>,
-) -> Result<(StatusCode, [(header::HeaderName, String); 1], ApiJson<ReelRenderView>), ApiError> {
+) -> Result<
+    (
+        StatusCode,
+        [(header::HeaderName, String); 1],
+        ApiJson<ReelRenderView>,
+    ),
+    ApiError,
+> {
     let search = body.search()?;
     let render = reels::start(&context.pool, &context.semantic, current.user.id, &search).await?;
     let location = format!("/api/v1/reels/{}", render.id);

@@ -46,7 +46,14 @@ async fn gather(
 ) -> Result<reels::Gathered, ApiError> {
     let request = query.filters().request(q.to_string(), 1, None)?;
     let user = viewer.current.user.id;
-    Ok(reels::gather(&context.pool, &context.semantic, user, mode(query), &request).await?)
+    Ok(reels::gather(
+        &context.pool,
+        &context.semantic,
+        user,
+        mode(query),
+        &request,
+    )
+    .await?)
 }
 
 /// GET /search/reel: the reel of a search, with the search page's query and filters.

@@ -115,7 +115,10 @@ fn status_body(render: &Render, unfinished: bool) -> Markup {
         render.sort
     );
     if !render.tags.is_empty() {
-        search.push_str(&format!("&tag={}", encode_component(&render.tags.join(","))));
+        search.push_str(&format!(
+            "&tag={}",
+            encode_component(&render.tags.join(","))
+        ));
     }
     html! {
         div.page-head { h1 { "Moments of “" (render.q) "” as a video" } }
