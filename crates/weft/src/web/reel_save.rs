@@ -149,7 +149,7 @@ fn status_body(render: &Render, unfinished: bool) -> Markup {
                 }
             }
             dl.render-facts {
-                dt { "Moments" } dd { (clips.len()) " parts of " (reels::cards(clips)) " entries" }
+                dt { "Moments" } dd { (count(clips.len(), "part", "parts")) " of " (count(reels::cards(clips), "entry", "entries")) }
                 dt { "Length" } dd { "about " (layout::clock(seconds)) ", with a title card before each entry" }
                 dt { "Asked" } dd { (layout::date(render.created_at)) }
             }
@@ -158,6 +158,11 @@ fn status_body(render: &Render, unfinished: bool) -> Markup {
             }
         }
     }
+}
+
+/// "1 entry", "2 entries".
+fn count(n: usize, one: &str, many: &str) -> String {
+    format!("{n} {}", if n == 1 { one } else { many })
 }
 
 fn state_words(render: &Render) -> &'static str {
