@@ -223,13 +223,14 @@ pub fn title(q: &str) -> String {
 /// The notes of a reel's journal: where it comes from, and its entries.
 fn notes(render: &Render, sources: &[db::Source], seconds: f64) -> String {
     let clips = &render.clips.0;
+    let whole = seconds.max(0.0).round() as u64;
     let mut notes = format!(
         "Every moment of the search “{}” ({} mode), {} clips, {}:{:02} with the title cards.\n",
         render.q,
         render.mode,
         clips.len(),
-        (seconds / 60.0).floor() as u64,
-        (seconds % 60.0).round() as u64 % 60,
+        whole / 60,
+        whole % 60,
     );
     let mut previous = None;
     for clip in clips {

@@ -145,7 +145,7 @@ fn save_form(viewer: &Viewer, query: &SearchQuery, shown: &str) -> Markup {
         form.reel-save #reel-save method="post" action=(super::reel_save::save_action(query, shown)) {
             (layout::csrf_field(viewer))
             button.secondary type="submit" aria-describedby="reel-save-help" { "Save as video" }
-            p.muted #reel-save-help {
+            p.help #reel-save-help {
                 "One MP4 of these moments, with each entry's date and title before its first, "
                 "kept as an entry of its own (at most " (MOST_MOMENTS) " moments and "
                 (crate::reels::MOST_SECONDS / 60.0) " minutes)."

@@ -567,6 +567,11 @@ async fn the_reel_pages_form_starts_a_render_and_its_page_follows_it() {
     assert!(
         html.contains("No moment of a recording matches") && html.contains("Back to the moments")
     );
+    let nul = browser
+        .post("/search/reel/save?q=light%00house", &[("csrf", &csrf)])
+        .await;
+    assert_eq!(nul.status(), 422, "NUL in the search");
+    assert_eq!(renders(&app).await, 1, "only the one started");
 
     // The recording of a journal written by the test is missing: the page says it failed
     // and why, and stops reloading.
