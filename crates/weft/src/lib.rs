@@ -15,6 +15,7 @@ pub mod journals;
 pub mod media;
 pub mod metrics;
 pub mod middleware;
+pub mod reels;
 pub mod routes;
 pub mod scratch;
 pub mod search;

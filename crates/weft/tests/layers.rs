@@ -24,8 +24,8 @@ const LAYERS: &[(&str, &[&str])] = &[
     (
         "services",
         &[
-            "accounts", "export", "imports", "ingest", "jobs", "journals", "search", "sweep",
-            "semantic", "uploads",
+            "accounts", "export", "imports", "ingest", "jobs", "journals", "reels", "search",
+            "sweep", "semantic", "uploads",
         ],
     ),
     (

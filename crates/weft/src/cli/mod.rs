@@ -6,6 +6,7 @@ mod embed;
 mod export;
 mod import;
 mod jobs;
+mod reels;
 mod serve;
 mod studio;
 mod transcribe;

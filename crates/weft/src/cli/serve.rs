@@ -108,6 +108,9 @@ pub struct ServeArgs {
     #[command(flatten)]
     pub embedding: super::embed::EmbeddingArgs,
 
+    #[command(flatten)]
+    pub reels: super::reels::ReelArgs,
+
     /// link: `weft user reset-link NAME` makes single-use password reset links and the
     /// server takes them at /reset/TOKEN; off: no link is made or taken.
     #[arg(long, env = "WEFT_PASSWORD_RESET", value_enum, default_value_t = PasswordReset::Link)]
@@ -361,6 +364,7 @@ pub async fn run(global: &GlobalArgs, args: ServeArgs) -> anyhow::Result<()> {
             shutdown.clone(),
         ))
     });
+    let reels = args.reels.spawn(context.ingest(), shutdown.clone());
     let stop = shutdown.clone();
     let result = server::launch(context, listener, async move {
         server::shutdown_signal().await;
@@ -373,6 +377,9 @@ pub async fn run(global: &GlobalArgs, args: ServeArgs) -> anyhow::Result<()> {
     }
     if let Some(embedding) = embedding {
         let _ = embedding.await;
+    }
+    if let Some(reels) = reels {
+        let _ = reels.await;
     }
     sweeper.abort();
     orphans.abort();

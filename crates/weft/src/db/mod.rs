@@ -11,6 +11,7 @@ pub mod jobs;
 pub mod journals;
 pub mod migrate;
 pub mod passages;
+pub mod reels;
 pub mod reset_links;
 pub mod scoped;
 pub mod second_factor;

@@ -2,6 +2,7 @@
 //! with a time limit and are killed if the caller goes away.
 
 pub mod probe;
+pub mod reel;
 pub mod thumbnail;
 
 use std::process::Output;

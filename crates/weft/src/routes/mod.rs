@@ -9,6 +9,7 @@ pub mod imports;
 pub mod journals;
 pub mod me;
 pub mod metrics;
+pub mod reels;
 pub mod search;
 pub mod sessions;
 pub mod tags;
@@ -97,6 +98,7 @@ pub fn api_with(upload_bytes: u64) -> (Router<ApiContext>, OpenApiDoc) {
         .merge(tags::router())
         .merge(imports::router())
         .merge(search::router())
+        .merge(reels::router())
         .merge(uploads::router())
         .split_for_parts();
     crate::api::common_responses::document(&mut doc);

@@ -15,6 +15,7 @@ mod oidc;
 mod placeholder;
 mod pwa;
 mod reel;
+mod reel_save;
 mod reset;
 mod search;
 mod session;
@@ -77,6 +78,8 @@ pub fn router() -> Router<ApiContext> {
         .route("/calendar", get(calendar::page))
         .route("/search", get(search::page))
         .route("/search/reel", get(reel::page))
+        .route("/search/reel/save", post(reel_save::save))
+        .route("/reels/{id}", get(reel_save::status))
         .route("/tags", get(tags::page))
         .route("/tags/rename", post(tags::rename))
         // Pages show private things (the account's email, entries, transcripts): no copy of

@@ -16,29 +16,11 @@ use super::session::WebError;
 use super::viewer::Viewer;
 use crate::api::ApiContext;
 use crate::api::ApiError;
-use crate::db::scoped;
 use crate::domain::Media;
+use crate::reels;
 use crate::search::{Moment, SearchHit};
-use crate::semantic::find;
 
-/// The most moments a reel plays: a common word would otherwise make a reel of hours.
-pub const MOST_MOMENTS: usize = 100;
-
-/// Journals read per search page while gathering the moments.
-const JOURNALS_PER_PAGE: i64 = 100;
-
-/// The most search pages read: journals that match only by title have no moments, and
-/// reading on through all of them would cost more than the reel is worth.
-const MOST_PAGES: usize = 5;
-
-/// Seconds played before a moment's first word, so that the sentence is heard from its start.
-const LEAD_IN: f64 = 1.5;
-
-/// Seconds played after a moment's words end.
-const LEAD_OUT: f64 = 0.5;
-
-/// Seconds played from the lead-in when a moment's end is not after its start.
-const WINDOW: f64 = 6.0;
+use crate::reels::{clip_bounds, MOST_MOMENTS};
 
 /// One moment of the reel: the part of a journal's recording to play.
 struct Clip<'a> {
@@ -49,69 +31,29 @@ struct Clip<'a> {
     to: f64,
 }
 
-/// Where a moment's clip starts and stops: [`LEAD_IN`] before its first matching word, to
-/// [`LEAD_OUT`] after its segment ends, or a [`WINDOW`] when the segment has no length.
-pub fn clip_bounds(moment: &Moment) -> (f64, f64) {
-    let from = (moment.at - LEAD_IN).max(0.0);
-    let to = if moment.end > moment.at {
-        moment.end + LEAD_OUT
-    } else {
-        from + WINDOW
-    };
-    (from, to)
-}
-
 /// Seconds as written in a media fragment and in the page's data: milliseconds at most.
 fn seconds(t: f64) -> String {
     let text = format!("{t:.3}");
     text.trim_end_matches('0').trim_end_matches('.').to_string()
 }
 
-/// The hits of a search with their moments: read page by page until [`MOST_MOMENTS`]
-/// moments are found or [`MOST_PAGES`] pages were read. Returns the query whose results
-/// they are (the suggestion, when the query as typed found nothing) and whether more
-/// moments were left out.
+/// The hits of a search with their moments ([`reels::gather`]), as the page's query asks.
 async fn gather(
     context: &ApiContext,
     viewer: &Viewer,
     query: &SearchQuery,
     q: &str,
-) -> Result<(Vec<SearchHit>, String, bool), ApiError> {
-    let mut request = query
-        .filters()
-        .request(q.to_string(), JOURNALS_PER_PAGE, None)?;
+) -> Result<reels::Gathered, ApiError> {
+    let request = query.filters().request(q.to_string(), 1, None)?;
     let user = viewer.current.user.id;
-    let mut tx = scoped::begin_for_user_planning_each(&context.pool, user).await?;
-    let mut hits = Vec::new();
-    let mut found = 0;
-    let mut more = false;
-    for page_number in 0.. {
-        let page = find::search(&mut tx, &context.semantic, mode(query), &request).await?;
-        // The next pages of corrected results are the suggestion's.
-        if page.corrected {
-            if let Some(suggestion) = page.suggestion {
-                request.q = suggestion;
-            }
-        }
-        for hit in page.items {
-            if hit.moments.is_empty() || hit.journal.journal.media == Media::None {
-                continue;
-            }
-            found += hit.moments.len();
-            hits.push(hit);
-        }
-        match page.next_cursor {
-            Some(_) if found >= MOST_MOMENTS || page_number + 1 >= MOST_PAGES => {
-                more = true;
-                break;
-            }
-            Some(cursor) => request.cursor = Some(cursor),
-            None => break,
-        }
-    }
-    scoped::end_reading(tx);
-    more |= found > MOST_MOMENTS;
-    Ok((hits, request.q, more))
+    Ok(reels::gather(
+        &context.pool,
+        &context.semantic,
+        user,
+        mode(query),
+        &request,
+    )
+    .await?)
 }
 
 /// GET /search/reel: the reel of a search, with the search page's query and filters.
@@ -125,7 +67,7 @@ pub async fn page(
         return Ok(Redirect::to("/search").into_response());
     }
     let (status, body) = match gather(&context, &viewer, &query, &q).await {
-        Ok((hits, shown, more)) => {
+        Ok(reels::Gathered { hits, shown, more }) => {
             let clips: Vec<Clip> = hits
                 .iter()
                 .flat_map(|hit| hit.moments.iter().map(move |moment| (hit, moment)))
@@ -140,7 +82,7 @@ pub async fn page(
                     }
                 })
                 .collect();
-            (StatusCode::OK, reel(&query, &shown, &clips, more))
+            (StatusCode::OK, reel(&viewer, &query, &shown, &clips, more))
         }
         Err(error) if error.status().is_client_error() => {
             let status = error.status();
@@ -167,7 +109,7 @@ pub async fn page(
 }
 
 /// The player and the list of moments.
-fn reel(query: &SearchQuery, shown: &str, clips: &[Clip], more: bool) -> Markup {
+fn reel(viewer: &Viewer, query: &SearchQuery, shown: &str, clips: &[Clip], more: bool) -> Markup {
     let back = query.href(shown, None);
     html! {
         div.reel #reel {
@@ -181,6 +123,7 @@ fn reel(query: &SearchQuery, shown: &str, clips: &[Clip], more: bool) -> Markup 
                         " moments at most; narrow the search (dates, a tag) to hear the others."
                     }
                 }
+                (save_form(viewer, query, shown))
                 h2.visually-hidden #reel-list-heading { "The moments" }
                 ol.reel-list #reel-list aria-labelledby="reel-list-heading" {
                     @for (n, clip) in clips.iter().enumerate() {
@@ -191,6 +134,21 @@ fn reel(query: &SearchQuery, shown: &str, clips: &[Clip], more: bool) -> Markup 
                 div.empty {
                     p { "No moment of a recording matches “" (shown) "”: the words were found in titles or notes only, or nowhere." }
                 }
+            }
+        }
+    }
+}
+
+/// "Save as video": a form that queues a render of this reel (see `reel_save`).
+fn save_form(viewer: &Viewer, query: &SearchQuery, shown: &str) -> Markup {
+    html! {
+        form.reel-save #reel-save method="post" action=(super::reel_save::save_action(query, shown)) {
+            (layout::csrf_field(viewer))
+            button.secondary type="submit" aria-describedby="reel-save-help" { "Save as video" }
+            p.help #reel-save-help {
+                "One MP4 of these moments, with each entry's date and title before its first, "
+                "kept as an entry of its own (at most " (MOST_MOMENTS) " moments and "
+                (crate::reels::MOST_SECONDS / 60.0) " minutes)."
             }
         }
     }
@@ -276,23 +234,6 @@ fn moment_link(clip: &Clip, n: usize) -> Markup {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    fn moment(start: f64, end: f64, at: f64) -> Moment {
-        Moment {
-            start,
-            end,
-            at,
-            text: String::new(),
-            highlighted: String::new(),
-        }
-    }
-
-    #[test]
-    fn a_clip_starts_a_little_before_the_words_and_ends_a_little_after() {
-        assert_eq!(clip_bounds(&moment(10.0, 14.0, 11.0)), (9.5, 14.5));
-        assert_eq!(clip_bounds(&moment(0.5, 3.0, 0.5)), (0.0, 3.5));
-        assert_eq!(clip_bounds(&moment(20.0, 20.0, 20.0)), (18.5, 24.5));
-    }
 
     #[test]
     fn seconds_are_written_short() {

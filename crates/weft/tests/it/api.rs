@@ -163,6 +163,8 @@ const ROUTES: &[(&str, &str)] = &[
     ("get", "/api/v1/tags"),
     ("post", "/api/v1/tags/{tag}/rename"),
     ("get", "/api/v1/search"),
+    ("post", "/api/v1/reels"),
+    ("get", "/api/v1/reels/{id}"),
     ("post", "/api/v1/imports/dayone"),
     ("get", "/api/v1/imports/{id}"),
     ("get", "/api/v1/export.zip"),

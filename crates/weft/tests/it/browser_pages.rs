@@ -216,6 +216,31 @@ async fn every_page_passes_axe_and_fits_a_phone_in_light_and_dark() {
         problems.extend(check_path(client, &app, &axe, name, &path).await);
     }
 
+    // A reel saved as a video (`/reels/{id}`), made, then one that failed. A queued one's
+    // page reloads itself every few seconds, which would cut axe's run short; it differs
+    // only by its sentence.
+    let render: Uuid = sqlx::query_scalar(
+        "INSERT INTO reel_renders (user_id, q, mode, scope, sort, clips, state, journal_id, attempts, finished_at)
+         VALUES ($1, 'lighthouse', 'words', 'all', 'best', $2, 'done', $3, 1, now()) RETURNING id",
+    )
+    .bind(user)
+    .bind(sqlx::types::Json(json!([{ "journal": entry, "from": 0.0, "to": 4.0 }])))
+    .bind(entry)
+    .fetch_one(&app.db.admin)
+    .await
+    .unwrap();
+    let path = format!("/reels/{render}");
+    problems.extend(check_path(client, &app, &axe, "reel-saved", &path).await);
+    sqlx::query(
+        "UPDATE reel_renders SET state = 'failed', journal_id = NULL, attempts = 3,
+             last_error = 'ffmpeg did not finish within 160 s' WHERE id = $1",
+    )
+    .bind(render)
+    .execute(&app.db.admin)
+    .await
+    .unwrap();
+    problems.extend(check_path(client, &app, &axe, "reel-failed", &path).await);
+
     // The new-entry page once a file is chosen: the preview shows it with its length.
     let video = media::test_video(dir.path(), Container::WebM, 4);
     let choose = || async {

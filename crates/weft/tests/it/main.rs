@@ -66,6 +66,7 @@ mod oidc;
 mod openai_engine;
 mod openapi_validates;
 mod queries;
+mod reels;
 mod refused_text;
 mod reset_link;
 mod rls;
