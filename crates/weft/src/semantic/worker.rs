@@ -125,6 +125,9 @@ pub async fn one_pass(pool: &PgPool, semantic: &Semantic) -> Result<Pass, sqlx::
                 pass.journals += 1;
                 pass.passages += found.len();
             }
+            // Deleted while its passages were computed: its queue row went with it.
+            Err(sqlx::Error::Database(error))
+                if error.kind() == sqlx::error::ErrorKind::ForeignKeyViolation => {}
             Err(error) => {
                 pass.failed += 1;
                 give_up_or_retry(pool, &queued, &error.to_string()).await;
