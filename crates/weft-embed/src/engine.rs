@@ -1,12 +1,11 @@
-//! The model: tokenizer, BERT through candle, mean pooling and normalisation.
+//! The model: tokenizer, the BERT encoder (`bert.rs`), mean pooling and normalisation.
 
 use std::path::Path;
 
-use candle_core::{DType, Device, Tensor};
-use candle_nn::VarBuilder;
-use candle_transformers::models::bert::{BertModel, Config};
+use candle_core::{Device, Tensor};
 use tokenizers::{Tokenizer, TruncationParams};
 
+use crate::bert::{self, Bert};
 use crate::{EmbedError, DIMENSIONS, REQUIRED_FILES};
 
 /// The longest input in tokens (special tokens included); longer texts are truncated, as
@@ -21,7 +20,7 @@ pub const BATCH_SIZE: usize = 16;
 /// A loaded model. `Send + Sync`: load it once and share it behind an `Arc`. `embed` blocks
 /// and keeps its threads busy: call it from `spawn_blocking` or a thread of its own.
 pub struct Embedder {
-    model: BertModel,
+    model: Bert,
     tokenizer: Tokenizer,
     /// The threads every forward pass runs on (see `Embedder::load_with_threads`).
     pool: rayon::ThreadPool,
@@ -51,7 +50,7 @@ impl Embedder {
             }
         }
         check_pooling(dir)?;
-        let config: Config = read_json(dir, "config.json")?;
+        let config = bert::Config::read(dir)?;
         if config.hidden_size != DIMENSIONS {
             return Err(EmbedError::model(
                 dir,
@@ -62,12 +61,7 @@ impl Embedder {
             ));
         }
         let tokenizer = load_tokenizer(dir, MAX_TOKENS.min(config.max_position_embeddings))?;
-        let device = Device::Cpu;
-        let tensors = candle_core::safetensors::load(dir.join("model.safetensors"), &device)
-            .map_err(|e| EmbedError::model(dir, format!("model.safetensors: {e}")))?;
-        let vb = VarBuilder::from_tensors(tensors, DType::F32, &device);
-        let model = BertModel::load(vb, &config)
-            .map_err(|e| EmbedError::model(dir, format!("not a BERT model: {e}")))?;
+        let model = bert::load(dir, &config)?;
         let threads = threads.max(1);
         let pool = rayon::ThreadPoolBuilder::new()
             .num_threads(threads)
@@ -119,15 +113,13 @@ impl Embedder {
         for ids in batch {
             input.extend_from_slice(ids);
             input.resize(input.len() + len - ids.len(), 0);
-            mask.extend(std::iter::repeat_n(1u32, ids.len()));
-            mask.resize(mask.len() + len - ids.len(), 0);
+            mask.extend(std::iter::repeat_n(1f32, ids.len()));
+            mask.resize(mask.len() + len - ids.len(), 0.0);
         }
-        let device = &self.model.device;
-        let input = Tensor::from_vec(input, (batch.len(), len), device)?;
-        let mask = Tensor::from_vec(mask, (batch.len(), len), device)?;
-        let token_types = input.zeros_like()?;
-        let hidden = self.model.forward(&input, &token_types, Some(&mask))?;
-        let mask = mask.to_dtype(DType::F32)?.unsqueeze(2)?;
+        let input = Tensor::from_vec(input, (batch.len(), len), &Device::Cpu)?;
+        let mask = Tensor::from_vec(mask, (batch.len(), len), &Device::Cpu)?;
+        let hidden = self.model.forward(&input, &mask)?;
+        let mask = mask.unsqueeze(2)?;
         let summed = hidden.broadcast_mul(&mask)?.sum(1)?;
         let counts = mask.sum(1)?.clamp(1e-9, f32::MAX)?;
         let mean = summed.broadcast_div(&counts)?;
@@ -173,7 +165,10 @@ fn check_pooling(dir: &Path) -> Result<(), EmbedError> {
     }
 }
 
-fn read_json<T: serde::de::DeserializeOwned>(dir: &Path, file: &str) -> Result<T, EmbedError> {
+pub(crate) fn read_json<T: serde::de::DeserializeOwned>(
+    dir: &Path,
+    file: &str,
+) -> Result<T, EmbedError> {
     let text = std::fs::read_to_string(dir.join(file))
         .map_err(|e| EmbedError::model(dir, format!("{file}: {e}")))?;
     serde_json::from_str(&text).map_err(|e| EmbedError::model(dir, format!("{file}: {e}")))

