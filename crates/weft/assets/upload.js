@@ -13,7 +13,7 @@ const RETRY_DELAYS = [1000, 2000, 4000, 8000, 15000, 30000];
 // network make large (4 MiB at gigabit speed takes 35 ms). A slow network keeps the
 // chunk given by the page, so that a broken connection loses little.
 const CHUNK_SECONDS = 2;
-const LARGEST_CHUNK = 256 * 1024 * 1024;
+const LARGEST_CHUNK = 1024 * 1024 * 1024;
 
 // The cookie holds the current token even in a page the service worker kept from an
 // earlier session; the <meta> is the fallback.
