@@ -37,7 +37,7 @@ pub(crate) struct Config {
 impl Config {
     /// Reads `config.json` in `dir`, refusing a model this encoder would run wrongly.
     pub fn read(dir: &Path) -> Result<Config, EmbedError> {
-        let config: Config = crate::engine::read_json(dir, "config.json")?;
+        let config: Config = crate::files::read_json(dir, "config.json")?;
         config.activation().map_err(|e| EmbedError::model(dir, e))?;
         let refusal = if config.model_type.as_deref().is_some_and(|t| t != "bert") {
             Some("config.json names a model type other than \"bert\"".to_owned())

@@ -6,6 +6,7 @@ use candle_core::{Device, Tensor};
 use tokenizers::{Tokenizer, TruncationParams};
 
 use crate::bert::{self, Bert};
+use crate::files::read_json;
 use crate::{EmbedError, DIMENSIONS, REQUIRED_FILES};
 
 /// The longest input in tokens (special tokens included); longer texts are truncated, as
@@ -163,15 +164,6 @@ fn check_pooling(dir: &Path) -> Result<(), EmbedError> {
             "1_Pooling/config.json asks for a pooling other than mean pooling",
         ))
     }
-}
-
-pub(crate) fn read_json<T: serde::de::DeserializeOwned>(
-    dir: &Path,
-    file: &str,
-) -> Result<T, EmbedError> {
-    let text = std::fs::read_to_string(dir.join(file))
-        .map_err(|e| EmbedError::model(dir, format!("{file}: {e}")))?;
-    serde_json::from_str(&text).map_err(|e| EmbedError::model(dir, format!("{file}: {e}")))
 }
 
 #[cfg(test)]

@@ -13,6 +13,7 @@
 mod bert;
 mod engine;
 mod error;
+mod files;
 
 use std::path::{Path, PathBuf};
 
