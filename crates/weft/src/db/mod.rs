@@ -24,6 +24,7 @@ pub mod transcripts;
 pub mod uploads;
 pub mod url;
 pub mod users;
+pub mod wake;
 
 use std::path::PathBuf;
 use std::time::Duration;

@@ -7,12 +7,12 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
 
-use sqlx::postgres::PgListener;
 use tokio::sync::Notify;
 use tokio_util::sync::CancellationToken;
 
 use super::transcribe::{JobError, Pipeline};
 use crate::db::jobs::{self, Job};
+use crate::db::wake;
 
 /// Worker settings.
 #[derive(Debug, Clone, Copy)]
@@ -52,8 +52,10 @@ pub fn worker_name() -> String {
 /// Runs workers until `shutdown` is cancelled; the running jobs are handed back then.
 pub async fn run(pipeline: Pipeline, config: WorkerConfig, shutdown: CancellationToken) {
     let wake = Arc::new(Notify::new());
-    let listener = tokio::spawn(listen(
+    let listener = tokio::spawn(wake::listen(
         pipeline.pool.clone(),
+        jobs::CHANNEL,
+        "job",
         wake.clone(),
         shutdown.clone(),
     ));
@@ -74,36 +76,6 @@ pub async fn run(pipeline: Pipeline, config: WorkerConfig, shutdown: Cancellatio
     }
     listener.abort();
     reaper.abort();
-}
-
-async fn listen(pool: sqlx::PgPool, wake: Arc<Notify>, shutdown: CancellationToken) {
-    while !shutdown.is_cancelled() {
-        match PgListener::connect_with(&pool).await {
-            Ok(mut listener) => {
-                if listener.listen(jobs::CHANNEL).await.is_ok() {
-                    loop {
-                        tokio::select! {
-                            _ = shutdown.cancelled() => return,
-                            received = listener.recv() => match received {
-                                Ok(_) => wake.notify_waiters(),
-                                Err(error) => {
-                                    tracing::warn!(%error, "job notifications interrupted; polling meanwhile");
-                                    break;
-                                }
-                            }
-                        }
-                    }
-                }
-            }
-            Err(error) => {
-                tracing::warn!(%error, "cannot listen for job notifications; polling meanwhile")
-            }
-        }
-        tokio::select! {
-            _ = shutdown.cancelled() => return,
-            _ = tokio::time::sleep(Duration::from_secs(5)) => {}
-        }
-    }
 }
 
 async fn reap(pool: sqlx::PgPool, config: WorkerConfig, shutdown: CancellationToken) {

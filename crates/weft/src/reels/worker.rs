@@ -13,7 +13,6 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use sqlx::postgres::PgListener;
 use sqlx::PgPool;
 use tokio::sync::Notify;
 use tokio_util::sync::CancellationToken;
@@ -21,7 +20,7 @@ use uuid::Uuid;
 
 use super::render::{RenderError, Renderer};
 use crate::db::reels::{self as db, Render, Taken};
-use crate::db::scoped;
+use crate::db::{scoped, wake};
 use crate::ingest::{Details, Ingest, IngestError};
 
 /// How long a taken render is held before another worker may take it.
@@ -60,7 +59,13 @@ pub enum Outcome {
 /// Renders queued reels until `shutdown`.
 pub async fn run(worker: RenderWorker, shutdown: CancellationToken) {
     let wake = Arc::new(Notify::new());
-    let listener = tokio::spawn(listen(worker.pool.clone(), wake.clone(), shutdown.clone()));
+    let listener = tokio::spawn(wake::listen(
+        worker.pool.clone(),
+        db::CHANNEL,
+        "reel",
+        wake.clone(),
+        shutdown.clone(),
+    ));
     while !shutdown.is_cancelled() {
         let notified = wake.notified();
         // Stopping drops the render in progress: its ffmpeg is killed, its folder removed,
@@ -81,22 +86,6 @@ pub async fn run(worker: RenderWorker, shutdown: CancellationToken) {
         }
     }
     listener.abort();
-}
-
-async fn listen(pool: PgPool, wake: Arc<Notify>, shutdown: CancellationToken) {
-    while !shutdown.is_cancelled() {
-        if let Ok(mut listener) = PgListener::connect_with(&pool).await {
-            if listener.listen(db::CHANNEL).await.is_ok() {
-                while let Ok(_notification) = listener.recv().await {
-                    wake.notify_waiters();
-                }
-            }
-        }
-        tokio::select! {
-            _ = shutdown.cancelled() => return,
-            _ = tokio::time::sleep(Duration::from_secs(5)) => {}
-        }
-    }
 }
 
 /// Takes one due render, if any, and runs it to an outcome.

@@ -9,7 +9,6 @@
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use sqlx::postgres::PgListener;
 use sqlx::PgPool;
 use tokio::sync::Notify;
 use tokio_util::sync::CancellationToken;
@@ -17,7 +16,7 @@ use tokio_util::sync::CancellationToken;
 use super::passages::{passages, Passage};
 use super::Semantic;
 use crate::db::passages::{self as db, NewPassage, Queued};
-use crate::db::scoped;
+use crate::db::{scoped, wake};
 
 /// Journals taken at once: their passages are embedded in one batch.
 pub const BATCH: i64 = 8;
@@ -45,7 +44,13 @@ pub async fn run(pool: PgPool, semantic: Semantic, shutdown: CancellationToken) 
         return;
     }
     let wake = Arc::new(Notify::new());
-    let listener = tokio::spawn(listen(pool.clone(), wake.clone(), shutdown.clone()));
+    let listener = tokio::spawn(wake::listen(
+        pool.clone(),
+        db::CHANNEL,
+        "embedding",
+        wake.clone(),
+        shutdown.clone(),
+    ));
     while !shutdown.is_cancelled() {
         let notified = wake.notified();
         let pass = tokio::select! {
@@ -64,22 +69,6 @@ pub async fn run(pool: PgPool, semantic: Semantic, shutdown: CancellationToken) 
         }
     }
     listener.abort();
-}
-
-async fn listen(pool: PgPool, wake: Arc<Notify>, shutdown: CancellationToken) {
-    while !shutdown.is_cancelled() {
-        if let Ok(mut listener) = PgListener::connect_with(&pool).await {
-            if listener.listen(db::CHANNEL).await.is_ok() {
-                while let Ok(_notification) = listener.recv().await {
-                    wake.notify_waiters();
-                }
-            }
-        }
-        tokio::select! {
-            _ = shutdown.cancelled() => return,
-            _ = tokio::time::sleep(Duration::from_secs(5)) => {}
-        }
-    }
 }
 
 /// Takes one batch of due journals and embeds them.
