@@ -70,9 +70,19 @@ pub async fn run(target: &Target, db: &PgPool) -> anyhow::Result<Value> {
             false,
         ),
         (
+            "search, one common word, heaviest user, every page read",
+            one(search(COMMON_WORD)),
+            true,
+        ),
+        (
             "search, stop words only, heaviest user",
             one(search(STOP_WORD_QUERIES[0])),
             false,
+        ),
+        (
+            "search, stop words only, heaviest user, every page read",
+            one(search(STOP_WORD_QUERIES[0])),
+            true,
         ),
     ];
     let mut load = Vec::new();
@@ -160,7 +170,8 @@ async fn journals_of_owners<'a>(
 
 /// A wrk script that gives each request the next (path, token) of `requests`, the two
 /// threads starting at different places; with `fresh`, every path also gets a query
-/// parameter of its own, so that no kept page is ever asked again.
+/// parameter of its own, so that no kept timeline page is ever asked again, and every
+/// request says `Cache-Control: no-cache`, which a search answers by searching again.
 fn lua(requests: &[(String, &str)], fresh: bool) -> String {
     let mut script = String::from("local requests = {\n");
     for (path, token) in requests {
@@ -186,18 +197,25 @@ function request()
         if not string.find(path, "?", 1, true) then sep = "?" end
         path = path .. sep .. "fresh=" .. id .. "-" .. n
     end
-    return wrk.format("GET", path, {["Authorization"] = r[2]})
+    local headers = {["Authorization"] = r[2]}
+    if fresh then headers["Cache-Control"] = "no-cache" end
+    return wrk.format("GET", path, headers)
 end
 "#,
     );
     script
 }
 
-/// Each stop-word query 20 times in a row (after one untimed), one client: p50 and p95.
+/// Each stop-word query 20 times in a row (after one untimed), one client: p50 and p95,
+/// asked plainly (the page kept after the first) and with `Cache-Control: no-cache`
+/// (searched every time).
 async fn stop_word_latency(target: &Target, token: &str) -> anyhow::Result<Value> {
     let client = reqwest::Client::new();
     let mut rows = Vec::new();
-    for query in STOP_WORD_QUERIES {
+    for (query, fresh) in STOP_WORD_QUERIES
+        .iter()
+        .flat_map(|query| [(*query, false), (*query, true)])
+    {
         let url = reqwest::Url::parse_with_params(
             &format!("{}/api/v1/search", target.server),
             &[("q", query)],
@@ -205,7 +223,11 @@ async fn stop_word_latency(target: &Target, token: &str) -> anyhow::Result<Value
         let mut times = Vec::new();
         for run in 0..=20 {
             let started = Instant::now();
-            let response = client.get(url.clone()).bearer_auth(token).send().await?;
+            let mut asked = client.get(url.clone()).bearer_auth(token);
+            if fresh {
+                asked = asked.header("Cache-Control", "no-cache");
+            }
+            let response = asked.send().await?;
             let status = response.status();
             response.bytes().await?;
             if !status.is_success() {
@@ -215,7 +237,8 @@ async fn stop_word_latency(target: &Target, token: &str) -> anyhow::Result<Value
                 times.push(started.elapsed().as_secs_f64() * 1000.0);
             }
         }
-        let row = json!({"query": query, "p50_ms": percentile(&times, 0.5),
+        let row = json!({"query": query, "every_page_read": fresh,
+                         "p50_ms": percentile(&times, 0.5),
                          "p95_ms": percentile(&times, 0.95)});
         eprintln!("stop words: {row}");
         rows.push(row);

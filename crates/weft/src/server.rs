@@ -18,6 +18,7 @@ pub fn router(context: ApiContext) -> Router {
     let request_id = HeaderName::from_static("x-request-id");
     let limits = context.limits;
     let database = context.database.clone();
+    let sessions = context.sessions.clone();
     let (api, _) = routes::api_with(limits.upload_bytes);
     // /metrics is for the operator's scraper: outside the versioned API and its document.
     api.route("/metrics", axum::routing::get(routes::metrics::handler))
@@ -26,6 +27,9 @@ pub fn router(context: ApiContext) -> Router {
         .method_not_allowed_fallback(error::method_not_allowed_fallback)
         .with_state(context)
         .layer(axum::middleware::from_fn(crate::api::plain_errors::json_errors))
+        .layer(axum::middleware::from_fn(move |request, next| {
+            forget_after_changes(sessions.clone(), request, next)
+        }))
         .layer(axum::middleware::from_fn(move |request, next| {
             database_gate(database.clone(), request, next)
         }))
@@ -84,6 +88,29 @@ async fn database_gate(
     .into_response_for(uri.path())
 }
 
+/// A request that may change something (any method but GET, HEAD and OPTIONS) drops its
+/// user's kept session and timeline version when it ends, answered, failed or cancelled:
+/// the same client's next request reads them again and sees its own change, without
+/// waiting for the database's notice of it (`accounts::session_cache`).
+async fn forget_after_changes(
+    sessions: std::sync::Arc<crate::accounts::session_cache::SessionCache>,
+    mut request: Request<axum::body::Body>,
+    next: axum::middleware::Next,
+) -> axum::response::Response {
+    use axum::http::Method;
+    if matches!(
+        *request.method(),
+        Method::GET | Method::HEAD | Method::OPTIONS
+    ) {
+        return next.run(request).await;
+    }
+    let forget = sessions.forget_after();
+    request.extensions_mut().insert(forget.slot());
+    let response = next.run(request).await;
+    drop(forget);
+    response
+}
+
 /// Answers 408 when a request takes longer than `limit`, except uploads and media
 /// streams, which take as long as the network needs (an upload has its own idle limit).
 async fn time_limit(
@@ -137,6 +164,10 @@ pub async fn launch(
     } = context.limits;
     // Abandoned resumable uploads are removed while the server runs (and at its start).
     let uploads = tokio::spawn(context.uploads().sweep_forever());
+    let notices = tokio::spawn(crate::accounts::session_cache::listen(
+        context.pool.clone(),
+        context.sessions.clone(),
+    ));
     let served = crate::connections::serve(
         listener,
         router(context),
@@ -146,6 +177,7 @@ pub async fn launch(
     )
     .await;
     uploads.abort();
+    notices.abort();
     served
 }
 

@@ -6,6 +6,7 @@ pub mod api_tokens;
 pub mod oidc;
 pub mod reset;
 pub mod second_factor;
+pub mod session_cache;
 pub mod sso;
 pub mod throttle;
 pub mod token;

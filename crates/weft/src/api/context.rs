@@ -27,6 +27,9 @@ pub struct ApiContext {
     pub transcription: Option<i32>,
     /// Timeline pages answered again while nothing they show has changed.
     pub timelines: Arc<crate::journals::page_cache::PageCache>,
+    /// Sessions and timeline versions kept while this server hears the database's change
+    /// notices (`server::launch` listens).
+    pub sessions: Arc<crate::accounts::session_cache::SessionCache>,
     /// Set while the embedded database is known to be down (its supervisor restarts it).
     pub database: crate::db::supervise::DatabaseHealth,
     /// Search by meaning: the embedding model and pgvector, where the server has them.
@@ -87,6 +90,7 @@ impl ApiContext {
             scratch,
             transcription: None,
             timelines: Arc::default(),
+            sessions: Arc::default(),
             database: Default::default(),
             semantic: crate::semantic::Semantic::off(
                 "this server was started without search by meaning",

@@ -10,6 +10,7 @@ use axum::http::{header, Method, StatusCode};
 use axum_extra::extract::CookieJar;
 use uuid::Uuid;
 
+use crate::accounts::session_cache::ChangingUser;
 use crate::accounts::{api_tokens, token, Client};
 use crate::api::ApiContext;
 use crate::api::ApiError;
@@ -86,19 +87,56 @@ impl FromRequestParts<ApiContext> for CurrentUser {
         if !via_cookie && api_tokens::is_api_token(&token) {
             return by_api_token(parts, context, &token).await;
         }
-        let found = sessions::authenticate(&context.pool, &token::hash(&token))
-            .await?
-            .ok_or_else(ApiError::unauthorized)?;
+        let hash = token::hash(&token);
+        let found = by_session(context, &hash).await?;
         let idle = chrono::Utc::now() - found.last_seen_at;
         if idle.num_seconds() >= TOUCH_EVERY_SECONDS {
             sessions::touch(&context.pool, found.session_id, context.auth.session_ttl).await?;
+            // Read again next time, with its new expiry.
+            context.sessions.forget_session(&hash);
         }
+        note_changing_user(parts, found.user.id);
         Ok(CurrentUser {
             user: found.user,
             session_id: found.session_id,
             timeline_version: found.timeline_version,
             api_token: None,
         })
+    }
+}
+
+/// The live session of a token hash and its user's timeline version: kept in memory while
+/// the server hears the database's change notices (`accounts::session_cache`), else read.
+async fn by_session(
+    context: &ApiContext,
+    hash: &[u8],
+) -> Result<sessions::Authenticated, ApiError> {
+    let cache = &context.sessions;
+    let Some(mut found) = cache.session(hash) else {
+        let since = cache.generation();
+        let found = sessions::authenticate(&context.pool, hash)
+            .await?
+            .ok_or_else(ApiError::unauthorized)?;
+        cache.keep(since, hash, &found);
+        return Ok(found);
+    };
+    found.timeline_version = match cache.version(found.user.id) {
+        Some(version) => version,
+        None => {
+            let since = cache.generation();
+            let version = sessions::timeline_version(&context.pool, found.user.id).await?;
+            cache.keep_version(since, found.user.id, version);
+            version
+        }
+    };
+    Ok(found)
+}
+
+/// Names the user of a request that changes something, whose kept entries are dropped
+/// when it ends (`server::forget_after_changes`).
+fn note_changing_user(parts: &Parts, user_id: Uuid) {
+    if let Some(slot) = parts.extensions.get::<ChangingUser>() {
+        let _ = slot.0.set(user_id);
     }
 }
 
@@ -124,6 +162,7 @@ async fn by_api_token(
     if !fresh {
         db_tokens::touch(&context.pool, found.token_id).await?;
     }
+    note_changing_user(parts, found.user.id);
     Ok(CurrentUser {
         user: found.user,
         session_id: found.token_id,

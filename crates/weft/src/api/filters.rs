@@ -88,6 +88,7 @@ impl SearchFilters<'_> {
             cursor: cursor.filter(|c| !c.is_empty()),
             scope,
             sort,
+            fresh: false,
         })
     }
 }

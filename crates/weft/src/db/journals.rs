@@ -109,11 +109,15 @@ pub struct JournalView {
 }
 
 /// The columns of a [`JournalView`] over `journals j`, for the timeline's and [`view`]'s
-/// statements (built at run time); [`views`] has the same list in its checked query.
+/// statements (built at run time); [`views`] has the same list in its checked query. The
+/// tags come from the journal's search row, which triggers keep equal to its `tags` rows
+/// (sorted) in the same transaction (migrations/0004_search.sql): one lookup without row
+/// security instead of a lookup per tag, each checked against its journal's owner (about a
+/// third of a timeline page's time). The journal itself was already checked.
 const VIEW_COLUMNS: &str =
     "j.id, j.user_id, j.title, j.media, j.video_path, j.duration, j.location, \
     j.notes, j.created_at, j.updated_at, \
-    array(SELECT t.tag FROM tags t WHERE t.journal_id = j.id ORDER BY t.tag) AS tags, \
+    coalesce((SELECT s.tags FROM journal_search s WHERE s.journal_id = j.id), '{}') AS tags, \
     coalesce((SELECT q.state FROM transcription_jobs q WHERE q.journal_id = j.id \
               ORDER BY q.created_at DESC LIMIT 1), \
              CASE WHEN EXISTS (SELECT 1 FROM transcripts tr WHERE tr.journal_id = j.id) \
@@ -173,6 +177,25 @@ pub async fn view(tx: &mut UserTx, id: Uuid) -> Result<Option<JournalView>, sqlx
         .await
 }
 
+/// One of a user's journals, read in one statement that acts for the user and is its own
+/// transaction (weft_journal_view, migrations/0019): one round trip instead of three.
+#[tracing::instrument(skip(pool))]
+pub async fn view_alone(
+    pool: &sqlx::PgPool,
+    user_id: Uuid,
+    id: Uuid,
+) -> Result<Option<JournalView>, sqlx::Error> {
+    sqlx::query_as(
+        "SELECT id, user_id, title, media, video_path, duration, location, notes, created_at, \
+                updated_at, tags, transcript_status \
+         FROM weft_journal_view($1, $2)",
+    )
+    .bind(user_id)
+    .bind(id)
+    .fetch_optional(pool)
+    .await
+}
+
 /// Some of a user's journals, in no particular order (missing ones are left out).
 #[tracing::instrument(skip(tx, ids), fields(user_id = %tx.user_id(), count = ids.len()))]
 pub async fn views(tx: &mut UserTx, ids: &[Uuid]) -> Result<Vec<JournalView>, sqlx::Error> {
@@ -183,7 +206,7 @@ pub async fn views(tx: &mut UserTx, ids: &[Uuid]) -> Result<Vec<JournalView>, sq
         ViewRow,
         r#"SELECT j.id, j.user_id, j.title, j.media AS "media: Media", j.video_path, j.duration,
                   j.location, j.notes, j.created_at, j.updated_at,
-                  array(SELECT t.tag FROM tags t WHERE t.journal_id = j.id ORDER BY t.tag)
+                  coalesce((SELECT s.tags FROM journal_search s WHERE s.journal_id = j.id), '{}')
                       AS "tags!",
                   coalesce((SELECT q.state FROM transcription_jobs q WHERE q.journal_id = j.id
                             ORDER BY q.created_at DESC LIMIT 1),
@@ -230,18 +253,119 @@ pub async fn timeline_page(
     cursor: Option<Cursor>,
     limit: i64,
 ) -> Result<Vec<JournalView>, sqlx::Error> {
-    // With tags, a generic plan cannot see how few journals carry them, and reads every one
-    // of the user's search rows (50 ms at 5,000 journals instead of 1 ms): plan the page for
-    // its actual tags. Without, the generic plan is right and planning each time would
-    // cost more than the page itself, so it is forced (PostgreSQL would keep planning).
-    let mut tx = if filter.tags_all.is_empty() && filter.tags_any.is_empty() {
-        scoped::begin_for_user_reusing_plans(pool, user_id).await?
+    // A page without filters is one statement acting for the user (weft_timeline_page,
+    // migrations/0019): one round trip instead of BEGIN, the page and ROLLBACK.
+    if filter.tags_all.is_empty()
+        && filter.tags_any.is_empty()
+        && filter.from.is_none()
+        && filter.to.is_none()
+    {
+        return sqlx::query_as(
+            "SELECT id, user_id, title, media, video_path, duration, location, notes, \
+                    created_at, updated_at, tags, transcript_status \
+             FROM weft_timeline_page($1, $2, $3, $4)",
+        )
+        .bind(user_id)
+        .bind(cursor.map(|c| c.created_at))
+        .bind(cursor.map(|c| c.id))
+        .bind(limit)
+        .fetch_all(pool)
+        .await;
+    }
+    // So is a page of one or more tags that must all be there (the web page's tag filter).
+    if filter.tags_any.is_empty() && filter.from.is_none() && filter.to.is_none() {
+        let way = tag_way(pool, user_id, filter, limit).await?;
+        return sqlx::query_as(
+            "SELECT id, user_id, title, media, video_path, duration, location, notes, \
+                    created_at, updated_at, tags, transcript_status \
+             FROM weft_tagged_page($1, $2, $3, $4, $5, $6)",
+        )
+        .bind(user_id)
+        .bind(&filter.tags_all)
+        .bind(way == TagWay::Newest)
+        .bind(cursor.map(|c| c.created_at))
+        .bind(cursor.map(|c| c.id))
+        .bind(limit)
+        .fetch_all(pool)
+        .await;
+    }
+    // Every page runs on its statement's generic plan: planning it each time would cost more
+    // than the page itself (PostgreSQL would keep planning: it finds a custom plan for
+    // `LIMIT 20` cheaper than the generic one for an unknown limit). A tag filter has two
+    // statements, one for each way a page is best found, chosen by how common the tags are.
+    let way = if filter.tags_all.is_empty() && filter.tags_any.is_empty() {
+        TagWay::Newest
     } else {
-        scoped::begin_for_user_planning_each(pool, user_id).await?
+        tag_way(pool, user_id, filter, limit).await?
     };
-    let items = timeline(&mut tx, filter, cursor, limit).await?;
+    let mut tx = scoped::begin_for_user_reusing_plans(pool, user_id).await?;
+    let items = timeline_query("", user_id, filter, cursor, limit, way)
+        .build_query_as()
+        .fetch_all(&mut *tx)
+        .await?;
     scoped::end_reading(tx);
     Ok(items)
+}
+
+/// How the journals of a tag filter's page are found.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum TagWay {
+    /// The user's journals newest first, each tested, until the page is full: quick when
+    /// the tags are common.
+    Newest,
+    /// All the journals with the tags from journal_search_tags_idx, sorted: quick when
+    /// they are few.
+    Index,
+}
+
+/// How long the way chosen for a user's tag filter is kept: tags become common or rare
+/// slowly, and a stale choice only costs time.
+const TAG_WAY_AGE: std::time::Duration = std::time::Duration::from_secs(600);
+
+/// The way to find a page of journals with the filter's tags: by the newest when walking
+/// the user's journals newest first would test fewer rows than the index finds (matches
+/// are one in `total / matching`, so a page of `limit` takes `limit * total / matching`
+/// rows), else by the index. Counted at most every [`TAG_WAY_AGE`] per user and tags.
+async fn tag_way(
+    executor: impl sqlx::PgExecutor<'_>,
+    user_id: Uuid,
+    filter: &TimelineFilter,
+    limit: i64,
+) -> Result<TagWay, sqlx::Error> {
+    type Key = (Uuid, Vec<String>, Vec<String>, i64);
+    static WAYS: LazyLock<moka::sync::Cache<Key, TagWay>> = LazyLock::new(|| {
+        moka::sync::Cache::builder()
+            .max_capacity(10_000)
+            .time_to_live(TAG_WAY_AGE)
+            .build()
+    });
+    let key = (
+        user_id,
+        filter.tags_all.clone(),
+        filter.tags_any.clone(),
+        limit,
+    );
+    if let Some(way) = WAYS.get(&key) {
+        return Ok(way);
+    }
+    let (matching, total): (i64, i64) = sqlx::query_as(
+        "SELECT count(*) FILTER (WHERE (cardinality($2::text[]) = 0 OR s.tags @> $2) \
+                                   AND (cardinality($3::text[]) = 0 OR s.tags && $3)), \
+                count(*) \
+         FROM journal_search s WHERE s.user_id = $1",
+    )
+    .bind(user_id)
+    .bind(&filter.tags_all)
+    .bind(&filter.tags_any)
+    .fetch_one(executor)
+    .await?;
+    let way = if matching > 0 && matching * matching > limit * total {
+        TagWay::Newest
+    } else {
+        TagWay::Index
+    };
+    WAYS.insert(key, way);
+    Ok(way)
 }
 
 /// A page of a user's timeline, in the caller's transaction (see [`timeline_page`] for
@@ -253,7 +377,13 @@ pub async fn timeline(
     cursor: Option<Cursor>,
     limit: i64,
 ) -> Result<Vec<JournalView>, sqlx::Error> {
-    timeline_query("", tx.user_id(), filter, cursor, limit)
+    let way = if filter.tags_all.is_empty() && filter.tags_any.is_empty() {
+        TagWay::Newest
+    } else {
+        let user_id = tx.user_id();
+        tag_way(&mut **tx, user_id, filter, limit).await?
+    };
+    timeline_query("", tx.user_id(), filter, cursor, limit, way)
         .build_query_as()
         .fetch_all(&mut **tx)
         .await
@@ -267,6 +397,7 @@ fn timeline_query<'a>(
     filter: &'a TimelineFilter,
     cursor: Option<Cursor>,
     limit: i64,
+    way: TagWay,
 ) -> QueryBuilder<'a, Postgres> {
     let mut sql = QueryBuilder::new(prefix);
     sql.push(format_args!(
@@ -280,20 +411,25 @@ fn timeline_query<'a>(
         return sql;
     }
     // With a tag filter, the page's ids come from journal_search (one row per journal with
-    // its tags as an array and a copy of created_at), planned for the actual tags: a common
-    // tag walks journal_search_user_created_idx newest first until the page is full, a
-    // rare one takes its few journals from journal_search_tags_idx.
+    // its tags as an array and a copy of created_at). By the newest, the tag tests are
+    // written so that no index can take them (`IS TRUE`): the generic plan then walks
+    // journal_search_user_created_idx newest first until the page is full. By the index,
+    // journal_search_tags_idx gives the few journals with the tags, which are sorted.
+    let test = |operator: &str| match way {
+        TagWay::Newest => format!(" AND (s.tags {operator} "),
+        TagWay::Index => format!(" AND s.tags {operator} "),
+    };
+    let close = match way {
+        TagWay::Newest => "::text[]) IS TRUE",
+        TagWay::Index => "::text[]",
+    };
     sql.push(" AND j.id IN (SELECT s.journal_id FROM journal_search s WHERE s.user_id = ")
         .push_bind(user_id);
     if !filter.tags_all.is_empty() {
-        sql.push(" AND s.tags @> ")
-            .push_bind(&filter.tags_all)
-            .push("::text[]");
+        sql.push(test("@>")).push_bind(&filter.tags_all).push(close);
     }
     if !filter.tags_any.is_empty() {
-        sql.push(" AND s.tags && ")
-            .push_bind(&filter.tags_any)
-            .push("::text[]");
+        sql.push(test("&&")).push_bind(&filter.tags_any).push(close);
     }
     push_page_conditions(&mut sql, ("s.created_at", "s.journal_id"), filter, cursor);
     sql.push(" ORDER BY s.created_at DESC, s.journal_id DESC LIMIT ")
@@ -336,12 +472,19 @@ pub async fn explain_timeline(
         tags_all: tags.to_vec(),
         ..TimelineFilter::default()
     };
+    let way = if tags.is_empty() {
+        TagWay::Newest
+    } else {
+        let user_id = tx.user_id();
+        tag_way(&mut **tx, user_id, &filter, 20).await?
+    };
     timeline_query(
         "EXPLAIN (ANALYZE, BUFFERS) ",
         tx.user_id(),
         &filter,
         None,
         20,
+        way,
     )
     .build_query_scalar()
     .fetch_all(&mut **tx)

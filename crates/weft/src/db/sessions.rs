@@ -25,6 +25,7 @@ pub struct Session {
 pub struct Authenticated {
     pub session_id: Uuid,
     pub last_seen_at: DateTime<Utc>,
+    pub expires_at: DateTime<Utc>,
     pub user: User,
     /// The user's timeline version (migrations/0007_timeline_versions.sql), read with the
     /// session so that a kept timeline page can be answered without another round trip.
@@ -64,7 +65,7 @@ pub async fn authenticate(
     token_hash: &[u8],
 ) -> Result<Option<Authenticated>, sqlx::Error> {
     let row = sqlx::query!(
-        r#"SELECT s.id AS session_id, s.last_seen_at, u.id, u.username, u.email,
+        r#"SELECT s.id AS session_id, s.last_seen_at, s.expires_at, u.id, u.username, u.email,
                   u.password_hash, u.created_at, u.updated_at,
                   coalesce((SELECT v.version FROM timeline_versions v WHERE v.user_id = u.id), 0)
                       AS "timeline_version!"
@@ -77,6 +78,7 @@ pub async fn authenticate(
     Ok(row.map(|row| Authenticated {
         session_id: row.session_id,
         last_seen_at: row.last_seen_at,
+        expires_at: row.expires_at,
         user: User {
             id: row.id,
             username: row.username,
@@ -87,6 +89,21 @@ pub async fn authenticate(
         },
         timeline_version: row.timeline_version,
     }))
+}
+
+/// A user's timeline version (0 before their first change), as [`authenticate`] reads it.
+#[tracing::instrument(skip(executor))]
+pub async fn timeline_version(
+    executor: impl PgExecutor<'_>,
+    user_id: Uuid,
+) -> Result<i64, sqlx::Error> {
+    sqlx::query_scalar!(
+        r#"SELECT coalesce((SELECT v.version FROM timeline_versions v WHERE v.user_id = $1), 0)
+               AS "version!""#,
+        user_id,
+    )
+    .fetch_one(executor)
+    .await
 }
 
 /// Slides a session's expiry forward from now.

@@ -57,10 +57,9 @@ pub struct Journals<'a> {
 impl Journals<'_> {
     /// One of the user's journals.
     pub async fn view(&self, user: Uuid, id: Uuid) -> Result<JournalView, JournalError> {
-        let mut tx = scoped::begin_for_user(self.pool, user).await?;
-        let view = journals::view(&mut tx, id).await?;
-        tx.commit().await?;
-        view.ok_or(JournalError::NotFound)
+        journals::view_alone(self.pool, user, id)
+            .await?
+            .ok_or(JournalError::NotFound)
     }
 
     /// Changes a journal's details and, when `tags` is given, replaces its tags, in one

@@ -107,6 +107,7 @@ pub struct SearchResults {
 pub(crate) async fn search_journals(
     State(context): State<ApiContext>,
     current: CurrentUser,
+    headers: axum::http::HeaderMap,
     Query(query): Query<SearchQuery>,
 ) -> Result<ApiJson<SearchResults>, ApiError> {
     let limit = query.limit.unwrap_or(20);
@@ -129,7 +130,8 @@ pub(crate) async fn search_journals(
             ApiError::invalid("mode", "Choose how to match: words, meaning or both.")
         })?,
     };
-    let request = filters.request(query.q.unwrap_or_default(), limit, query.cursor)?;
+    let mut request = filters.request(query.q.unwrap_or_default(), limit, query.cursor)?;
+    request.fresh = asks_no_cache(&headers);
     let mut tx = scoped::begin_for_user_planning_each(&context.pool, current.user.id).await?;
     let page = find::search(&mut tx, &context.semantic, mode, &request).await?;
     scoped::end_reading(tx);
@@ -151,6 +153,21 @@ pub(crate) async fn search_journals(
         corrected: page.corrected,
         mode: mode.name(),
     }))
+}
+
+/// Whether the client asked for an answer read afresh (`Cache-Control: no-cache`, or
+/// `Pragma: no-cache` of HTTP/1.0).
+fn asks_no_cache(headers: &axum::http::HeaderMap) -> bool {
+    let says_no_cache = |name: axum::http::header::HeaderName| {
+        headers.get_all(name).iter().any(|value| {
+            value.to_str().is_ok_and(|value| {
+                value
+                    .split(',')
+                    .any(|directive| directive.trim().eq_ignore_ascii_case("no-cache"))
+            })
+        })
+    };
+    says_no_cache(axum::http::header::CACHE_CONTROL) || says_no_cache(axum::http::header::PRAGMA)
 }
 
 impl From<MeaningError> for ApiError {

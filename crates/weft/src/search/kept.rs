@@ -42,8 +42,12 @@ fn pages() -> &'static Cache<(Uuid, String), Kept> {
 }
 
 /// What names a request among a user's: every field of it (its `Debug` form, which
-/// prints them all).
+/// prints them all) but whether it asked for a fresh page, which it gets kept all the same.
 pub fn key(request: &SearchRequest) -> String {
+    let request = SearchRequest {
+        fresh: false,
+        ..request.clone()
+    };
     format!("{request:?}")
 }
 

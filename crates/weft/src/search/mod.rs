@@ -59,6 +59,8 @@ pub struct SearchRequest {
     pub scope: Scope,
     /// The order of the results.
     pub sort: Sort,
+    /// Search again even when the page is kept (a client's `Cache-Control: no-cache`).
+    pub fresh: bool,
 }
 
 /// What a search looks in.
@@ -262,7 +264,7 @@ fn order_code(request: &SearchRequest) -> u8 {
 pub async fn search(tx: &mut UserTx, request: &SearchRequest) -> Result<SearchPage, SearchError> {
     let version = kept::version(tx).await?;
     let key = kept::key(request);
-    if let Some(page) = kept::get(tx.user_id(), &key, version) {
+    if let Some(page) = kept::get(tx.user_id(), &key, version).filter(|_| !request.fresh) {
         return Ok(page);
     }
     let page = search_now(tx, request).await?;

@@ -76,6 +76,7 @@ mod search;
 mod search_kept;
 mod seed;
 mod semantic;
+mod session_cache;
 mod studio;
 mod test_databases;
 mod totp;

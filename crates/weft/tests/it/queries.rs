@@ -171,6 +171,91 @@ async fn journals_by_tag_match_a_tag_typed_in_any_case_with_spaces_around_it() {
     assert!(none.is_empty(), "a tag matches whole, not by prefix");
 }
 
+/// Every page of a tag filter, by cursor, `limit` at a time: the ids in order.
+async fn all_pages(
+    pool: &PgPool,
+    user: Uuid,
+    filter: &journals::TimelineFilter,
+    limit: i64,
+) -> Vec<Uuid> {
+    let mut found = Vec::new();
+    let mut cursor = None;
+    loop {
+        let page = journals::timeline_page(pool, user, filter, cursor, limit)
+            .await
+            .expect("a timeline page");
+        found.extend(page.iter().map(|view| view.journal.id));
+        if (page.len() as i64) < limit {
+            return found;
+        }
+        let last = &page.last().expect("a full page").journal;
+        cursor = Some(journals::Cursor {
+            created_at: last.created_at,
+            id: last.id,
+        });
+    }
+}
+
+#[tokio::test]
+async fn a_tag_filter_pages_alike_whether_its_tags_are_common_or_rare() {
+    let db = fresh_db().await;
+    let alice = common::insert_user(&db.admin, "alice").await;
+    let bob = common::insert_user(&db.admin, "bob").await;
+    // 40 journals: `daily` on 36 of them (walked newest first), `rare` on 3 (taken from
+    // the tag index), `both` where they meet; bob's carry the same tags.
+    let mut daily = Vec::new();
+    let mut rare = Vec::new();
+    let mut newest_first = Vec::new();
+    for minute in 0..40 {
+        let id = journal(&db.admin, alice, minute, &format!("entry {minute}"), None).await;
+        newest_first.insert(0, id);
+        if minute % 10 != 3 {
+            tag(&db.admin, id, "daily").await;
+            daily.push(id);
+        }
+        if minute % 13 == 1 {
+            tag(&db.admin, id, "rare").await;
+            rare.push(id);
+        }
+    }
+    for minute in 0..5 {
+        let id = journal(&db.admin, bob, minute, "bob's", None).await;
+        tag(&db.admin, id, "daily").await;
+        tag(&db.admin, id, "rare").await;
+    }
+    daily.reverse();
+    rare.reverse();
+    let both: Vec<Uuid> = rare
+        .iter()
+        .filter(|id| daily.contains(id))
+        .copied()
+        .collect();
+    let either: Vec<Uuid> = newest_first
+        .iter()
+        .filter(|id| daily.contains(id) || rare.contains(id))
+        .copied()
+        .collect();
+    let filter = |all: &[&str], any: &[&str]| journals::TimelineFilter {
+        tags_all: all.iter().map(|t| t.to_string()).collect(),
+        tags_any: any.iter().map(|t| t.to_string()).collect(),
+        ..Default::default()
+    };
+
+    let cases = [
+        (filter(&["daily"], &[]), daily.clone()),
+        (filter(&["rare"], &[]), rare.clone()),
+        (filter(&["daily", "rare"], &[]), both),
+        (filter(&[], &["daily", "rare"]), either),
+        (filter(&["none"], &[]), Vec::new()),
+    ];
+    for limit in [1, 5, 7, 100] {
+        for (tags, expected) in &cases {
+            let found = all_pages(&db.pool, alice, tags, limit).await;
+            assert_eq!(&found, expected, "{tags:?}, limit {limit}");
+        }
+    }
+}
+
 #[tokio::test]
 async fn full_text_search_finds_words_in_titles_and_transcripts_with_english_stemming() {
     let db = fresh_db().await;

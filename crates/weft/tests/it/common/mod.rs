@@ -211,6 +211,21 @@ impl TestApp {
         journal.id.to_string()
     }
 
+    /// A second server over this one's database (another machine of one installation),
+    /// with a media folder of its own; the database stays this one's.
+    pub async fn spawn_beside(&self) -> TestApp {
+        let db = TestDb {
+            pool: self.db.pool.clone(),
+            name: self.db.name.clone(),
+            options: self.db.options.clone(),
+            target: self.db.target.clone(),
+            admin_url: self.db.admin_url.clone(),
+            admin: self.db.admin.clone(),
+            teardown: None,
+        };
+        spawn_app_with(db, |context| context).await
+    }
+
     /// GET with a bearer token.
     pub async fn get_as(&self, token: &str, path: &str) -> reqwest::Response {
         self.client
