@@ -236,7 +236,7 @@ impl Drop for ForgetAfter {
 }
 
 fn decode_hex(hex: &str) -> Option<Vec<u8>> {
-    if hex.len() % 2 != 0 {
+    if !hex.len().is_multiple_of(2) {
         return None;
     }
     (0..hex.len())
@@ -247,9 +247,13 @@ fn decode_hex(hex: &str) -> Option<Vec<u8>> {
 
 /// Hears the change notices of `pool`'s database for `cache` until the task is dropped;
 /// after a failure it says so, answers nothing from the cache, and listens again 1 s later.
+/// The listening connection is its own, outside `pool`, whose connections stay for requests.
 pub async fn listen(pool: PgPool, cache: Arc<SessionCache>) {
+    let own = sqlx::postgres::PgPoolOptions::new()
+        .max_connections(1)
+        .connect_lazy_with(pool.connect_options().as_ref().clone());
     loop {
-        match PgListener::connect_with(&pool).await {
+        match PgListener::connect_with(&own).await {
             Ok(mut listener) => match listener.listen(CHANNEL).await {
                 Ok(()) => {
                     cache.set_listening(true);

@@ -192,7 +192,7 @@ pub async fn view_alone(
     )
     .bind(user_id)
     .bind(id)
-    .fetch_optional(pool)
+    .fetch_optional(&mut *scoped::acquire(pool).await?)
     .await
 }
 
@@ -269,7 +269,7 @@ pub async fn timeline_page(
         .bind(cursor.map(|c| c.created_at))
         .bind(cursor.map(|c| c.id))
         .bind(limit)
-        .fetch_all(pool)
+        .fetch_all(&mut *scoped::acquire(pool).await?)
         .await;
     }
     // So is a page of one or more tags that must all be there (the web page's tag filter).
@@ -286,7 +286,7 @@ pub async fn timeline_page(
         .bind(cursor.map(|c| c.created_at))
         .bind(cursor.map(|c| c.id))
         .bind(limit)
-        .fetch_all(pool)
+        .fetch_all(&mut *scoped::acquire(pool).await?)
         .await;
     }
     // Every page runs on its statement's generic plan: planning it each time would cost more

@@ -130,6 +130,16 @@ pub async fn begin_with(
     result
 }
 
+/// A connection of `pool` for statements that are their own transaction, timing the wait
+/// as [`begin_with`] does.
+pub async fn acquire(pool: &PgPool) -> Result<sqlx::pool::PoolConnection<Postgres>, sqlx::Error> {
+    let waited = pool.num_idle() == 0 && pool.size() >= pool.options().get_max_connections();
+    let started = Instant::now();
+    let connection = pool.acquire().await;
+    crate::metrics::registry().pool_acquired(started.elapsed(), waited);
+    connection
+}
+
 /// [`begin_with`] a plain `BEGIN`: a transaction that acts for no user.
 pub async fn begin(pool: &PgPool) -> Result<Transaction<'static, Postgres>, sqlx::Error> {
     begin_with(pool, "BEGIN".to_string()).await
