@@ -251,38 +251,49 @@ fn decode_hex(hex: &str) -> Option<Vec<u8>> {
 pub async fn listen(pool: PgPool, cache: Arc<SessionCache>) {
     let own = sqlx::postgres::PgPoolOptions::new()
         .max_connections(1)
+        .acquire_timeout(Duration::from_secs(2))
         .connect_lazy_with(pool.connect_options().as_ref().clone());
     loop {
         match PgListener::connect_with(&own).await {
-            Ok(mut listener) => match listener.listen(CHANNEL).await {
-                Ok(()) => {
-                    cache.set_listening(true);
-                    loop {
-                        match listener.try_recv().await {
-                            Ok(Some(notice)) => cache.heard(notice.payload()),
-                            Ok(None) => {
-                                tracing::warn!(
-                                    "change notices interrupted; sessions are read from the database until they resume"
-                                );
-                                break;
-                            }
-                            Err(error) => {
-                                tracing::warn!(%error, "change notices interrupted; sessions are read from the database until they resume");
-                                break;
-                            }
-                        }
+            Ok(mut listener) => {
+                // Told of a lost connection at once: by itself sqlx's listener would first
+                // try to connect again, inside the wait, while the cache went on answering.
+                listener.eager_reconnect(false);
+                match listener.listen(CHANNEL).await {
+                    Ok(()) => {
+                        cache.set_listening(true);
+                        hear(&mut listener, &cache).await;
+                        cache.set_listening(false);
                     }
-                    cache.set_listening(false);
+                    Err(error) => {
+                        tracing::warn!(%error, "cannot listen for change notices; sessions are read from the database")
+                    }
                 }
-                Err(error) => {
-                    tracing::warn!(%error, "cannot listen for change notices; sessions are read from the database")
-                }
-            },
+            }
             Err(error) => {
                 tracing::warn!(%error, "cannot listen for change notices; sessions are read from the database")
             }
         }
         tokio::time::sleep(Duration::from_secs(1)).await;
+    }
+}
+
+/// Acts on notices until the connection is lost.
+async fn hear(listener: &mut PgListener, cache: &SessionCache) {
+    loop {
+        match listener.try_recv().await {
+            Ok(Some(notice)) => cache.heard(notice.payload()),
+            Ok(None) => {
+                tracing::warn!(
+                    "change notices interrupted; sessions are read from the database until they resume"
+                );
+                return;
+            }
+            Err(error) => {
+                tracing::warn!(%error, "change notices interrupted; sessions are read from the database until they resume");
+                return;
+            }
+        }
     }
 }
 
