@@ -20,6 +20,7 @@ use crate::db::sessions;
 use crate::db::users::{self, UniqueField, User, UserError};
 use crate::domain::{check_new_password, password, Email, Username, ValidationError};
 use crate::storage::Storage;
+use session_cache::SessionCache;
 
 /// The bcrypt cost of new hashes unless the operator chooses another.
 pub const DEFAULT_BCRYPT_COST: u32 = 12;
@@ -156,6 +157,10 @@ pub struct NewSession {
 pub struct Accounts<'a> {
     pub pool: &'a PgPool,
     pub config: &'a AuthConfig,
+    /// What this server keeps of sessions: a change to a user's sessions or row drops that
+    /// user's entries as soon as it commits, whoever asked for it (a reset link has no
+    /// session of the user it changes), without waiting for the database's notice.
+    pub sessions: &'a SessionCache,
 }
 
 impl Accounts<'_> {
@@ -250,7 +255,9 @@ impl Accounts<'_> {
 
     /// Ends one of the user's sessions; false when it was not theirs or already ended.
     pub async fn end_session(&self, user_id: Uuid, session_id: Uuid) -> Result<bool, AccountError> {
-        Ok(sessions::revoke(self.pool, user_id, session_id).await?)
+        let ended = sessions::revoke(self.pool, user_id, session_id).await?;
+        self.sessions.forget_user(user_id);
+        Ok(ended)
     }
 
     /// Refuses unless `password` is the user's current one. A wrong one counts like a
@@ -290,10 +297,11 @@ impl Accounts<'_> {
         let username = username.map(Username::parse).transpose()?;
         let email = email.map(Email::parse).transpose()?;
         self.confirm_password(user, password, "password").await?;
-        Ok(
+        let updated =
             users::update_identity(self.pool, user.id, username.as_deref(), email.as_deref())
-                .await?,
-        )
+                .await?;
+        self.sessions.forget_user(user.id);
+        Ok(updated)
     }
 
     /// Changes the password, confirmed by the current one; every session but `keep` ends.
@@ -312,6 +320,7 @@ impl Accounts<'_> {
         users::set_password_hash(&mut *tx, user.id, &hash).await?;
         sessions::revoke_others(&mut *tx, user.id, Some(keep)).await?;
         tx.commit().await?;
+        self.sessions.forget_user(user.id);
         Ok(())
     }
 
@@ -325,6 +334,7 @@ impl Accounts<'_> {
     ) -> Result<(), AccountError> {
         self.confirm_password(user, password, "password").await?;
         users::delete(self.pool, user.id).await?;
+        self.sessions.forget_user(user.id);
         // Rows first: files whose removal fails are orphans for the sweep, never rows that
         // point at nothing.
         if let Err(error) = crate::ingest::remove_user_media(storage, user.id).await {

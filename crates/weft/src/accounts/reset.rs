@@ -55,6 +55,7 @@ impl Accounts<'_> {
         users::set_password_hash(&mut *tx, user_id, &hash).await?;
         sessions::revoke_others(&mut *tx, user_id, None).await?;
         tx.commit().await?;
+        self.sessions.forget_user(user_id);
         tracing::info!(user_id = %user_id, "password reset with a link");
         users::find(self.pool, user_id).await?.ok_or_else(gone)
     }

@@ -169,8 +169,8 @@ impl SessionCache {
     }
 
     /// Starts or stops answering; everything kept is dropped either way (notices may have
-    /// been missed).
-    fn set_listening(&self, listening: bool) {
+    /// been missed). [`listen`] calls it; a test may, to keep entries with no notices at all.
+    pub fn set_listening(&self, listening: bool) {
         self.listening.store(false, Ordering::SeqCst);
         self.forget_all();
         self.listening.store(listening, Ordering::SeqCst);

@@ -103,6 +103,7 @@ impl ApiContext {
         Accounts {
             pool: &self.pool,
             config: &self.auth,
+            sessions: &self.sessions,
         }
     }
 

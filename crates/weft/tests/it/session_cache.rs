@@ -7,7 +7,10 @@ use std::time::{Duration, Instant};
 
 use serde_json::Value;
 
-use crate::common::{spawn_app, Account, TestApp};
+use weft::accounts::session_cache::SessionCache;
+use weft::accounts::{token, Accounts};
+
+use crate::common::{cli, spawn_app, test_auth, Account, TestApp};
 
 /// Far below the cache's 30 s limit: a change seen within this was heard, not waited out.
 const HEARD_WITHIN: Duration = Duration::from_secs(5);
@@ -223,4 +226,81 @@ async fn a_server_that_stops_hearing_reads_the_database_instead() {
     }
     b.stop().await;
     a.stop().await;
+}
+
+/// A reset link changes a user who is not the one asking, so no request of theirs drops
+/// what is kept of them: the accounts service does, as each change commits, with no notice
+/// heard at all (this cache hears none). Before, the server answered the next request from
+/// the kept session until the notice came, and a busy machine lost that race.
+#[tokio::test]
+async fn the_accounts_service_drops_what_it_changes_without_waiting_for_the_notice() {
+    let app = spawn_app().await;
+    let jane = app.register("jane").await;
+    let cache = SessionCache::default();
+    cache.set_listening(true);
+    let config = test_auth();
+    let accounts = Accounts {
+        pool: &app.db.pool,
+        config: &config,
+        sessions: &cache,
+    };
+    let hash = token::hash(&jane.token);
+
+    let found = keep(&app, &cache, &hash).await;
+    let renamed = accounts
+        .update_identity(&found.user, Some("janet"), None, &jane.password)
+        .await
+        .unwrap();
+    assert_eq!(renamed.username, "janet");
+    assert!(
+        cache.session(&hash).is_none(),
+        "a rename drops the kept user"
+    );
+
+    let found = keep(&app, &cache, &hash).await;
+    let output = cli::weft(
+        &app.db,
+        &["user", "reset-link", "janet"],
+        &[("WEFT_PUBLIC_URL", "https://weft.example.org")],
+    );
+    cli::assert_success(&output);
+    let link = cli::stdout(&output)
+        .trim()
+        .rsplit('/')
+        .next()
+        .unwrap()
+        .to_string();
+    accounts
+        .reset_password(&link, "a new password")
+        .await
+        .unwrap();
+    assert!(
+        cache.session(&hash).is_none(),
+        "a reset drops the kept session"
+    );
+    assert!(
+        weft::db::sessions::authenticate(&app.db.pool, &hash)
+            .await
+            .unwrap()
+            .is_none(),
+        "and ends it"
+    );
+    assert_eq!(found.user.id, renamed.id);
+    app.stop().await;
+}
+
+/// Reads the session of `hash` as a request would, and keeps it in `cache`.
+async fn keep(
+    app: &TestApp,
+    cache: &SessionCache,
+    hash: &[u8],
+) -> weft::db::sessions::Authenticated {
+    let since = cache.generation();
+    let found = weft::db::sessions::authenticate(&app.db.pool, hash)
+        .await
+        .unwrap()
+        .expect("the session is live");
+    cache.keep(since, hash, &found);
+    assert!(cache.session(hash).is_some(), "kept");
+    found
 }
