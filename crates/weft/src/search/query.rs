@@ -156,6 +156,11 @@ impl Query {
             .collect()
     }
 
+    /// Whether the query leaves anything out (`-term`).
+    pub fn excludes_any(&self) -> bool {
+        self.groups.iter().flatten().any(|term| term.negated)
+    }
+
     /// The words and phrases to look for (not the excluded ones).
     pub fn wanted(&self) -> impl Iterator<Item = &Term> {
         self.groups.iter().flatten().filter(|term| !term.negated)

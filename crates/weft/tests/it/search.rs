@@ -436,6 +436,27 @@ async fn words_that_full_text_search_ignores_are_found_as_written() {
     );
     // Symbols in such a query are only ever text.
     assert!(titles(&app, &alice, "(the|that)").await.is_empty());
+    // A title that matches, with the excluded words said in the transcript: left out, as
+    // the head alone decides nothing when something is excluded.
+    entry(
+        &app,
+        &alice,
+        Entry {
+            title: "That old song",
+            said: &["it was not to be"],
+            day: 3,
+            ..Default::default()
+        },
+    )
+    .await;
+    assert_eq!(
+        titles(&app, &alice, "that -\"not to be\"").await,
+        vec!["What was that"]
+    );
+    assert_eq!(
+        titles(&app, &alice, "that").await,
+        vec!["That old song", "What was that", "Theatre"]
+    );
     // Never another user's.
     assert_eq!(titles(&app, &bob, "that").await, vec!["That is mine"]);
 }
