@@ -54,76 +54,66 @@ BEGIN
 END;
 $$;
 
+-- What a journal's view shows (src/db/journals.rs, JournalView): its columns, its tags
+-- from its search row (which the triggers of 0004 keep equal to its tags, sorted: one
+-- lookup instead of one per tag, each checked by row-level security), and where its
+-- transcript stands (the newest job's state; 'done' for a transcript without a job, as an
+-- import's; else 'none'). Read with the rights of whoever reads it (security_invoker), so
+-- row-level security holds as on journals itself. PostgreSQL expands the view into the
+-- query that reads it, so a page reads the tags and state of its own rows only.
+CREATE VIEW journal_views WITH (security_invoker = true) AS
+SELECT j.id, j.user_id, j.title, j.media, j.video_path, j.duration, j.location, j.notes,
+       j.created_at, j.updated_at,
+       coalesce((SELECT s.tags FROM journal_search s WHERE s.journal_id = j.id), '{}') AS tags,
+       coalesce((SELECT q.state FROM transcription_jobs q WHERE q.journal_id = j.id
+                 ORDER BY q.created_at DESC LIMIT 1),
+                CASE WHEN EXISTS (SELECT 1 FROM transcripts tr WHERE tr.journal_id = j.id)
+                     THEN 'done' ELSE 'none' END) AS transcript_status
+FROM journals j;
+
 -- A timeline page, and one journal, read in one round trip: the statement acts for the user
 -- and reads, and being a statement of its own it is its own transaction. The usual way (BEGIN
 -- with the setting, the page, ROLLBACK) takes three; with nothing else to wait for, the
 -- round trips were most of a page's cost (docs/BENCHMARKS.md, "Throughput under load").
 -- Row-level security holds as in any transaction acting for the user. Called inside a
--- transaction, the function gives back the setting it found. The columns are those of a
--- journal's view (src/db/journals.rs); the plans are generic and kept: they walk
--- journals_user_id_idx newest first (after the cursor) or take the primary key, whoever
--- asks.
+-- transaction, the function gives back the setting it found. The plans are generic and
+-- kept: they walk journals_user_id_idx newest first (after the cursor) or take the
+-- primary key, whoever asks.
 CREATE FUNCTION weft_timeline_page(owner uuid, before_at timestamptz, before_id uuid,
                                    page_size bigint)
-RETURNS TABLE (id uuid, user_id uuid, title text, media text, video_path text,
-               duration integer, location text, notes text, created_at timestamptz,
-               updated_at timestamptz, tags text[], transcript_status text)
+RETURNS SETOF journal_views
 LANGUAGE plpgsql
 SET plan_cache_mode = force_generic_plan
 AS $$
-#variable_conflict use_column
 DECLARE
     acting text := current_setting('weft.user_id', true);
 BEGIN
     PERFORM set_config('weft.user_id', owner::text, true);
     IF before_at IS NULL THEN
         RETURN QUERY
-        SELECT j.id, j.user_id, j.title, j.media, j.video_path, j.duration, j.location,
-               j.notes, j.created_at, j.updated_at,
-               coalesce((SELECT s.tags FROM journal_search s WHERE s.journal_id = j.id), '{}'),
-               coalesce((SELECT q.state FROM transcription_jobs q WHERE q.journal_id = j.id
-                         ORDER BY q.created_at DESC LIMIT 1),
-                        CASE WHEN EXISTS (SELECT 1 FROM transcripts tr WHERE tr.journal_id = j.id)
-                             THEN 'done' ELSE 'none' END)
-        FROM journals j WHERE j.user_id = owner
-        ORDER BY j.created_at DESC, j.id DESC LIMIT page_size;
+        SELECT * FROM journal_views v WHERE v.user_id = owner
+        ORDER BY v.created_at DESC, v.id DESC LIMIT page_size;
     ELSE
         RETURN QUERY
-        SELECT j.id, j.user_id, j.title, j.media, j.video_path, j.duration, j.location,
-               j.notes, j.created_at, j.updated_at,
-               coalesce((SELECT s.tags FROM journal_search s WHERE s.journal_id = j.id), '{}'),
-               coalesce((SELECT q.state FROM transcription_jobs q WHERE q.journal_id = j.id
-                         ORDER BY q.created_at DESC LIMIT 1),
-                        CASE WHEN EXISTS (SELECT 1 FROM transcripts tr WHERE tr.journal_id = j.id)
-                             THEN 'done' ELSE 'none' END)
-        FROM journals j WHERE j.user_id = owner AND (j.created_at, j.id) < (before_at, before_id)
-        ORDER BY j.created_at DESC, j.id DESC LIMIT page_size;
+        SELECT * FROM journal_views v
+        WHERE v.user_id = owner AND (v.created_at, v.id) < (before_at, before_id)
+        ORDER BY v.created_at DESC, v.id DESC LIMIT page_size;
     END IF;
     PERFORM set_config('weft.user_id', coalesce(acting, ''), true);
 END;
 $$;
 
 CREATE FUNCTION weft_journal_view(owner uuid, journal uuid)
-RETURNS TABLE (id uuid, user_id uuid, title text, media text, video_path text,
-               duration integer, location text, notes text, created_at timestamptz,
-               updated_at timestamptz, tags text[], transcript_status text)
+RETURNS SETOF journal_views
 LANGUAGE plpgsql
 SET plan_cache_mode = force_generic_plan
 AS $$
-#variable_conflict use_column
 DECLARE
     acting text := current_setting('weft.user_id', true);
 BEGIN
     PERFORM set_config('weft.user_id', owner::text, true);
     RETURN QUERY
-    SELECT j.id, j.user_id, j.title, j.media, j.video_path, j.duration, j.location,
-           j.notes, j.created_at, j.updated_at,
-           coalesce((SELECT s.tags FROM journal_search s WHERE s.journal_id = j.id), '{}'),
-           coalesce((SELECT q.state FROM transcription_jobs q WHERE q.journal_id = j.id
-                     ORDER BY q.created_at DESC LIMIT 1),
-                    CASE WHEN EXISTS (SELECT 1 FROM transcripts tr WHERE tr.journal_id = j.id)
-                         THEN 'done' ELSE 'none' END)
-    FROM journals j WHERE j.id = journal AND j.user_id = owner;
+    SELECT * FROM journal_views v WHERE v.id = journal AND v.user_id = owner;
     PERFORM set_config('weft.user_id', coalesce(acting, ''), true);
 END;
 $$;
@@ -135,77 +125,48 @@ $$;
 -- them, which are sorted. The caller chooses by how common the tags are (src/db/journals.rs).
 CREATE FUNCTION weft_tagged_page(owner uuid, tags_all text[], by_newest boolean,
                                  before_at timestamptz, before_id uuid, page_size bigint)
-RETURNS TABLE (id uuid, user_id uuid, title text, media text, video_path text,
-               duration integer, location text, notes text, created_at timestamptz,
-               updated_at timestamptz, tags text[], transcript_status text)
+RETURNS SETOF journal_views
 LANGUAGE plpgsql
 SET plan_cache_mode = force_generic_plan
 AS $$
-#variable_conflict use_column
 DECLARE
     acting text := current_setting('weft.user_id', true);
 BEGIN
     PERFORM set_config('weft.user_id', owner::text, true);
     IF by_newest AND before_at IS NULL THEN
         RETURN QUERY
-        SELECT j.id, j.user_id, j.title, j.media, j.video_path, j.duration, j.location,
-               j.notes, j.created_at, j.updated_at,
-               coalesce((SELECT t.tags FROM journal_search t WHERE t.journal_id = j.id), '{}'),
-               coalesce((SELECT q.state FROM transcription_jobs q WHERE q.journal_id = j.id
-                         ORDER BY q.created_at DESC LIMIT 1),
-                        CASE WHEN EXISTS (SELECT 1 FROM transcripts tr WHERE tr.journal_id = j.id)
-                             THEN 'done' ELSE 'none' END)
-        FROM journals j
-        WHERE j.user_id = owner AND j.id IN (
+        SELECT * FROM journal_views v
+        WHERE v.user_id = owner AND v.id IN (
             SELECT s.journal_id FROM journal_search s
             WHERE s.user_id = owner AND (s.tags @> tags_all) IS TRUE
             ORDER BY s.created_at DESC, s.journal_id DESC LIMIT page_size)
-        ORDER BY j.created_at DESC, j.id DESC;
+        ORDER BY v.created_at DESC, v.id DESC;
     ELSIF by_newest THEN
         RETURN QUERY
-        SELECT j.id, j.user_id, j.title, j.media, j.video_path, j.duration, j.location,
-               j.notes, j.created_at, j.updated_at,
-               coalesce((SELECT t.tags FROM journal_search t WHERE t.journal_id = j.id), '{}'),
-               coalesce((SELECT q.state FROM transcription_jobs q WHERE q.journal_id = j.id
-                         ORDER BY q.created_at DESC LIMIT 1),
-                        CASE WHEN EXISTS (SELECT 1 FROM transcripts tr WHERE tr.journal_id = j.id)
-                             THEN 'done' ELSE 'none' END)
-        FROM journals j
-        WHERE j.user_id = owner AND j.id IN (
+        SELECT * FROM journal_views v
+        WHERE v.user_id = owner AND v.id IN (
             SELECT s.journal_id FROM journal_search s
-            WHERE s.user_id = owner AND (s.tags @> tags_all) IS TRUE AND (s.created_at, s.journal_id) < (before_at, before_id)
+            WHERE s.user_id = owner AND (s.tags @> tags_all) IS TRUE
+              AND (s.created_at, s.journal_id) < (before_at, before_id)
             ORDER BY s.created_at DESC, s.journal_id DESC LIMIT page_size)
-        ORDER BY j.created_at DESC, j.id DESC;
+        ORDER BY v.created_at DESC, v.id DESC;
     ELSIF before_at IS NULL THEN
         RETURN QUERY
-        SELECT j.id, j.user_id, j.title, j.media, j.video_path, j.duration, j.location,
-               j.notes, j.created_at, j.updated_at,
-               coalesce((SELECT t.tags FROM journal_search t WHERE t.journal_id = j.id), '{}'),
-               coalesce((SELECT q.state FROM transcription_jobs q WHERE q.journal_id = j.id
-                         ORDER BY q.created_at DESC LIMIT 1),
-                        CASE WHEN EXISTS (SELECT 1 FROM transcripts tr WHERE tr.journal_id = j.id)
-                             THEN 'done' ELSE 'none' END)
-        FROM journals j
-        WHERE j.user_id = owner AND j.id IN (
+        SELECT * FROM journal_views v
+        WHERE v.user_id = owner AND v.id IN (
             SELECT s.journal_id FROM journal_search s
             WHERE s.user_id = owner AND s.tags @> tags_all
             ORDER BY s.created_at DESC, s.journal_id DESC LIMIT page_size)
-        ORDER BY j.created_at DESC, j.id DESC;
+        ORDER BY v.created_at DESC, v.id DESC;
     ELSE
         RETURN QUERY
-        SELECT j.id, j.user_id, j.title, j.media, j.video_path, j.duration, j.location,
-               j.notes, j.created_at, j.updated_at,
-               coalesce((SELECT t.tags FROM journal_search t WHERE t.journal_id = j.id), '{}'),
-               coalesce((SELECT q.state FROM transcription_jobs q WHERE q.journal_id = j.id
-                         ORDER BY q.created_at DESC LIMIT 1),
-                        CASE WHEN EXISTS (SELECT 1 FROM transcripts tr WHERE tr.journal_id = j.id)
-                             THEN 'done' ELSE 'none' END)
-        FROM journals j
-        WHERE j.user_id = owner AND j.id IN (
+        SELECT * FROM journal_views v
+        WHERE v.user_id = owner AND v.id IN (
             SELECT s.journal_id FROM journal_search s
-            WHERE s.user_id = owner AND s.tags @> tags_all AND (s.created_at, s.journal_id) < (before_at, before_id)
+            WHERE s.user_id = owner AND s.tags @> tags_all
+              AND (s.created_at, s.journal_id) < (before_at, before_id)
             ORDER BY s.created_at DESC, s.journal_id DESC LIMIT page_size)
-        ORDER BY j.created_at DESC, j.id DESC;
+        ORDER BY v.created_at DESC, v.id DESC;
     END IF;
     PERFORM set_config('weft.user_id', coalesce(acting, ''), true);
 END;

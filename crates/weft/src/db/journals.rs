@@ -108,20 +108,12 @@ pub struct JournalView {
     pub transcript_status: TranscriptStatus,
 }
 
-/// The columns of a [`JournalView`] over `journals j`, for the timeline's and [`view`]'s
-/// statements (built at run time); [`views`] has the same list in its checked query. The
-/// tags come from the journal's search row, which triggers keep equal to its `tags` rows
-/// (sorted) in the same transaction (migrations/0004_search.sql): one lookup without row
-/// security instead of a lookup per tag, each checked against its journal's owner (about a
-/// third of a timeline page's time). The journal itself was already checked.
-const VIEW_COLUMNS: &str =
-    "j.id, j.user_id, j.title, j.media, j.video_path, j.duration, j.location, \
-    j.notes, j.created_at, j.updated_at, \
-    coalesce((SELECT s.tags FROM journal_search s WHERE s.journal_id = j.id), '{}') AS tags, \
-    coalesce((SELECT q.state FROM transcription_jobs q WHERE q.journal_id = j.id \
-              ORDER BY q.created_at DESC LIMIT 1), \
-             CASE WHEN EXISTS (SELECT 1 FROM transcripts tr WHERE tr.journal_id = j.id) \
-                  THEN 'done' ELSE 'none' END) AS transcript_status";
+/// Where a [`JournalView`] is read from: the view `journal_views` (migrations/0019), which
+/// PostgreSQL expands into the statement. Its tags come from the journal's search row, which
+/// triggers keep equal to its `tags` rows (sorted) in the same transaction
+/// (migrations/0004_search.sql): one lookup instead of a lookup per tag, each checked
+/// against its journal's owner (about a third of a timeline page's time).
+const VIEWS: &str = "SELECT j.* FROM journal_views j";
 
 /// A [`JournalView`] as the flat row of its checked query (`query_as!` fills fields by
 /// column name and cannot fill the nested `journal`).
@@ -167,9 +159,8 @@ pub async fn view(tx: &mut UserTx, id: Uuid) -> Result<Option<JournalView>, sqlx
     // Its own statement rather than `views` of one id: `id = $1` has one plan whatever the
     // id, which PostgreSQL keeps, where `id = ANY($1)` is planned again on every call (five
     // times the cost of running it), and its generic plan walks all of the user's journals.
-    static VIEW: LazyLock<String> = LazyLock::new(|| {
-        format!("SELECT {VIEW_COLUMNS} FROM journals j WHERE j.id = $1 AND j.user_id = $2")
-    });
+    static VIEW: LazyLock<String> =
+        LazyLock::new(|| format!("{VIEWS} WHERE j.id = $1 AND j.user_id = $2"));
     sqlx::query_as(VIEW.as_str())
         .bind(id)
         .bind(tx.user_id())
@@ -185,15 +176,11 @@ pub async fn view_alone(
     user_id: Uuid,
     id: Uuid,
 ) -> Result<Option<JournalView>, sqlx::Error> {
-    sqlx::query_as(
-        "SELECT id, user_id, title, media, video_path, duration, location, notes, created_at, \
-                updated_at, tags, transcript_status \
-         FROM weft_journal_view($1, $2)",
-    )
-    .bind(user_id)
-    .bind(id)
-    .fetch_optional(&mut *scoped::acquire(pool).await?)
-    .await
+    sqlx::query_as("SELECT * FROM weft_journal_view($1, $2)")
+        .bind(user_id)
+        .bind(id)
+        .fetch_optional(&mut *scoped::acquire(pool).await?)
+        .await
 }
 
 /// Some of a user's journals, in no particular order (missing ones are left out).
@@ -204,17 +191,12 @@ pub async fn views(tx: &mut UserTx, ids: &[Uuid]) -> Result<Vec<JournalView>, sq
     }
     let rows = sqlx::query_as!(
         ViewRow,
-        r#"SELECT j.id, j.user_id, j.title, j.media AS "media: Media", j.video_path, j.duration,
-                  j.location, j.notes, j.created_at, j.updated_at,
-                  coalesce((SELECT s.tags FROM journal_search s WHERE s.journal_id = j.id), '{}')
-                      AS "tags!",
-                  coalesce((SELECT q.state FROM transcription_jobs q WHERE q.journal_id = j.id
-                            ORDER BY q.created_at DESC LIMIT 1),
-                           CASE WHEN EXISTS (SELECT 1 FROM transcripts tr
-                                             WHERE tr.journal_id = j.id)
-                                THEN 'done' ELSE 'none' END)
-                      AS "transcript_status!: TranscriptStatus"
-           FROM journals j WHERE j.id = ANY($1) AND j.user_id = $2"#,
+        r#"SELECT j.id AS "id!", j.user_id AS "user_id!", j.title AS "title!",
+                  j.media AS "media!: Media", j.video_path AS "video_path!",
+                  j.duration AS "duration!", j.location, j.notes, j.created_at AS "created_at!",
+                  j.updated_at AS "updated_at!", j.tags AS "tags!",
+                  j.transcript_status AS "transcript_status!: TranscriptStatus"
+           FROM journal_views j WHERE j.id = ANY($1) AND j.user_id = $2"#,
         ids,
         tx.user_id(),
     )
@@ -260,44 +242,32 @@ pub async fn timeline_page(
         && filter.from.is_none()
         && filter.to.is_none()
     {
-        return sqlx::query_as(
-            "SELECT id, user_id, title, media, video_path, duration, location, notes, \
-                    created_at, updated_at, tags, transcript_status \
-             FROM weft_timeline_page($1, $2, $3, $4)",
-        )
-        .bind(user_id)
-        .bind(cursor.map(|c| c.created_at))
-        .bind(cursor.map(|c| c.id))
-        .bind(limit)
-        .fetch_all(&mut *scoped::acquire(pool).await?)
-        .await;
+        return sqlx::query_as("SELECT * FROM weft_timeline_page($1, $2, $3, $4)")
+            .bind(user_id)
+            .bind(cursor.map(|c| c.created_at))
+            .bind(cursor.map(|c| c.id))
+            .bind(limit)
+            .fetch_all(&mut *scoped::acquire(pool).await?)
+            .await;
     }
     // So is a page of one or more tags that must all be there (the web page's tag filter).
     if filter.tags_any.is_empty() && filter.from.is_none() && filter.to.is_none() {
         let way = tag_way(pool, user_id, filter, limit).await?;
-        return sqlx::query_as(
-            "SELECT id, user_id, title, media, video_path, duration, location, notes, \
-                    created_at, updated_at, tags, transcript_status \
-             FROM weft_tagged_page($1, $2, $3, $4, $5, $6)",
-        )
-        .bind(user_id)
-        .bind(&filter.tags_all)
-        .bind(way == TagWay::Newest)
-        .bind(cursor.map(|c| c.created_at))
-        .bind(cursor.map(|c| c.id))
-        .bind(limit)
-        .fetch_all(&mut *scoped::acquire(pool).await?)
-        .await;
+        return sqlx::query_as("SELECT * FROM weft_tagged_page($1, $2, $3, $4, $5, $6)")
+            .bind(user_id)
+            .bind(&filter.tags_all)
+            .bind(way == TagWay::Newest)
+            .bind(cursor.map(|c| c.created_at))
+            .bind(cursor.map(|c| c.id))
+            .bind(limit)
+            .fetch_all(&mut *scoped::acquire(pool).await?)
+            .await;
     }
     // Every page runs on its statement's generic plan: planning it each time would cost more
     // than the page itself (PostgreSQL would keep planning: it finds a custom plan for
     // `LIMIT 20` cheaper than the generic one for an unknown limit). A tag filter has two
     // statements, one for each way a page is best found, chosen by how common the tags are.
-    let way = if filter.tags_all.is_empty() && filter.tags_any.is_empty() {
-        TagWay::Newest
-    } else {
-        tag_way(pool, user_id, filter, limit).await?
-    };
+    let way = tag_way(pool, user_id, filter, limit).await?;
     let mut tx = scoped::begin_for_user_reusing_plans(pool, user_id).await?;
     let items = timeline_query("", user_id, filter, cursor, limit, way)
         .build_query_as()
@@ -325,13 +295,17 @@ const TAG_WAY_AGE: std::time::Duration = std::time::Duration::from_secs(600);
 /// The way to find a page of journals with the filter's tags: by the newest when walking
 /// the user's journals newest first would test fewer rows than the index finds (matches
 /// are one in `total / matching`, so a page of `limit` takes `limit * total / matching`
-/// rows), else by the index. Counted at most every [`TAG_WAY_AGE`] per user and tags.
+/// rows), else by the index; with no tags at all, by the newest. Counted at most every
+/// [`TAG_WAY_AGE`] per user and tags.
 async fn tag_way(
     executor: impl sqlx::PgExecutor<'_>,
     user_id: Uuid,
     filter: &TimelineFilter,
     limit: i64,
 ) -> Result<TagWay, sqlx::Error> {
+    if filter.tags_all.is_empty() && filter.tags_any.is_empty() {
+        return Ok(TagWay::Newest);
+    }
     type Key = (Uuid, Vec<String>, Vec<String>, i64);
     static WAYS: LazyLock<moka::sync::Cache<Key, TagWay>> = LazyLock::new(|| {
         moka::sync::Cache::builder()
@@ -368,27 +342,6 @@ async fn tag_way(
     Ok(way)
 }
 
-/// A page of a user's timeline, in the caller's transaction (see [`timeline_page`] for
-/// the plans a tag filter needs).
-#[tracing::instrument(skip(tx), fields(user_id = %tx.user_id()))]
-pub async fn timeline(
-    tx: &mut UserTx,
-    filter: &TimelineFilter,
-    cursor: Option<Cursor>,
-    limit: i64,
-) -> Result<Vec<JournalView>, sqlx::Error> {
-    let way = if filter.tags_all.is_empty() && filter.tags_any.is_empty() {
-        TagWay::Newest
-    } else {
-        let user_id = tx.user_id();
-        tag_way(&mut **tx, user_id, filter, limit).await?
-    };
-    timeline_query("", tx.user_id(), filter, cursor, limit, way)
-        .build_query_as()
-        .fetch_all(&mut **tx)
-        .await
-}
-
 /// The timeline statement for a filter after `prefix`, its values bound. Only the
 /// conditions that apply are written out, so that no `OR` hides an index from the planner.
 fn timeline_query<'a>(
@@ -400,10 +353,8 @@ fn timeline_query<'a>(
     way: TagWay,
 ) -> QueryBuilder<'a, Postgres> {
     let mut sql = QueryBuilder::new(prefix);
-    sql.push(format_args!(
-        "SELECT {VIEW_COLUMNS} FROM journals j WHERE j.user_id = "
-    ))
-    .push_bind(user_id);
+    sql.push(format_args!("{VIEWS} WHERE j.user_id = "))
+        .push_bind(user_id);
     if filter.tags_all.is_empty() && filter.tags_any.is_empty() {
         push_page_conditions(&mut sql, ("j.created_at", "j.id"), filter, cursor);
         sql.push(" ORDER BY j.created_at DESC, j.id DESC LIMIT ")
@@ -472,12 +423,8 @@ pub async fn explain_timeline(
         tags_all: tags.to_vec(),
         ..TimelineFilter::default()
     };
-    let way = if tags.is_empty() {
-        TagWay::Newest
-    } else {
-        let user_id = tx.user_id();
-        tag_way(&mut **tx, user_id, &filter, 20).await?
-    };
+    let user_id = tx.user_id();
+    let way = tag_way(&mut **tx, user_id, &filter, 20).await?;
     timeline_query(
         "EXPLAIN (ANALYZE, BUFFERS) ",
         tx.user_id(),
