@@ -427,7 +427,7 @@ pub async fn explain_timeline(
     let way = tag_way(&mut **tx, user_id, &filter, 20).await?;
     timeline_query(
         "EXPLAIN (ANALYZE, BUFFERS) ",
-        tx.user_id(),
+        user_id,
         &filter,
         None,
         20,
