@@ -83,12 +83,20 @@ pub(super) async fn find(
     let ranked = request.sort == Sort::Best && request.scope == Scope::Everything;
     let (sql, binds) = if matching == Matching::Literal {
         let condition = |text: &str| query.literal_sql(FIND_FIXED + 1, text);
+        let mut binds = query.literal_patterns();
         let sql = if ranked {
-            literal_find_sql(condition, query.excludes_any())
+            let lookup = query.literal_words_sql(FIND_FIXED + 1 + binds.len(), "s.head_words");
+            let sql = literal_find_sql(
+                condition,
+                query.excludes_any(),
+                lookup.as_ref().map(|words| words.sql.as_str()),
+            );
+            binds.extend(lookup.into_iter().flat_map(|words| words.binds));
+            sql
         } else {
             literal_dated_sql(request.scope, request.sort, condition)
         };
-        (sql, query.literal_patterns())
+        (sql, binds)
     } else {
         let (expr, wanted) = query.to_sql_and_wanted(FIND_FIXED + 1, matching);
         let sql = if ranked {
@@ -231,7 +239,16 @@ pub(super) fn literal_head(j: &str, tags: &str) -> String {
 /// A query that leaves nothing out (`excludes` false) and matches a journal's head matches
 /// its whole text too, the head being the start of it: the transcript is then not read
 /// for the journals of the first part.
-pub(super) fn literal_find_sql(condition: impl Fn(&str) -> String, excludes: bool) -> String {
+///
+/// `lookup`, a condition on the words of the head (`s.head_words`) that every head
+/// matching the query meets ([`Query::literal_words_sql`]), finds the journals of the
+/// first part in journal_search_head_words_idx, so that only they are tested with the
+/// expressions; without it, every head of the user is.
+pub(super) fn literal_find_sql(
+    condition: impl Fn(&str) -> String,
+    excludes: bool,
+    lookup: Option<&str>,
+) -> String {
     // The texts grow as the rank classes do: title, + tags, + notes, + transcript.
     // journals is read under row-level security as well as by user_id.
     let texts = |s: &str| {
@@ -249,7 +266,7 @@ pub(super) fn literal_find_sql(condition: impl Fn(&str) -> String, excludes: boo
                         CASE WHEN {title} THEN 0 WHEN {tagged} THEN 1 ELSE 2 END AS class \
                  FROM journal_search s, LATERAL (SELECT j.title, t1.tagged, t2.head {s_texts}) x \
                  WHERE s.user_id = $1 {FILTERS} AND ($5::int IS NULL OR $5 < 3) \
-                   AND {x_head} {x_document} \
+                   {lookup} AND {x_head} {x_document} \
              ) a \
              WHERE $5::int IS NULL OR a.class > $5 \
                 OR (a.class = $5 AND (a.created_at, a.journal_id) < ($6, $7)) \
@@ -274,6 +291,7 @@ pub(super) fn literal_find_sql(condition: impl Fn(&str) -> String, excludes: boo
         } else {
             String::new()
         },
+        lookup = lookup.map_or(String::new(), |words| format!("AND {words}")),
         head = condition("t2.head"),
         document = condition(&document("t2.head", "o")),
     )

@@ -253,6 +253,40 @@ impl Query {
         })
     }
 
+    /// A condition that every text matching the query as written ([`Query::literal_sql`])
+    /// meets, on `words`, an array of the text's words as `weft_words` (migration 0020)
+    /// gives them, for an index to look up: each group holds every word of one of its
+    /// terms' spellings. Placeholders start at `$first`; the binds are the spellings, which
+    /// the database splits as it split the text. A group with an excluded term or a prefix
+    /// (whose last word may be longer in the text) cannot be looked up and is left to the
+    /// expressions; None when no group can.
+    pub fn literal_words_sql(&self, first: usize, words: &str) -> Option<SqlExpr> {
+        let mut binds = Vec::new();
+        let mut groups = Vec::new();
+        for group in &self.groups {
+            if group
+                .iter()
+                .any(|term| term.negated || term.kind == TermKind::Prefix)
+            {
+                continue;
+            }
+            let spellings = group
+                .iter()
+                .flat_map(|term| std::iter::once(&term.text).chain(&term.variants));
+            let alternatives: Vec<String> = spellings
+                .map(|spelling| {
+                    binds.push(spelling.clone());
+                    format!("{words} @> weft_words(${})", first + binds.len() - 1)
+                })
+                .collect();
+            groups.push(format!("({})", alternatives.join(" OR ")));
+        }
+        (!groups.is_empty()).then(|| SqlExpr {
+            sql: groups.join(" AND "),
+            binds,
+        })
+    }
+
     /// One regular expression matching any wanted term as written: what literal snippets
     /// highlight and literal moments contain.
     pub fn literal_any_pattern(&self) -> String {
@@ -692,6 +726,29 @@ mod tests {
         let or = Query::parse("this OR that").unwrap();
         assert_eq!(or.literal_sql(1, "x"), "((x ~* $1 OR x ~* $2))");
         assert_eq!(or.literal_any_pattern(), r"(?:\mthis\M)|(?:\mthat\M)");
+    }
+
+    #[test]
+    fn the_words_looked_up_for_a_literal_query_skip_groups_with_exclusions_or_prefixes() {
+        let query = Query::parse(r#"that "to be, or" there OR then it's* this OR -a.b"#).unwrap();
+        let words = query.literal_words_sql(9, "s.w").unwrap();
+        assert_eq!(
+            words.sql,
+            "(s.w @> weft_words($9)) AND (s.w @> weft_words($10)) \
+             AND (s.w @> weft_words($11) OR s.w @> weft_words($12))"
+        );
+        assert_eq!(words.binds, vec!["that", "to be, or", "there", "then"]);
+        // Other spellings of a word are alternatives of its group.
+        let mut harbour = Query::parse("harbour").unwrap();
+        harbour.groups[0][0].variants = vec!["harbor".to_string()];
+        let words = harbour.literal_words_sql(1, "w").unwrap();
+        assert_eq!(words.sql, "(w @> weft_words($1) OR w @> weft_words($2))");
+        assert_eq!(words.binds, vec!["harbour", "harbor"]);
+        // Nothing to look up: the expressions alone decide.
+        assert!(Query::parse("that* -this")
+            .unwrap()
+            .literal_words_sql(1, "w")
+            .is_none());
     }
 
     proptest::proptest! {

@@ -580,3 +580,71 @@ async fn migration_0018_moves_every_users_passages_into_the_partitions() {
     .unwrap();
     assert_eq!((all, direct), (0, 0));
 }
+
+/// A database from before 0020, whose search rows have no head words, gets every user's
+/// filled when 0020 is applied: title, tags, notes and place, case folded, each word once;
+/// the migration runs as the server's own role, which row-level security binds.
+#[tokio::test]
+async fn migration_0020_gives_every_users_search_rows_the_words_of_their_heads() {
+    let db = fresh_db().await;
+    let mut journals = Vec::new();
+    for (name, title) in [("ana", "Over THERE"), ("ben", "Tea, there and BACK")] {
+        let owner = common::insert_user(&db.admin, name).await;
+        let (journal, _) = common::insert_journal_with_job(&db.admin, owner, 3).await;
+        let mut tx = weft::db::scoped::begin_for_user(&db.admin, owner)
+            .await
+            .unwrap();
+        sqlx::query(
+            "UPDATE journals SET title = $2, notes = 'by the sea', location = 'Sea-Point' \
+             WHERE id = $1",
+        )
+        .bind(journal)
+        .bind(title)
+        .execute(&mut *tx)
+        .await
+        .unwrap();
+        sqlx::query("INSERT INTO tags (journal_id, tag) VALUES ($1, 'tea')")
+            .bind(journal)
+            .execute(&mut *tx)
+            .await
+            .unwrap();
+        tx.commit().await.unwrap();
+        journals.push((owner, journal));
+    }
+    // Back to the schema before 0020.
+    sqlx::raw_sql(
+        "DROP INDEX journal_search_head_words_idx; \
+         ALTER TABLE journal_search DROP COLUMN head_words; \
+         DROP FUNCTION weft_words(text); \
+         DELETE FROM weft_schema_migrations WHERE version = 20;",
+    )
+    .execute(&db.admin)
+    .await
+    .unwrap();
+
+    let applied = migrate::migrate(&db.pool).await.unwrap();
+    assert_eq!(applied.len(), 1, "0020 applied again: {applied:?}");
+
+    let words: Vec<Vec<String>> = sqlx::query_scalar(
+        "SELECT head_words FROM journal_search WHERE journal_id = ANY($1) ORDER BY user_id = $2 DESC",
+    )
+    .bind(journals.iter().map(|(_, journal)| *journal).collect::<Vec<_>>())
+    .bind(journals[0].0)
+    .fetch_all(&db.admin)
+    .await
+    .unwrap();
+    assert_eq!(
+        words,
+        vec![
+            vec!["by", "over", "point", "sea", "tea", "the", "there"],
+            vec!["and", "back", "by", "point", "sea", "tea", "the", "there"],
+        ]
+    );
+    let indexed: bool = sqlx::query_scalar(
+        "SELECT EXISTS (SELECT 1 FROM pg_indexes WHERE indexname = 'journal_search_head_words_idx')",
+    )
+    .fetch_one(&db.admin)
+    .await
+    .unwrap();
+    assert!(indexed);
+}

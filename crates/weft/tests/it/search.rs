@@ -461,6 +461,135 @@ async fn words_that_full_text_search_ignores_are_found_as_written() {
     assert_eq!(titles(&app, &bob, "that").await, vec!["That is mine"]);
 }
 
+/// Stop words in a head are found through the head's words (journal_search.head_words),
+/// whatever their case and the punctuation around them, in each field, and after the head
+/// changes; a word inside a longer one, or joined to it by an underscore, is not.
+#[tokio::test]
+async fn stop_words_are_found_in_titles_tags_notes_and_places_however_they_are_written() {
+    let app = spawn_app().await;
+    let alice = app.register("alice").await;
+    let bob = app.register("bob").await;
+    entry(
+        &app,
+        &alice,
+        Entry {
+            title: "Over THERE, by the sea",
+            ..Default::default()
+        },
+    )
+    .await;
+    entry(
+        &app,
+        &alice,
+        Entry {
+            title: "Tuesday",
+            tags: &["there-and-back"],
+            day: 1,
+            ..Default::default()
+        },
+    )
+    .await;
+    entry(
+        &app,
+        &alice,
+        Entry {
+            title: "Wednesday",
+            notes: Some("We went.\nThere!"),
+            day: 2,
+            ..Default::default()
+        },
+    )
+    .await;
+    entry(
+        &app,
+        &alice,
+        Entry {
+            title: "Thursday",
+            location: Some("(there)"),
+            day: 3,
+            ..Default::default()
+        },
+    )
+    .await;
+    let thereabouts = entry(
+        &app,
+        &alice,
+        Entry {
+            title: "Thereabouts",
+            notes: Some("out_there"),
+            tags: &["nowhere"],
+            day: 4,
+            ..Default::default()
+        },
+    )
+    .await;
+    entry(
+        &app,
+        &bob,
+        Entry {
+            title: "there",
+            ..Default::default()
+        },
+    )
+    .await;
+
+    // Title, then tags, then notes and place (newest first).
+    assert_eq!(
+        titles(&app, &alice, "there").await,
+        vec!["Over THERE, by the sea", "Tuesday", "Thursday", "Wednesday"]
+    );
+    assert_eq!(
+        titles(&app, &alice, "\"over there\" OR we").await,
+        vec!["Over THERE, by the sea", "Wednesday"]
+    );
+    // Every word must be there, in any field; one word alone finds nothing.
+    assert_eq!(
+        titles(&app, &alice, "the there").await,
+        vec!["Over THERE, by the sea"]
+    );
+    assert!(titles(&app, &alice, "there then").await.is_empty());
+
+    // The words follow a new title and a new tag, and a removed tag.
+    let path = format!("/api/v1/journals/{thereabouts}");
+    let response = app
+        .client
+        .patch(app.url(&path))
+        .bearer_auth(&alice.token)
+        .json(&json!({"title": "Here and there"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 200);
+    assert_eq!(
+        titles(&app, &alice, "here").await,
+        vec!["Here and there"],
+        "a title's new words are found"
+    );
+    assert_eq!(titles(&app, &alice, "there").await[0], "Here and there");
+    let response = app
+        .client
+        .post(app.url(&format!("{path}/tags")))
+        .bearer_auth(&alice.token)
+        .json(&json!({"tag": "Once"}))
+        .send()
+        .await
+        .unwrap();
+    assert!(response.status().is_success());
+    assert_eq!(titles(&app, &alice, "once").await, vec!["Here and there"]);
+    let response = app
+        .client
+        .delete(app.url(&format!("{path}/tags/once")))
+        .bearer_auth(&alice.token)
+        .send()
+        .await
+        .unwrap();
+    assert!(response.status().is_success());
+    assert!(titles(&app, &alice, "once").await.is_empty());
+
+    // Never another user's.
+    assert_eq!(titles(&app, &bob, "there").await, vec!["there"]);
+}
+
 #[tokio::test]
 async fn moments_point_at_the_segments_where_the_word_was_said() {
     let app = spawn_app().await;
