@@ -35,6 +35,7 @@ use uuid::Uuid;
 
 use crate::db::journals::{self, JournalView};
 use crate::db::scoped::UserTx;
+pub use details::tsquery_keys_sql;
 use details::{details, literal_details};
 pub use find::explain;
 use find::{count, find, Hit};

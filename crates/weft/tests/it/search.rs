@@ -1,7 +1,7 @@
 //! Search and tags through the real API: each query form finds what it should in titles,
 //! notes, tags and transcripts, ranked, with moments, and never another user's journals.
 
-use crate::common::{spawn_app, Account, TestApp};
+use crate::common::{fresh_db, spawn_app, Account, TestApp};
 use chrono::{DateTime, TimeDelta, Utc};
 use serde_json::{json, Value};
 use uuid::Uuid;
@@ -689,6 +689,41 @@ async fn moments_are_found_for_every_form_of_a_word_and_each_marks_it() {
             "another <mark>sky</mark> at dusk",
         ]
     );
+}
+
+/// The keys a segment must contain to be stemmed at all (`search::tsquery_keys_sql`) are
+/// in every word that stems to a lexeme of the query, or to one that a prefix of the query
+/// begins: checked on every word of the system's English dictionary and every prefix of
+/// its stem. A word the keys missed would lose its moments.
+#[tokio::test]
+async fn every_word_of_a_dictionary_contains_the_key_of_its_stem() {
+    let path = "/usr/share/dict/words";
+    let words = std::fs::read_to_string(path)
+        .unwrap_or_else(|e| panic!("{path}: {e}; scripts/install-deps --test installs it"));
+    let words: Vec<&str> = words.lines().collect();
+    assert!(words.len() > 50_000, "{path} has {} words", words.len());
+    let db = fresh_db().await;
+    let keys = weft::search::tsquery_keys_sql("k.q");
+    let sql = format!(
+        "WITH stems AS ( \
+             SELECT w.word, l.lexeme FROM unnest($1::text[]) AS w(word) \
+             CROSS JOIN LATERAL unnest(to_tsvector('english', w.word)) AS l), \
+         asked AS ( \
+             SELECT s.word, quote_literal(s.lexeme)::tsquery AS q FROM stems s \
+             UNION ALL \
+             SELECT s.word, (quote_literal(left(s.lexeme, n)) || ':*')::tsquery \
+             FROM stems s CROSS JOIN LATERAL generate_series(1, length(s.lexeme) - 1) AS n) \
+         SELECT count(*), \
+                array_agg(k.word || ' ' || k.q::text) FILTER (WHERE NOT lower(k.word) LIKE ANY (kk.keys)) \
+         FROM asked k CROSS JOIN LATERAL (SELECT {keys} AS keys) kk"
+    );
+    let (asked, missed): (i64, Option<Vec<String>>) = sqlx::query_as(&sql)
+        .bind(&words)
+        .fetch_one(&db.pool)
+        .await
+        .unwrap();
+    assert!(asked > 500_000, "{asked} stems and prefixes");
+    assert_eq!(missed, None, "words without the key of their stem");
 }
 
 #[tokio::test]
