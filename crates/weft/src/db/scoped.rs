@@ -25,6 +25,19 @@ impl UserTx {
         self.user_id
     }
 
+    /// From here on, statements run on their generic plans (`reuse` true) or are planned
+    /// for their parameters each time: for a transaction of [`begin_for_user_planning_each`]
+    /// whose later statements read the same way whatever the values.
+    pub async fn reuse_plans(&mut self, reuse: bool) -> Result<(), sqlx::Error> {
+        let mode = if reuse {
+            "SET LOCAL plan_cache_mode = force_generic_plan"
+        } else {
+            "SET LOCAL plan_cache_mode = force_custom_plan"
+        };
+        sqlx::query(mode).execute(&mut *self.tx).await?;
+        Ok(())
+    }
+
     /// Commits the transaction.
     pub async fn commit(self) -> Result<(), sqlx::Error> {
         self.tx.commit().await

@@ -97,6 +97,11 @@ pub(super) fn clean_marks(text: &str) -> String {
 /// condition on `e.seg`), headlined by `moment_headline` (on `m.text`). With a
 /// `tsquery`, it is computed once as `q.q`. Every moment is headlined: a moment is shown
 /// with its words marked.
+///
+/// The segments are set out by `jsonb_array_elements` in the select list rather than a
+/// lateral join: PostgreSQL put a cache (Memoize) keyed by the whole transcript above
+/// the lateral function, hashing each transcript to find it once (0.4 of the 3 ms of a
+/// page of `morning`).
 pub(super) fn details_sql(
     tsquery: Option<&str>,
     matches: &str,
@@ -119,7 +124,7 @@ pub(super) fn details_sql(
     let segment_text = clean_marks("e.seg->>'text'");
     format!(
         "WITH {with_q}moments AS ( \
-             SELECT ct.journal_id, e.n, (e.seg->>'start')::float8 AS start, \
+             SELECT e.journal_id, (e.seg->>'start')::float8 AS start, \
                     (e.seg->>'end')::float8 AS \"end\", {segment_text} AS text, \
                     (SELECT (w.word->>'start')::float8 \
                      FROM jsonb_array_elements(CASE jsonb_typeof(e.seg->'words') \
@@ -127,13 +132,15 @@ pub(super) fn details_sql(
                      WHERE jsonb_typeof(w.word->'start') = 'number' \
                        AND jsonb_typeof(w.word->'word') = 'string' AND {word_matches} \
                      ORDER BY w.i LIMIT 1) AS at \
-             FROM unnest($1::uuid[]) AS wanted(journal) \
-             CROSS JOIN LATERAL ( \
-                 SELECT t.journal_id, t.segments FROM transcripts t WHERE t.journal_id = wanted.journal \
-                 ORDER BY t.created_at DESC, t.id DESC LIMIT 1 \
-             ) ct \
-             CROSS JOIN LATERAL jsonb_array_elements(coalesce(ct.segments, '[]')) \
-                 WITH ORDINALITY AS e(seg, n){and_q} \
+             FROM ( \
+                 SELECT ct.journal_id, jsonb_array_elements(coalesce(ct.segments, '[]')) AS seg \
+                 FROM unnest($1::uuid[]) AS wanted(journal) \
+                 CROSS JOIN LATERAL ( \
+                     SELECT t.journal_id, t.segments FROM transcripts t \
+                     WHERE t.journal_id = wanted.journal \
+                     ORDER BY t.created_at DESC, t.id DESC LIMIT 1 \
+                 ) ct \
+             ) e{and_q} \
              WHERE jsonb_typeof(e.seg->'start') = 'number' \
                AND jsonb_typeof(e.seg->'end') = 'number' \
                AND jsonb_typeof(e.seg->'text') = 'string' \
