@@ -255,6 +255,11 @@ async fn excluded_words_or_and_prefixes_work_as_in_a_web_search() {
     .await;
 
     assert_eq!(titles(&app, &alice, "beach -work").await, vec!["Beach day"]);
+    // The title matches, and the word left out is said in the transcript only: still out.
+    assert_eq!(
+        titles(&app, &alice, "beach -sunrise").await,
+        vec!["Beach after work"]
+    );
     assert_eq!(
         titles(&app, &alice, "sunrise OR sunset").await,
         vec!["Beach after work", "Beach day"]
