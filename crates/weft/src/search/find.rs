@@ -142,7 +142,7 @@ pub(super) const FILTERS: &str = "AND ($2::timestamptz IS NULL OR s.created_at >
 /// the head's positions and weights unchanged; so a query that leaves nothing out
 /// (`excludes` false), matching a head, matches its document too, and the first part does
 /// not read the documents of the heads it finds (most of them kept out of line, in TOAST:
-/// 272 of the 328 pages the part read for the 60 heads of `morning`).
+/// for the 60 heads of `morning`, the part now reads 65 pages where it read 328).
 pub(super) fn find_sql(tsquery: &str, excludes: bool) -> String {
     let q = tsquery;
     let head_document = if excludes {
