@@ -35,6 +35,7 @@ use uuid::Uuid;
 
 use crate::db::journals::{self, JournalView};
 use crate::db::scoped::UserTx;
+// Public for the test that checks its keys on a whole dictionary.
 pub use details::tsquery_keys_sql;
 use details::{details, literal_details};
 pub use find::explain;
