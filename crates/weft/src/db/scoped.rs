@@ -29,11 +29,7 @@ impl UserTx {
     /// for their parameters each time: for a transaction of [`begin_for_user_planning_each`]
     /// whose later statements read the same way whatever the values.
     pub async fn reuse_plans(&mut self, reuse: bool) -> Result<(), sqlx::Error> {
-        let mode = if reuse {
-            "SET LOCAL plan_cache_mode = force_generic_plan"
-        } else {
-            "SET LOCAL plan_cache_mode = force_custom_plan"
-        };
+        let mode = if reuse { REUSE_PLANS } else { PLAN_EACH };
         sqlx::query(mode).execute(&mut *self.tx).await?;
         Ok(())
     }
@@ -70,9 +66,14 @@ impl DerefMut for UserTx {
     }
 }
 
+/// Plans each following statement of the transaction for its parameters.
+const PLAN_EACH: &str = "SET LOCAL plan_cache_mode = force_custom_plan";
+/// Runs each following statement of the transaction on its generic plan.
+const REUSE_PLANS: &str = "SET LOCAL plan_cache_mode = force_generic_plan";
+
 /// Begins a transaction in which the per-user tables belong to `user_id`.
 pub async fn begin_for_user(pool: &PgPool, user_id: Uuid) -> Result<UserTx, sqlx::Error> {
-    begin_for(pool, user_id, "").await
+    begin_for(pool, user_id, None).await
 }
 
 /// [`begin_for_user`], in which every statement is planned for its actual parameters
@@ -82,12 +83,7 @@ pub async fn begin_for_user_planning_each(
     pool: &PgPool,
     user_id: Uuid,
 ) -> Result<UserTx, sqlx::Error> {
-    begin_for(
-        pool,
-        user_id,
-        "; SET LOCAL plan_cache_mode = force_custom_plan",
-    )
-    .await
+    begin_for(pool, user_id, Some(PLAN_EACH)).await
 }
 
 /// [`begin_for_user`], in which every statement runs on its prepared statement's generic
@@ -100,22 +96,18 @@ pub async fn begin_for_user_reusing_plans(
     pool: &PgPool,
     user_id: Uuid,
 ) -> Result<UserTx, sqlx::Error> {
-    begin_for(
-        pool,
-        user_id,
-        "; SET LOCAL plan_cache_mode = force_generic_plan",
-    )
-    .await
+    begin_for(pool, user_id, Some(REUSE_PLANS)).await
 }
 
 async fn begin_for(
     pool: &PgPool,
     user_id: Uuid,
-    more: &'static str,
+    plans: Option<&'static str>,
 ) -> Result<UserTx, sqlx::Error> {
     // BEGIN and the settings go in one simple query: one round trip instead of two or
     // three. A uuid prints as hex digits and hyphens only, so the text is safe.
-    let statement = format!("BEGIN; SELECT set_config('weft.user_id', '{user_id}', true){more}");
+    let plans = plans.map_or(String::new(), |mode| format!("; {mode}"));
+    let statement = format!("BEGIN; SELECT set_config('weft.user_id', '{user_id}', true){plans}");
     let tx = begin_with(pool, statement).await?;
     Ok(UserTx { tx, user_id })
 }

@@ -321,9 +321,7 @@ pub async fn explain(tx: &mut UserTx, q: &str) -> Result<Vec<String>, SearchErro
     let query = Query::parse(q)?;
     let expr = query.to_sql(FIND_FIXED + 1, Matching::Exact);
     // Planned for the parameters, as a search is.
-    sqlx::query!("SET LOCAL plan_cache_mode = force_custom_plan")
-        .execute(&mut **tx)
-        .await?;
+    tx.reuse_plans(false).await?;
     let sql = format!(
         "EXPLAIN (ANALYZE, BUFFERS) {}",
         find_sql(&expr.sql, query.excludes_any())
