@@ -200,8 +200,11 @@ async function keepRecording(take, name) {
   try {
     const id = await pending.keep({ blob: take, name, title: $("title").value.trim(), source: "recording", queued: false });
     if (recording === take) { recordingId = id; form.dataset.kept = String(id); } else await pending.forget(id);
-  } catch {
-    // No IndexedDB (a private window, say): the take lives in this page only.
+  } catch (error) {
+    // No IndexedDB (a private window, say) or no room for it: the take lives in this page only.
+    if (recording !== take) return;
+    form.dataset.keptError = (error && error.name) || "Error";
+    say(videoError, "This browser could not keep the recording for later. Save it before leaving this page.");
   }
 }
 
@@ -226,6 +229,7 @@ function discardRecording() {
   if (recordingId !== null) pending.forget(recordingId).catch(() => {});
   recordingId = null;
   delete form.dataset.kept;
+  delete form.dataset.keptError;
   if (recordedUrl) URL.revokeObjectURL(recordedUrl);
   recordedUrl = null;
   recording = null;

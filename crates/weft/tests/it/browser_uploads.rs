@@ -507,13 +507,27 @@ async fn a_recording_kept_in_the_browser_survives_a_reload_and_is_sent_on_the_ne
     click(client, "record").await;
     tokio::time::sleep(Duration::from_secs(2)).await;
     click(client, "stop").await;
+    // Generous limits: a loaded machine encodes the fake camera's 720p slowly, and the take
+    // is kept only once the recorder has finished it.
     wait_until(
         client,
-        "return document.getElementById('new-entry').dataset.kept",
-        Duration::from_secs(10),
+        "return document.getElementById('new-entry').dataset.recorded",
+        Duration::from_secs(30),
+        "the recorder to finish the take",
+    )
+    .await;
+    let kept = wait_until(
+        client,
+        "const d = document.getElementById('new-entry').dataset; \
+         return d.kept ? 'kept ' + d.kept : d.keptError && 'refused: ' + d.keptError",
+        Duration::from_secs(30),
         "the recording kept in IndexedDB",
     )
     .await;
+    assert!(
+        kept.as_str().is_some_and(|k| k.starts_with("kept ")),
+        "IndexedDB did not keep the take: {kept}"
+    );
 
     // Left before it was sent: another page points it out.
     open(client, &app, "/").await;
