@@ -9,7 +9,7 @@ use std::time::{Duration, Instant};
 
 use anyhow::{bail, Context};
 use rand::rngs::StdRng;
-use rand::seq::IndexedRandom;
+use rand::seq::{IndexedRandom, SliceRandom};
 use rand::{Rng, SeedableRng};
 use serde_json::{json, Value};
 use sqlx::PgPool;
@@ -196,6 +196,7 @@ async fn query_sets(db: &PgPool, user: Uuid, rng: &mut StdRng) -> anyhow::Result
     let words = kept;
     stop_words.sort();
     stop_words.dedup();
+    let stop_phrases = stop_word_phrases(db, &texts, rng).await?;
     let prefixes = long_words.iter().map(|w| format!("{}*", &w[..5])).collect();
     let substrings = long_words.iter().map(|w| w[2..7].to_string()).collect();
     // A long word with a letter of its middle left out ("harbur"): whole and partial words
@@ -230,10 +231,56 @@ async fn query_sets(db: &PgPool, user: Uuid, rng: &mut StdRng) -> anyhow::Result
             queries: take(stop_words),
         },
         QuerySet {
+            kind: "phrase of ignored words (read as written)",
+            queries: take(stop_phrases),
+        },
+        QuerySet {
             kind: MISSPELLED,
             queries: take(misspelled),
         },
     ])
+}
+
+/// Two words that full-text search ignores, said one after the other, from each text
+/// that has such a pair after a random place in it, quoted (`"of the"`): a phrase only
+/// the texts as written can find, through the pairs of words each journal says.
+async fn stop_word_phrases(
+    db: &PgPool,
+    texts: &[String],
+    rng: &mut StdRng,
+) -> anyhow::Result<Vec<String>> {
+    let plain = |word: &str| !word.is_empty() && word.chars().all(char::is_alphabetic);
+    let mut candidates: Vec<&str> = texts
+        .iter()
+        .flat_map(|text| text.split(' '))
+        .filter(|word| plain(word))
+        .collect();
+    candidates.sort_unstable();
+    candidates.dedup();
+    let ignored: std::collections::HashSet<String> = sqlx::query_scalar(
+        "SELECT w FROM unnest($1::text[]) AS w WHERE numnode(plainto_tsquery('english', w)) = 0",
+    )
+    .bind(&candidates)
+    .fetch_all(db)
+    .await?
+    .into_iter()
+    .collect();
+    let mut phrases = Vec::new();
+    for text in texts {
+        let tokens: Vec<&str> = text.split(' ').collect();
+        let start = rng.random_range(0..tokens.len());
+        let pair = tokens[start..].windows(2).find(|pair| {
+            pair.iter()
+                .all(|word| plain(word) && ignored.contains(*word))
+        });
+        if let Some(pair) = pair {
+            phrases.push(format!("\"{} {}\"", pair[0], pair[1]));
+        }
+    }
+    phrases.sort();
+    phrases.dedup();
+    phrases.shuffle(rng);
+    Ok(phrases)
 }
 
 /// Times each query `runs` times at the API (after one untimed run); milliseconds.

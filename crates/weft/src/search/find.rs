@@ -84,17 +84,21 @@ pub(super) async fn find(
     let (sql, binds) = if matching == Matching::Literal {
         let condition = |text: &str| query.literal_sql(FIND_FIXED + 1, text);
         let mut binds = query.literal_patterns();
+        let pairs = query.literal_pairs_sql(FIND_FIXED + 1 + binds.len(), "s.said_pairs");
+        let said = pairs.as_ref().map(|pairs| pairs.sql.clone());
+        binds.extend(pairs.into_iter().flat_map(|pairs| pairs.binds));
         let sql = if ranked {
             let lookup = query.literal_words_sql(FIND_FIXED + 1 + binds.len(), "s.head_words");
             let sql = literal_find_sql(
                 condition,
                 query.excludes_any(),
                 lookup.as_ref().map(|words| words.sql.as_str()),
+                said.as_deref(),
             );
             binds.extend(lookup.into_iter().flat_map(|words| words.binds));
             sql
         } else {
-            literal_dated_sql(request.scope, request.sort, condition)
+            literal_dated_sql(request.scope, request.sort, condition, said.as_deref())
         };
         (sql, binds)
     } else {
@@ -205,11 +209,14 @@ pub(super) fn dated_sql(scope: Scope, sort: Sort, tsquery: &str, wanted: Option<
 const IN_DATE_ORDER: i64 = i32::MAX as i64;
 
 /// [`dated_sql`] for [`Matching::Literal`]: the user's journals in date order, each
-/// tested with `condition` on the texts of `scope` until the page is full.
+/// tested with `condition` on the texts of `scope` until the page is full, but those
+/// whose text lacks a pair of words the query says (`said`, as in [`literal_find_sql`]):
+/// every text of a journal is a part of its whole text.
 pub(super) fn literal_dated_sql(
     scope: Scope,
     sort: Sort,
     condition: impl Fn(&str) -> String,
+    said: Option<&str>,
 ) -> String {
     let (direction, after) = date_order(sort);
     let text = match scope {
@@ -222,12 +229,13 @@ pub(super) fn literal_dated_sql(
     format!(
         "SELECT o.journal_id, o.created_at, 0 AS class FROM ( \
              SELECT s.journal_id, s.created_at, s.tags FROM journal_search s \
-             WHERE s.user_id = $1 {FILTERS} \
+             WHERE s.user_id = $1 {FILTERS} {said} \
                AND ($5::int IS NULL OR (s.created_at, s.journal_id) {after} ($6, $7)) \
              ORDER BY s.created_at {direction}, s.journal_id {direction} LIMIT {IN_DATE_ORDER}) o \
          WHERE (SELECT {test} FROM journals j WHERE j.id = o.journal_id AND j.user_id = $1) \
          ORDER BY o.created_at {direction}, o.journal_id {direction} LIMIT $8",
         test = condition(&text),
+        said = said.map_or(String::new(), |pairs| format!("AND {pairs}")),
     )
 }
 
@@ -255,10 +263,17 @@ pub(super) fn literal_head(j: &str, tags: &str) -> String {
 /// matching the query meets ([`Query::literal_words_sql`]), finds the journals of the
 /// first part in journal_search_head_words_idx, so that only they are tested with the
 /// expressions; without it, every head of the user is.
+///
+/// `said`, a condition on the pairs of stop words said in a journal's whole text
+/// (`s.said_pairs`) that every text matching the query meets
+/// ([`Query::literal_pairs_sql`]), passes over the journals of the second part whose text
+/// lacks a pair of the query's phrases before their transcript is read: a phrase said
+/// nowhere (`"to be or not to be"`) no longer reads every transcript of the user.
 pub(super) fn literal_find_sql(
     condition: impl Fn(&str) -> String,
     excludes: bool,
     lookup: Option<&str>,
+    said: Option<&str>,
 ) -> String {
     // The texts grow as the rank classes do: title, + tags, + notes, + transcript.
     // journals is read under row-level security as well as by user_id.
@@ -285,7 +300,7 @@ pub(super) fn literal_find_sql(
              UNION ALL \
              (SELECT o.journal_id, o.created_at, 3 FROM ( \
                   SELECT s.journal_id, s.created_at, s.tags FROM journal_search s \
-                  WHERE s.user_id = $1 {FILTERS} \
+                  WHERE s.user_id = $1 {FILTERS} {said} \
                     AND ($5::int IS NULL OR $5 < 3 OR (s.created_at, s.journal_id) < ($6, $7)) \
                   ORDER BY s.created_at DESC, s.journal_id DESC LIMIT {IN_DATE_ORDER}) o \
               WHERE (SELECT NOT {head} AND {document} {o_texts}) \
@@ -303,6 +318,7 @@ pub(super) fn literal_find_sql(
             String::new()
         },
         lookup = lookup.map_or(String::new(), |words| format!("AND {words}")),
+        said = said.map_or(String::new(), |pairs| format!("AND {pairs}")),
         head = condition("t2.head"),
         document = condition(&document("t2.head", "o")),
     )

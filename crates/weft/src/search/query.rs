@@ -287,6 +287,58 @@ impl Query {
         })
     }
 
+    /// A condition that every text matching the query as written ([`Query::literal_sql`])
+    /// meets, on `pairs`, the numbered pairs of stop words said one after the other in the
+    /// text, as `weft_stop_word_pairs` (migration 0021) gives them: each group says every
+    /// pair of one of its terms' spellings. A term's expression allows any run of other
+    /// characters than letters and digits between its words, the places where the database
+    /// splits a text into words, so a text it matches says the pairs its words make.
+    /// Placeholders start at `$first`; the binds are the spellings' words as the
+    /// expressions have them, split again by the database. Only groups whose every term may
+    /// have two words or more constrain anything; a group with an excluded term or a
+    /// prefix (whose last word may be longer) is left to the expressions, and None when no
+    /// group is left.
+    pub fn literal_pairs_sql(&self, first: usize, pairs: &str) -> Option<SqlExpr> {
+        let mut binds = Vec::new();
+        let mut groups = Vec::new();
+        for group in &self.groups {
+            let spellings: Vec<Vec<String>> = group
+                .iter()
+                .flat_map(|term| std::iter::once(&term.text).chain(&term.variants))
+                .map(|spelling| literal_words(spelling))
+                .collect();
+            let paired = |words: &Vec<String>| {
+                words.len() > 1
+                    || words
+                        .iter()
+                        .any(|word| !word.chars().all(char::is_alphanumeric))
+            };
+            if group
+                .iter()
+                .any(|term| term.negated || term.kind == TermKind::Prefix)
+                || !spellings.iter().all(paired)
+            {
+                continue;
+            }
+            let alternatives: Vec<String> = spellings
+                .into_iter()
+                .map(|words| {
+                    binds.push(words.join(" "));
+                    // A sub-select: worked out once, whatever plan runs it.
+                    format!(
+                        "{pairs} @> (SELECT weft_stop_word_pairs(${}))",
+                        first + binds.len() - 1
+                    )
+                })
+                .collect();
+            groups.push(format!("({})", alternatives.join(" OR ")));
+        }
+        (!groups.is_empty()).then(|| SqlExpr {
+            sql: groups.join(" AND "),
+            binds,
+        })
+    }
+
     /// One regular expression matching any wanted term as written: what literal snippets
     /// highlight and literal moments contain.
     pub fn literal_any_pattern(&self) -> String {
@@ -425,15 +477,23 @@ fn term_pattern(term: &Term) -> String {
         TermKind::Word => format!("\\m{}\\M", escape(&term.text)),
         TermKind::Prefix => format!("\\m{}", escape(&term.text)),
         TermKind::Phrase => {
-            let words: Vec<String> = term
-                .text
-                .split_whitespace()
-                .map(escape)
-                .filter(|word| !word.is_empty())
+            let words: Vec<String> = literal_words(&term.text)
+                .iter()
+                .map(|word| escape(word))
                 .collect();
             format!("\\m{}\\M", words.join("[^[:alnum:]]+"))
         }
     }
+}
+
+/// The words of a term's text as its expression matches them as written: split at spaces,
+/// without the punctuation around each (`that,` is `that`), none empty.
+fn literal_words(text: &str) -> Vec<String> {
+    text.split_whitespace()
+        .map(|word| word.trim_matches(|c: char| !c.is_alphanumeric()))
+        .filter(|word| !word.is_empty())
+        .map(str::to_string)
+        .collect()
 }
 
 /// A word's letters and digits, lower-case (how search_words stores words).
@@ -749,6 +809,39 @@ mod tests {
             .unwrap()
             .literal_words_sql(1, "w")
             .is_none());
+    }
+
+    #[test]
+    fn the_pairs_looked_up_for_a_literal_query_are_those_of_groups_of_several_words() {
+        let query =
+            Query::parse(r#""To be, or" that "it's" OR "not to be" "here" OR there -"a b" x*"#)
+                .unwrap();
+        let pairs = query.literal_pairs_sql(9, "s.p").unwrap();
+        assert_eq!(
+            pairs.sql,
+            "(s.p @> (SELECT weft_stop_word_pairs($9))) \
+             AND (s.p @> (SELECT weft_stop_word_pairs($10)) \
+             OR s.p @> (SELECT weft_stop_word_pairs($11)))"
+        );
+        // The words as the expressions match them: the punctuation around each goes, a
+        // word's own stays for the database to split at.
+        assert_eq!(pairs.binds, vec!["To be or", "it's", "not to be"]);
+        // A group with a word of its own alone says no pair; exclusions and prefixes are
+        // left to the expressions.
+        for alone in [
+            "that",
+            "\"here\" OR there",
+            "that -\"not to be\"",
+            "it's* that",
+        ] {
+            assert!(
+                Query::parse(alone)
+                    .unwrap()
+                    .literal_pairs_sql(1, "p")
+                    .is_none(),
+                "{alone}"
+            );
+        }
     }
 
     proptest::proptest! {

@@ -94,13 +94,22 @@ pub(super) async fn word_list_lexemes(
         .await
 }
 
-/// Whether full-text search ignores every word of the query (stop words such as `that`),
-/// so that the document index cannot find it.
+/// Whether full-text search ignores every wanted word of the query (stop words such as
+/// `that`), so that the document index cannot find it. Words left out do not count: `"to
+/// be or not to be" -question` has nothing to look up in the index either.
 pub(super) async fn only_ignored_words(
     conn: &mut PgConnection,
     query: &Query,
 ) -> Result<bool, sqlx::Error> {
-    let expr = query.english_sql(1);
+    let wanted = Query {
+        groups: query
+            .groups
+            .iter()
+            .map(|group| group.iter().filter(|term| !term.negated).cloned().collect())
+            .filter(|group: &Vec<_>| !group.is_empty())
+            .collect(),
+    };
+    let expr = wanted.english_sql(1);
     let sql = format!("SELECT numnode({}) = 0", expr.sql);
     let mut statement = sqlx::query_scalar::<_, bool>(&sql);
     for text in &expr.binds {

@@ -648,3 +648,68 @@ async fn migration_0020_gives_every_users_search_rows_the_words_of_their_heads()
     .unwrap();
     assert!(indexed);
 }
+
+/// A database from before 0021, whose search rows have no word pairs, gets every user's
+/// filled when 0021 is applied: the pairs of stop words said one after the other in the
+/// head and the transcript, and a phrase of stop words is found through them.
+#[tokio::test]
+async fn migration_0021_gives_every_users_search_rows_the_stop_word_pairs_they_say() {
+    let db = fresh_db().await;
+    let mut journals = Vec::new();
+    for (name, said) in [("ana", "To be, or not"), ("ben", "over and over")] {
+        let owner = common::insert_user(&db.admin, name).await;
+        let (journal, _) = common::insert_journal_with_job(&db.admin, owner, 3).await;
+        let mut tx = weft::db::scoped::begin_for_user(&db.admin, owner)
+            .await
+            .unwrap();
+        sqlx::query("UPDATE journals SET title = 'Of it', notes = 'and so' WHERE id = $1")
+            .bind(journal)
+            .execute(&mut *tx)
+            .await
+            .unwrap();
+        weft::db::transcripts::insert(&mut tx, journal, said, None)
+            .await
+            .unwrap();
+        tx.commit().await.unwrap();
+        journals.push(journal);
+    }
+    // Back to the schema before 0021 (0020's refresh, which the migration replaces, fills
+    // no pairs).
+    sqlx::raw_sql(
+        "ALTER TABLE journal_search DROP COLUMN said_pairs CASCADE; \
+         DROP FUNCTION weft_stop_word_pairs(text); \
+         DROP FUNCTION weft_stop_words(); \
+         DELETE FROM weft_schema_migrations WHERE version = 21;",
+    )
+    .execute(&db.admin)
+    .await
+    .unwrap();
+
+    let applied = migrate::migrate(&db.pool).await.unwrap();
+    assert_eq!(applied.len(), 1, "0021 applied again: {applied:?}");
+
+    let said: Vec<Vec<String>> = sqlx::query_scalar(
+        "SELECT ARRAY(SELECT w[p / 128] || ' ' || w[p % 128] \
+                      FROM unnest(s.said_pairs) AS p, weft_stop_words() AS w ORDER BY 1) \
+         FROM journal_search s WHERE s.journal_id = ANY($1) ORDER BY s.journal_id = $2 DESC",
+    )
+    .bind(&journals)
+    .bind(journals[0])
+    .fetch_all(&db.admin)
+    .await
+    .unwrap();
+    assert_eq!(
+        said,
+        vec![
+            vec!["and so", "be or", "it and", "of it", "or not", "so to", "to be"],
+            vec!["and over", "and so", "it and", "of it", "over and", "so over"],
+        ]
+    );
+    let indexed: bool = sqlx::query_scalar(
+        "SELECT EXISTS (SELECT 1 FROM pg_indexes WHERE indexname = 'journal_search_said_pairs_idx')",
+    )
+    .fetch_one(&db.admin)
+    .await
+    .unwrap();
+    assert!(indexed);
+}

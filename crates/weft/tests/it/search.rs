@@ -95,6 +95,30 @@ async fn titles(app: &TestApp, who: &Account, query: &str) -> Vec<String> {
         .collect()
 }
 
+/// The titles of the results in the order `sort` asks for.
+async fn titles_sorted(app: &TestApp, who: &Account, query: &str, sort: &str) -> Vec<String> {
+    let url = reqwest::Url::parse_with_params(
+        &app.url("/api/v1/search"),
+        &[("q", query), ("sort", sort)],
+    )
+    .unwrap();
+    let response = app
+        .client
+        .get(url)
+        .bearer_auth(&who.token)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 200, "searching {query:?}");
+    let page: Value = response.json().await.unwrap();
+    page["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|item| item["journal"]["title"].as_str().unwrap().to_string())
+        .collect()
+}
+
 #[tokio::test]
 async fn a_word_is_found_in_the_title_tags_notes_and_transcript() {
     let app = spawn_app().await;
@@ -464,6 +488,111 @@ async fn words_that_full_text_search_ignores_are_found_as_written() {
     );
     // Never another user's.
     assert_eq!(titles(&app, &bob, "that").await, vec!["That is mine"]);
+}
+
+/// A phrase of stop words is found wherever it is said, however it is written, across
+/// segments and from the notes into the transcript, and after a correction; a text that
+/// says its words but not one after the other is passed over through its word pairs
+/// (journal_search.said_pairs), and so is one that no longer says it.
+#[tokio::test]
+async fn stop_word_phrases_are_found_through_their_word_pairs_however_they_are_said() {
+    let app = spawn_app().await;
+    let alice = app.register("alice").await;
+    let bob = app.register("bob").await;
+    let said = |title: &'static str, said: &'static [&'static str], day: i64| Entry {
+        title,
+        said,
+        day,
+        ..Default::default()
+    };
+    for (day, (title, words)) in [
+        ("Hamlet", &["To be, or NOT to be: that is the question"][..]),
+        ("Muddled", &["not to be or to be, it is all the same"][..]),
+        ("Two segments", &["it was to be or", "not to be at all"][..]),
+        ("Underscored", &["to_be or not to be"][..]),
+        ("Scattered", &["to be sure, or not, to be honest"][..]),
+    ]
+    .into_iter()
+    .enumerate()
+    {
+        entry(&app, &alice, said(title, words, day as i64)).await;
+    }
+    let noted = entry(
+        &app,
+        &alice,
+        Entry {
+            title: "Noted",
+            notes: Some("we said: to be or"),
+            said: &["not to be"],
+            day: 10,
+            ..Default::default()
+        },
+    )
+    .await;
+    entry(&app, &bob, said("Bob's Hamlet", &["to be or not to be"], 0)).await;
+
+    let found = vec!["Noted", "Underscored", "Two segments", "Hamlet"];
+    assert_eq!(titles(&app, &alice, "\"to be or not to be\"").await, found);
+    assert_eq!(
+        titles(&app, &alice, "\"TO BE; OR NOT TO BE!\"").await,
+        found
+    );
+    let oldest = titles_sorted(&app, &alice, "\"to be or not to be\"", "oldest").await;
+    assert_eq!(oldest, found.iter().rev().cloned().collect::<Vec<_>>());
+    assert_eq!(
+        titles(&app, &alice, "\"or not to\" OR \"is all the\"").await,
+        vec![
+            "Noted",
+            "Scattered",
+            "Underscored",
+            "Two segments",
+            "Muddled",
+            "Hamlet"
+        ]
+    );
+    assert_eq!(
+        titles(&app, &alice, "\"to be or not to be\" -question").await,
+        vec!["Noted", "Underscored", "Two segments"]
+    );
+
+    // A correction that no longer says it, and one that says it again.
+    let correct = |text: &'static str| {
+        app.client
+            .put(app.url(&format!("/api/v1/journals/{noted}/transcript")))
+            .bearer_auth(&alice.token)
+            .json(&json!({"text": text, "segments": [{"start": 0.0, "end": 3.0, "text": text}]}))
+            .send()
+    };
+    assert_eq!(correct("nothing to see").await.unwrap().status(), 200);
+    assert_eq!(
+        titles(&app, &alice, "\"to be or not to be\"").await,
+        vec!["Underscored", "Two segments", "Hamlet"]
+    );
+    assert_eq!(correct("not to be").await.unwrap().status(), 200);
+    assert_eq!(titles(&app, &alice, "\"to be or not to be\"").await, found);
+
+    // What the search rows hold: the pairs of the whole text, head and transcript.
+    let pairs: Vec<i16> =
+        sqlx::query_scalar("SELECT said_pairs FROM journal_search WHERE journal_id = $1")
+            .bind(noted)
+            .fetch_one(&app.db.admin)
+            .await
+            .unwrap();
+    let expected: Vec<i16> = sqlx::query_scalar(
+        "SELECT weft_stop_word_pairs('Noted' || E'\\n' || 'we said: to be or' || E'\\n' || 'not to be')",
+    )
+    .fetch_one(&app.db.admin)
+    .await
+    .unwrap();
+    assert_eq!(pairs, expected);
+    let or_not: i16 = sqlx::query_scalar(
+        "SELECT (array_position(weft_stop_words(), 'or') * 128 \
+                 + array_position(weft_stop_words(), 'not'))::int2",
+    )
+    .fetch_one(&app.db.admin)
+    .await
+    .unwrap();
+    assert!(pairs.contains(&or_not), "{pairs:?}");
 }
 
 /// Stop words in a head are found through the head's words (journal_search.head_words),
