@@ -73,50 +73,17 @@ pub(crate) async fn entry(app: &TestApp, owner: &Account, entry: Entry<'_>) -> U
 }
 
 async fn search(app: &TestApp, who: &Account, query: &str) -> Value {
-    let url = reqwest::Url::parse_with_params(&app.url("/api/v1/search"), &[("q", query)]).unwrap();
-    let response = app
-        .client
-        .get(url)
-        .bearer_auth(&who.token)
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(response.status(), 200, "searching {query:?}");
-    response.json().await.unwrap()
+    search_with(app, who, &[("q", query)]).await
 }
 
 /// The titles of the results, in order.
 async fn titles(app: &TestApp, who: &Account, query: &str) -> Vec<String> {
-    search(app, who, query).await["items"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|item| item["journal"]["title"].as_str().unwrap().to_string())
-        .collect()
+    result_titles(&search(app, who, query).await)
 }
 
 /// The titles of the results in the order `sort` asks for.
 async fn titles_sorted(app: &TestApp, who: &Account, query: &str, sort: &str) -> Vec<String> {
-    let url = reqwest::Url::parse_with_params(
-        &app.url("/api/v1/search"),
-        &[("q", query), ("sort", sort)],
-    )
-    .unwrap();
-    let response = app
-        .client
-        .get(url)
-        .bearer_auth(&who.token)
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(response.status(), 200, "searching {query:?}");
-    let page: Value = response.json().await.unwrap();
-    page["items"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|item| item["journal"]["title"].as_str().unwrap().to_string())
-        .collect()
+    result_titles(&search_with(app, who, &[("q", query), ("sort", sort)]).await)
 }
 
 #[tokio::test]
