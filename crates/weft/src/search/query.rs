@@ -161,6 +161,18 @@ impl Query {
         self.groups.iter().flatten().any(|term| term.negated)
     }
 
+    /// The query with its excluded terms taken out (and the groups they leave empty).
+    pub fn without_exclusions(&self) -> Query {
+        Query {
+            groups: self
+                .groups
+                .iter()
+                .map(|group| group.iter().filter(|term| !term.negated).cloned().collect())
+                .filter(|group: &Vec<Term>| !group.is_empty())
+                .collect(),
+        }
+    }
+
     /// The words and phrases to look for (not the excluded ones).
     pub fn wanted(&self) -> impl Iterator<Item = &Term> {
         self.groups.iter().flatten().filter(|term| !term.negated)
@@ -261,30 +273,11 @@ impl Query {
     /// (whose last word may be longer in the text) cannot be looked up and is left to the
     /// expressions; None when no group can.
     pub fn literal_words_sql(&self, first: usize, words: &str) -> Option<SqlExpr> {
-        let mut binds = Vec::new();
-        let mut groups = Vec::new();
-        for group in &self.groups {
-            if group
-                .iter()
-                .any(|term| term.negated || term.kind == TermKind::Prefix)
-            {
-                continue;
-            }
-            let spellings = group
-                .iter()
-                .flat_map(|term| std::iter::once(&term.text).chain(&term.variants));
-            let alternatives: Vec<String> = spellings
-                .map(|spelling| {
-                    binds.push(spelling.clone());
-                    format!("{words} @> weft_words(${})", first + binds.len() - 1)
-                })
-                .collect();
-            groups.push(format!("({})", alternatives.join(" OR ")));
-        }
-        (!groups.is_empty()).then(|| SqlExpr {
-            sql: groups.join(" AND "),
-            binds,
-        })
+        self.literal_lookup_sql(
+            first,
+            |spelling| Some(spelling.to_string()),
+            |n| format!("{words} @> weft_words(${n})"),
+        )
     }
 
     /// A condition that every text matching the query as written ([`Query::literal_sql`])
@@ -299,36 +292,52 @@ impl Query {
     /// prefix (whose last word may be longer) is left to the expressions, and None when no
     /// group is left.
     pub fn literal_pairs_sql(&self, first: usize, pairs: &str) -> Option<SqlExpr> {
+        self.literal_lookup_sql(
+            first,
+            |spelling| {
+                let words = literal_words(spelling);
+                let paired = words.len() > 1
+                    || words
+                        .iter()
+                        .any(|word| !word.chars().all(char::is_alphanumeric));
+                paired.then(|| words.join(" "))
+            },
+            // A sub-select: worked out once, whatever plan runs it.
+            |n| format!("{pairs} @> (SELECT weft_stop_word_pairs(${n}))"),
+        )
+    }
+
+    /// The groups of the query that an array of a text's words (or pairs) can look up: in
+    /// each group with no excluded term and no prefix, every spelling's text to bind
+    /// (`bind`; None when a spelling says nothing to look up, which leaves its group to the
+    /// expressions) and its `condition` on the placeholder's number, joined by OR; the
+    /// groups joined by AND. Placeholders start at `$first`; None when no group is left.
+    fn literal_lookup_sql(
+        &self,
+        first: usize,
+        bind: impl Fn(&str) -> Option<String>,
+        condition: impl Fn(usize) -> String,
+    ) -> Option<SqlExpr> {
         let mut binds = Vec::new();
         let mut groups = Vec::new();
         for group in &self.groups {
-            let spellings: Vec<Vec<String>> = group
-                .iter()
-                .flat_map(|term| std::iter::once(&term.text).chain(&term.variants))
-                .map(|spelling| literal_words(spelling))
-                .collect();
-            let paired = |words: &Vec<String>| {
-                words.len() > 1
-                    || words
-                        .iter()
-                        .any(|word| !word.chars().all(char::is_alphanumeric))
-            };
             if group
                 .iter()
                 .any(|term| term.negated || term.kind == TermKind::Prefix)
-                || !spellings.iter().all(paired)
             {
                 continue;
             }
-            let alternatives: Vec<String> = spellings
+            let bound: Option<Vec<String>> = group
+                .iter()
+                .flat_map(|term| std::iter::once(&term.text).chain(&term.variants))
+                .map(|spelling| bind(spelling))
+                .collect();
+            let Some(bound) = bound else { continue };
+            let alternatives: Vec<String> = bound
                 .into_iter()
-                .map(|words| {
-                    binds.push(words.join(" "));
-                    // A sub-select: worked out once, whatever plan runs it.
-                    format!(
-                        "{pairs} @> (SELECT weft_stop_word_pairs(${}))",
-                        first + binds.len() - 1
-                    )
+                .map(|text| {
+                    binds.push(text);
+                    condition(first + binds.len() - 1)
                 })
                 .collect();
             groups.push(format!("({})", alternatives.join(" OR ")));

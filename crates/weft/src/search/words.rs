@@ -101,15 +101,7 @@ pub(super) async fn only_ignored_words(
     conn: &mut PgConnection,
     query: &Query,
 ) -> Result<bool, sqlx::Error> {
-    let wanted = Query {
-        groups: query
-            .groups
-            .iter()
-            .map(|group| group.iter().filter(|term| !term.negated).cloned().collect())
-            .filter(|group: &Vec<_>| !group.is_empty())
-            .collect(),
-    };
-    let expr = wanted.english_sql(1);
+    let expr = query.without_exclusions().english_sql(1);
     let sql = format!("SELECT numnode({}) = 0", expr.sql);
     let mut statement = sqlx::query_scalar::<_, bool>(&sql);
     for text in &expr.binds {
