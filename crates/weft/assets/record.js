@@ -229,6 +229,7 @@ function discardRecording() {
   if (recordingId !== null) pending.forget(recordingId).catch(() => {});
   recordingId = null;
   delete form.dataset.kept;
+  if (form.dataset.keptError) say(videoError, ""); // the take it spoke of is gone
   delete form.dataset.keptError;
   if (recordedUrl) URL.revokeObjectURL(recordedUrl);
   recordedUrl = null;
