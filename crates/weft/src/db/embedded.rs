@@ -39,6 +39,10 @@ const MIN_MAJOR: u32 = 15;
 const MAX_SOCKET_DIR_LEN: usize = 90;
 const START_TIMEOUT: Duration = Duration::from_secs(60);
 const STOP_TIMEOUT: Duration = Duration::from_secs(60);
+/// PostgreSQL's own default for its cache of pages (`shared_buffers`), the least Weft gives it.
+const MIN_SHARED_BUFFERS_MB: u64 = 128;
+/// The most Weft gives it: past a few gigabytes the kernel's cache serves the rest as well.
+const MAX_SHARED_BUFFERS_MB: u64 = 8 * 1024;
 
 /// What can go wrong with the embedded cluster. Each message says what to do.
 #[derive(Debug, thiserror::Error)]
@@ -622,6 +626,7 @@ fn start_server(
         .arg(layout.cluster_dir())
         .arg("-k")
         .arg(&socket_dir)
+        .args(memory_args(&layout.cluster_dir()))
         .stdin(Stdio::null())
         .stdout(log.try_clone().map_err(io_err("sharing the log file"))?)
         .stderr(log)
@@ -663,6 +668,55 @@ fn start_server(
 }
 
 /// postmaster.pid's eighth line is the server's state; "ready" means it accepts connections.
+/// The cache of pages the server gets on a machine (or in a container) of `memory_mb`: a
+/// quarter of it, as PostgreSQL's documentation advises for a server of its own, between
+/// PostgreSQL's default of 128 MB and 8 GB.
+pub fn shared_buffers_mb(memory_mb: u64) -> u64 {
+    (memory_mb / 4).clamp(MIN_SHARED_BUFFERS_MB, MAX_SHARED_BUFFERS_MB)
+}
+
+/// The server's `shared_buffers`, set at each start from the memory there is now (a machine
+/// given more memory gets a bigger cache on its next start). PostgreSQL's default of 128 MB
+/// suits the smallest machine: with a million journals, nearly every page a request reads
+/// was copied in from the kernel's cache first. A value set with `ALTER SYSTEM` (kept in
+/// postgresql.auto.conf) is the administrator's and is left to PostgreSQL.
+fn memory_args(cluster_dir: &Path) -> Vec<String> {
+    let chosen = fs::read_to_string(cluster_dir.join("postgresql.auto.conf"))
+        .unwrap_or_default()
+        .lines()
+        .any(|line| line.trim_start().starts_with("shared_buffers"));
+    match available_memory_mb() {
+        Some(memory_mb) if !chosen => vec![
+            "-c".to_string(),
+            format!("shared_buffers={}MB", shared_buffers_mb(memory_mb)),
+        ],
+        _ => Vec::new(),
+    }
+}
+
+/// The memory this process may use, in MB: the machine's, or its control group's limit
+/// when that is lower (a container).
+pub fn available_memory_mb() -> Option<u64> {
+    let machine_kb = fs::read_to_string("/proc/meminfo")
+        .ok()?
+        .lines()
+        .find_map(|line| line.strip_prefix("MemTotal:"))?
+        .trim()
+        .trim_end_matches("kB")
+        .trim()
+        .parse::<u64>()
+        .ok()?;
+    let limit_mb = [
+        "/sys/fs/cgroup/memory.max",
+        "/sys/fs/cgroup/memory/memory.limit_in_bytes",
+    ]
+    .iter()
+    .find_map(|path| fs::read_to_string(path).ok()?.trim().parse::<u64>().ok())
+    .map(|bytes| bytes / (1024 * 1024));
+    let machine_mb = machine_kb / 1024;
+    Some(limit_mb.map_or(machine_mb, |limit| limit.min(machine_mb)))
+}
+
 fn is_ready(cluster_dir: &Path) -> bool {
     fs::read_to_string(cluster_dir.join("postmaster.pid"))
         .ok()
@@ -768,4 +822,25 @@ fn stop_server(cluster_dir: &Path) -> Result<bool, EmbeddedError> {
         std::thread::sleep(Duration::from_millis(20));
     }
     Ok(true)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::shared_buffers_mb;
+
+    #[test]
+    fn the_cache_of_pages_is_a_quarter_of_the_memory_within_bounds() {
+        assert_eq!(
+            shared_buffers_mb(24 * 1024),
+            6 * 1024,
+            "the reference machine"
+        );
+        assert_eq!(shared_buffers_mb(2 * 1024), 512);
+        assert_eq!(
+            shared_buffers_mb(256),
+            128,
+            "never below PostgreSQL's default"
+        );
+        assert_eq!(shared_buffers_mb(256 * 1024), 8 * 1024, "never above 8 GB");
+    }
 }

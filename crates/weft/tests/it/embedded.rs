@@ -64,6 +64,44 @@ async fn the_first_start_creates_a_cluster_that_the_last_user_stops() {
     assert!(!layout.is_running());
 }
 
+/// The server's `shared_buffers` in MB, as it runs now.
+async fn shared_buffers_mb(layout: &Layout) -> u64 {
+    let pool = db::connect(&Target::Embedded(layout.clone()), &PoolConfig::default())
+        .await
+        .unwrap();
+    // pg_settings gives it in pages of 8 kB.
+    let pages: String =
+        sqlx::query_scalar("SELECT setting FROM pg_settings WHERE name = 'shared_buffers'")
+            .fetch_one(&pool)
+            .await
+            .unwrap();
+    pool.close().await;
+    pages.parse::<u64>().unwrap() * 8 / 1024
+}
+
+#[tokio::test]
+async fn the_cache_of_pages_is_sized_from_the_memory_unless_the_administrator_chose_it() {
+    let dir = data_dir();
+    let cluster = start(dir.path()).await;
+    let layout = cluster.layout().clone();
+    let memory_mb = embedded::available_memory_mb().expect("the memory of this machine");
+    assert_eq!(
+        shared_buffers_mb(&layout).await,
+        embedded::shared_buffers_mb(memory_mb),
+        "a quarter of {memory_mb} MB, within bounds"
+    );
+    release(cluster).await;
+
+    // What `ALTER SYSTEM SET shared_buffers = '256MB'` writes: the next start keeps it.
+    let auto = dir.path().join("postgres/postgresql.auto.conf");
+    let mut text = std::fs::read_to_string(&auto).unwrap();
+    text.push_str("shared_buffers = '256MB'\n");
+    std::fs::write(&auto, text).unwrap();
+    let cluster = start(dir.path()).await;
+    assert_eq!(shared_buffers_mb(cluster.layout()).await, 256);
+    release(cluster).await;
+}
+
 #[tokio::test]
 async fn a_second_user_keeps_the_cluster_running_until_it_leaves() {
     let dir = data_dir();
