@@ -603,6 +603,36 @@ fn start_server(
     bin_dir: &Path,
     run_as: Option<RunAs>,
 ) -> Result<(), EmbeddedError> {
+    let memory = memory_args(&layout.cluster_dir());
+    match start_server_with(layout, bin_dir, run_as, &memory) {
+        // A machine that refuses memory it has not got yet (strict overcommit, a tight
+        // container) still gets a server, with PostgreSQL's own default.
+        Err(EmbeddedError::StartFailed { tail, .. })
+            if !memory.is_empty() && refused_shared_memory(&tail) =>
+        {
+            tracing::warn!(
+                settings = memory.join(" "),
+                "the embedded PostgreSQL could not reserve its cache of pages; \
+                 starting it with PostgreSQL's default (ALTER SYSTEM SET shared_buffers chooses one)"
+            );
+            start_server_with(layout, bin_dir, run_as, &[])
+        }
+        other => other,
+    }
+}
+
+/// Whether a server's failed start, by the tail of its log, was its shared memory refused.
+fn refused_shared_memory(log_tail: &str) -> bool {
+    log_tail.contains("could not map anonymous shared memory")
+        || log_tail.contains("could not create shared memory segment")
+}
+
+fn start_server_with(
+    layout: &Layout,
+    bin_dir: &Path,
+    run_as: Option<RunAs>,
+    memory: &[String],
+) -> Result<(), EmbeddedError> {
     let socket_dir = layout.socket_dir();
     if !socket_dir.exists() {
         fs::create_dir_all(&socket_dir).map_err(io_err("creating the socket folder"))?;
@@ -626,7 +656,7 @@ fn start_server(
         .arg(layout.cluster_dir())
         .arg("-k")
         .arg(&socket_dir)
-        .args(memory_args(&layout.cluster_dir()))
+        .args(memory)
         .stdin(Stdio::null())
         .stdout(log.try_clone().map_err(io_err("sharing the log file"))?)
         .stderr(log)
@@ -677,9 +707,9 @@ pub fn shared_buffers_mb(memory_mb: u64) -> u64 {
 
 /// The server's `shared_buffers`, set at each start from the memory there is now (a machine
 /// given more memory gets a bigger cache on its next start). PostgreSQL's default of 128 MB
-/// suits the smallest machine: with a million journals, nearly every page a request reads
-/// was copied in from the kernel's cache first. A value set with `ALTER SYSTEM` (kept in
-/// postgresql.auto.conf) is the administrator's and is left to PostgreSQL.
+/// suits the smallest machine: a million journals take about 11 GB, and pages that do not
+/// fit are copied in from the kernel's cache as they are read. A value set with `ALTER
+/// SYSTEM` (kept in postgresql.auto.conf) is the administrator's and is left to PostgreSQL.
 fn memory_args(cluster_dir: &Path) -> Vec<String> {
     let chosen = fs::read_to_string(cluster_dir.join("postgresql.auto.conf"))
         .unwrap_or_default()
@@ -842,5 +872,18 @@ mod tests {
             "never below PostgreSQL's default"
         );
         assert_eq!(shared_buffers_mb(256 * 1024), 8 * 1024, "never above 8 GB");
+    }
+
+    #[test]
+    fn a_refused_cache_of_pages_is_told_apart_from_other_failed_starts() {
+        // PostgreSQL 15's words when the kernel refuses the memory (strict overcommit).
+        assert!(super::refused_shared_memory(
+            "FATAL:  could not map anonymous shared memory: Cannot allocate memory\n\
+             HINT:  This error usually means that PostgreSQL's request for a shared memory \
+             segment exceeded available memory, swap space, or huge pages."
+        ));
+        assert!(!super::refused_shared_memory(
+            "FATAL:  data directory \"/x\" has invalid permissions"
+        ));
     }
 }
