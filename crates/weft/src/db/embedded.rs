@@ -697,7 +697,6 @@ fn start_server_with(
     }
 }
 
-/// postmaster.pid's eighth line is the server's state; "ready" means it accepts connections.
 /// The cache of pages the server gets on a machine (or in a container) of `memory_mb`: a
 /// quarter of it, as PostgreSQL's documentation advises for a server of its own, between
 /// PostgreSQL's default of 128 MB and 8 GB.
@@ -747,6 +746,7 @@ pub fn available_memory_mb() -> Option<u64> {
     Some(limit_mb.map_or(machine_mb, |limit| limit.min(machine_mb)))
 }
 
+/// postmaster.pid's eighth line is the server's state; "ready" means it accepts connections.
 fn is_ready(cluster_dir: &Path) -> bool {
     fs::read_to_string(cluster_dir.join("postmaster.pid"))
         .ok()
