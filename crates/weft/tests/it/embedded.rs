@@ -33,16 +33,21 @@ async fn release(cluster: Cluster) {
         .unwrap();
 }
 
-async fn select_one(layout: &Layout) -> i32 {
+/// One value read from the cluster as the application's role.
+async fn scalar<T>(layout: &Layout, sql: &'static str) -> T
+where
+    T: for<'r> sqlx::Decode<'r, sqlx::Postgres> + sqlx::Type<sqlx::Postgres> + Send + Unpin,
+{
     let pool = db::connect(&Target::Embedded(layout.clone()), &PoolConfig::default())
         .await
         .unwrap();
-    let one: i32 = sqlx::query_scalar("SELECT 1")
-        .fetch_one(&pool)
-        .await
-        .unwrap();
+    let value = sqlx::query_scalar(sql).fetch_one(&pool).await.unwrap();
     pool.close().await;
-    one
+    value
+}
+
+async fn select_one(layout: &Layout) -> i32 {
+    scalar(layout, "SELECT 1").await
 }
 
 #[tokio::test]
@@ -66,16 +71,12 @@ async fn the_first_start_creates_a_cluster_that_the_last_user_stops() {
 
 /// The server's `shared_buffers` in MB, as it runs now.
 async fn shared_buffers_mb(layout: &Layout) -> u64 {
-    let pool = db::connect(&Target::Embedded(layout.clone()), &PoolConfig::default())
-        .await
-        .unwrap();
     // pg_settings gives it in pages of 8 kB.
-    let pages: String =
-        sqlx::query_scalar("SELECT setting FROM pg_settings WHERE name = 'shared_buffers'")
-            .fetch_one(&pool)
-            .await
-            .unwrap();
-    pool.close().await;
+    let pages: String = scalar(
+        layout,
+        "SELECT setting FROM pg_settings WHERE name = 'shared_buffers'",
+    )
+    .await;
     pages.parse::<u64>().unwrap() * 8 / 1024
 }
 
