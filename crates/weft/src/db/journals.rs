@@ -250,7 +250,19 @@ pub async fn timeline_page(
             .fetch_all(&mut *scoped::acquire(pool).await?)
             .await;
     }
-    // So is a page of one or more tags that must all be there (the web page's tag filter).
+    // So is a page of one tag, the web page's tag filter (weft_tag_page, migrations/0022),
+    // read from tagged_journals_page_idx in the page's order.
+    if let (Some(tag), None, None) = (one_tag(filter), filter.from, filter.to) {
+        return sqlx::query_as("SELECT * FROM weft_tag_page($1, $2, $3, $4, $5)")
+            .bind(user_id)
+            .bind(tag)
+            .bind(cursor.map(|c| c.created_at))
+            .bind(cursor.map(|c| c.id))
+            .bind(limit)
+            .fetch_all(&mut *scoped::acquire(pool).await?)
+            .await;
+    }
+    // And a page of several tags that must all be there.
     if filter.tags_any.is_empty() && filter.from.is_none() && filter.to.is_none() {
         let way = tag_way(pool, user_id, filter, limit).await?;
         return sqlx::query_as("SELECT * FROM weft_tagged_page($1, $2, $3, $4, $5, $6)")
@@ -277,6 +289,15 @@ pub async fn timeline_page(
     Ok(items)
 }
 
+/// The filter's one tag, when it has exactly one (wanted as `all` or as `any`, which is
+/// the same).
+fn one_tag(filter: &TimelineFilter) -> Option<&str> {
+    match (filter.tags_all.as_slice(), filter.tags_any.as_slice()) {
+        ([tag], []) | ([], [tag]) => Some(tag),
+        _ => None,
+    }
+}
+
 /// How the journals of a tag filter's page are found.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum TagWay {
@@ -295,7 +316,8 @@ const TAG_WAY_AGE: std::time::Duration = std::time::Duration::from_secs(600);
 /// The way to find a page of journals with the filter's tags: by the newest when walking
 /// the user's journals newest first would test fewer rows than the index finds (matches
 /// are one in `total / matching`, so a page of `limit` takes `limit * total / matching`
-/// rows), else by the index; with no tags at all, by the newest. Counted at most every
+/// rows), else by the index; with no tags at all, by the newest; with one, by its own
+/// index, tagged_journals_page_idx (see `timeline_query`). Counted at most every
 /// [`TAG_WAY_AGE`] per user and tags.
 async fn tag_way(
     executor: impl sqlx::PgExecutor<'_>,
@@ -305,6 +327,9 @@ async fn tag_way(
 ) -> Result<TagWay, sqlx::Error> {
     if filter.tags_all.is_empty() && filter.tags_any.is_empty() {
         return Ok(TagWay::Newest);
+    }
+    if one_tag(filter).is_some() {
+        return Ok(TagWay::Index);
     }
     type Key = (Uuid, Vec<String>, Vec<String>, i64);
     static WAYS: LazyLock<moka::sync::Cache<Key, TagWay>> = LazyLock::new(|| {
@@ -361,7 +386,19 @@ fn timeline_query<'a>(
             .push_bind(limit);
         return sql;
     }
-    // With a tag filter, the page's ids come from journal_search (one row per journal with
+    // With one tag, the page's ids are the next entries of tagged_journals_page_idx.
+    if let Some(tag) = one_tag(filter) {
+        sql.push(" AND j.id IN (SELECT g.journal_id FROM tagged_journals g WHERE g.user_id = ")
+            .push_bind(user_id)
+            .push(" AND g.tag = ")
+            .push_bind(tag);
+        push_page_conditions(&mut sql, ("g.created_at", "g.journal_id"), filter, cursor);
+        sql.push(" ORDER BY g.created_at DESC, g.journal_id DESC LIMIT ")
+            .push_bind(limit)
+            .push(") ORDER BY j.created_at DESC, j.id DESC");
+        return sql;
+    }
+    // With several tags, the page's ids come from journal_search (one row per journal with
     // its tags as an array and a copy of created_at). By the newest, the tag tests are
     // written so that no index can take them (`IS TRUE`): the generic plan then walks
     // journal_search_user_created_idx newest first until the page is full. By the index,

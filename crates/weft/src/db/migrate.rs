@@ -222,9 +222,11 @@ async fn migrate_locked(conn: &mut PgConnection) -> Result<Vec<String>, MigrateE
     Ok(done)
 }
 
-/// The tables a migration may rewrite row by row (0009 and 0010 rewrote every search row).
+/// The tables a migration may rewrite row by row (0009 and 0010 rewrote every search row)
+/// or fill (0022 filled tagged_journals, whose pages are read from its index alone once
+/// vacuum has marked its pages all-visible).
 const REWRITTEN_TABLES: &str =
-    "journals, transcripts, tags, journal_search, search_words, passages";
+    "journals, transcripts, tags, journal_search, search_words, passages, tagged_journals";
 
 /// Vacuums and analyzes the tables migrations rewrite, once they are applied. A rewrite
 /// leaves the old row versions behind and clears the visibility map, and until autovacuum

@@ -94,13 +94,13 @@ async fn migrating_vacuums_and_analyzes_the_tables_migrations_rewrite() {
         "SELECT relname::text, last_vacuum IS NOT NULL, last_analyze IS NOT NULL \
          FROM pg_stat_user_tables \
          WHERE relname IN ('journals', 'transcripts', 'tags', 'journal_search', 'search_words', \
-                           'passages_00', 'passages_15') \
+                           'passages_00', 'passages_15', 'tagged_journals') \
          ORDER BY relname",
     )
     .fetch_all(&db.pool)
     .await
     .expect("read pg_stat_user_tables");
-    assert_eq!(tidied.len(), 7, "{tidied:?}");
+    assert_eq!(tidied.len(), 8, "{tidied:?}");
     for (table, vacuumed, analyzed) in tidied {
         assert!(
             vacuumed && analyzed,
@@ -707,6 +707,60 @@ async fn migration_0021_gives_every_users_search_rows_the_stop_word_pairs_they_s
     );
     let indexed: bool = sqlx::query_scalar(
         "SELECT EXISTS (SELECT 1 FROM pg_indexes WHERE indexname = 'journal_search_said_pairs_idx')",
+    )
+    .fetch_one(&db.admin)
+    .await
+    .unwrap();
+    assert!(indexed);
+}
+
+/// A database from before 0022, without tagged_journals, gets a row for every tag of every
+/// user's journals, with the journal's owner and date, and its pages read from them.
+#[tokio::test]
+async fn migration_0022_gives_every_users_tagged_journals_their_rows() {
+    let db = fresh_db().await;
+    let mut expected = Vec::new();
+    for (name, tags) in [("ana", vec!["sea", "walk"]), ("ben", vec!["walk"])] {
+        let owner = common::insert_user(&db.admin, name).await;
+        let (journal, _) = common::insert_journal_with_job(&db.admin, owner, 3).await;
+        // An untagged journal, which has no rows.
+        common::insert_journal_with_job(&db.admin, owner, 4).await;
+        let mut tx = weft::db::scoped::begin_for_user(&db.admin, owner)
+            .await
+            .unwrap();
+        let tags: Vec<String> = tags.iter().map(|t| t.to_string()).collect();
+        weft::db::tags::add(&mut tx, journal, &tags).await.unwrap();
+        tx.commit().await.unwrap();
+        for tag in tags {
+            expected.push((journal, owner, tag));
+        }
+    }
+    expected.sort();
+    // Back to the schema before 0022.
+    sqlx::raw_sql(
+        "DROP FUNCTION weft_tag_page(uuid, text, timestamptz, uuid, bigint); \
+         DROP TABLE tagged_journals; \
+         DROP FUNCTION weft_tagged_journals_changed() CASCADE; \
+         DELETE FROM weft_schema_migrations WHERE version = 22;",
+    )
+    .execute(&db.admin)
+    .await
+    .unwrap();
+
+    let applied = migrate::migrate(&db.pool).await.unwrap();
+    assert_eq!(applied.len(), 1, "0022 applied again: {applied:?}");
+
+    let rows: Vec<(uuid::Uuid, uuid::Uuid, String)> = sqlx::query_as(
+        "SELECT g.journal_id, g.user_id, g.tag FROM tagged_journals g \
+         JOIN journals j ON j.id = g.journal_id AND j.created_at = g.created_at \
+         ORDER BY 1, 2, 3",
+    )
+    .fetch_all(&db.admin)
+    .await
+    .unwrap();
+    assert_eq!(rows, expected);
+    let indexed: bool = sqlx::query_scalar(
+        "SELECT EXISTS (SELECT 1 FROM pg_indexes WHERE indexname = 'tagged_journals_page_idx')",
     )
     .fetch_one(&db.admin)
     .await

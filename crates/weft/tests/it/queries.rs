@@ -256,6 +256,124 @@ async fn a_tag_filter_pages_alike_whether_its_tags_are_common_or_rare() {
     }
 }
 
+/// A page of one tag is read from tagged_journals (migrations/0022), which a trigger keeps
+/// equal to the journals' tags and dates: it follows a tag added, renamed and removed, a
+/// journal's date changed, a journal deleted and a user deleted, pages alike after a
+/// cursor and within dates, and never shows another user's journals.
+#[tokio::test]
+async fn a_page_of_one_tag_follows_every_change_of_tags_dates_and_journals() {
+    let db = fresh_db().await;
+    let alice = common::insert_user(&db.admin, "alice").await;
+    let bob = common::insert_user(&db.admin, "bob").await;
+    let a = journal(&db.admin, alice, 0, "a", None).await;
+    let b = journal(&db.admin, alice, 1, "b", None).await;
+    let c = journal(&db.admin, alice, 2, "c", None).await;
+    let untagged = journal(&db.admin, alice, 3, "untagged", None).await;
+    let bobs = journal(&db.admin, bob, 4, "bob's", None).await;
+    for id in [a, b, c, bobs] {
+        tag(&db.admin, id, "walk").await;
+    }
+    tag(&db.admin, c, "sea").await;
+    let one = |tag: &str, any: bool| journals::TimelineFilter {
+        tags_all: if any { Vec::new() } else { vec![tag.to_string()] },
+        tags_any: if any { vec![tag.to_string()] } else { Vec::new() },
+        ..Default::default()
+    };
+    let pages = |tag: &'static str| {
+        let pool = db.pool.clone();
+        async move {
+            let mut seen = Vec::new();
+            for (any, limit) in [(false, 1), (false, 2), (false, 20), (true, 2)] {
+                seen.push(all_pages(&pool, alice, &one(tag, any), limit).await);
+            }
+            assert!(seen.windows(2).all(|w| w[0] == w[1]), "{tag}: {seen:?}");
+            seen.remove(0)
+        }
+    };
+    // Every row of tagged_journals is one of a journal's tags, with its owner and date.
+    let rows_match_the_journals = || async {
+        let stray: i64 = sqlx::query_scalar(
+            "SELECT count(*) FROM ( \
+               SELECT journal_id, user_id, tag, created_at FROM tagged_journals \
+               EXCEPT SELECT j.id, j.user_id, t.tag, j.created_at \
+                      FROM tags t JOIN journals j ON j.id = t.journal_id) AS d",
+        )
+        .fetch_one(&db.admin)
+        .await
+        .unwrap();
+        let missing: i64 = sqlx::query_scalar(
+            "SELECT count(*) FROM ( \
+               SELECT j.id, j.user_id, t.tag, j.created_at \
+               FROM tags t JOIN journals j ON j.id = t.journal_id \
+               EXCEPT SELECT journal_id, user_id, tag, created_at FROM tagged_journals) AS d",
+        )
+        .fetch_one(&db.admin)
+        .await
+        .unwrap();
+        assert_eq!((stray, missing), (0, 0), "rows of tagged_journals against tags");
+    };
+    let as_alice = || as_user(&db.pool, alice);
+
+    assert_eq!(pages("walk").await, [c, b, a]);
+    assert_eq!(pages("sea").await, [c]);
+    assert!(pages("none").await.is_empty());
+    rows_match_the_journals().await;
+
+    // A journal moved to the newest, a tag added to another and one removed.
+    let mut tx = as_alice().await;
+    sqlx::query("UPDATE journals SET created_at = $2 WHERE id = $1")
+        .bind(a)
+        .bind(base_time() + TimeDelta::minutes(10))
+        .execute(&mut *tx)
+        .await
+        .unwrap();
+    weft::db::tags::add(&mut tx, untagged, &["walk".to_string()])
+        .await
+        .unwrap();
+    assert!(weft::db::tags::remove(&mut tx, b, "walk").await.unwrap());
+    tx.commit().await.unwrap();
+    assert_eq!(pages("walk").await, [a, untagged, c]);
+    rows_match_the_journals().await;
+
+    // Within dates: the page of one tag from its own index, after a cursor too.
+    let dated = journals::TimelineFilter {
+        from: Some(base_time() + TimeDelta::minutes(2)),
+        to: Some(base_time() + TimeDelta::minutes(10)),
+        ..one("walk", false)
+    };
+    assert_eq!(all_pages(&db.pool, alice, &dated, 1).await, [untagged, c]);
+
+    // A tag renamed (merged into one the journal has), then a journal deleted.
+    let mut tx = as_alice().await;
+    weft::db::tags::rename(&mut tx, "sea", "walk").await.unwrap();
+    tx.commit().await.unwrap();
+    assert!(pages("sea").await.is_empty());
+    assert_eq!(pages("walk").await, [a, untagged, c]);
+    let mut tx = as_alice().await;
+    journals::delete(&mut tx, untagged).await.unwrap().expect("deleted");
+    tx.commit().await.unwrap();
+    assert_eq!(pages("walk").await, [a, c]);
+    rows_match_the_journals().await;
+
+    // Bob's journal was never on alice's pages, and goes with bob.
+    assert_eq!(
+        all_pages(&db.pool, bob, &one("walk", false), 20).await,
+        [bobs]
+    );
+    sqlx::query("DELETE FROM users WHERE id = $1")
+        .bind(bob)
+        .execute(&db.admin)
+        .await
+        .unwrap();
+    rows_match_the_journals().await;
+    let left: i64 = sqlx::query_scalar("SELECT count(*) FROM tagged_journals WHERE user_id = $1")
+        .bind(bob)
+        .fetch_one(&db.admin)
+        .await
+        .unwrap();
+    assert_eq!(left, 0);
+}
+
 #[tokio::test]
 async fn full_text_search_finds_words_in_titles_and_transcripts_with_english_stemming() {
     let db = fresh_db().await;
