@@ -1,6 +1,8 @@
 //! The word list (`search_words`): the words that prefixes and partial words stand for,
 //! named before a search so that PostgreSQL plans for them.
 
+use std::sync::LazyLock;
+
 use sqlx::PgConnection;
 
 use super::Query;
@@ -97,15 +99,37 @@ pub(super) async fn word_list_lexemes(
 /// Whether full-text search ignores every wanted word of the query (stop words such as
 /// `that`), so that the document index cannot find it. Words left out do not count: `"to
 /// be or not to be" -question` has nothing to look up in the index either.
+///
+/// The answer depends only on the query's words and PostgreSQL's English configuration,
+/// so it is kept per query for [`IGNORED_AGE`]: a search asked again, by anyone, saves the
+/// round trip (a statement of its own before every first page).
 pub(super) async fn only_ignored_words(
     conn: &mut PgConnection,
     query: &Query,
 ) -> Result<bool, sqlx::Error> {
+    static IGNORED: LazyLock<moka::sync::Cache<(String, Vec<String>), bool>> =
+        LazyLock::new(|| {
+            moka::sync::Cache::builder()
+                .max_capacity(10_000)
+                .time_to_live(IGNORED_AGE)
+                .build()
+        });
     let expr = query.without_exclusions().english_sql(1);
     let sql = format!("SELECT numnode({}) = 0", expr.sql);
-    let mut statement = sqlx::query_scalar::<_, bool>(&sql);
-    for text in &expr.binds {
+    let key = (sql, expr.binds);
+    if let Some(ignored) = IGNORED.get(&key) {
+        return Ok(ignored);
+    }
+    let mut statement = sqlx::query_scalar::<_, bool>(&key.0);
+    for text in &key.1 {
         statement = statement.bind(text);
     }
-    statement.fetch_one(conn).await
+    let ignored = statement.fetch_one(conn).await?;
+    IGNORED.insert(key, ignored);
+    Ok(ignored)
 }
+
+/// How long whether a query's words are all ignored is kept: PostgreSQL's English
+/// configuration changes only with an administrator's hand, and an hour bounds how long a
+/// changed one goes unnoticed.
+const IGNORED_AGE: std::time::Duration = std::time::Duration::from_secs(3600);
