@@ -275,8 +275,16 @@ async fn a_page_of_one_tag_follows_every_change_of_tags_dates_and_journals() {
     }
     tag(&db.admin, c, "sea").await;
     let one = |tag: &str, any: bool| journals::TimelineFilter {
-        tags_all: if any { Vec::new() } else { vec![tag.to_string()] },
-        tags_any: if any { vec![tag.to_string()] } else { Vec::new() },
+        tags_all: if any {
+            Vec::new()
+        } else {
+            vec![tag.to_string()]
+        },
+        tags_any: if any {
+            vec![tag.to_string()]
+        } else {
+            Vec::new()
+        },
         ..Default::default()
     };
     let pages = |tag: &'static str| {
@@ -310,7 +318,11 @@ async fn a_page_of_one_tag_follows_every_change_of_tags_dates_and_journals() {
         .fetch_one(&db.admin)
         .await
         .unwrap();
-        assert_eq!((stray, missing), (0, 0), "rows of tagged_journals against tags");
+        assert_eq!(
+            (stray, missing),
+            (0, 0),
+            "rows of tagged_journals against tags"
+        );
     };
     let as_alice = || as_user(&db.pool, alice);
 
@@ -345,12 +357,17 @@ async fn a_page_of_one_tag_follows_every_change_of_tags_dates_and_journals() {
 
     // A tag renamed (merged into one the journal has), then a journal deleted.
     let mut tx = as_alice().await;
-    weft::db::tags::rename(&mut tx, "sea", "walk").await.unwrap();
+    weft::db::tags::rename(&mut tx, "sea", "walk")
+        .await
+        .unwrap();
     tx.commit().await.unwrap();
     assert!(pages("sea").await.is_empty());
     assert_eq!(pages("walk").await, [a, untagged, c]);
     let mut tx = as_alice().await;
-    journals::delete(&mut tx, untagged).await.unwrap().expect("deleted");
+    journals::delete(&mut tx, untagged)
+        .await
+        .unwrap()
+        .expect("deleted");
     tx.commit().await.unwrap();
     assert_eq!(pages("walk").await, [a, c]);
     rows_match_the_journals().await;
@@ -841,4 +858,47 @@ async fn at_thirty_thousand_journals_each_documented_query_is_answered_through_i
         Some("user42".to_string())
     );
     assert!(used.contains("users_email_idx"), "{used:?}");
+}
+
+/// A search of words full-text search ignores (`there`) finds the heads that can match
+/// through journal_search_head_words_idx when it runs as the application, under
+/// row-level security, and not only as a superuser: in one query with `journals`, whose
+/// policy applies to the application's role, PostgreSQL tested the words of every head
+/// of the user instead.
+#[tokio::test]
+async fn a_search_of_ignored_words_finds_the_heads_through_their_words_index_as_the_application() {
+    let db = fresh_db().await;
+    let many = common::insert_user(&db.admin, "many").await;
+    sqlx::query(
+        "INSERT INTO journals (user_id, title, video_path, duration, created_at) \
+         SELECT $1, CASE WHEN n % 500 = 7 THEN 'There and back ' || n ELSE 'Quiet day ' || n END, \
+                'bulk/' || n || '.mp4', 30, now() - n * interval '1 hour' \
+         FROM generate_series(1, 3000) AS n",
+    )
+    .bind(many)
+    .execute(&db.admin)
+    .await
+    .expect("insert the journals");
+    sqlx::raw_sql("VACUUM ANALYZE journals, journal_search")
+        .execute(&db.admin)
+        .await
+        .expect("vacuum and analyze");
+    let request = weft::search::SearchRequest {
+        q: "there".to_string(),
+        limit: 20,
+        ..Default::default()
+    };
+
+    let (page, used) = indexes_used!(db.pool, as many, |tx| weft::search::search(tx, &request));
+
+    let titles: Vec<String> = page
+        .items
+        .iter()
+        .map(|hit| hit.journal.journal.title.clone())
+        .collect();
+    let expected: Vec<String> = [7, 507, 1007, 1507, 2007, 2507]
+        .map(|n| format!("There and back {n}"))
+        .to_vec();
+    assert_eq!(titles, expected);
+    assert!(used.contains("journal_search_head_words_idx"), "{used:?}");
 }
