@@ -715,7 +715,8 @@ async fn migration_0021_gives_every_users_search_rows_the_stop_word_pairs_they_s
 }
 
 /// A database from before 0022, without tagged_journals, gets a row for every tag of every
-/// user's journals, with the journal's owner and date, and its pages read from them.
+/// user's journals, with the journal's owner and date, and the index its pages are read
+/// from.
 #[tokio::test]
 async fn migration_0022_gives_every_users_tagged_journals_their_rows() {
     let db = fresh_db().await;
