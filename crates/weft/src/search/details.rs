@@ -98,6 +98,11 @@ pub(super) fn clean_marks(text: &str) -> String {
 /// `tsquery`, it is computed once as `q.q`. Every moment is headlined: a moment is shown
 /// with its words marked.
 ///
+/// `matches` is tested first, and the types of a segment's fields only where it holds:
+/// written as one `CASE`, so that the planner keeps that order. Most segments of a page
+/// fail the first, cheap part of `matches`, and three type tests on each of them were
+/// a sixth of the statement's time.
+///
 /// The segments are set out by `jsonb_array_elements` in the select list rather than a
 /// lateral join: PostgreSQL put a cache (Memoize) keyed by the whole transcript above
 /// the lateral function, hashing each transcript to find it once (0.4 of the 3 ms of a
@@ -141,10 +146,11 @@ pub(super) fn details_sql(
                      ORDER BY t.created_at DESC, t.id DESC LIMIT 1 \
                  ) ct \
              ) e{and_q} \
-             WHERE jsonb_typeof(e.seg->'start') = 'number' \
-               AND jsonb_typeof(e.seg->'end') = 'number' \
-               AND jsonb_typeof(e.seg->'text') = 'string' \
-               AND {matches} \
+             WHERE CASE WHEN {matches} \
+                        THEN jsonb_typeof(e.seg->'start') = 'number' \
+                             AND jsonb_typeof(e.seg->'end') = 'number' \
+                             AND jsonb_typeof(e.seg->'text') = 'string' \
+                        ELSE false END \
          ) \
          SELECT m.journal_id, m.start, m.\"end\", m.at, m.text, \
                 {moment_headline} AS headline \

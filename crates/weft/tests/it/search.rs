@@ -730,6 +730,52 @@ async fn moments_point_at_the_segments_where_the_word_was_said() {
     assert_eq!(item["snippet"], "", "{item}");
 }
 
+/// Segments of the wrong shape (written by other tools, or restored from old backups) give
+/// no moment and no error, whether their text matches or not: a start that is not a
+/// number, an end that is null, a text that is an array, an element that is not an
+/// object. Searched by its stems and, for a word full-text search ignores, as written.
+#[tokio::test]
+async fn segments_of_the_wrong_shape_give_no_moment_and_no_error() {
+    let app = spawn_app().await;
+    let alice = app.register("alice").await;
+    let id = entry(
+        &app,
+        &alice,
+        Entry {
+            title: "Errands",
+            said: &["there was the bakery"],
+            ..Default::default()
+        },
+    )
+    .await;
+    sqlx::query("UPDATE transcripts SET segments = $2 WHERE journal_id = $1")
+        .bind(id)
+        .bind(json!([
+            {"start": "ten", "end": 12.0, "text": "there was a bakery"},
+            {"start": 1.0, "end": null, "text": "there was a bakery"},
+            {"start": 2.0, "end": 3.0, "text": ["there", "bakery"]},
+            "there was a bakery",
+            {"start": 20.0, "end": 25.0, "text": "there was the bakery", "words": "bakery"},
+        ]))
+        .execute(&app.db.admin)
+        .await
+        .unwrap();
+
+    for query in ["bakery", "there"] {
+        let results = search(&app, &alice, query).await;
+        let item = &results["items"][0];
+        let starts: Vec<f64> = item["moments"]
+            .as_array()
+            .unwrap_or_else(|| panic!("{query}: {results}"))
+            .iter()
+            .map(|m| m["start"].as_f64().unwrap())
+            .collect();
+        assert_eq!(starts, vec![20.0], "{query}: {item}");
+        // Words that are not a list: the moment points at its start.
+        assert_eq!(item["moments"][0]["at"], 20.0, "{query}: {item}");
+    }
+}
+
 #[tokio::test]
 async fn moments_are_found_for_every_form_of_a_word_and_each_marks_it() {
     let app = spawn_app().await;
