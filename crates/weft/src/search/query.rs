@@ -281,26 +281,21 @@ impl Query {
     }
 
     /// A condition that every text matching the query as written ([`Query::literal_sql`])
-    /// meets, on `pairs`, the numbered pairs of stop words said one after the other in the
-    /// text, as `weft_stop_word_pairs` (migration 0021) gives them: each group says every
-    /// pair of one of its terms' spellings. A term's expression allows any run of other
-    /// characters than letters and digits between its words, the places where the database
-    /// splits a text into words, so a text it matches says the pairs its words make.
-    /// Placeholders start at `$first`; the binds are the spellings' words as the
-    /// expressions have them, split again by the database. Only groups whose every term may
-    /// have two words or more constrain anything; a group with an excluded term or a
-    /// prefix (whose last word may be longer) is left to the expressions, and None when no
-    /// group is left.
+    /// meets, on `pairs`, the numbered stop words said in the text and the pairs of them
+    /// said one after the other, as `weft_stop_word_pairs` (migrations 0021 and 0023)
+    /// gives them: each group says every word and pair of one of its terms' spellings. A
+    /// term's expression matches whole words and allows any run of other characters than
+    /// letters and digits between them, the places where the database splits a text into
+    /// words, so a text it matches says its words and the pairs they make. Placeholders
+    /// start at `$first`; the binds are the spellings' words as the expressions have them,
+    /// split again by the database. A group with an excluded term or a prefix (whose last
+    /// word may be longer) is left to the expressions, and None when no group is left.
     pub fn literal_pairs_sql(&self, first: usize, pairs: &str) -> Option<SqlExpr> {
         self.literal_lookup_sql(
             first,
             |spelling| {
                 let words = literal_words(spelling);
-                let paired = words.len() > 1
-                    || words
-                        .iter()
-                        .any(|word| !word.chars().all(char::is_alphanumeric));
-                paired.then(|| words.join(" "))
+                (!words.is_empty()).then(|| words.join(" "))
             },
             // A sub-select: worked out once, whatever plan runs it.
             |n| format!("{pairs} @> (SELECT weft_stop_word_pairs(${n}))"),
@@ -821,7 +816,7 @@ mod tests {
     }
 
     #[test]
-    fn the_pairs_looked_up_for_a_literal_query_are_those_of_groups_of_several_words() {
+    fn the_words_and_pairs_looked_up_for_a_literal_query_are_those_of_every_group() {
         let query =
             Query::parse(r#""To be, or" that "it's" OR "not to be" "here" OR there -"a b" x*"#)
                 .unwrap();
@@ -829,26 +824,27 @@ mod tests {
         assert_eq!(
             pairs.sql,
             "(s.p @> (SELECT weft_stop_word_pairs($9))) \
-             AND (s.p @> (SELECT weft_stop_word_pairs($10)) \
-             OR s.p @> (SELECT weft_stop_word_pairs($11)))"
+             AND (s.p @> (SELECT weft_stop_word_pairs($10))) \
+             AND (s.p @> (SELECT weft_stop_word_pairs($11)) \
+             OR s.p @> (SELECT weft_stop_word_pairs($12))) \
+             AND (s.p @> (SELECT weft_stop_word_pairs($13)) \
+             OR s.p @> (SELECT weft_stop_word_pairs($14)))"
         );
         // The words as the expressions match them: the punctuation around each goes, a
-        // word's own stays for the database to split at.
-        assert_eq!(pairs.binds, vec!["To be or", "it's", "not to be"]);
-        // A group with a word of its own alone says no pair; exclusions and prefixes are
-        // left to the expressions.
-        for alone in [
-            "that",
-            "\"here\" OR there",
-            "that -\"not to be\"",
-            "it's* that",
-        ] {
+        // word's own stays for the database to split at. A word alone is looked up too
+        // (since 0023 a text's stop words are kept beside their pairs).
+        assert_eq!(
+            pairs.binds,
+            vec!["To be or", "that", "it's", "not to be", "here", "there"]
+        );
+        // Exclusions and prefixes are left to the expressions.
+        for nothing in ["that*", "it's* to*"] {
             assert!(
-                Query::parse(alone)
+                Query::parse(nothing)
                     .unwrap()
                     .literal_pairs_sql(1, "p")
                     .is_none(),
-                "{alone}"
+                "{nothing}"
             );
         }
     }

@@ -768,3 +768,79 @@ async fn migration_0022_gives_every_users_tagged_journals_their_rows() {
     .unwrap();
     assert!(indexed);
 }
+
+/// A database from before 0023, whose search rows hold only the pairs of stop words, gets
+/// every user's rows filled with the stop words said alone as well, and the index they are
+/// looked up in.
+#[tokio::test]
+async fn migration_0023_gives_every_users_search_rows_the_stop_words_they_say() {
+    let db = fresh_db().await;
+    let mut journals = Vec::new();
+    for (name, said) in [("ana", "It was HERS, not theirs"), ("ben", "over and over")] {
+        let owner = common::insert_user(&db.admin, name).await;
+        let (journal, _) = common::insert_journal_with_job(&db.admin, owner, 3).await;
+        let mut tx = weft::db::scoped::begin_for_user(&db.admin, owner)
+            .await
+            .unwrap();
+        sqlx::query("UPDATE journals SET title = 'Of it', notes = NULL WHERE id = $1")
+            .bind(journal)
+            .execute(&mut *tx)
+            .await
+            .unwrap();
+        weft::db::transcripts::insert(&mut tx, journal, said, None)
+            .await
+            .unwrap();
+        tx.commit().await.unwrap();
+        journals.push(journal);
+    }
+    // Back to rows before 0023: the pairs alone.
+    sqlx::raw_sql(
+        "UPDATE journal_search SET said_pairs = \
+             ARRAY(SELECT p FROM unnest(said_pairs) AS p WHERE p >= 128); \
+         DELETE FROM weft_schema_migrations WHERE version = 23;",
+    )
+    .execute(&db.admin)
+    .await
+    .unwrap();
+
+    let applied = migrate::migrate(&db.pool).await.unwrap();
+    assert_eq!(applied.len(), 1, "0023 applied again: {applied:?}");
+
+    let said: Vec<Vec<String>> = sqlx::query_scalar(
+        "SELECT ARRAY(SELECT CASE WHEN p < 128 THEN w[p] ELSE w[p / 128] || ' ' || w[p % 128] END \
+                      FROM unnest(s.said_pairs) AS p, weft_stop_words() AS w ORDER BY 1) \
+         FROM journal_search s WHERE s.journal_id = ANY($1) ORDER BY s.journal_id = $2 DESC",
+    )
+    .bind(&journals)
+    .bind(journals[0])
+    .fetch_all(&db.admin)
+    .await
+    .unwrap();
+    assert_eq!(
+        said,
+        vec![
+            vec![
+                "hers",
+                "hers not",
+                "it",
+                "it it",
+                "it was",
+                "not",
+                "not theirs",
+                "of",
+                "of it",
+                "theirs",
+                "was",
+                "was hers"
+            ],
+            vec!["and", "and over", "it", "it over", "of", "of it", "over", "over and"],
+        ]
+    );
+    let indexed: bool = sqlx::query_scalar(
+        "SELECT EXISTS (SELECT 1 FROM pg_indexes WHERE indexname = 'journal_search_said_pairs_idx')",
+    )
+    .fetch_one(&db.admin)
+    .await
+    .unwrap();
+    assert!(indexed);
+}

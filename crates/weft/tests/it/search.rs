@@ -457,6 +457,64 @@ async fn words_that_full_text_search_ignores_are_found_as_written() {
     assert_eq!(titles(&app, &bob, "that").await, vec!["That is mine"]);
 }
 
+/// A stop word alone is found as a whole word wherever it is said, in any letter case, in
+/// the title, the notes or the transcript, and not inside another word; the transcripts
+/// read are only those of the journals whose search row says the word
+/// (journal_search.said_pairs, migration 0023): a row that says none is passed over.
+#[tokio::test]
+async fn a_stop_word_alone_is_found_through_the_words_said_however_it_is_written() {
+    let app = spawn_app().await;
+    let alice = app.register("alice").await;
+    let mut ids = Vec::new();
+    for (day, (title, notes, said)) in [
+        ("Letters", None, "the book was HERS."),
+        ("Hers", None, "nothing"),
+        ("Walk", Some("hers, she said"), "a walk"),
+        ("Herself", None, "she did it herself"),
+        ("Underscored", None, "it was hers_ truly"),
+        ("Kept", None, "that one is hers"),
+    ]
+    .into_iter()
+    .enumerate()
+    {
+        let said = [said];
+        let entry_of = Entry {
+            title,
+            notes,
+            said: &said,
+            day: day as i64,
+            ..Default::default()
+        };
+        ids.push(entry(&app, &alice, entry_of).await);
+    }
+    assert_eq!(
+        titles(&app, &alice, "hers").await,
+        vec!["Hers", "Walk", "Kept", "Letters"]
+    );
+    let hers: Vec<i16> =
+        sqlx::query_scalar("SELECT s.said_pairs FROM journal_search s WHERE s.journal_id = $1")
+            .bind(ids[5])
+            .fetch_one(&app.db.admin)
+            .await
+            .unwrap();
+    let number: i16 = sqlx::query_scalar("SELECT array_position(weft_stop_words(), 'hers')::int2")
+        .fetch_one(&app.db.admin)
+        .await
+        .unwrap();
+    assert!(hers.contains(&number), "{hers:?}");
+
+    // A row that says no stop word: its transcript is not read, so it is not found.
+    sqlx::query("UPDATE journal_search SET said_pairs = '{}' WHERE journal_id = $1")
+        .bind(ids[5])
+        .execute(&app.db.admin)
+        .await
+        .unwrap();
+    assert_eq!(
+        titles(&app, &alice, "HERS").await,
+        vec!["Hers", "Walk", "Letters"]
+    );
+}
+
 /// A phrase of stop words is found wherever it is said, however it is written, across
 /// segments and from the notes into the transcript, and after a correction; a text that
 /// says its words but not one after the other is passed over through its word pairs
