@@ -210,7 +210,8 @@ const IN_DATE_ORDER: i64 = i32::MAX as i64;
 
 /// [`dated_sql`] for [`Matching::Literal`]: the user's journals in date order, each
 /// tested with `condition` on the texts of `scope` until the page is full, but those
-/// whose text lacks a pair of words the query says (`said`, as in [`literal_find_sql`]):
+/// whose text lacks a word or a pair of words the query says (`said`, as in
+/// [`literal_find_sql`]):
 /// every text of a journal is a part of its whole text.
 pub(super) fn literal_dated_sql(
     scope: Scope,
@@ -271,11 +272,12 @@ pub(super) fn literal_head(j: &str, tags: &str) -> String {
 /// instead (`to be or not to be`: 64 heads found among 5,380, 6-10 ms of walking where
 /// the index takes 0.3 ms).
 ///
-/// `said`, a condition on the pairs of stop words said in a journal's whole text
-/// (`s.said_pairs`) that every text matching the query meets
+/// `said`, a condition on the stop words and pairs of them said in a journal's whole
+/// text (`s.said_pairs`) that every text matching the query meets
 /// ([`Query::literal_pairs_sql`]), passes over the journals of the second part whose text
-/// lacks a pair of the query's phrases before their transcript is read: a phrase said
-/// nowhere (`"to be or not to be"`) no longer reads every transcript of the user.
+/// lacks a word or a pair of the query's before their transcript is read: a phrase said
+/// nowhere (`"to be or not to be"`) no longer reads every transcript of the user, nor a
+/// word said in few of them (`hers`) most.
 pub(super) fn literal_find_sql(
     condition: impl Fn(&str) -> String,
     excludes: bool,
