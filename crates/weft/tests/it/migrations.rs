@@ -649,21 +649,23 @@ async fn migration_0020_gives_every_users_search_rows_the_words_of_their_heads()
     assert!(indexed);
 }
 
-/// A database from before 0021, whose search rows have no word pairs, gets every user's
-/// filled when 0021 is applied: the pairs of stop words said one after the other in the
-/// head and the transcript, and a phrase of stop words is found through them.
-#[tokio::test]
-async fn migration_0021_gives_every_users_search_rows_the_stop_word_pairs_they_say() {
-    let db = fresh_db().await;
+/// For each (user name, transcript) a user with one journal titled "Of it", with `notes`,
+/// whose transcript says it: the journals' ids, in order.
+async fn journals_saying<const N: usize>(
+    db: &TestDb,
+    notes: Option<&str>,
+    users: [(&str, &str); N],
+) -> Vec<uuid::Uuid> {
     let mut journals = Vec::new();
-    for (name, said) in [("ana", "To be, or not"), ("ben", "over and over")] {
+    for (name, said) in users {
         let owner = common::insert_user(&db.admin, name).await;
         let (journal, _) = common::insert_journal_with_job(&db.admin, owner, 3).await;
         let mut tx = weft::db::scoped::begin_for_user(&db.admin, owner)
             .await
             .unwrap();
-        sqlx::query("UPDATE journals SET title = 'Of it', notes = 'and so' WHERE id = $1")
+        sqlx::query("UPDATE journals SET title = 'Of it', notes = $2 WHERE id = $1")
             .bind(journal)
+            .bind(notes)
             .execute(&mut *tx)
             .await
             .unwrap();
@@ -673,6 +675,21 @@ async fn migration_0021_gives_every_users_search_rows_the_stop_word_pairs_they_s
         tx.commit().await.unwrap();
         journals.push(journal);
     }
+    journals
+}
+
+/// A database from before 0021, whose search rows have no word pairs, gets every user's
+/// filled when 0021 is applied: the pairs of stop words said one after the other in the
+/// head and the transcript, and a phrase of stop words is found through them.
+#[tokio::test]
+async fn migration_0021_gives_every_users_search_rows_the_stop_word_pairs_they_say() {
+    let db = fresh_db().await;
+    let journals = journals_saying(
+        &db,
+        Some("and so"),
+        [("ana", "To be, or not"), ("ben", "over and over")],
+    )
+    .await;
     // Back to the schema before 0021 (0020's refresh, which the migration replaces, fills
     // no pairs).
     sqlx::raw_sql(
@@ -775,24 +792,12 @@ async fn migration_0022_gives_every_users_tagged_journals_their_rows() {
 #[tokio::test]
 async fn migration_0023_gives_every_users_search_rows_the_stop_words_they_say() {
     let db = fresh_db().await;
-    let mut journals = Vec::new();
-    for (name, said) in [("ana", "It was HERS, not theirs"), ("ben", "over and over")] {
-        let owner = common::insert_user(&db.admin, name).await;
-        let (journal, _) = common::insert_journal_with_job(&db.admin, owner, 3).await;
-        let mut tx = weft::db::scoped::begin_for_user(&db.admin, owner)
-            .await
-            .unwrap();
-        sqlx::query("UPDATE journals SET title = 'Of it', notes = NULL WHERE id = $1")
-            .bind(journal)
-            .execute(&mut *tx)
-            .await
-            .unwrap();
-        weft::db::transcripts::insert(&mut tx, journal, said, None)
-            .await
-            .unwrap();
-        tx.commit().await.unwrap();
-        journals.push(journal);
-    }
+    let journals = journals_saying(
+        &db,
+        None,
+        [("ana", "It was HERS, not theirs"), ("ben", "over and over")],
+    )
+    .await;
     // Back to rows before 0023: the pairs alone.
     sqlx::raw_sql(
         "UPDATE journal_search SET said_pairs = \
