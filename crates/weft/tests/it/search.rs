@@ -76,6 +76,17 @@ async fn search(app: &TestApp, who: &Account, query: &str) -> Value {
     search_with(app, who, &[("q", query)]).await
 }
 
+/// The starts of a result's moments, in order; a result without moments is a failure that
+/// shows the result.
+fn moment_starts(item: &Value) -> Vec<f64> {
+    item["moments"]
+        .as_array()
+        .unwrap_or_else(|| panic!("no moments: {item}"))
+        .iter()
+        .map(|m| m["start"].as_f64().unwrap())
+        .collect()
+}
+
 /// The titles of the results, in order.
 async fn titles(app: &TestApp, who: &Account, query: &str) -> Vec<String> {
     result_titles(&search(app, who, query).await)
@@ -772,13 +783,7 @@ async fn moments_point_at_the_segments_where_the_word_was_said() {
     let results = search(&app, &alice, "bakery").await;
 
     let item = &results["items"][0];
-    let starts: Vec<f64> = item["moments"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|m| m["start"].as_f64().unwrap())
-        .collect();
-    assert_eq!(starts, vec![10.0, 30.0]);
+    assert_eq!(moment_starts(item), vec![10.0, 30.0]);
     assert_eq!(item["moments"][0]["end"], 19.5);
     assert_eq!(
         item["moments"][0]["highlighted"],
@@ -822,13 +827,7 @@ async fn segments_of_the_wrong_shape_give_no_moment_and_no_error() {
     for query in ["bakery", "there"] {
         let results = search(&app, &alice, query).await;
         let item = &results["items"][0];
-        let starts: Vec<f64> = item["moments"]
-            .as_array()
-            .unwrap_or_else(|| panic!("{query}: {results}"))
-            .iter()
-            .map(|m| m["start"].as_f64().unwrap())
-            .collect();
-        assert_eq!(starts, vec![20.0], "{query}: {item}");
+        assert_eq!(moment_starts(item), vec![20.0], "{query}: {item}");
         // Words that are not a list: the moment points at its start.
         assert_eq!(item["moments"][0]["at"], 20.0, "{query}: {item}");
     }
@@ -870,13 +869,7 @@ async fn moments_are_found_for_every_form_of_a_word_and_each_marks_it() {
     ] {
         let results = search(&app, &alice, q).await;
         let item = &results["items"][0];
-        let starts: Vec<f64> = item["moments"]
-            .as_array()
-            .unwrap_or_else(|| panic!("{q}: {results}"))
-            .iter()
-            .map(|m| m["start"].as_f64().unwrap())
-            .collect();
-        assert_eq!(starts, expected, "{q}: {item}");
+        assert_eq!(moment_starts(item), expected, "{q}: {item}");
     }
 
     let results = search(&app, &alice, "sky").await;
