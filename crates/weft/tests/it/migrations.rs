@@ -640,13 +640,16 @@ async fn migration_0020_gives_every_users_search_rows_the_words_of_their_heads()
             vec!["and", "back", "by", "point", "sea", "tea", "the", "there"],
         ]
     );
-    let indexed: bool = sqlx::query_scalar(
-        "SELECT EXISTS (SELECT 1 FROM pg_indexes WHERE indexname = 'journal_search_head_words_idx')",
-    )
-    .fetch_one(&db.admin)
-    .await
-    .unwrap();
-    assert!(indexed);
+    assert!(index_exists(&db, "journal_search_head_words_idx").await);
+}
+
+/// Whether the database has an index of that name.
+async fn index_exists(db: &TestDb, name: &str) -> bool {
+    sqlx::query_scalar("SELECT EXISTS (SELECT 1 FROM pg_indexes WHERE indexname = $1)")
+        .bind(name)
+        .fetch_one(&db.admin)
+        .await
+        .unwrap()
 }
 
 /// For each (user name, transcript) a user with one journal titled "Of it", with `notes`,
@@ -722,13 +725,7 @@ async fn migration_0021_gives_every_users_search_rows_the_stop_word_pairs_they_s
             vec!["and over", "and so", "it and", "of it", "over and", "so over"],
         ]
     );
-    let indexed: bool = sqlx::query_scalar(
-        "SELECT EXISTS (SELECT 1 FROM pg_indexes WHERE indexname = 'journal_search_said_pairs_idx')",
-    )
-    .fetch_one(&db.admin)
-    .await
-    .unwrap();
-    assert!(indexed);
+    assert!(index_exists(&db, "journal_search_said_pairs_idx").await);
 }
 
 /// A database from before 0022, without tagged_journals, gets a row for every tag of every
@@ -777,13 +774,7 @@ async fn migration_0022_gives_every_users_tagged_journals_their_rows() {
     .await
     .unwrap();
     assert_eq!(rows, expected);
-    let indexed: bool = sqlx::query_scalar(
-        "SELECT EXISTS (SELECT 1 FROM pg_indexes WHERE indexname = 'tagged_journals_page_idx')",
-    )
-    .fetch_one(&db.admin)
-    .await
-    .unwrap();
-    assert!(indexed);
+    assert!(index_exists(&db, "tagged_journals_page_idx").await);
 }
 
 /// A database from before 0023, whose search rows hold only the pairs of stop words, gets
@@ -841,11 +832,5 @@ async fn migration_0023_gives_every_users_search_rows_the_stop_words_they_say() 
             vec!["and", "and over", "it", "it over", "of", "of it", "over", "over and"],
         ]
     );
-    let indexed: bool = sqlx::query_scalar(
-        "SELECT EXISTS (SELECT 1 FROM pg_indexes WHERE indexname = 'journal_search_said_pairs_idx')",
-    )
-    .fetch_one(&db.admin)
-    .await
-    .unwrap();
-    assert!(indexed);
+    assert!(index_exists(&db, "journal_search_said_pairs_idx").await);
 }
